@@ -1,0 +1,818 @@
+package spsql
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Authentication methods accepted by the AuthenticationMethod property.
+const (
+	// AuthOAuth2 authenticates with an OAuth 2.0 bearer token obtained from
+	// Microsoft Entra ID with the refresh-token grant (or given as AccessToken).
+	AuthOAuth2 = "OAuth2"
+	// AuthNone sends no Authorization header. It exists for tests against the
+	// sptest emulator and is refused for anything but a loopback ServiceURL.
+	AuthNone = "None"
+)
+
+// Values of the AuditColumns property.
+const (
+	AuditColumnsNone = "None"
+	AuditColumnsAll  = "All"
+)
+
+// Defaults applied by NewConfig.
+const (
+	DefaultFetchSize    = 1000
+	DefaultTimeout      = 120 * time.Second
+	DefaultRetryCount   = 5
+	DefaultLoginTimeout = 30 * time.Second
+
+	// MaxFetchSize is SharePoint's cap on $top for list items.
+	MaxFetchSize = 5000
+)
+
+// Config is a parsed connection string. Build one with NewConfig (which
+// sets the defaults) or ParseDSN; FormatDSN turns it back into a string.
+//
+// Config's String, GoString and LogValue methods print secrets
+// (ClientSecret, RefreshToken, AccessToken, ProxyPassword) as "***", so a
+// Config can be logged or printed with %v safely.
+type Config struct {
+	// ServiceURL is the SharePoint site, e.g. https://corp.sharepoint.com/sites/x,
+	// without a trailing slash. Required.
+	ServiceURL string
+
+	// ClientID and ClientSecret identify the Entra ID application.
+	ClientID     string
+	ClientSecret string
+	// TokenURI is the Entra ID token endpoint, e.g.
+	// https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token. A path
+	// without "v2.0" is treated as the v1 endpoint, which is sent "resource"
+	// instead of "scope".
+	TokenURI string
+	// RefreshToken is exchanged for access tokens (the refresh-token grant).
+	RefreshToken string
+	// AccessToken is an optional bearer token used as is. With a
+	// RefreshToken too, it is used first and refreshed when refused.
+	AccessToken string
+	// Scope is sent with each v2 refresh request. Empty means
+	// "https://<ServiceURL host>/.default offline_access"; see Scopes.
+	Scope string
+	// AuthenticationMethod is AuthOAuth2 (the default) or AuthNone.
+	AuthenticationMethod string
+
+	// FetchSize (WSFetchSize) is the number of rows asked for per request,
+	// 1 to MaxFetchSize.
+	FetchSize int
+	// Timeout (WSTimeout) bounds one HTTP request; 0 means no limit.
+	Timeout time.Duration
+	// RetryCount (WSRetryCount) is how often a throttled or failed
+	// idempotent request is retried.
+	RetryCount int
+	// LoginTimeout bounds obtaining one access token, retries included;
+	// 0 means no limit beyond Timeout.
+	LoginTimeout time.Duration
+	// ReadOnly rejects every write statement before any request is sent.
+	ReadOnly bool
+	// TokenCacheFile, if set, names a file (mode 0600) where the newest
+	// rotated refresh token is kept, so long-running jobs survive the
+	// expiry of the token in the connection string.
+	TokenCacheFile string
+
+	// ProxyHost, ProxyPort, ProxyUser and ProxyPassword configure an HTTP(S)
+	// proxy for every request, the token endpoint's included. Without
+	// ProxyHost, the HTTPS_PROXY/NO_PROXY environment applies.
+	ProxyHost     string
+	ProxyPort     int
+	ProxyUser     string
+	ProxyPassword string
+
+	// AuditColumns is AuditColumnsNone (default) or AuditColumnsAll: whether
+	// SELECT * includes SharePoint's internal columns.
+	AuditColumns string
+
+	// AuthURI, RedirectURI and EnableLoginPrompt are used by the
+	// command-line tool's login; the driver accepts and keeps them.
+	AuthURI           string
+	RedirectURI       string
+	EnableLoginPrompt bool
+}
+
+// NewConfig returns a Config with every default set.
+func NewConfig() *Config {
+	return &Config{
+		AuthenticationMethod: AuthOAuth2,
+		FetchSize:            DefaultFetchSize,
+		Timeout:              DefaultTimeout,
+		RetryCount:           DefaultRetryCount,
+		LoginTimeout:         DefaultLoginTimeout,
+		AuditColumns:         AuditColumnsNone,
+	}
+}
+
+// property describes one connection-string key: its canonical spelling, how
+// to read it into a Config and how to write it back out.
+type property struct {
+	name   string
+	secret bool
+	set    func(c *Config, v string) error
+	get    func(c *Config) string // "" means "not set / default": omitted by FormatDSN
+}
+
+func stringProp(name string, secret bool, field func(*Config) *string) property {
+	return property{
+		name:   name,
+		secret: secret,
+		set:    func(c *Config, v string) error { *field(c) = v; return nil },
+		get:    func(c *Config) string { return *field(c) },
+	}
+}
+
+func intProp(name string, min, max, def int, field func(*Config) *int) property {
+	return property{
+		name: name,
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("spsql: %s must be a whole number, got %q", name, v)
+			}
+			if n < min || n > max {
+				return fmt.Errorf("spsql: %s must be between %d and %d, got %d", name, min, max, n)
+			}
+			*field(c) = n
+			return nil
+		},
+		get: func(c *Config) string {
+			if *field(c) == def {
+				return ""
+			}
+			return strconv.Itoa(*field(c))
+		},
+	}
+}
+
+// maxSeconds bounds the timeout properties: a day is far beyond any
+// sensible HTTP or login timeout and keeps Durations from overflowing.
+const maxSeconds = 24 * 60 * 60
+
+func secondsProp(name string, def time.Duration, field func(*Config) *time.Duration) property {
+	return property{
+		name: name,
+		set: func(c *Config, v string) error {
+			d, err := parseSeconds(v)
+			if err != nil {
+				return fmt.Errorf("spsql: %s must be a number of seconds (or a duration such as 90s), got %q", name, v)
+			}
+			if d < 0 || d > maxSeconds*time.Second {
+				return fmt.Errorf("spsql: %s must be between 0 and %d seconds, got %q", name, maxSeconds, v)
+			}
+			*field(c) = d
+			return nil
+		},
+		get: func(c *Config) string {
+			d := *field(c)
+			if d == def {
+				return ""
+			}
+			if d%time.Second == 0 {
+				return strconv.FormatInt(int64(d/time.Second), 10)
+			}
+			return d.String()
+		},
+	}
+}
+
+// parseSeconds reads ODBC-style whole seconds ("120") and, for programs that
+// prefer it, Go durations ("90s", "1m30s", "1.5s").
+func parseSeconds(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n < 0 || n > maxSeconds {
+			return -1, nil // out of range, reported by the caller
+		}
+		return time.Duration(n) * time.Second, nil
+	}
+	return time.ParseDuration(v)
+}
+
+func boolProp(name string, field func(*Config) *bool) property {
+	return property{
+		name: name,
+		set: func(c *Config, v string) error {
+			b, ok := parseBool(v)
+			if !ok {
+				return fmt.Errorf("spsql: %s must be true or false, got %q", name, v)
+			}
+			*field(c) = b
+			return nil
+		},
+		get: func(c *Config) string {
+			if *field(c) {
+				return "true"
+			}
+			return ""
+		},
+	}
+}
+
+func parseBool(v string) (value, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "1", "yes", "on":
+		return true, true
+	case "false", "0", "no", "off":
+		return false, true
+	}
+	return false, false
+}
+
+func enumProp(name string, def string, allowed map[string]string, field func(*Config) *string) property {
+	var names []string
+	for _, canonical := range allowed {
+		if !contains(names, canonical) {
+			names = append(names, canonical)
+		}
+	}
+	sort.Strings(names)
+	return property{
+		name: name,
+		set: func(c *Config, v string) error {
+			canonical, ok := allowed[strings.ToLower(strings.TrimSpace(v))]
+			if !ok {
+				return fmt.Errorf("spsql: %s must be one of %s, got %q", name, strings.Join(names, ", "), v)
+			}
+			*field(c) = canonical
+			return nil
+		},
+		get: func(c *Config) string {
+			if *field(c) == def {
+				return ""
+			}
+			return *field(c)
+		},
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// properties lists every key the driver understands, in the order FormatDSN
+// writes them.
+var properties = []property{
+	stringProp("ServiceURL", false, func(c *Config) *string { return &c.ServiceURL }),
+	stringProp("ClientID", false, func(c *Config) *string { return &c.ClientID }),
+	stringProp("ClientSecret", true, func(c *Config) *string { return &c.ClientSecret }),
+	stringProp("TokenURI", false, func(c *Config) *string { return &c.TokenURI }),
+	stringProp("RefreshToken", true, func(c *Config) *string { return &c.RefreshToken }),
+	stringProp("AccessToken", true, func(c *Config) *string { return &c.AccessToken }),
+	stringProp("Scope", false, func(c *Config) *string { return &c.Scope }),
+	// ODBC drivers also spell OAuth2 as the code 24 (Progress's "am" values).
+	enumProp("AuthenticationMethod", AuthOAuth2,
+		map[string]string{"oauth2": AuthOAuth2, "24": AuthOAuth2, "none": AuthNone},
+		func(c *Config) *string { return &c.AuthenticationMethod }),
+	intProp("WSFetchSize", 1, MaxFetchSize, DefaultFetchSize, func(c *Config) *int { return &c.FetchSize }),
+	secondsProp("WSTimeout", DefaultTimeout, func(c *Config) *time.Duration { return &c.Timeout }),
+	intProp("WSRetryCount", 0, 100, DefaultRetryCount, func(c *Config) *int { return &c.RetryCount }),
+	secondsProp("LoginTimeout", DefaultLoginTimeout, func(c *Config) *time.Duration { return &c.LoginTimeout }),
+	boolProp("ReadOnly", func(c *Config) *bool { return &c.ReadOnly }),
+	stringProp("TokenCacheFile", false, func(c *Config) *string { return &c.TokenCacheFile }),
+	stringProp("ProxyHost", false, func(c *Config) *string { return &c.ProxyHost }),
+	intProp("ProxyPort", 0, 65535, 0, func(c *Config) *int { return &c.ProxyPort }),
+	stringProp("ProxyUser", false, func(c *Config) *string { return &c.ProxyUser }),
+	stringProp("ProxyPassword", true, func(c *Config) *string { return &c.ProxyPassword }),
+	enumProp("AuditColumns", AuditColumnsNone,
+		map[string]string{"none": AuditColumnsNone, "all": AuditColumnsAll},
+		func(c *Config) *string { return &c.AuditColumns }),
+	stringProp("AuthURI", false, func(c *Config) *string { return &c.AuthURI }),
+	stringProp("RedirectURI", false, func(c *Config) *string { return &c.RedirectURI }),
+	boolProp("EnableLoginPrompt", func(c *Config) *bool { return &c.EnableLoginPrompt }),
+}
+
+// dsnKey names the odbc.ini data source to load; it is resolved by ParseDSN
+// and not kept in Config.
+const dsnKey = "DSN"
+
+// ignoredProperties are accepted and ignored: "Driver" and "Description"
+// appear in every ODBC connection string and odbc.ini section, the rest are
+// documented by the Progress DataDirect SharePoint and sibling web-service
+// drivers but have no meaning here. Listing them keeps existing connection
+// strings working unchanged; README.md lists them too.
+var ignoredProperties = []string{
+	"Driver", "Description",
+	"ApplicationUsingThreads", "ConfigOptions", "ConnectionRetryCount", "ConnectionRetryDelay",
+	"CreateMap", "DefaultLongDataBuffLen", "IANAAppCodePage", "InitializationString",
+	"LogConfigFile", "ReportCodepageConversionErrors", "SchemaMap", "SQLEngineMode",
+	"StmtCallLimit", "StmtCallLimitBehavior", "TransactionMode", "WSPoolSize",
+}
+
+// lookupProperty finds a property by case-insensitive name.
+func lookupProperty(key string) (*property, bool) {
+	for i := range properties {
+		if strings.EqualFold(properties[i].name, key) {
+			return &properties[i], true
+		}
+	}
+	return nil, false
+}
+
+func isIgnoredProperty(key string) bool {
+	for _, name := range ignoredProperties {
+		if strings.EqualFold(name, key) {
+			return true
+		}
+	}
+	return false
+}
+
+// ErrUnknownProperty is wrapped by the error for a key the driver does not
+// know; the message names the key and suggests the closest valid one.
+var ErrUnknownProperty = errors.New("spsql: unknown connection property")
+
+// unknownPropertyError builds the error for an unknown key, with a
+// "did you mean" suggestion when a known key is a likely typo of it.
+func unknownPropertyError(key string) error {
+	if s := suggestProperty(key); s != "" {
+		return fmt.Errorf("%w %q: did you mean %q?", ErrUnknownProperty, key, s)
+	}
+	return fmt.Errorf("%w %q (see README.md for the supported properties)", ErrUnknownProperty, key)
+}
+
+// suggestProperty returns the known property name closest to key, or "" if
+// none is close enough to be a plausible typo.
+func suggestProperty(key string) string {
+	lower := strings.ToLower(key)
+	best, bestDist := "", -1
+	candidates := []string{dsnKey}
+	for _, p := range properties {
+		candidates = append(candidates, p.name)
+	}
+	for _, name := range candidates {
+		d := editDistance(lower, strings.ToLower(name))
+		if bestDist < 0 || d < bestDist {
+			best, bestDist = name, d
+		}
+	}
+	// Allow about one edit in three characters: "ClientSecert" (two
+	// edits) suggests ClientSecret, "Foo" suggests nothing.
+	if bestDist <= max(2, len(key)/3) && bestDist < len(key) {
+		return best
+	}
+	return ""
+}
+
+// editDistance is the Damerau-Levenshtein (optimal string alignment)
+// distance, so a transposition such as "Secert" counts as one edit.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(rb)]
+}
+
+// pair is one key=value of a connection string or odbc.ini section, with
+// where it came from for error messages.
+type pair struct {
+	key, value string
+	origin     string // "" for the connection string, "file:line" for odbc.ini
+}
+
+// ParseDSN parses an ODBC-style connection string:
+//
+//	ServiceURL=https://corp.sharepoint.com/sites/x;ClientID=…;ClientSecret=…;TokenURI=…;RefreshToken=…
+//
+// Keys are case-insensitive; a value runs from the first '=' to the next ';'
+// unless it is wrapped in {braces}, inside which ';' and '=' are literal and
+// "}}" stands for '}'. DSN=name loads that section of odbc.ini first (see
+// LoadODBCIni); the string's own properties override the file's. The result
+// is validated: errors name the offending key, never a secret's value.
+func ParseDSN(dsn string) (*Config, error) {
+	pairs, err := splitDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	var dsnName string
+	var own []pair
+	for _, p := range pairs {
+		if strings.EqualFold(p.key, dsnKey) {
+			if dsnName != "" {
+				return nil, fmt.Errorf("spsql: property %s is given twice", dsnKey)
+			}
+			dsnName = p.value
+			if strings.TrimSpace(dsnName) == "" {
+				return nil, fmt.Errorf("spsql: %s must name a data source in odbc.ini", dsnKey)
+			}
+			continue
+		}
+		own = append(own, p)
+	}
+	cfg := NewConfig()
+	if dsnName != "" {
+		filePairs, err := loadDataSource(dsnName)
+		if err != nil {
+			return nil, err
+		}
+		if err := applyPairs(cfg, filePairs); err != nil {
+			return nil, err
+		}
+	}
+	if err := applyPairs(cfg, own); err != nil {
+		return nil, err
+	}
+	if err := cfg.normalize(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// applyPairs sets cfg's properties from pairs, rejecting duplicates within
+// pairs (but not across sources: a connection string overrides odbc.ini).
+func applyPairs(cfg *Config, pairs []pair) error {
+	seen := make(map[string]bool)
+	for i, p := range pairs {
+		at := ""
+		if p.origin != "" {
+			at = " (" + p.origin + ")"
+		}
+		if isIgnoredProperty(p.key) {
+			continue
+		}
+		prop, ok := lookupProperty(p.key)
+		if !ok {
+			if strings.EqualFold(p.key, dsnKey) {
+				return fmt.Errorf("spsql: %s cannot be used inside an odbc.ini data source%s", dsnKey, at)
+			}
+			// A value with an unbraced ';' splits in two, and its tail
+			// looks like an unknown key: never echo it if it follows a
+			// secret, since it is probably a piece of that secret.
+			// A key that is a plausible typo of a property is no secret
+			// fragment: report it with its suggestion.
+			if i > 0 && isSecretKey(pairs[i-1].key) && pairs[i-1].origin == p.origin && suggestProperty(p.key) == "" {
+				prev, _ := lookupProperty(pairs[i-1].key)
+				return fmt.Errorf("%w after %s%s: if the %s contains ';', wrap the value in {braces}",
+					ErrUnknownProperty, prev.name, at, prev.name)
+			}
+			return fmt.Errorf("%w%s", unknownPropertyError(p.key), at)
+		}
+		if seen[prop.name] {
+			return fmt.Errorf("spsql: property %s is given twice%s", prop.name, at)
+		}
+		seen[prop.name] = true
+		if err := prop.set(cfg, p.value); err != nil {
+			if prop.secret {
+				// set never fails for string properties, but keep
+				// secret values out of any message regardless.
+				return fmt.Errorf("spsql: invalid value for %s%s", prop.name, at)
+			}
+			if at != "" {
+				return fmt.Errorf("%w%s", err, at)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func isSecretKey(key string) bool {
+	p, ok := lookupProperty(key)
+	return ok && p.secret
+}
+
+// splitDSN is a small state machine over the connection string: before a
+// key, in a key, in a plain value, in a braced value, after a closing brace.
+func splitDSN(s string) ([]pair, error) {
+	const (
+		stateKey = iota
+		stateValue
+		stateBraced
+		stateAfterBrace
+	)
+	var (
+		pairs  []pair
+		state  = stateKey
+		key    strings.Builder
+		value  strings.Builder
+		braced bool
+	)
+	emit := func() error {
+		k := strings.TrimSpace(key.String())
+		v := value.String()
+		if !braced {
+			v = strings.TrimSpace(v)
+		}
+		key.Reset()
+		value.Reset()
+		wasBraced := braced
+		braced = false
+		if k == "" {
+			if v == "" && !wasBraced {
+				return nil // empty segment: ";;" or a trailing ';'
+			}
+			return errors.New("spsql: connection string has a value without a key (a segment starting with '=')")
+		}
+		pairs = append(pairs, pair{key: k, value: v})
+		return nil
+	}
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch state {
+		case stateKey:
+			switch ch {
+			case '=':
+				state = stateValue
+			case ';':
+				if k := strings.TrimSpace(key.String()); k != "" {
+					return nil, missingEquals(pairs, k)
+				}
+				key.Reset()
+			default:
+				key.WriteByte(ch)
+			}
+		case stateValue:
+			switch {
+			case ch == ';':
+				if err := emit(); err != nil {
+					return nil, err
+				}
+				state = stateKey
+			case ch == '{' && strings.TrimSpace(value.String()) == "":
+				value.Reset()
+				braced = true
+				state = stateBraced
+			default:
+				value.WriteByte(ch)
+			}
+		case stateBraced:
+			if ch == '}' {
+				if i+1 < len(s) && s[i+1] == '}' {
+					value.WriteByte('}')
+					i++
+					continue
+				}
+				state = stateAfterBrace
+				continue
+			}
+			value.WriteByte(ch)
+		case stateAfterBrace:
+			switch ch {
+			case ';':
+				if err := emit(); err != nil {
+					return nil, err
+				}
+				state = stateKey
+			case ' ', '\t', '\r', '\n':
+			default:
+				return nil, fmt.Errorf("spsql: unexpected text after the closing brace of %s", keyName(key.String()))
+			}
+		}
+	}
+	switch state {
+	case stateKey:
+		if k := strings.TrimSpace(key.String()); k != "" {
+			return nil, missingEquals(pairs, k)
+		}
+	case stateBraced:
+		return nil, fmt.Errorf("spsql: the value of %s has an opening '{' but no closing '}'", keyName(key.String()))
+	default:
+		if err := emit(); err != nil {
+			return nil, err
+		}
+	}
+	return pairs, nil
+}
+
+// missingEquals reports a segment with no '='. When it follows a secret it
+// is most likely part of that secret, so it is not echoed.
+func missingEquals(pairs []pair, segment string) error {
+	if n := len(pairs); n > 0 && isSecretKey(pairs[n-1].key) {
+		prev, _ := lookupProperty(pairs[n-1].key)
+		return fmt.Errorf("spsql: connection string has text without '=' after %s: if the %s contains ';', wrap the value in {braces}", prev.name, prev.name)
+	}
+	return fmt.Errorf("spsql: connection string segment %q has no '=' (expected key=value)", segment)
+}
+
+// keyName gives the canonical spelling of a key for messages.
+func keyName(k string) string {
+	k = strings.TrimSpace(k)
+	if p, ok := lookupProperty(k); ok {
+		return p.name
+	}
+	return strconv.Quote(k)
+}
+
+// normalize validates cfg and puts it in canonical form (ServiceURL without
+// a trailing slash), so that ParseDSN(c.FormatDSN()) reproduces c.
+func (c *Config) normalize() error { return c.check(false) }
+
+// check is normalize; externalTokens says a program supplies its own token
+// source (WithTokenSource), so the configuration needs no credentials.
+func (c *Config) check(externalTokens bool) error {
+	if strings.TrimSpace(c.ServiceURL) == "" {
+		return errors.New("spsql: ServiceURL is required (the SharePoint site, e.g. https://corp.sharepoint.com/sites/x)")
+	}
+	c.ServiceURL = strings.TrimRight(strings.TrimSpace(c.ServiceURL), "/")
+	u, err := checkURL("ServiceURL", c.ServiceURL)
+	if err != nil {
+		return err
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return errors.New("spsql: ServiceURL must not have a query or fragment: give the site URL, e.g. https://corp.sharepoint.com/sites/x")
+	}
+	if c.TokenURI != "" {
+		if _, err := checkURL("TokenURI", c.TokenURI); err != nil {
+			return err
+		}
+	}
+	if c.AuthURI != "" {
+		if _, err := checkURL("AuthURI", c.AuthURI); err != nil {
+			return err
+		}
+	}
+	if c.FetchSize < 1 || c.FetchSize > MaxFetchSize {
+		return fmt.Errorf("spsql: WSFetchSize must be between 1 and %d, got %d", MaxFetchSize, c.FetchSize)
+	}
+	if c.RetryCount < 0 || c.RetryCount > 100 {
+		return fmt.Errorf("spsql: WSRetryCount must be between 0 and 100, got %d", c.RetryCount)
+	}
+	if c.Timeout < 0 || c.LoginTimeout < 0 {
+		return errors.New("spsql: WSTimeout and LoginTimeout must not be negative")
+	}
+	if c.ProxyPort < 0 || c.ProxyPort > 65535 {
+		return fmt.Errorf("spsql: ProxyPort must be between 0 and 65535, got %d", c.ProxyPort)
+	}
+	if c.ProxyHost == "" && (c.ProxyPort != 0 || c.ProxyUser != "" || c.ProxyPassword != "") {
+		return errors.New("spsql: ProxyPort, ProxyUser and ProxyPassword need ProxyHost")
+	}
+	if c.ProxyPassword != "" && c.ProxyUser == "" {
+		return errors.New("spsql: ProxyPassword needs ProxyUser")
+	}
+	switch c.AuditColumns {
+	case AuditColumnsNone, AuditColumnsAll:
+	case "":
+		c.AuditColumns = AuditColumnsNone
+	default:
+		return fmt.Errorf("spsql: AuditColumns must be None or All, got %q", c.AuditColumns)
+	}
+	switch c.AuthenticationMethod {
+	case AuthOAuth2, "":
+		c.AuthenticationMethod = AuthOAuth2
+		if c.RefreshToken == "" && c.AccessToken == "" && !externalTokens {
+			return errors.New("spsql: no credentials: set RefreshToken (with ClientID and TokenURI) or AccessToken")
+		}
+		if c.RefreshToken != "" {
+			if c.TokenURI == "" {
+				return errors.New("spsql: RefreshToken needs TokenURI (e.g. https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token)")
+			}
+			if c.ClientID == "" {
+				return errors.New("spsql: RefreshToken needs ClientID")
+			}
+		}
+	case AuthNone:
+		if !isLoopback(u.Hostname()) {
+			return errors.New("spsql: AuthenticationMethod=None is only for the local emulator: ServiceURL must be a loopback address")
+		}
+	default:
+		return fmt.Errorf("spsql: AuthenticationMethod must be OAuth2 or None, got %q", c.AuthenticationMethod)
+	}
+	if c.TokenCacheFile != "" && c.RefreshToken == "" {
+		return errors.New("spsql: TokenCacheFile needs RefreshToken")
+	}
+	return nil
+}
+
+// checkURL parses an absolute URL property and insists on https, except on
+// loopback hosts (the emulator), where plain http is allowed.
+func checkURL(name, raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		// url.Error quotes the URL, which holds no secret here.
+		return nil, fmt.Errorf("spsql: %s is not a valid URL: %w", name, err)
+	}
+	if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("spsql: %s must be an absolute https:// URL, got %q", name, raw)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("spsql: %s must not contain user information", name)
+	}
+	if u.Scheme != "https" && !isLoopback(u.Hostname()) {
+		return nil, fmt.Errorf("spsql: %s must use https (plain http is allowed only for localhost), got %q", name, raw)
+	}
+	return u, nil
+}
+
+// isLoopback reports whether host is localhost, 127.0.0.0/8 or ::1.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// FormatDSN returns the connection string for c: the properties that differ
+// from NewConfig's defaults, in a fixed order, with values that need it
+// wrapped in braces. ParseDSN(c.FormatDSN()) reproduces c.
+func (c *Config) FormatDSN() string {
+	return c.format(false)
+}
+
+func (c *Config) format(redact bool) string {
+	var b strings.Builder
+	for _, p := range properties {
+		v := p.get(c)
+		if v == "" {
+			continue
+		}
+		if redact && p.secret {
+			v = "***"
+		}
+		if b.Len() > 0 {
+			b.WriteByte(';')
+		}
+		b.WriteString(p.name)
+		b.WriteByte('=')
+		b.WriteString(quoteValue(v))
+	}
+	return b.String()
+}
+
+// quoteValue wraps v in braces when it would not survive as a plain value:
+// it contains ';' or braces, or starts or ends with white space.
+func quoteValue(v string) string {
+	if strings.ContainsAny(v, ";{}") || strings.TrimSpace(v) != v {
+		return "{" + strings.ReplaceAll(v, "}", "}}") + "}"
+	}
+	return v
+}
+
+// String returns the connection string with every secret shown as "***".
+func (c Config) String() string { return c.format(true) }
+
+// GoString makes %#v as safe as %v: it would otherwise print the fields,
+// secrets included.
+func (c Config) GoString() string { return "spsql.Config{" + c.format(true) + "}" }
+
+// LogValue implements slog.LogValuer, with secrets shown as "***".
+func (c Config) LogValue() slog.Value {
+	var attrs []slog.Attr
+	for _, p := range properties {
+		v := p.get(&c)
+		if v == "" {
+			continue
+		}
+		if p.secret {
+			v = "***"
+		}
+		attrs = append(attrs, slog.String(p.name, v))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// Scopes returns the scopes sent with a v2 refresh request: Scope split on
+// spaces, or by default https://<ServiceURL host>/.default and offline_access.
+func (c *Config) Scopes() []string {
+	if s := strings.Fields(c.Scope); len(s) > 0 {
+		return s
+	}
+	return []string{c.Resource() + "/.default", "offline_access"}
+}
+
+// Resource returns https://<ServiceURL host>, the audience sent to a v1
+// token endpoint as "resource".
+func (c *Config) Resource() string {
+	u, err := url.Parse(c.ServiceURL)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}

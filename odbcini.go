@@ -1,0 +1,124 @@
+package spsql
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// odbcManagerKeys are keys that ODBC driver managers (unixODBC, iODBC) and
+// their setup tools write into odbc.ini sections. They configure the
+// manager, not the driver, so they are accepted and ignored.
+var odbcManagerKeys = []string{
+	"Setup", "Trace", "TraceFile", "TraceDll", "FileUsage", "UsageCount",
+	"DontDLClose", "Threading", "CPTimeout", "CPTimeToLive", "DisableGetFunctions",
+}
+
+// odbcIniFiles returns the odbc.ini files to search, in order: the file
+// named by $ODBCINI if set (and nothing else, as the ODBC driver managers
+// do), else ~/.odbc.ini, then odbc.ini in $ODBCSYSINI or /etc.
+func odbcIniFiles() []string {
+	if f := os.Getenv("ODBCINI"); f != "" {
+		return []string{f}
+	}
+	var files []string
+	if home, err := os.UserHomeDir(); err == nil {
+		files = append(files, filepath.Join(home, ".odbc.ini"))
+	}
+	sysDir := os.Getenv("ODBCSYSINI")
+	if sysDir == "" {
+		sysDir = "/etc"
+	}
+	return append(files, filepath.Join(sysDir, "odbc.ini"))
+}
+
+// ErrDataSourceNotFound is wrapped by the error for a DSN= name that no
+// odbc.ini file defines; the message lists the files looked at.
+var ErrDataSourceNotFound = errors.New("spsql: data source not found")
+
+// loadDataSource reads the [name] section of the first odbc.ini file that
+// has it. Section names match case-insensitively.
+func loadDataSource(name string) ([]pair, error) {
+	files := odbcIniFiles()
+	var looked []string
+	for _, file := range files {
+		pairs, found, err := readIniSection(file, name)
+		if errors.Is(err, fs.ErrNotExist) {
+			looked = append(looked, file+" (missing)")
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			return pairs, nil
+		}
+		looked = append(looked, file)
+	}
+	return nil, fmt.Errorf("%w: no [%s] section in %s", ErrDataSourceNotFound, name, strings.Join(looked, ", "))
+}
+
+// readIniSection returns the key=value lines of section in file. Lines
+// starting with ';' or '#' are comments; spaces around '=' are allowed.
+// Values are taken literally (no braces): odbc.ini has no quoting.
+func readIniSection(file, section string) (pairs []pair, found bool, err error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	inSection := false
+	for line := 1; sc.Scan(); line++ {
+		text := strings.TrimSpace(sc.Text())
+		if line == 1 {
+			text = strings.TrimPrefix(text, "\uFEFF") // files saved by Windows editors
+		}
+		if text == "" || text[0] == ';' || text[0] == '#' {
+			continue
+		}
+		if text[0] == '[' {
+			end := strings.IndexByte(text, ']')
+			if end < 0 {
+				return nil, false, fmt.Errorf("spsql: %s:%d: section header without ']'", file, line)
+			}
+			if inSection {
+				return pairs, true, nil // the next section starts
+			}
+			inSection = strings.EqualFold(strings.TrimSpace(text[1:end]), strings.TrimSpace(section))
+			found = found || inSection
+			continue
+		}
+		if !inSection {
+			continue
+		}
+		origin := fmt.Sprintf("%s:%d", file, line)
+		key, value, ok := strings.Cut(text, "=")
+		if !ok {
+			return nil, false, fmt.Errorf("spsql: %s: line has no '=' (expected key=value)", origin)
+		}
+		key = strings.TrimSpace(key)
+		if isODBCManagerKey(key) {
+			continue
+		}
+		pairs = append(pairs, pair{key: key, value: strings.TrimSpace(value), origin: origin})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, false, fmt.Errorf("spsql: reading %s: %w", file, err)
+	}
+	return pairs, found, nil
+}
+
+func isODBCManagerKey(key string) bool {
+	for _, k := range odbcManagerKeys {
+		if strings.EqualFold(k, key) {
+			return true
+		}
+	}
+	return false
+}
