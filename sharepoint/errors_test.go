@@ -1,0 +1,85 @@
+package sharepoint
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// recorded loads a response recorded from a real tenant (testdata/payloads).
+func recorded(t *testing.T, name string) (status int, body []byte) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "payloads", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec struct {
+		StatusCode int
+		Body       json.RawMessage
+	}
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return rec.StatusCode, rec.Body
+}
+
+func TestParseErrorRecordedPayloads(t *testing.T) {
+	tests := []struct {
+		file         string
+		code         string
+		message      string
+		listNotFound bool
+	}{
+		{"pnpcore_error_404_list_does_not_exist_nometadata.json", "-1, System.ArgumentException",
+			"List 'nonexisting' does not exist at site with URL 'https://bertonline.sharepoint.com/sites/prov-2'.", true},
+		{"pnpcore_error_404_file_not_found.json", "-2147024894, System.IO.FileNotFoundException", "File Not Found.", false},
+		{"pnpcore_error_400_argument_exception.json", "-2147024809, System.ArgumentException",
+			"Server relative urls must start with SPWeb.ServerRelativeUrl", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			status, body := recorded(t, tt.file)
+			e := parseError(status, "GET", "https://x/_api/web", body)
+			if e.Code != tt.code || e.Message != tt.message {
+				t.Errorf("parseError = code %q message %q, want %q %q", e.Code, e.Message, tt.code, tt.message)
+			}
+			if got := errors.Is(e, ErrListNotFound); got != tt.listNotFound {
+				t.Errorf("errors.Is(ErrListNotFound) = %v, want %v", got, tt.listNotFound)
+			}
+			if !strings.Contains(e.Error(), tt.message) || !strings.HasPrefix(e.Error(), "sharepoint: GET https://x/_api/web: ") {
+				t.Errorf("Error() = %q", e.Error())
+			}
+		})
+	}
+}
+
+func TestParseErrorShapes(t *testing.T) {
+	tests := []struct {
+		name    string
+		status  int
+		body    string
+		message string
+		is      error
+	}{
+		{"verbose error", 400, `{"error":{"code":"-1, Microsoft.SharePoint.Client.InvalidClientQueryException","message":{"lang":"en-US","value":"The expression \"x\" is not valid."}}}`,
+			`The expression "x" is not valid.`, nil},
+		{"401 error_description", 401, `{"error_description":"Invalid issuer or signature."}`, "Invalid issuer or signature.", ErrUnauthorized},
+		{"403 is unauthorized too", 403, `{"odata.error":{"code":"-2147024891, System.UnauthorizedAccessException","message":{"value":"Access denied."}}}`, "Access denied.", ErrUnauthorized},
+		{"429 is throttled", 429, ``, "", ErrThrottled},
+		{"an HTML page is excerpted on one line", 502, "<html>\n<body>Bad   gateway</body>\n</html>", "<html> <body>Bad gateway</body> </html>", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := parseError(tt.status, "GET", "u", []byte(tt.body))
+			if e.Message != tt.message {
+				t.Errorf("Message = %q, want %q", e.Message, tt.message)
+			}
+			if tt.is != nil && !errors.Is(e, tt.is) {
+				t.Errorf("errors.Is(%v) = false", tt.is)
+			}
+		})
+	}
+}
