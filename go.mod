@@ -2,4 +2,7 @@ module github.com/go-spsql/spsql
 
 go 1.26
 
-require golang.org/x/oauth2 v0.38.0 // indirect
+require (
+	go.uber.org/goleak v1.3.0
+	golang.org/x/oauth2 v0.38.0 // indirect
+)
