@@ -1,6 +1,8 @@
 // Package sharepoint is a client for the SharePoint Online REST API (the
-// /_api endpoints of one site). It knows nothing of database/sql; the spsql
-// driver builds on it.
+// /_api endpoints of one site): list metadata and list items, read page by
+// page in bounded memory, with retries for throttling and faults, and
+// SharePoint's errors turned into ones a user understands. It knows nothing
+// of database/sql; the spsql driver builds on it.
 package sharepoint
 
 import (
@@ -13,20 +15,35 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
 // DefaultUserAgent identifies the driver to SharePoint, which asks callers
-// to decorate their traffic so throttling can be attributed (reference §4).
-const DefaultUserAgent = "NONISV|go-spsql|spsql/0.1"
+// to decorate their traffic ("NONISV|Company|App/1.0") so that throttling
+// can be attributed (reference §4).
+const DefaultUserAgent = "NONISV|go-spsql|spsql"
+
+// Defaults for the client's options.
+const (
+	DefaultPageSize    = 1000
+	DefaultRetries     = 5
+	DefaultMetadataTTL = 5 * time.Minute
+	// MaxPageSize is SharePoint's cap on $top for list items.
+	MaxPageSize = 5000
+)
 
 // Client talks to one SharePoint site. It is safe for concurrent use.
 type Client struct {
 	site      *url.URL
+	origin    string // scheme://host[:port] of site, for next-link checks
 	http      *http.Client
 	userAgent string
 	timeout   time.Duration
 	logger    *slog.Logger
+	pageSize  int
+	retry     retryPolicy
+	meta      metadataCache
 }
 
 // Option configures a Client.
@@ -35,11 +52,36 @@ type Option func(*Client)
 // WithUserAgent sets the User-Agent header of every request.
 func WithUserAgent(ua string) Option { return func(c *Client) { c.userAgent = ua } }
 
-// WithTimeout bounds each HTTP request; 0 means no limit beyond the context.
+// WithTimeout bounds each HTTP request, reading its body included; 0 means
+// no limit beyond the context.
 func WithTimeout(d time.Duration) Option { return func(c *Client) { c.timeout = d } }
 
-// WithLogger sets the logger for request-level debug messages.
+// WithLogger sets the logger for request-level messages (retries at Warn,
+// requests at Debug). Nothing secret is logged: tokens travel in headers,
+// which are never logged.
 func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.logger = l } }
+
+// WithPageSize sets the $top of each items request, 1 to MaxPageSize.
+func WithPageSize(n int) Option {
+	return func(c *Client) {
+		if n >= 1 && n <= MaxPageSize {
+			c.pageSize = n
+		}
+	}
+}
+
+// WithRetries bounds the retries of one request: throttling (429/503),
+// other 5xx answers, network errors and bodies cut short. 0 disables them.
+func WithRetries(n int) Option {
+	return func(c *Client) {
+		if n >= 0 {
+			c.retry.max = n
+		}
+	}
+}
+
+// WithMetadataTTL sets how long list and field metadata is cached.
+func WithMetadataTTL(d time.Duration) Option { return func(c *Client) { c.meta.ttl = d } }
 
 // NewClient returns a client for the site at siteURL (e.g.
 // https://corp.sharepoint.com/sites/x). httpClient carries the
@@ -52,7 +94,16 @@ func NewClient(siteURL string, httpClient *http.Client, opts ...Option) (*Client
 	if httpClient == nil {
 		httpClient = http.DefaultClient
 	}
-	c := &Client{site: u, http: httpClient, userAgent: DefaultUserAgent, logger: slog.New(slog.DiscardHandler)}
+	c := &Client{
+		site:      u,
+		origin:    u.Scheme + "://" + u.Host,
+		http:      httpClient,
+		userAgent: DefaultUserAgent,
+		logger:    slog.New(slog.DiscardHandler),
+		pageSize:  DefaultPageSize,
+		retry:     defaultRetryPolicy(),
+		meta:      metadataCache{ttl: DefaultMetadataTTL},
+	}
 	for _, opt := range opts {
 		opt(c)
 	}
@@ -78,10 +129,13 @@ func (c *Client) Web(ctx context.Context) (*Web, error) {
 	return &w, nil
 }
 
+// apiURL returns the absolute URL of path, relative to the site.
+func (c *Client) apiURL(path string) string { return c.site.String() + "/" + path }
+
 // getJSON GETs path (relative to the site) and decodes a JSON object
 // answer into v, accepting the verbose {"d":{…}} envelope too.
 func (c *Client) getJSON(ctx context.Context, path string, v any) error {
-	body, err := c.get(ctx, path)
+	body, err := c.getBytes(ctx, c.apiURL(path))
 	if err != nil {
 		return err
 	}
@@ -97,37 +151,102 @@ func (c *Client) getJSON(ctx context.Context, path string, v any) error {
 	return nil
 }
 
+// getBytes GETs target with retries and returns the whole body. A body cut
+// short is a retryable failure like a 503: the request is simply made again.
+func (c *Client) getBytes(ctx context.Context, target string) ([]byte, error) {
+	var body []byte
+	err := c.do(ctx, http.MethodGet, target, func(resp *http.Response) error {
+		var err error
+		body, err = io.ReadAll(resp.Body)
+		if err != nil {
+			return &retryableError{err: fmt.Errorf("sharepoint: reading the answer to GET %s: %w", target, err)}
+		}
+		return nil
+	})
+	return body, err
+}
+
 // maxErrorBody bounds how much of an error answer is read.
 const maxErrorBody = 64 << 10
 
-func (c *Client) get(ctx context.Context, path string) ([]byte, error) {
+// do sends one request, retrying as the policy allows, and hands a 2xx
+// response to handle (which must consume what it needs of the body; do
+// closes it). Every attempt builds a new request, and waits happen in a
+// select on ctx.Done(), so cancellation is prompt. Only GETs are sent
+// through here: they are idempotent, so retrying them is always safe.
+func (c *Client) do(ctx context.Context, method, target string, handle func(*http.Response) error) error {
+	var last error
+	for attempt := 0; ; attempt++ {
+		err := c.attempt(ctx, method, target, handle)
+		if err == nil {
+			return nil
+		}
+		last = err
+		wait, retry := c.retry.decide(err, attempt)
+		if !retry {
+			break
+		}
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			c.logger.WarnContext(ctx, "sharepoint: not retrying: the wait would pass the context deadline",
+				"url", target, "wait", wait, "error", err)
+			break
+		}
+		c.logger.WarnContext(ctx, "sharepoint: retrying request", "url", target,
+			"attempt", attempt+1, "of", c.retry.max, "wait", wait, "error", err)
+		if err := c.retry.sleep(ctx, wait); err != nil {
+			return fmt.Errorf("sharepoint: %s %s: %w (while waiting to retry after: %v)", method, target, err, last)
+		}
+	}
+	var spErr *Error
+	if errors.As(last, &spErr) && spErr.throttled() && c.retry.max > 0 {
+		spErr.retriesExhausted = true
+	}
+	var re *retryableError
+	if errors.As(last, &re) {
+		return re.err
+	}
+	return last
+}
+
+// attempt makes one request. Errors that may go away on a retry are
+// *Error with a retryable status or *retryableError.
+func (c *Client) attempt(ctx context.Context, method, target string, handle func(*http.Response) error) error {
+	parent := ctx
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
-	target := c.site.String() + "/" + path
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	req, err := http.NewRequestWithContext(ctx, method, target, nil)
 	if err != nil {
-		return nil, fmt.Errorf("sharepoint: building request for %s: %w", path, err)
+		return fmt.Errorf("sharepoint: building request for %s: %w", target, err)
 	}
 	req.Header.Set("Accept", "application/json;odata=nometadata")
 	req.Header.Set("User-Agent", c.userAgent)
+	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("sharepoint: GET %s: %w", target, unwrapURLError(err))
+		err = fmt.Errorf("sharepoint: %s %s: %w", method, target, unwrapURLError(err))
+		switch {
+		case parent.Err() != nil:
+			return err // the caller gave up: final
+		case ctx.Err() != nil, isTransient(err):
+			// Our own per-request timeout (WSTimeout) or a network
+			// fault: another attempt may succeed.
+			return &retryableError{err: err}
+		}
+		return err
 	}
 	defer resp.Body.Close()
-	c.logger.DebugContext(ctx, "sharepoint: request", "method", http.MethodGet, "url", target, "status", resp.StatusCode)
+	c.logger.DebugContext(ctx, "sharepoint: request", "method", method, "url", target,
+		"status", resp.StatusCode, "duration", time.Since(start))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		return nil, parseError(resp.StatusCode, http.MethodGet, target, body)
+		e := parseError(resp.StatusCode, method, target, body)
+		e.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		return e
 	}
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("sharepoint: reading the answer to GET %s: %w", target, err)
-	}
-	return body, nil
+	return handle(resp)
 }
 
 // unwrapURLError drops *url.Error's "Get "<url>": " prefix, which the
@@ -139,4 +258,86 @@ func unwrapURLError(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// sameOrigin reports whether target has the site's scheme, host and port:
+// the only place a next link may lead, since the request carries the
+// bearer token.
+func (c *Client) sameOrigin(target string) bool {
+	u, err := url.Parse(target)
+	if err != nil {
+		return false
+	}
+	return strings.EqualFold(u.Scheme+"://"+u.Host, c.origin)
+}
+
+// metadataCache holds lists and fields for a TTL; concurrent first uses of
+// a key share one fetch.
+type metadataCache struct {
+	ttl     time.Duration
+	mu      sync.Mutex
+	entries map[string]*cacheEntry
+}
+
+type cacheEntry struct {
+	ready   chan struct{} // closed when val/err are set
+	val     any
+	err     error
+	fetched time.Time
+}
+
+// get returns the cached value for key, fetching it (once, however many
+// goroutines ask at the same time) when missing or older than the TTL.
+// Failures are not cached.
+func (m *metadataCache) get(ctx context.Context, key string, fetch func(context.Context) (any, error)) (any, error) {
+	m.mu.Lock()
+	if m.entries == nil {
+		m.entries = make(map[string]*cacheEntry)
+	}
+	e, ok := m.entries[key]
+	if ok {
+		select {
+		case <-e.ready:
+			if e.err != nil || time.Since(e.fetched) > m.ttl {
+				ok = false
+			}
+		default: // a fetch is under way: wait for it below
+		}
+	}
+	if !ok {
+		e = &cacheEntry{ready: make(chan struct{})}
+		m.entries[key] = e
+		m.mu.Unlock()
+		// The fetch runs with the first caller's context; if it is
+		// cancelled the others see the error and retry on their next use.
+		e.val, e.err = fetch(ctx)
+		e.fetched = time.Now()
+		close(e.ready)
+		if e.err != nil {
+			m.mu.Lock()
+			if m.entries[key] == e {
+				delete(m.entries, key)
+			}
+			m.mu.Unlock()
+		}
+		return e.val, e.err
+	}
+	m.mu.Unlock()
+	select {
+	case <-e.ready:
+		return e.val, e.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// invalidate drops key, or everything when key is "".
+func (m *metadataCache) invalidate(key string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if key == "" {
+		m.entries = nil
+		return
+	}
+	delete(m.entries, key)
 }

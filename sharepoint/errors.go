@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Sentinel errors, matched with errors.Is against an *Error.
@@ -15,6 +16,13 @@ var (
 	ErrUnauthorized = errors.New("sharepoint: unauthorized")
 	// ErrListNotFound: the list named in the request does not exist.
 	ErrListNotFound = errors.New("sharepoint: list not found")
+	// ErrFieldNotFound: a column named in $select, $filter, $orderby or
+	// $expand does not exist on the list.
+	ErrFieldNotFound = errors.New("sharepoint: field not found")
+	// ErrViewThreshold: SharePoint refused the query because it would scan
+	// more items than the list view threshold (5,000) allows — filtering
+	// or ordering on a column that is not indexed, on a large list.
+	ErrViewThreshold = errors.New("sharepoint: list view threshold exceeded")
 	// ErrThrottled: SharePoint answered 429 or 503 until the retries ran out.
 	ErrThrottled = errors.New("sharepoint: throttled")
 )
@@ -29,6 +37,9 @@ type Error struct {
 	// (tokens travel in headers only).
 	Method string
 	URL    string
+
+	retryAfter       time.Duration // from the Retry-After header
+	retriesExhausted bool          // set when throttling outlasted the retries
 }
 
 func (e *Error) Error() string {
@@ -46,6 +57,10 @@ func (e *Error) Error() string {
 		b.WriteString("; the access token was refused: check that the refresh token is for this tenant and that the Scope names the SharePoint host")
 	case e.StatusCode == http.StatusForbidden:
 		b.WriteString("; the signed-in user or application has no access to this site or list")
+	case errors.Is(e, ErrViewThreshold):
+		b.WriteString("; filter or order on an indexed column (ID, Created, Modified, or one you index in the list settings)")
+	case e.retriesExhausted:
+		b.WriteString("; SharePoint kept throttling the requests after every retry: try again later, lower the request rate, or raise WSRetryCount")
 	}
 	return b.String()
 }
@@ -59,10 +74,34 @@ func (e *Error) Is(target error) bool {
 		// SharePoint says "List 'X' does not exist at site with URL '…'."
 		// with 404 and System.ArgumentException (reference §4).
 		return e.StatusCode == http.StatusNotFound && strings.HasPrefix(e.Message, "List '")
+	case ErrFieldNotFound:
+		// "The field or property 'X' does not exist." ($select/$expand) and
+		// "Column 'X' does not exist. …" ($filter/$orderby), reference §4.
+		return e.StatusCode == http.StatusBadRequest &&
+			(strings.HasPrefix(e.Message, "The field or property '") || strings.HasPrefix(e.Message, "Column '")) &&
+			strings.Contains(e.Message, "does not exist")
+	case ErrViewThreshold:
+		return strings.Contains(e.Code, "SPQueryThrottledException") ||
+			strings.Contains(e.Message, "exceeds the list view threshold")
 	case ErrThrottled:
-		return e.StatusCode == http.StatusTooManyRequests || e.StatusCode == http.StatusServiceUnavailable
+		return e.throttled()
 	}
 	return false
+}
+
+// throttled reports a 429, or a 503 (SharePoint's other throttling answer).
+func (e *Error) throttled() bool {
+	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode == http.StatusServiceUnavailable
+}
+
+// FieldName returns the column a field-not-found error names, or "".
+func (e *Error) FieldName() string {
+	if !errors.Is(e, ErrFieldNotFound) {
+		return ""
+	}
+	_, rest, _ := strings.Cut(e.Message, "'")
+	name, _, _ := strings.Cut(rest, "'")
+	return name
 }
 
 // parseError builds an *Error from a non-2xx response body. It reads both
@@ -72,10 +111,8 @@ func (e *Error) Is(target error) bool {
 func parseError(status int, method, url string, body []byte) *Error {
 	e := &Error{StatusCode: status, Method: method, URL: url}
 	type odataError struct {
-		Code    string `json:"code"`
-		Message struct {
-			Value string `json:"value"`
-		} `json:"message"`
+		Code    string       `json:"code"`
+		Message errorMessage `json:"message"`
 	}
 	var shapes struct {
 		Verbose          *odataError `json:"error"`
@@ -85,9 +122,9 @@ func parseError(status int, method, url string, body []byte) *Error {
 	if json.Unmarshal(body, &shapes) == nil {
 		switch {
 		case shapes.Light != nil:
-			e.Code, e.Message = shapes.Light.Code, shapes.Light.Message.Value
+			e.Code, e.Message = shapes.Light.Code, string(shapes.Light.Message)
 		case shapes.Verbose != nil:
-			e.Code, e.Message = shapes.Verbose.Code, shapes.Verbose.Message.Value
+			e.Code, e.Message = shapes.Verbose.Code, string(shapes.Verbose.Message)
 		case shapes.ErrorDescription != "":
 			e.Message = shapes.ErrorDescription
 		}
@@ -103,4 +140,24 @@ func parseError(status int, method, url string, body []byte) *Error {
 	}
 	e.Message = text
 	return e
+}
+
+// errorMessage reads an error's message in either form: OData v3's
+// {"lang":"en-US","value":"…"} or OData v4's plain string.
+type errorMessage string
+
+func (m *errorMessage) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*m = errorMessage(s)
+		return nil
+	}
+	var v struct {
+		Value string `json:"value"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*m = errorMessage(v.Value)
+	return nil
 }

@@ -66,6 +66,12 @@ func TestParseErrorShapes(t *testing.T) {
 	}{
 		{"verbose error", 400, `{"error":{"code":"-1, Microsoft.SharePoint.Client.InvalidClientQueryException","message":{"lang":"en-US","value":"The expression \"x\" is not valid."}}}`,
 			`The expression "x" is not valid.`, nil},
+		{"OData v4 error with a plain message", 400, `{"error":{"code":"-1, System.ArgumentException","message":"Column 'Nope' does not exist. It may have been deleted by another user."}}`,
+			"Column 'Nope' does not exist. It may have been deleted by another user.", ErrFieldNotFound},
+		{"threshold", 500, `{"odata.error":{"code":"-2147024860, Microsoft.SharePoint.SPQueryThrottledException","message":{"lang":"en-US","value":"The attempted operation is prohibited because it exceeds the list view threshold."}}}`,
+			"The attempted operation is prohibited because it exceeds the list view threshold.", ErrViewThreshold},
+		{"unknown field in select", 400, `{"odata.error":{"code":"-1, System.ArgumentException","message":{"lang":"en-US","value":"The field or property 'Nope' does not exist."}}}`,
+			"The field or property 'Nope' does not exist.", ErrFieldNotFound},
 		{"401 error_description", 401, `{"error_description":"Invalid issuer or signature."}`, "Invalid issuer or signature.", ErrUnauthorized},
 		{"403 is unauthorized too", 403, `{"odata.error":{"code":"-2147024891, System.UnauthorizedAccessException","message":{"value":"Access denied."}}}`, "Access denied.", ErrUnauthorized},
 		{"429 is throttled", 429, ``, "", ErrThrottled},

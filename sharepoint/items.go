@@ -1,0 +1,260 @@
+package sharepoint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Query selects the items of a list. Its parts go to SharePoint as OData
+// query options; the client adds nothing the caller did not ask for.
+type Query struct {
+	// Select names the columns to read, in the order rows hold them:
+	// entity property names, internal names or titles ("DueDate", "Due
+	// Date"), "XId" for a lookup's or person's ID, "X/Title" for a field
+	// of the item a lookup or person points at. Required.
+	Select []string
+	// Filter is a $filter expression, sent as is.
+	Filter string
+	// OrderBy is a $orderby value, e.g. "DueDate desc,ID".
+	OrderBy string
+	// Top is the number of items wanted in all; 0 means all of them.
+	Top int
+	// Expand names lookups or persons to $expand besides those that
+	// Select's "X/Y" names imply.
+	Expand []string
+}
+
+// Items streams the items of list that q selects. Rows come page by page:
+// while the caller reads one page, the next is fetched, so at most two
+// pages are held in memory. Values are typed as Columns says (nil is
+// NULL). The caller must call Close (or cancel ctx) when done.
+func (c *Client) Items(ctx context.Context, list string, q Query) (*ItemIterator, error) {
+	if len(q.Select) == 0 {
+		return nil, errors.New("sharepoint: Items needs Query.Select: SharePoint leaves fields out of a response that has no $select")
+	}
+	if q.Top < 0 {
+		return nil, fmt.Errorf("sharepoint: Query.Top must not be negative, got %d", q.Top)
+	}
+	fields, err := c.Fields(ctx, list)
+	if err != nil {
+		return nil, err
+	}
+	cols, selects, expands, err := resolveColumns(list, fields, q.Select)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range q.Expand {
+		if !containsFold(expands, e) {
+			expands = append(expands, e)
+		}
+	}
+	first := c.apiURL(ListPath(list) + "/items?" + c.itemsQuery(selects, expands, q))
+	ctx, cancel := context.WithCancel(ctx)
+	it := &ItemIterator{
+		cols:   cols,
+		pages:  make(chan page), // unbuffered: at most one page waits
+		cancel: cancel,
+		done:   make(chan struct{}),
+	}
+	go it.fetch(ctx, c, first, newPageDecoder(cols), q.Top)
+	return it, nil
+}
+
+// itemsQuery builds the query string of the first items request. Spaces
+// are sent as %20, not '+', and the '$' of option names is kept literal.
+func (c *Client) itemsQuery(selects, expands []string, q Query) string {
+	top := c.pageSize
+	if q.Top > 0 && q.Top < top {
+		top = q.Top // LIMIT 10 is one request for 10 items
+	}
+	parts := []string{"$select=" + queryEscape(strings.Join(selects, ","))}
+	if len(expands) > 0 {
+		parts = append(parts, "$expand="+queryEscape(strings.Join(expands, ",")))
+	}
+	if q.Filter != "" {
+		parts = append(parts, "$filter="+queryEscape(q.Filter))
+	}
+	if q.OrderBy != "" {
+		parts = append(parts, "$orderby="+queryEscape(q.OrderBy))
+	}
+	parts = append(parts, "$top="+strconv.Itoa(top))
+	return strings.Join(parts, "&")
+}
+
+// queryEscape percent-encodes a query value, spaces as %20: OData servers
+// do not all read '+' as a space.
+func queryEscape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if ('a' <= ch && ch <= 'z') || ('A' <= ch && ch <= 'Z') || ('0' <= ch && ch <= '9') ||
+			strings.IndexByte("-._~,'()/:$*", ch) >= 0 {
+			b.WriteByte(ch)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", ch)
+	}
+	return b.String()
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// page is one decoded page, or the error that ended the stream.
+type page struct {
+	rows [][]any
+	err  error
+}
+
+// ItemIterator is a stream of rows from Items.
+//
+//	it, err := client.Items(ctx, "Tasks", sharepoint.Query{Select: []string{"ID", "Title"}})
+//	if err != nil { … }
+//	defer it.Close()
+//	for it.Next() {
+//		row := it.Row()
+//	}
+//	if err := it.Err(); err != nil { … }
+type ItemIterator struct {
+	cols   []Column
+	pages  chan page
+	cancel context.CancelFunc
+	done   chan struct{} // closed when the fetching goroutine has ended
+
+	cur       [][]any
+	pos       int
+	row       []any
+	err       error
+	closeOnce sync.Once
+	finished  bool
+}
+
+// Columns describes the values of each row.
+func (it *ItemIterator) Columns() []Column { return it.cols }
+
+// Next advances to the next row, waiting for the next page if needed. It
+// returns false at the end of the items or on an error (see Err).
+func (it *ItemIterator) Next() bool {
+	for it.pos >= len(it.cur) {
+		if it.finished {
+			return false
+		}
+		p, ok := <-it.pages
+		if !ok {
+			it.finished = true
+			it.cur = nil
+			return false
+		}
+		if p.err != nil {
+			it.err = p.err
+			it.finished = true
+			it.cur = nil
+			return false
+		}
+		// Drop the consumed page before holding the next one.
+		it.cur, it.pos = p.rows, 0
+	}
+	it.row = it.cur[it.pos]
+	it.cur[it.pos] = nil // the caller owns the row now; let it go with them
+	it.pos++
+	return true
+}
+
+// Row returns the current row. The slice belongs to the caller.
+func (it *ItemIterator) Row() []any { return it.row }
+
+// Err returns the error that ended the iteration, if any.
+func (it *ItemIterator) Err() error { return it.err }
+
+// Close stops the prefetch, releases the HTTP connection and waits for the
+// fetching goroutine to end. It is idempotent and does not block long: an
+// in-flight request is cancelled.
+func (it *ItemIterator) Close() error {
+	it.closeOnce.Do(func() {
+		it.cancel()
+		<-it.done
+		it.finished = true
+		it.cur = nil
+	})
+	return nil
+}
+
+// fetch runs in its own goroutine: it fetches and decodes page after page
+// and hands each over, following next links until top rows were produced
+// or none remain. It fetches page n+1 while the consumer reads page n.
+func (it *ItemIterator) fetch(ctx context.Context, c *Client, target string, dec *pageDecoder, top int) {
+	defer close(it.done)
+	defer close(it.pages)
+	produced := 0
+	send := func(p page) bool {
+		select {
+		case it.pages <- p:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for target != "" {
+		rows, next, err := c.fetchPage(ctx, target, dec)
+		if err != nil {
+			if ctx.Err() != nil {
+				err = fmt.Errorf("sharepoint: reading items: %w", ctx.Err())
+			}
+			send(page{err: err})
+			return
+		}
+		if top > 0 && produced+len(rows) > top {
+			rows = rows[:top-produced]
+		}
+		produced += len(rows)
+		if top > 0 && produced >= top {
+			next = ""
+		}
+		if next != "" && !c.sameOrigin(next) {
+			// Send what we have, then refuse: the bearer token must never
+			// leave the site's origin (it travels with every request).
+			if send(page{rows: rows}) {
+				send(page{err: fmt.Errorf("sharepoint: refusing to follow a next link to another origin (%s); the site is %s", originOf(next), c.origin)})
+			}
+			return
+		}
+		if len(rows) > 0 && !send(page{rows: rows}) {
+			return
+		}
+		target = next
+	}
+}
+
+// fetchPage GETs one page and decodes it. The whole body is read before
+// any row is handed over, so a page cut short is fetched again from its
+// start and no row is yielded twice or lost.
+func (c *Client) fetchPage(ctx context.Context, target string, dec *pageDecoder) (rows [][]any, next string, err error) {
+	err = c.do(ctx, http.MethodGet, target, func(resp *http.Response) error {
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return &retryableError{err: fmt.Errorf("sharepoint: reading the answer to GET %s: %w", target, err)}
+		}
+		rows, next, err = dec.decode(body)
+		if err != nil {
+			err = fmt.Errorf("sharepoint: decoding the answer to GET %s: %w", target, err)
+			if truncated(err) {
+				return &retryableError{err: err}
+			}
+			return err
+		}
+		return nil
+	})
+	return rows, next, err
+}
