@@ -1,0 +1,165 @@
+// Package auth obtains and renews the OAuth 2.0 bearer tokens spsql sends to
+// SharePoint Online, using the Entra ID (Azure AD) refresh_token grant.
+//
+// RefreshTokenSource is an oauth2.TokenSource that caches the access token,
+// refreshes it shortly before it expires or after SharePoint refuses it,
+// follows refresh token rotation and can persist the newest refresh token in a
+// RefreshTokenStore. NewTransport puts its tokens on requests to one origin
+// only and retries once after a 401.
+//
+// Secrets — client secrets, refresh tokens and access tokens — never appear in
+// this package's errors, log records or String output.
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// DefaultLoginTimeout is the time allowed to obtain one token, retries
+// included, when Config.LoginTimeout is zero.
+const DefaultLoginTimeout = 30 * time.Second
+
+// Config describes how to obtain tokens. Either RefreshToken (with TokenURL
+// and ClientID) or AccessToken must be set.
+type Config struct {
+	// TokenURL is the Entra ID token endpoint. A path containing "/v2.0/"
+	// selects the v2.0 protocol (Scopes are sent), anything else v1
+	// (Resource is sent). Must be https unless the host is loopback.
+	TokenURL string
+	// ClientID is the application (client) ID.
+	ClientID string
+	// ClientSecret is the client secret's value; empty for public clients,
+	// which must not send one.
+	ClientSecret string
+	// RefreshToken starts the refresh token chain. Required unless only an
+	// AccessToken is configured.
+	RefreshToken string
+	// AccessToken is an optional initial bearer token. Its expiry is unknown,
+	// so it is used until SharePoint refuses it, then replaced by refreshing
+	// (or, without RefreshToken, reported as ErrAccessTokenRefused).
+	AccessToken string
+	// Scopes are sent space-joined as "scope" to a v2.0 endpoint, which
+	// requires them on refresh in practice (AADSTS90009 otherwise), e.g.
+	// "https://contoso.sharepoint.com/.default", "offline_access".
+	Scopes []string
+	// Resource is sent as "resource" to a v1 endpoint, e.g.
+	// "https://contoso.sharepoint.com".
+	Resource string
+	// HTTPClient sends token requests. nil uses a client with connect,
+	// TLS and response header timeouts. It should not be a client bound to
+	// one request: refreshes happen on behalf of many.
+	HTTPClient *http.Client
+	// LoginTimeout bounds obtaining one token, retries included. Zero means
+	// DefaultLoginTimeout.
+	LoginTimeout time.Duration
+	// Store, if set, persists rotated refresh tokens (see RefreshTokenStore).
+	Store RefreshTokenStore
+	// Logger, if set, receives Debug/Info/Warn records about refreshes. No
+	// record carries a secret.
+	Logger *slog.Logger
+}
+
+// String describes c with every secret replaced by "***".
+func (c Config) String() string {
+	return fmt.Sprintf("auth.Config{TokenURL:%q ClientID:%q ClientSecret:%s RefreshToken:%s AccessToken:%s Scopes:%q Resource:%q LoginTimeout:%s Store:%t}",
+		c.TokenURL, c.ClientID, redact(c.ClientSecret), redact(c.RefreshToken), redact(c.AccessToken), c.Scopes, c.Resource, c.LoginTimeout, c.Store != nil)
+}
+
+// GoString keeps %#v from printing the secrets too.
+func (c Config) GoString() string { return c.String() }
+
+// LogValue makes slog print c with secrets replaced by "***".
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("token_url", c.TokenURL),
+		slog.String("client_id", c.ClientID),
+		slog.String("client_secret", redact(c.ClientSecret)),
+		slog.String("refresh_token", redact(c.RefreshToken)),
+		slog.String("access_token", redact(c.AccessToken)),
+		slog.String("scope", strings.Join(c.Scopes, " ")),
+		slog.String("resource", c.Resource),
+	)
+}
+
+func redact(s string) string {
+	if s == "" {
+		return `""`
+	}
+	return "***"
+}
+
+// validate checks c and returns the parsed token URL (nil for an
+// access-token-only config). The error names every missing or wrong field,
+// never a value that could be secret.
+func (c Config) validate() (*url.URL, error) {
+	if c.RefreshToken == "" {
+		if c.AccessToken == "" {
+			return nil, errors.New("auth: invalid configuration: set RefreshToken (with TokenURL and ClientID) or AccessToken")
+		}
+		return nil, nil
+	}
+	var problems []string
+	var u *url.URL
+	if c.TokenURL == "" {
+		problems = append(problems, "TokenURL is required with a RefreshToken")
+	} else if pu, err := url.Parse(c.TokenURL); err != nil || pu.Host == "" || (pu.Scheme != "https" && pu.Scheme != "http") {
+		problems = append(problems, "TokenURL must be an absolute https URL")
+	} else if pu.Scheme == "http" && !isLoopback(pu.Hostname()) {
+		// The client secret and refresh token travel in the body: never in
+		// clear text beyond this machine.
+		problems = append(problems, "TokenURL must use https (http is allowed only for loopback hosts)")
+	} else {
+		u = pu
+	}
+	if c.ClientID == "" {
+		problems = append(problems, "ClientID is required with a RefreshToken")
+	}
+	if u != nil {
+		if isV2(u) && len(c.Scopes) == 0 {
+			problems = append(problems, "Scopes are required for a v2.0 TokenURL (Entra ID answers AADSTS90009 without them), e.g. https://TENANT.sharepoint.com/.default offline_access")
+		}
+		if !isV2(u) && c.Resource == "" {
+			problems = append(problems, "Resource is required for a v1 TokenURL, e.g. https://TENANT.sharepoint.com")
+		}
+	}
+	if c.LoginTimeout < 0 {
+		problems = append(problems, "LoginTimeout must not be negative")
+	}
+	if len(problems) > 0 {
+		return nil, errors.New("auth: invalid configuration: " + strings.Join(problems, "; "))
+	}
+	return u, nil
+}
+
+func isV2(u *url.URL) bool { return strings.Contains(u.Path, "/v2.0/") }
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// defaultHTTPClient has timeouts for each phase; the overall bound is the
+// LoginTimeout context. Keep-alives are off: a token is fetched about once
+// an hour, so an idle connection would only linger.
+func defaultHTTPClient() *http.Client {
+	return &http.Client{
+		Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ResponseHeaderTimeout: 20 * time.Second,
+			DisableKeepAlives:     true,
+			ForceAttemptHTTP2:     true,
+		},
+	}
+}

@@ -1,0 +1,100 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Sentinel errors. errors.Is reports them for the *Error values the token
+// endpoint's answers turn into, and for the access-token-only case.
+var (
+	// ErrInvalidGrant: Entra ID refused the refresh token (expired through
+	// inactivity, revoked, or already rotated away). Only a new refresh token
+	// helps; retrying never does.
+	ErrInvalidGrant = errors.New("auth: refresh token rejected (invalid_grant): obtain a new refresh token")
+	// ErrInvalidClient: Entra ID refused the client credentials.
+	ErrInvalidClient = errors.New("auth: client credentials rejected (invalid_client): check ClientID and ClientSecret")
+	// ErrAccessTokenRefused: SharePoint refused a configured AccessToken and
+	// no RefreshToken is configured to obtain another.
+	ErrAccessTokenRefused = errors.New("auth: the access token was refused (expired or invalid) and no RefreshToken is configured to renew it")
+)
+
+// Error is an error answer from the Entra ID token endpoint. Its fields come
+// from Entra's JSON error body; none of them holds a token or secret (values
+// the client sent are blanked out of Description before it is stored).
+type Error struct {
+	StatusCode    int    // HTTP status of the answer
+	Code          string // OAuth error code: "invalid_grant", "invalid_client", …
+	Description   string // error_description, e.g. "AADSTS70008: …"
+	ErrorCodes    []int  // error_codes, the AADSTS numbers
+	TraceID       string // trace_id, for Microsoft support
+	CorrelationID string // correlation_id, for Microsoft support
+
+	retryAfter time.Duration // from a Retry-After header on 429/503
+}
+
+// Error explains what happened and what to do about it, quoting Entra's error
+// code and the first line of its description.
+func (e *Error) Error() string {
+	var b strings.Builder
+	switch e.Code {
+	case "invalid_grant":
+		b.WriteString("auth: Entra ID rejected the refresh token")
+	case "invalid_client":
+		b.WriteString("auth: Entra ID rejected the client credentials")
+	default:
+		b.WriteString("auth: token request failed")
+	}
+	fmt.Fprintf(&b, " (HTTP %d", e.StatusCode)
+	if e.Code != "" {
+		b.WriteString(" " + e.Code)
+	}
+	if d := e.summary(); d != "" {
+		b.WriteString(": " + d)
+	} else if len(e.ErrorCodes) > 0 {
+		b.WriteString(": AADSTS" + strconv.Itoa(e.ErrorCodes[0]))
+	}
+	b.WriteString(")")
+	switch e.Code {
+	case "invalid_grant":
+		b.WriteString("; it has expired, was revoked or was already used: obtain a new refresh token and put it in the connection string")
+	case "invalid_client":
+		b.WriteString("; check ClientID and ClientSecret (use the secret's value, not its ID) and that the secret has not expired")
+	case "invalid_scope":
+		b.WriteString("; check the scope (e.g. https://TENANT.sharepoint.com/.default offline_access)")
+	case "interaction_required":
+		b.WriteString("; the user must sign in interactively again (MFA or Conditional Access): obtain a new refresh token")
+	}
+	if e.TraceID != "" || e.CorrelationID != "" {
+		fmt.Fprintf(&b, " [trace ID %s, correlation ID %s]", e.TraceID, e.CorrelationID)
+	}
+	return b.String()
+}
+
+// summary is the description's first line: Entra appends trace and
+// correlation IDs and a timestamp on further CRLF-separated lines.
+func (e *Error) summary() string {
+	d, _, _ := strings.Cut(e.Description, "\n")
+	return strings.TrimSpace(d)
+}
+
+// Is makes errors.Is(err, ErrInvalidGrant) and errors.Is(err,
+// ErrInvalidClient) work on *Error.
+func (e *Error) Is(target error) bool {
+	switch target {
+	case ErrInvalidGrant:
+		return e.Code == "invalid_grant"
+	case ErrInvalidClient:
+		return e.Code == "invalid_client"
+	}
+	return false
+}
+
+// retryable reports whether another attempt might succeed: server errors and
+// throttling are transient; every other 4xx answer will not change.
+func (e *Error) retryable() bool {
+	return e.StatusCode >= 500 || e.StatusCode == 429
+}

@@ -1,0 +1,375 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// maxRefreshMargin is how long before expiry a cached access token is
+// replaced. SharePoint checks expiry against its own clock, so a token used
+// in its last seconds may be refused mid-query; for short lifetimes the
+// margin shrinks to a tenth of the lifetime so the token is still used.
+const maxRefreshMargin = time.Minute
+
+// RefreshTokenSource is an oauth2.TokenSource for Entra ID's refresh_token
+// grant. It caches the access token, refreshes it when it is about to
+// expire or after Invalidate, always refreshes with the newest refresh token
+// it was given (rotation), and persists that token in Config.Store.
+//
+// It does not use oauth2.Config.TokenSource: that refresher never sends
+// "scope", which Entra ID v2 needs in practice, tries HTTP Basic first and
+// re-posts a dead refresh token in the body, and keeps the first caller's
+// context for every later refresh.
+//
+// All methods are safe for concurrent use. Concurrent callers that find the
+// token expired wait for a single token request.
+type RefreshTokenSource struct {
+	cfg      Config
+	tokenURL *url.URL // nil for an access-token-only config
+	client   *http.Client
+	timeout  time.Duration
+	log      *slog.Logger
+	storeKey string
+
+	// Retry pacing; tests shorten it.
+	backoffBase, backoffMax time.Duration
+
+	// mu is held for the whole of a refresh, which is what makes concurrent
+	// callers share one token request.
+	mu           sync.Mutex
+	tok          *oauth2.Token // current access token; nil when none is usable
+	refreshAt    time.Time     // when to stop using tok; zero: until refused
+	refreshToken string        // newest refresh token of the chain
+	savePending  bool          // the newest refresh token is not yet in the store
+	fatal        error         // a refusal no retry can fix (invalid_grant)
+}
+
+// NewRefreshTokenSource validates cfg and returns a source for it. With a
+// Store it loads the chain's newest refresh token (see RefreshTokenStore);
+// a store that cannot be read is an error, because silently falling back to
+// an already rotated token would fail later and less clearly.
+func NewRefreshTokenSource(cfg Config) (*RefreshTokenSource, error) {
+	u, err := cfg.validate()
+	if err != nil {
+		return nil, err
+	}
+	s := &RefreshTokenSource{
+		cfg:          cfg,
+		tokenURL:     u,
+		client:       cfg.HTTPClient,
+		timeout:      cfg.LoginTimeout,
+		log:          cfg.Logger,
+		refreshToken: cfg.RefreshToken,
+		backoffBase:  250 * time.Millisecond,
+		backoffMax:   8 * time.Second,
+	}
+	if s.client == nil {
+		s.client = defaultHTTPClient()
+	}
+	if s.timeout == 0 {
+		s.timeout = DefaultLoginTimeout
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.AccessToken != "" {
+		// Expiry unknown: treat as valid until SharePoint refuses it.
+		s.tok = &oauth2.Token{AccessToken: cfg.AccessToken, TokenType: "Bearer"}
+	}
+	if cfg.Store != nil && cfg.RefreshToken != "" {
+		s.storeKey = ChainKey(cfg.RefreshToken)
+		rt, ok, err := cfg.Store.Load(s.storeKey)
+		if err != nil {
+			return nil, s.scrubErr("auth: reading the refresh token store", err)
+		}
+		if ok && rt != "" {
+			s.refreshToken = rt
+			s.log.Debug("auth: resuming the refresh token chain from the store", "rotated", rt != cfg.RefreshToken)
+		}
+	}
+	return s, nil
+}
+
+// Token returns a valid access token, refreshing it first when needed. The
+// returned token carries no refresh token. A refresh that Entra ID refused
+// with invalid_grant is remembered: later calls return the same error without
+// another request, since only a new refresh token can help.
+func (s *RefreshTokenSource) Token() (*oauth2.Token, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tok != nil && (s.refreshAt.IsZero() || time.Now().Before(s.refreshAt)) {
+		return copyToken(s.tok), nil
+	}
+	if s.tokenURL == nil {
+		return nil, fmt.Errorf("%w: SharePoint refuses it after about an hour; configure a RefreshToken (with ClientID and the token URL) for automatic renewal, or supply a new AccessToken", ErrAccessTokenRefused)
+	}
+	if s.fatal != nil {
+		return nil, s.fatal
+	}
+	return s.refreshLocked()
+}
+
+// Invalidate drops the cached access token after SharePoint refused it with
+// a 401, so that the next Token call refreshes. It does nothing when the
+// cached token is no longer rejected — another caller already replaced it —
+// which is how many concurrent 401s cause a single refresh. A nil rejected
+// drops whatever token is cached.
+func (s *RefreshTokenSource) Invalidate(rejected *oauth2.Token) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tok == nil || (rejected != nil && rejected.AccessToken != s.tok.AccessToken) {
+		return
+	}
+	s.tok, s.refreshAt = nil, time.Time{}
+	s.log.Debug("auth: access token refused; it will be refreshed")
+}
+
+// refreshLocked obtains a new access token, retrying transient failures with
+// exponential backoff and jitter until LoginTimeout. The context derives from
+// context.Background on purpose: a refresh serves every caller waiting on
+// it, so one caller's cancellation must not fail the others.
+func (s *RefreshTokenSource) refreshLocked() (*oauth2.Token, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	defer cancel()
+	for attempt := 1; ; attempt++ {
+		s.log.Debug("auth: requesting an access token", "token_url", s.endpoint(), "attempt", attempt)
+		tr, transient, err := s.post(ctx)
+		if err == nil {
+			return s.accept(tr, attempt)
+		}
+		var ae *Error
+		errors.As(err, &ae)
+		if !transient {
+			if ae != nil {
+				if ae.Code == "invalid_grant" {
+					s.fatal = err
+				}
+				s.log.Warn("auth: token request refused", "status", ae.StatusCode, "error", ae.Code, "error_codes", ae.ErrorCodes)
+			}
+			return nil, err
+		}
+		wait := s.backoff(attempt)
+		if ae != nil && ae.retryAfter > wait {
+			wait = ae.retryAfter
+		}
+		deadline, _ := ctx.Deadline()
+		if ctx.Err() != nil || time.Until(deadline) < wait {
+			return nil, fmt.Errorf("auth: no access token obtained within the login timeout (%s, %d attempts): %w", s.timeout, attempt, err)
+		}
+		s.log.Warn("auth: token request failed; retrying", "attempt", attempt, "wait", wait, "error", err.Error())
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("auth: no access token obtained within the login timeout (%s, %d attempts): %w", s.timeout, attempt, err)
+		}
+	}
+}
+
+// backoff returns the wait before attempt+1: exponential, capped, with
+// "equal jitter" (half fixed, half random) so that many clients that failed
+// together do not retry together.
+func (s *RefreshTokenSource) backoff(attempt int) time.Duration {
+	d := s.backoffBase << min(attempt-1, 20)
+	if d > s.backoffMax || d <= 0 {
+		d = s.backoffMax
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// tokenResponse is a successful token endpoint answer.
+type tokenResponse struct {
+	AccessToken  string  `json:"access_token"`
+	TokenType    string  `json:"token_type"`
+	RefreshToken string  `json:"refresh_token"`
+	ExpiresIn    seconds `json:"expires_in"`
+}
+
+// seconds decodes expires_in, which v2 sends as a number and v1 as a string
+// ("3599").
+type seconds struct {
+	n   int64
+	set bool
+}
+
+func (s *seconds) UnmarshalJSON(b []byte) error {
+	str := strings.Trim(string(b), `"`)
+	if str == "null" || str == "" {
+		return nil
+	}
+	n, err := strconv.ParseFloat(str, 64)
+	if err != nil {
+		return fmt.Errorf("auth: expires_in is neither a number nor a numeric string")
+	}
+	s.n, s.set = int64(max(n, 0)), true
+	return nil
+}
+
+// post sends one refresh request. Credentials go in the body
+// (client_secret_post): Entra accepts it for every client type, and a single
+// style means a refused token costs exactly one request. transient reports
+// whether the failure may go away on retry: network errors, 5xx and 429.
+func (s *RefreshTokenSource) post(ctx context.Context) (tr *tokenResponse, transient bool, err error) {
+	form := url.Values{
+		"grant_type":    {"refresh_token"},
+		"refresh_token": {s.refreshToken},
+		"client_id":     {s.cfg.ClientID},
+	}
+	if s.cfg.ClientSecret != "" {
+		form.Set("client_secret", s.cfg.ClientSecret)
+	}
+	if isV2(s.tokenURL) {
+		form.Set("scope", strings.Join(s.cfg.Scopes, " "))
+	} else {
+		form.Set("resource", s.cfg.Resource)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.tokenURL.String(), strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, false, fmt.Errorf("auth: building the token request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return nil, true, s.scrubErr("auth: token request failed", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, true, s.scrubErr("auth: reading the token response", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		e := s.parseError(resp, body)
+		return nil, e.retryable(), e
+	}
+	// A malformed 200 answer will not improve on retry: report it at once.
+	tr = new(tokenResponse)
+	if err := json.Unmarshal(body, tr); err != nil {
+		return nil, false, fmt.Errorf("auth: the token endpoint answered HTTP 200 with a body that is not a token response (Content-Type %q)", resp.Header.Get("Content-Type"))
+	}
+	if tr.AccessToken == "" {
+		return nil, false, errors.New("auth: the token endpoint's answer has no access_token")
+	}
+	if tr.TokenType != "" && !strings.EqualFold(tr.TokenType, "Bearer") {
+		return nil, false, fmt.Errorf("auth: the token endpoint issued a %q token; SharePoint needs a Bearer token", tr.TokenType)
+	}
+	return tr, false, nil
+}
+
+// parseError turns a non-200 answer into an *Error. Bodies that are not
+// Entra's JSON (a proxy's HTML page) keep only the status.
+func (s *RefreshTokenSource) parseError(resp *http.Response, body []byte) *Error {
+	e := &Error{StatusCode: resp.StatusCode}
+	var j struct {
+		Error            string `json:"error"`
+		ErrorDescription string `json:"error_description"`
+		ErrorCodes       []int  `json:"error_codes"`
+		TraceID          string `json:"trace_id"`
+		CorrelationID    string `json:"correlation_id"`
+	}
+	if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct == "application/json" || json.Valid(body) {
+		if json.Unmarshal(body, &j) == nil {
+			e.Code = j.Error
+			e.Description = s.scrub(j.ErrorDescription)
+			e.ErrorCodes = j.ErrorCodes
+			e.TraceID = j.TraceID
+			e.CorrelationID = j.CorrelationID
+		}
+	}
+	if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && ra > 0 {
+		e.retryAfter = time.Duration(ra) * time.Second
+	}
+	return e
+}
+
+// accept installs a successful answer: the access token, its refresh time,
+// and a rotated refresh token (saved to the store).
+func (s *RefreshTokenSource) accept(tr *tokenResponse, attempts int) (*oauth2.Token, error) {
+	now := time.Now()
+	tok := &oauth2.Token{AccessToken: tr.AccessToken, TokenType: "Bearer"}
+	s.refreshAt = time.Time{}
+	if tr.ExpiresIn.set {
+		life := time.Duration(tr.ExpiresIn.n) * time.Second
+		tok.Expiry = now.Add(life)
+		tok.ExpiresIn = tr.ExpiresIn.n
+		s.refreshAt = tok.Expiry.Add(-min(maxRefreshMargin, life/10))
+	}
+	s.tok = tok
+
+	// A missing refresh_token means "keep using the current one" (RFC 6749
+	// §6). A new one replaces the old for good: Entra may have stopped
+	// honouring the old one, so there is no falling back to it.
+	rotated := tr.RefreshToken != "" && tr.RefreshToken != s.refreshToken
+	if rotated {
+		s.refreshToken = tr.RefreshToken
+		s.savePending = s.cfg.Store != nil
+	}
+	if s.savePending {
+		if err := s.cfg.Store.Save(s.storeKey, s.refreshToken); err != nil {
+			// The access token is good; keep serving and try to save again
+			// after the next refresh. Losing the save only matters to the
+			// next process that starts from the store.
+			s.log.Warn("auth: saving the rotated refresh token failed; will retry at the next refresh", "error", s.scrub(err.Error()))
+		} else {
+			s.savePending = false
+		}
+	}
+	s.log.Info("auth: access token refreshed", "token_url", s.endpoint(), "expires_in", tr.ExpiresIn.n, "rotated", rotated, "attempts", attempts)
+	return copyToken(tok), nil
+}
+
+// endpoint is the token URL without query or fragment, for logs.
+func (s *RefreshTokenSource) endpoint() string {
+	return s.tokenURL.Scheme + "://" + s.tokenURL.Host + s.tokenURL.Path
+}
+
+// scrub blanks every secret the source knows out of text that came from
+// elsewhere (an Entra description, a store's or the network's error), as a
+// last line of defence: none is expected there.
+func (s *RefreshTokenSource) scrub(text string) string {
+	secrets := []string{s.cfg.ClientSecret, s.cfg.RefreshToken, s.cfg.AccessToken, s.refreshToken}
+	if s.tok != nil {
+		secrets = append(secrets, s.tok.AccessToken)
+	}
+	for _, sec := range secrets {
+		if len(sec) >= 4 {
+			text = strings.ReplaceAll(text, sec, "***")
+		}
+	}
+	return text
+}
+
+// scrubErr wraps err with context; its text is scrubbed, while errors.Is and
+// errors.As still see err.
+func (s *RefreshTokenSource) scrubErr(context string, err error) error {
+	return &scrubbedError{msg: s.scrub(context + ": " + err.Error()), err: err}
+}
+
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }
+
+func copyToken(t *oauth2.Token) *oauth2.Token {
+	return &oauth2.Token{AccessToken: t.AccessToken, TokenType: t.TokenType, Expiry: t.Expiry, ExpiresIn: t.ExpiresIn}
+}
+
+var _ oauth2.TokenSource = (*RefreshTokenSource)(nil)
