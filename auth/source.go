@@ -145,12 +145,20 @@ func (s *RefreshTokenSource) Invalidate(rejected *oauth2.Token) {
 func (s *RefreshTokenSource) refreshLocked() (*oauth2.Token, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
+	var last error
 	for attempt := 1; ; attempt++ {
 		s.log.Debug("auth: requesting an access token", "token_url", s.endpoint(), "attempt", attempt)
 		tr, transient, err := s.post(ctx)
 		if err == nil {
 			return s.accept(tr, attempt)
 		}
+		if ctx.Err() != nil && last != nil {
+			// The login timeout cut this attempt short; the previous
+			// failure (say, Entra's 503) tells the user more than
+			// "context deadline exceeded".
+			err = last
+		}
+		last = err
 		var ae *Error
 		errors.As(err, &ae)
 		if !transient {
