@@ -1,0 +1,137 @@
+package auth
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"golang.org/x/oauth2"
+)
+
+// Invalidator is implemented by token sources that can drop a token the
+// server refused (RefreshTokenSource does). NewTransport uses it to retry a
+// request once after a 401.
+type Invalidator interface {
+	Invalidate(rejected *oauth2.Token)
+}
+
+// NewTransport returns a RoundTripper that authenticates requests to origin
+// (scheme, host and port of SharePoint's URL) with a bearer token from src.
+//
+// Requests to any other origin — a redirect to another host, a link in a
+// response — are sent without an Authorization header at all: the token is
+// SharePoint's and must not reach anyone else. oauth2.Transport is not used
+// because it puts the token on every request.
+//
+// When origin answers 401 and src is an Invalidator, the transport
+// invalidates the refused token, obtains a new one and retries once, provided
+// the body can be sent again (no body, or req.GetBody set). If no new token
+// can be obtained, RoundTrip returns that error (for instance an
+// ErrInvalidGrant or ErrAccessTokenRefused explanation) instead of the 401.
+//
+// The caller's request is never modified. base nil means
+// http.DefaultTransport.
+func NewTransport(base http.RoundTripper, src oauth2.TokenSource, origin *url.URL) http.RoundTripper {
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return &transport{base: base, src: src, origin: originOf(origin)}
+}
+
+type transport struct {
+	base   http.RoundTripper
+	src    oauth2.TokenSource
+	origin string
+}
+
+// originOf normalises u to "scheme://host:port" with the default port made
+// explicit, so https://x and https://x:443 compare equal.
+func originOf(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if port == "" {
+		switch scheme {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return scheme + "://" + strings.ToLower(u.Hostname()) + ":" + port
+}
+
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.origin == "" || originOf(req.URL) != t.origin {
+		if req.Header.Get("Authorization") == "" {
+			return t.base.RoundTrip(req)
+		}
+		r := req.Clone(req.Context())
+		r.Header.Del("Authorization")
+		return t.base.RoundTrip(r)
+	}
+
+	tok, err := t.src.Token()
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	resp, err := t.base.RoundTrip(withToken(req, tok, req.Body))
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		return resp, err
+	}
+
+	inv, ok := t.src.(Invalidator)
+	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+	if !ok || !replayable {
+		return resp, nil
+	}
+	inv.Invalidate(tok)
+	fresh, err := t.src.Token()
+	if err != nil {
+		drain(resp)
+		return nil, fmt.Errorf("auth: SharePoint refused the access token (HTTP 401) and no new one could be obtained: %w", err)
+	}
+	if fresh.AccessToken == tok.AccessToken {
+		// The source has nothing newer; the 401 is the answer.
+		return resp, nil
+	}
+	body := req.Body
+	if req.GetBody != nil {
+		if body, err = req.GetBody(); err != nil {
+			drain(resp)
+			return nil, fmt.Errorf("auth: replaying the request body after a 401: %w", err)
+		}
+	}
+	drain(resp)
+	return t.base.RoundTrip(withToken(req, fresh, body))
+}
+
+// withToken returns a copy of req carrying tok and body.
+func withToken(req *http.Request, tok *oauth2.Token, body io.ReadCloser) *http.Request {
+	r := req.Clone(req.Context())
+	r.Body = body
+	tok.SetAuthHeader(r)
+	return r
+}
+
+// drain reads a little of a discarded response so its connection can be
+// reused, then closes it.
+func drain(resp *http.Response) {
+	_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
+	resp.Body.Close()
+}
+
+// closeBody honours the RoundTripper contract: the request body is closed
+// even when the request is never sent.
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+}
+
+var _ Invalidator = (*RefreshTokenSource)(nil)
