@@ -82,7 +82,7 @@ var parseTests = []struct {
 			c.EnableLoginPrompt = true
 		})},
 	{"AuthenticationMethod 24 is the ODBC code for OAuth2", base + ";AuthenticationMethod=24", baseConfig(nil)},
-	{"timeouts accept Go durations", base + ";WSTimeout=1m30s;LoginTimeout=1.5s", baseConfig(func(c *Config) { c.Timeout, c.LoginTimeout = 90 * time.Second, 1500 * time.Millisecond })},
+	{"timeouts accept Go durations", base + ";WSTimeout=1m30s;LoginTimeout=1.5s", baseConfig(func(c *Config) { c.Timeout, c.LoginTimeout = 90*time.Second, 1500*time.Millisecond })},
 	{"WSTimeout=0 means no limit", base + ";WSTimeout=0", baseConfig(func(c *Config) { c.Timeout = 0 })},
 	{"AuthenticationMethod=None needs no credentials on loopback", "ServiceURL=http://127.0.0.1:8080/sites/demo;AuthenticationMethod=None",
 		func() *Config {
@@ -91,7 +91,9 @@ var parseTests = []struct {
 			return c
 		}()},
 	{"plain http is allowed for localhost and ::1", "ServiceURL=http://[::1]:9/sites/x;AccessToken=tok;TokenURI=http://localhost:9/t/oauth2/v2.0/token",
-		baseConfig(func(c *Config) { c.ServiceURL, c.TokenURI = "http://[::1]:9/sites/x", "http://localhost:9/t/oauth2/v2.0/token" })},
+		baseConfig(func(c *Config) {
+			c.ServiceURL, c.TokenURI = "http://[::1]:9/sites/x", "http://localhost:9/t/oauth2/v2.0/token"
+		})},
 }
 
 func TestParseDSN(t *testing.T) {
@@ -257,7 +259,7 @@ func TestConfigPrintingRedactsSecrets(t *testing.T) {
 		"%#v":        fmt.Sprintf("%#v", c),
 		"%v value":   fmt.Sprintf("%v", *c),
 		"%#v value":  fmt.Sprintf("%#v", *c),
-		"%s":         fmt.Sprintf("%s", c),
+		"%s":         fmt.Sprintf("[%s]", c),
 		"slog":       logged.String(),
 	}
 	for how, out := range outputs {

@@ -1,0 +1,227 @@
+package spsql
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/go-spsql/spsql/auth"
+	"github.com/go-spsql/spsql/sharepoint"
+)
+
+// Option configures a connector made by NewConnector.
+type Option func(*connectorOptions)
+
+type connectorOptions struct {
+	httpClient  *http.Client
+	logger      *slog.Logger
+	tokenSource oauth2.TokenSource
+	tokenStore  auth.RefreshTokenStore
+}
+
+// WithHTTPClient makes the driver send its requests (the token endpoint's
+// included) through client's Transport, keeping its redirect policy and
+// cookie jar. The driver adds authentication on top; client's Timeout is
+// not used (WSTimeout bounds each request). It cannot be combined with the
+// Proxy* properties: configure the proxy on client's transport instead.
+func WithHTTPClient(client *http.Client) Option {
+	return func(o *connectorOptions) { o.httpClient = client }
+}
+
+// WithLogger sets the logger for the driver's diagnostics. Secrets are never
+// logged. Without it, nothing is logged.
+func WithLogger(logger *slog.Logger) Option {
+	return func(o *connectorOptions) { o.logger = logger }
+}
+
+// WithTokenSource supplies access tokens from src instead of the
+// refresh-token grant; the connection string's credentials are then not
+// needed. If src has a method Invalidate(*oauth2.Token), it is called when
+// SharePoint refuses a token, before the one retry.
+func WithTokenSource(src oauth2.TokenSource) Option {
+	return func(o *connectorOptions) { o.tokenSource = src }
+}
+
+// WithRefreshTokenStore keeps rotated refresh tokens in store instead of
+// the TokenCacheFile: a callback for programs that keep secrets in a vault
+// or database. See auth.RefreshTokenStore.
+func WithRefreshTokenStore(store auth.RefreshTokenStore) Option {
+	return func(o *connectorOptions) { o.tokenStore = store }
+}
+
+// Connector is a driver.Connector: every connection it opens shares its
+// configuration, HTTP client and token source, so 50 goroutines querying
+// through one *sql.DB with an expired token cause one token request.
+type Connector struct {
+	driver *Driver
+	cfg    Config
+	logger *slog.Logger
+	client *sharepoint.Client
+}
+
+// NewConnector returns a connector for cfg, for use with sql.OpenDB. cfg is
+// validated and copied; later changes to it have no effect.
+func NewConnector(cfg *Config, opts ...Option) (*Connector, error) {
+	if cfg == nil {
+		return nil, errors.New("spsql: NewConnector needs a Config (see NewConfig)")
+	}
+	return newConnector(&Driver{}, cfg, opts...)
+}
+
+func newConnector(d *Driver, cfg *Config, opts ...Option) (*Connector, error) {
+	var o connectorOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	c := *cfg
+	// A program-supplied token source stands in for the credentials that
+	// validation would otherwise insist on.
+	if err := c.check(o.tokenSource != nil); err != nil {
+		return nil, err
+	}
+	logger := o.logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+
+	base, err := baseTransport(&c, o.httpClient)
+	if err != nil {
+		return nil, err
+	}
+	site, _ := url.Parse(c.ServiceURL) // validated by normalize
+	origin := &url.URL{Scheme: site.Scheme, Host: site.Host}
+
+	spHTTP := &http.Client{Transport: base}
+	if o.httpClient != nil {
+		spHTTP.Jar = o.httpClient.Jar
+		spHTTP.CheckRedirect = o.httpClient.CheckRedirect
+	}
+	if c.AuthenticationMethod == AuthOAuth2 {
+		src := o.tokenSource
+		if src == nil {
+			src, err = newRefreshTokenSource(&c, base, o.tokenStore, logger)
+			if err != nil {
+				return nil, err
+			}
+		}
+		spHTTP.Transport = auth.NewTransport(base, src, origin)
+	}
+	client, err := sharepoint.NewClient(c.ServiceURL, spHTTP,
+		sharepoint.WithTimeout(c.Timeout),
+		sharepoint.WithLogger(logger),
+		sharepoint.WithUserAgent("NONISV|go-spsql|spsql/"+Version),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("spsql: %w", err)
+	}
+	return &Connector{driver: d, cfg: c, logger: logger, client: client}, nil
+}
+
+// newRefreshTokenSource builds the refresh-token grant from the
+// configuration. The token endpoint gets its own client over the same base
+// transport (so proxies apply) with a timeout, never a query's context.
+func newRefreshTokenSource(c *Config, base http.RoundTripper, store auth.RefreshTokenStore, logger *slog.Logger) (*auth.RefreshTokenSource, error) {
+	if store == nil && c.TokenCacheFile != "" {
+		store = auth.NewFileStore(c.TokenCacheFile)
+	}
+	timeout := c.Timeout
+	if timeout == 0 || (c.LoginTimeout > 0 && c.LoginTimeout < timeout) {
+		timeout = c.LoginTimeout
+	}
+	loginTimeout := c.LoginTimeout
+	if loginTimeout == 0 {
+		// LoginTimeout=0 means no overall limit; auth reads 0 as its
+		// default, so pass the longest timeout a DSN can express.
+		loginTimeout = maxSeconds * time.Second
+	}
+	src, err := auth.NewRefreshTokenSource(auth.Config{
+		TokenURL:     c.TokenURI,
+		ClientID:     c.ClientID,
+		ClientSecret: c.ClientSecret,
+		RefreshToken: c.RefreshToken,
+		AccessToken:  c.AccessToken,
+		Scopes:       c.Scopes(),
+		Resource:     c.Resource(),
+		HTTPClient:   &http.Client{Transport: base, Timeout: timeout},
+		LoginTimeout: loginTimeout,
+		Store:        store,
+		Logger:       logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("spsql: %w", err)
+	}
+	return src, nil
+}
+
+// baseTransport is the transport under authentication: the program's own
+// (WithHTTPClient), or a clone of http.DefaultTransport with the Proxy*
+// properties or, without them, the HTTPS_PROXY/NO_PROXY environment.
+func baseTransport(c *Config, client *http.Client) (http.RoundTripper, error) {
+	if client != nil {
+		if c.ProxyHost != "" {
+			return nil, errors.New("spsql: ProxyHost cannot be combined with WithHTTPClient: configure the proxy on the client's transport")
+		}
+		if client.Transport != nil {
+			return client.Transport, nil
+		}
+		return http.DefaultTransport, nil
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	if c.ProxyHost != "" {
+		proxy, err := proxyURL(c)
+		if err != nil {
+			return nil, err
+		}
+		t.Proxy = http.ProxyURL(proxy)
+	}
+	return t, nil
+}
+
+// proxyURL builds http://[user:password@]host[:port] from the Proxy*
+// properties. ProxyHost may itself be a URL (http://proxy:3128).
+func proxyURL(c *Config) (*url.URL, error) {
+	u := &url.URL{Scheme: "http", Host: c.ProxyHost}
+	if parsed, err := url.Parse(c.ProxyHost); err == nil && parsed.Host != "" {
+		u = &url.URL{Scheme: parsed.Scheme, Host: parsed.Host}
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return nil, fmt.Errorf("spsql: ProxyHost %q is not a host name", c.ProxyHost)
+	}
+	if c.ProxyPort != 0 {
+		u.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(c.ProxyPort))
+	}
+	if c.ProxyUser != "" {
+		u.User = url.UserPassword(c.ProxyUser, c.ProxyPassword)
+	}
+	return u, nil
+}
+
+// Connect returns a connection. It does no I/O: SharePoint's REST API is
+// stateless, so a connection is cheap, and authentication happens on the
+// first request (or Ping).
+func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return &conn{connector: c}, nil
+}
+
+// Driver returns the driver that made the connector.
+func (c *Connector) Driver() driver.Driver { return c.driver }
+
+// Config returns a copy of the connector's validated configuration.
+func (c *Connector) Config() *Config {
+	cfg := c.cfg
+	return &cfg
+}
+
+var _ driver.Connector = (*Connector)(nil)
