@@ -68,9 +68,10 @@ type Connector struct {
 	client *sharepoint.Client
 }
 
-// NewConnector returns a connector for cfg, for use with sql.OpenDB. cfg is
-// validated and copied; later changes to it have no effect.
-func NewConnector(cfg *Config, opts ...Option) (*Connector, error) {
+// NewConnector returns a connector (a *Connector) for cfg, for use with
+// sql.OpenDB. cfg is validated and copied; later changes to it have no
+// effect.
+func NewConnector(cfg *Config, opts ...Option) (driver.Connector, error) {
 	if cfg == nil {
 		return nil, errors.New("spsql: NewConnector needs a Config (see NewConfig)")
 	}
@@ -117,6 +118,8 @@ func newConnector(d *Driver, cfg *Config, opts ...Option) (*Connector, error) {
 	}
 	client, err := sharepoint.NewClient(c.ServiceURL, spHTTP,
 		sharepoint.WithTimeout(c.Timeout),
+		sharepoint.WithRetries(c.RetryCount),
+		sharepoint.WithPageSize(c.FetchSize),
 		sharepoint.WithLogger(logger),
 		sharepoint.WithUserAgent("NONISV|go-spsql|spsql/"+Version),
 	)

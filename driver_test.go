@@ -162,7 +162,7 @@ func TestOpenDBBehavesLikeOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := viaOpen.(*spsql.Connector).Config().FormatDSN(), connector.Config().FormatDSN(); got != want {
+	if got, want := viaOpen.(*spsql.Connector).Config().FormatDSN(), connector.(*spsql.Connector).Config().FormatDSN(); got != want {
 		t.Error("OpenConnector and NewConnector disagree on the configuration")
 	}
 }
@@ -420,5 +420,51 @@ func TestStatementsSayTheyAreNotSupportedYet(t *testing.T) {
 	}
 	if _, err := db.Begin(); !errors.Is(err, spsql.ErrNoTransactions) {
 		t.Errorf("Begin error = %v, want ErrNoTransactions", err)
+	}
+}
+
+func TestWithRefreshTokenStoreReceivesEachRotation(t *testing.T) {
+	srv := sptest.NewServer(sptest.Site{})
+	defer srv.Close()
+	var mu sync.Mutex
+	saved := map[string]string{}
+	store := auth.StoreFuncs{
+		LoadFunc: func(key string) (string, bool, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			rt, ok := saved[key]
+			return rt, ok, nil
+		},
+		SaveFunc: func(key, rt string) error {
+			mu.Lock()
+			defer mu.Unlock()
+			saved[key] = rt
+			return nil
+		},
+	}
+	cfg, err := spsql.ParseDSN(srv.ConnString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	original := cfg.RefreshToken
+	for run := range 3 { // three program runs, one refresh each
+		connector, err := spsql.NewConnector(cfg, spsql.WithRefreshTokenStore(store))
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := sql.OpenDB(connector)
+		if err := db.PingContext(context.Background()); err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		db.Close()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	newest, ok := saved[auth.ChainKey(original)]
+	if !ok || newest == original {
+		t.Fatal("the store does not hold a rotated refresh token under the original token's chain key")
+	}
+	if n := srv.Tokens.RequestCount(); n != 3 {
+		t.Errorf("token requests = %d, want 3", n)
 	}
 }
