@@ -132,6 +132,9 @@ type ItemIterator struct {
 	pages  chan page
 	cancel context.CancelFunc
 	done   chan struct{} // closed when the fetching goroutine has ended
+	// stopErr is set by the fetching goroutine, before it closes pages,
+	// when the context ended the stream with no one left to tell.
+	stopErr error
 
 	cur       [][]any
 	pos       int
@@ -153,6 +156,7 @@ func (it *ItemIterator) Next() bool {
 		}
 		p, ok := <-it.pages
 		if !ok {
+			it.err = it.stopErr
 			it.finished = true
 			it.cur = nil
 			return false
@@ -187,6 +191,9 @@ func (it *ItemIterator) Close() error {
 		<-it.done
 		it.finished = true
 		it.cur = nil
+		if it.err == nil {
+			it.stopErr = nil // our own cancellation is no error
+		}
 	})
 	return nil
 }
@@ -203,6 +210,8 @@ func (it *ItemIterator) fetch(ctx context.Context, c *Client, target string, dec
 		case it.pages <- p:
 			return true
 		case <-ctx.Done():
+			// Read by Next after pages is closed (the close orders it).
+			it.stopErr = fmt.Errorf("sharepoint: reading items: %w", ctx.Err())
 			return false
 		}
 	}
