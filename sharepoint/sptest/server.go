@@ -12,7 +12,6 @@ package sptest
 import (
 	"crypto/rand"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -28,23 +27,35 @@ const TenantID = "5ea1b1e0-5e5e-4c0d-9a11-5b7e57000001"
 // SharePoint names as client_id in its 401 challenges.
 const SharePointAppID = "00000003-0000-0ff1-ce00-000000000000"
 
-// Site describes the SharePoint site a Server emulates. More fields (lists,
-// items) will follow; the zero value is a valid site.
+// Site describes the SharePoint site a Server emulates; the zero value is a
+// valid, empty site. Sites can be declared in Go or loaded from JSON with
+// LoadSite and ParseSite.
 type Site struct {
 	// Title is returned by /_api/web. Default "Demo".
-	Title string
+	Title string `json:"Title,omitempty"`
 	// Path is the site's server-relative path, e.g. "/sites/demo" (the
 	// default). "/" serves the tenant's root site.
-	Path string
+	Path string `json:"Path,omitempty"`
+	// Lists are the site's lists. The hidden "User Information List" is
+	// added automatically.
+	Lists []List `json:"Lists,omitempty"`
+	// Users are the site's users, whom User fields refer to; DefaultUsers
+	// when empty.
+	Users []User `json:"Users,omitempty"`
+	// TimeZone is the site's time zone as an IANA name, default "UTC". It
+	// is reported by web/RegionalSettings/TimeZone and decides where
+	// date-only values fall in UTC.
+	TimeZone string `json:"TimeZone,omitempty"`
 }
 
 // Option configures a Server.
 type Option func(*config)
 
 type config struct {
-	tls    bool
-	noAuth bool
-	logger *slog.Logger
+	tls       bool
+	noAuth    bool
+	logger    *slog.Logger
+	threshold int // list view threshold; 0 = 5000
 }
 
 // WithTLS serves HTTPS with a self-signed certificate; Server.Client trusts it.
@@ -70,6 +81,10 @@ type SPRequest struct {
 	// "http://127.0.0.1:41234".
 	Origin string
 	Status int
+	// Accept and ODataVersion are the request's Accept and OData-Version
+	// headers, which choose the response format.
+	Accept       string
+	ODataVersion string
 }
 
 // Server is a running emulator: an Entra ID token endpoint and a SharePoint
@@ -87,6 +102,8 @@ type Server struct {
 	site   Site
 	cfg    config
 	server *httptest.Server
+	model  *siteModel
+	sp     spState
 
 	mu         sync.Mutex
 	requests   []SPRequest
@@ -95,6 +112,9 @@ type Server struct {
 }
 
 // NewServer starts an emulator for site on 127.0.0.1 and an ephemeral port.
+// Like httptest.NewServer it panics when it cannot start, and also when site
+// is invalid (say, an item value of the wrong type); LoadSite and ParseSite
+// report such problems as errors.
 func NewServer(site Site, opts ...Option) *Server {
 	var cfg config
 	for _, o := range opts {
@@ -111,7 +131,12 @@ func NewServer(site Site, opts ...Option) *Server {
 	default:
 		site.Path = "/" + strings.Trim(site.Path, "/")
 	}
+	model, err := buildSite(site, cfg.threshold)
+	if err != nil {
+		panic(err)
+	}
 	s := &Server{
+		model:        model,
 		Tokens:       NewTokenEndpoint(),
 		ClientID:     newGUID(),
 		ClientSecret: newClientSecret(),
@@ -241,6 +266,9 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController reach the connection (to flush).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (s *Server) serveSharePoint(w http.ResponseWriter, r *http.Request) {
 	scheme := "http"
 	if r.TLS != nil {
@@ -251,6 +279,9 @@ func (s *Server) serveSharePoint(w http.ResponseWriter, r *http.Request) {
 		Path:     r.URL.Path,
 		RawQuery: r.URL.RawQuery,
 		Origin:   scheme + "://" + r.Host,
+
+		Accept:       r.Header.Get("Accept"),
+		ODataVersion: r.Header.Get("OData-Version"),
 	}
 	token, hasBearer := bearerToken(r)
 	rec.Bearer = hasBearer
@@ -284,11 +315,9 @@ func (s *Server) serveSharePoint(w http.ResponseWriter, r *http.Request) {
 		failStatus = s.failStatus
 	}
 	s.mu.Unlock()
-	if failStatus != 0 {
-		writeODataError(rw, failStatus, "-2147024860, Microsoft.SharePoint.SPException", fmt.Sprintf("sptest: injected failure (HTTP %d).", failStatus))
-		return
-	}
-	s.serveAPI(rw, r, strings.TrimSuffix(rest, "/"))
+	s.serveWithFaults(rw, r, failStatus, func(w http.ResponseWriter) {
+		s.serveAPI(w, r, strings.TrimSuffix(rest, "/"))
+	})
 }
 
 // serveAPI answers one authenticated request for path, the lower-cased part
@@ -302,7 +331,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, path string) {
 		}
 		s.serveWeb(w, r)
 	default:
-		writeODataError(w, http.StatusNotFound, "-1, System.ArgumentException", "Cannot find resource for the request "+path+".")
+		s.serveSite(w, r)
 	}
 }
 

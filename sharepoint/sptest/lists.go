@@ -1,0 +1,296 @@
+package sptest
+
+import (
+	"fmt"
+	"html"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// webID is the site's (web's) GUID, reported as lookup fields' LookupWebId.
+func (s *Server) webID() string { return stableGUID("web", s.site.Path) }
+
+// listProps are the SP.List properties the emulator reports, in the order
+// of the recorded web/lists answer (a subset: the ones a reader of list data
+// needs, plus the common flags).
+func (s *Server) listProps(l *listModel) obj {
+	last := l.Created
+	buf := l.scratch(nil)
+	if n := l.itemCount(); n > 0 {
+		if l.gen != nil {
+			l.generate(n, buf)
+			last = buf[l.modifiedIdx].time()
+		} else {
+			for _, row := range l.rows {
+				if t := row[l.modifiedIdx]; t.kind == vTime && t.time().After(last) {
+					last = t.time()
+				}
+			}
+		}
+	}
+	parent := s.site.Path
+	if parent == "" {
+		parent = "/"
+	}
+	baseType := 0
+	if l.BaseTemplate == 101 {
+		baseType = 1
+	}
+	return obj{
+		{"AllowContentTypes", true},
+		{"BaseTemplate", l.BaseTemplate},
+		{"BaseType", baseType},
+		{"ContentTypesEnabled", false},
+		{"Created", l.Created},
+		{"Description", l.Description},
+		{"Direction", "none"},
+		{"EnableAttachments", true},
+		{"EnableFolderCreation", false},
+		{"EnableMinorVersions", false},
+		{"EnableModeration", false},
+		{"EnableVersioning", true},
+		{"EntityTypeName", l.entityTypeName},
+		{"ForceCheckout", false},
+		{"HasExternalDataSource", false},
+		{"Hidden", l.Hidden},
+		{"Id", l.ID},
+		{"ImageUrl", "/_layouts/15/images/itgen.png?rev=47"},
+		{"IsApplicationList", false},
+		{"IsCatalog", false},
+		{"IsPrivate", false},
+		{"ItemCount", l.itemCount()},
+		{"LastItemDeletedDate", l.Created},
+		{"LastItemModifiedDate", last},
+		{"LastItemUserModifiedDate", last},
+		{"ListItemEntityTypeFullName", l.itemType},
+		{"MajorVersionLimit", 500},
+		{"NoCrawl", l.Hidden},
+		{"ParentWebUrl", parent},
+		{"ServerTemplateCanCreateFolders", true},
+		{"Title", l.Title},
+	}
+}
+
+func (s *Server) listMeta(l *listModel) entityMeta {
+	uri := s.ServiceURL() + "/_api/Web/Lists(guid'" + l.ID + "')"
+	return entityMeta{typ: "SP.List", id: uri, uri: uri, editLink: "Web/Lists(guid'" + l.ID + "')", etag: `"1"`, metadataSet: "SP.ApiData.Lists"}
+}
+
+// serveLists answers GET web/lists with $select, $filter (metadata filters
+// take true/false, reference §3), $orderby, $top and $skip (which, unlike
+// on items, works here, reference §1).
+func (s *Server) serveLists(w http.ResponseWriter, r *http.Request, f format) {
+	var rows []obj
+	var metas []entityMeta
+	for _, l := range s.model.lists {
+		rows = append(rows, s.listProps(l))
+		metas = append(metas, s.listMeta(l))
+	}
+	rows, metas, err := metaQuery(r, "SP.List", rows, metas)
+	if err != nil {
+		writeError(w, f, err)
+		return
+	}
+	writeCollection(w, f, s.ServiceURL(), "SP.ApiData.Lists", metas, rows)
+}
+
+func (s *Server) serveListEntity(w http.ResponseWriter, r *http.Request, f format, l *listModel) {
+	rows, _, err := metaQuery(r, "SP.List", []obj{s.listProps(l)}, []entityMeta{s.listMeta(l)})
+	if err != nil {
+		writeError(w, f, err)
+		return
+	}
+	writeEntity(w, f, s.ServiceURL(), s.listMeta(l), rows[0], `"1"`)
+}
+
+// fieldProps are the SP.Field properties, shaped like the recorded field
+// definitions (testdata/payloads/pnpcore_field_*_definition_nometadata.json),
+// with the type-specific ones after the common ones.
+func (s *Server) fieldProps(l *listModel, f *fieldModel) obj {
+	kind, typ := f.info.kind, f.info.typeAsString
+	group := "Custom Columns"
+	if f.system {
+		group = "_Hidden"
+	}
+	filterable := !f.logical.isMulti() && typ != "Note" && !f.textual
+	o := obj{
+		{"AutoIndexed", false},
+		{"CanBeDeleted", !f.system},
+		{"ClientSideComponentId", "00000000-0000-0000-0000-000000000000"},
+		{"ClientSideComponentProperties", nil},
+		{"CustomFormatter", nil},
+		{"DefaultFormula", nil},
+		{"DefaultValue", nil},
+		{"Description", f.Description},
+		{"Direction", "none"},
+		{"EnforceUniqueValues", false},
+		{"EntityPropertyName", f.entity},
+		{"Filterable", filterable},
+		{"FromBaseType", f.system},
+		{"Group", group},
+		{"Hidden", f.Hidden},
+		{"Id", f.ID},
+		{"Indexed", f.Indexed},
+		{"IndexStatus", 0},
+		{"InternalName", f.InternalName},
+		{"IsModern", false},
+		{"JSLink", "clienttemplates.js"},
+		{"PinnedToFiltersPane", false},
+		{"ReadOnlyField", f.ReadOnly},
+		{"Required", f.Required},
+		{"SchemaXml", s.schemaXML(l, f)},
+		{"Scope", l.serverRelURL},
+		{"Sealed", f.system},
+		{"ShowInFiltersPane", 0},
+		{"Sortable", filterable},
+		{"StaticName", f.staticName},
+		{"Title", f.Title},
+		{"FieldTypeKind", kind},
+		{"TypeAsString", typ},
+		{"TypeDisplayName", f.info.displayName},
+		{"TypeShortDescription", f.info.displayName},
+		{"ValidationFormula", nil},
+		{"ValidationMessage", nil},
+	}
+	switch {
+	case typ == "Text":
+		o = append(o, kv{"MaxLength", 255})
+	case typ == "Note":
+		o = append(o, kv{"AllowHyperlink", false}, kv{"AppendOnly", false}, kv{"NumberOfLines", 6}, kv{"RestrictedMode", true}, kv{"RichText", false})
+	case typ == "Choice" || typ == "MultiChoice":
+		o = append(o, kv{"EditFormat", 0}, kv{"FillInChoice", false}, kv{"Mappings", nil}, kv{"Choices", append([]string{}, f.Choices...)})
+	case typ == "Number" || typ == "Currency":
+		o = append(o, kv{"CommaSeparator", true}, kv{"CustomUnitName", nil}, kv{"CustomUnitOnRight", false}, kv{"DisplayFormat", -1},
+			kv{"MaximumValue", 1.7976931348623157e308}, kv{"MinimumValue", -1.7976931348623157e308}, kv{"ShowAsPercentage", false}, kv{"Unit", nil})
+		if typ == "Currency" {
+			o = append(o, kv{"CurrencyLocaleId", 1033})
+		}
+	case typ == "DateTime":
+		format := 1 // SP.DateTimeFieldFormatType: 0 DateOnly, 1 DateTime
+		if f.dateOnly {
+			format = 0
+		}
+		o = append(o, kv{"DateTimeCalendarType", 0}, kv{"DateFormat", nil}, kv{"DisplayFormat", format}, kv{"FriendlyDisplayFormat", 0}, kv{"TimeFormat", 0})
+	case typ == "Calculated":
+		o = append(o, kv{"CurrencyLocaleId", 1033}, kv{"DateFormat", 0}, kv{"DisplayFormat", -1}, kv{"Formula", f.Formula}, kv{"OutputType", f.calcKind}, kv{"ShowAsPercentage", false})
+	case f.logical.isLookup():
+		multi := f.logical == ltLookupMulti || f.logical == ltUserMulti
+		o = append(o, kv{"AllowMultipleValues", multi}, kv{"DependentLookupInternalNames", []string{}}, kv{"IsDependentLookup", false},
+			kv{"IsRelationship", true}, kv{"LookupField", f.LookupField}, kv{"LookupList", f.target.ID}, kv{"LookupWebId", s.webID()},
+			kv{"PrimaryFieldId", nil}, kv{"RelationshipDeleteBehavior", 0})
+		if f.logical == ltUser || f.logical == ltUserMulti {
+			o = append(o, kv{"AllowDisplay", true}, kv{"Presence", true}, kv{"SelectionGroup", 0}, kv{"SelectionMode", 0})
+		}
+	}
+	return o
+}
+
+// schemaXML is the field's SchemaXml attribute string.
+func (s *Server) schemaXML(l *listModel, f *fieldModel) string {
+	attr := func(k, v string) string { return " " + k + `="` + html.EscapeString(v) + `"` }
+	var b strings.Builder
+	b.WriteString("<Field")
+	b.WriteString(attr("Type", f.info.typeAsString))
+	b.WriteString(attr("DisplayName", f.Title))
+	b.WriteString(attr("Required", strings.ToUpper(fmt.Sprint(f.Required))))
+	b.WriteString(attr("ID", "{"+f.ID+"}"))
+	b.WriteString(attr("SourceID", "{"+l.ID+"}"))
+	b.WriteString(attr("StaticName", f.staticName))
+	b.WriteString(attr("Name", f.InternalName))
+	if f.Hidden {
+		b.WriteString(attr("Hidden", "TRUE"))
+	}
+	if f.Indexed {
+		b.WriteString(attr("Indexed", "TRUE"))
+	}
+	if f.dateOnly {
+		b.WriteString(attr("Format", "DateOnly"))
+	}
+	if f.target != nil {
+		b.WriteString(attr("List", f.target.ID))
+		b.WriteString(attr("ShowField", f.LookupField))
+		if f.logical == ltLookupMulti || f.logical == ltUserMulti {
+			b.WriteString(attr("Mult", "TRUE"))
+		}
+	}
+	if f.logical == ltCalculated {
+		b.WriteString(attr("ResultType", f.OutputType))
+		b.WriteString("><Formula>" + html.EscapeString(f.Formula) + "</Formula></Field>")
+		return b.String()
+	}
+	if len(f.Choices) > 0 {
+		b.WriteString("><CHOICES>")
+		for _, c := range f.Choices {
+			b.WriteString("<CHOICE>" + html.EscapeString(c) + "</CHOICE>")
+		}
+		b.WriteString("</CHOICES></Field>")
+		return b.String()
+	}
+	b.WriteString(" />")
+	return b.String()
+}
+
+func (s *Server) fieldMeta(l *listModel, f *fieldModel) entityMeta {
+	edit := "Web/Lists(guid'" + l.ID + "')/Fields(guid'" + f.ID + "')"
+	uri := s.ServiceURL() + "/_api/" + edit
+	return entityMeta{typ: f.info.spType, id: uri, uri: uri, editLink: edit, metadataSet: "SP.ApiData.Fields"}
+}
+
+// serveFields answers GET …/fields with $select, $filter, $orderby, $top
+// and $skip.
+func (s *Server) serveFields(w http.ResponseWriter, r *http.Request, f format, l *listModel) {
+	var rows []obj
+	var metas []entityMeta
+	for _, fm := range l.fields {
+		rows = append(rows, s.fieldProps(l, fm))
+		metas = append(metas, s.fieldMeta(l, fm))
+	}
+	rows, metas, err := metaQuery(r, "SP.Field", rows, metas)
+	if err != nil {
+		writeError(w, f, err)
+		return
+	}
+	writeCollection(w, f, s.ServiceURL(), "SP.ApiData.Fields", metas, rows)
+}
+
+// serveField answers one field, or SharePoint's 400 for a name no field
+// has.
+func (s *Server) serveField(w http.ResponseWriter, r *http.Request, f format, l *listModel, fm *fieldModel, argOK bool) {
+	if !argOK {
+		writeError(w, f, errInvalidExpression(r.URL.Path))
+		return
+	}
+	if fm == nil {
+		writeError(w, f, &apiError{http.StatusBadRequest, codeArgument, "Invalid field name. It does not exist in the list."})
+		return
+	}
+	rows, _, err := metaQuery(r, "SP.Field", []obj{s.fieldProps(l, fm)}, []entityMeta{s.fieldMeta(l, fm)})
+	if err != nil {
+		writeError(w, f, err)
+		return
+	}
+	writeEntity(w, f, s.ServiceURL(), s.fieldMeta(l, fm), rows[0], "")
+}
+
+// metaKey converts a metadata property value to a sort key.
+func metaKey(v any) (sortKey, category) {
+	switch v := v.(type) {
+	case nil:
+		return sortKey{null: true}, catText
+	case bool:
+		if v {
+			return sortKey{n: 1}, catBool
+		}
+		return sortKey{n: 0}, catBool
+	case int:
+		return sortKey{n: float64(v)}, catNumber
+	case float64:
+		return sortKey{n: v}, catNumber
+	case time.Time:
+		return sortKey{n: float64(v.Unix())}, catTime
+	case string:
+		return sortKey{s: v, fold: strings.ToLower(v)}, catText
+	}
+	return sortKey{null: true}, catNone
+}
