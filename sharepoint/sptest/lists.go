@@ -119,6 +119,8 @@ func (s *Server) fieldProps(l *listModel, f *fieldModel) obj {
 		{"CanBeDeleted", !f.system},
 		{"ClientSideComponentId", "00000000-0000-0000-0000-000000000000"},
 		{"ClientSideComponentProperties", nil},
+		{"ClientValidationFormula", nil},
+		{"ClientValidationMessage", nil},
 		{"CustomFormatter", nil},
 		{"DefaultFormula", nil},
 		{"DefaultValue", nil},
@@ -178,7 +180,7 @@ func (s *Server) fieldProps(l *listModel, f *fieldModel) obj {
 		multi := f.logical == ltLookupMulti || f.logical == ltUserMulti
 		o = append(o, kv{"AllowMultipleValues", multi}, kv{"DependentLookupInternalNames", []string{}}, kv{"IsDependentLookup", false},
 			kv{"IsRelationship", true}, kv{"LookupField", f.LookupField}, kv{"LookupList", f.target.ID}, kv{"LookupWebId", s.webID()},
-			kv{"PrimaryFieldId", nil}, kv{"RelationshipDeleteBehavior", 0})
+			kv{"PrimaryFieldId", nil}, kv{"RelationshipDeleteBehavior", 0}, kv{"UnlimitedLengthInDocumentLibrary", false})
 		if f.logical == ltUser || f.logical == ltUserMulti {
 			o = append(o, kv{"AllowDisplay", true}, kv{"Presence", true}, kv{"SelectionGroup", 0}, kv{"SelectionMode", 0})
 		}
