@@ -5,12 +5,10 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
-	"strconv"
-	"time"
 
 	"golang.org/x/oauth2"
 
@@ -66,6 +64,9 @@ type Connector struct {
 	cfg    Config
 	logger *slog.Logger
 	client *sharepoint.Client
+	// idle is the transport this connector made, if any: Close releases
+	// its kept-alive connections (a program's own client is left alone).
+	idle interface{ CloseIdleConnections() }
 }
 
 // NewConnector returns a connector (a *Connector) for cfg, for use with
@@ -126,7 +127,11 @@ func newConnector(d *Driver, cfg *Config, opts ...Option) (*Connector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spsql: %w", err)
 	}
-	return &Connector{driver: d, cfg: c, logger: logger, client: client}, nil
+	conn := &Connector{driver: d, cfg: c, logger: logger, client: client}
+	if o.httpClient == nil {
+		conn.idle, _ = base.(interface{ CloseIdleConnections() })
+	}
+	return conn, nil
 }
 
 // newRefreshTokenSource builds the refresh-token grant from the
@@ -140,12 +145,6 @@ func newRefreshTokenSource(c *Config, base http.RoundTripper, store auth.Refresh
 	if timeout == 0 || (c.LoginTimeout > 0 && c.LoginTimeout < timeout) {
 		timeout = c.LoginTimeout
 	}
-	loginTimeout := c.LoginTimeout
-	if loginTimeout == 0 {
-		// LoginTimeout=0 means no overall limit; auth reads 0 as its
-		// default, so pass the longest timeout a DSN can express.
-		loginTimeout = maxSeconds * time.Second
-	}
 	src, err := auth.NewRefreshTokenSource(auth.Config{
 		TokenURL:     c.TokenURI,
 		ClientID:     c.ClientID,
@@ -155,7 +154,7 @@ func newRefreshTokenSource(c *Config, base http.RoundTripper, store auth.Refresh
 		Scopes:       c.Scopes(),
 		Resource:     c.Resource(),
 		HTTPClient:   &http.Client{Transport: base, Timeout: timeout},
-		LoginTimeout: loginTimeout,
+		LoginTimeout: c.LoginTimeout,
 		Store:        store,
 		Logger:       logger,
 	})
@@ -180,7 +179,7 @@ func baseTransport(c *Config, client *http.Client) (http.RoundTripper, error) {
 	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	if c.ProxyHost != "" {
-		proxy, err := proxyURL(c)
+		proxy, err := c.proxyURL()
 		if err != nil {
 			return nil, err
 		}
@@ -189,23 +188,24 @@ func baseTransport(c *Config, client *http.Client) (http.RoundTripper, error) {
 	return t, nil
 }
 
-// proxyURL builds http://[user:password@]host[:port] from the Proxy*
-// properties. ProxyHost may itself be a URL (http://proxy:3128).
-func proxyURL(c *Config) (*url.URL, error) {
-	u := &url.URL{Scheme: "http", Host: c.ProxyHost}
-	if parsed, err := url.Parse(c.ProxyHost); err == nil && parsed.Host != "" {
-		u = &url.URL{Scheme: parsed.Scheme, Host: parsed.Host}
+// String describes the connector by its configuration, secrets shown as
+// "***". Without it, printing a *Connector would show the unexported
+// configuration's fields, secrets included.
+func (c *Connector) String() string { return "spsql.Connector{" + c.cfg.String() + "}" }
+
+// GoString makes %#v as safe as %v.
+func (c *Connector) GoString() string { return c.String() }
+
+// LogValue implements slog.LogValuer with secrets shown as "***".
+func (c *Connector) LogValue() slog.Value { return c.cfg.LogValue() }
+
+// Close releases the connector's idle HTTP connections. database/sql
+// calls it from DB.Close.
+func (c *Connector) Close() error {
+	if c.idle != nil {
+		c.idle.CloseIdleConnections()
 	}
-	if u.Host == "" || u.Hostname() == "" {
-		return nil, fmt.Errorf("spsql: ProxyHost %q is not a host name", c.ProxyHost)
-	}
-	if c.ProxyPort != 0 {
-		u.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(c.ProxyPort))
-	}
-	if c.ProxyUser != "" {
-		u.User = url.UserPassword(c.ProxyUser, c.ProxyPassword)
-	}
-	return u, nil
+	return nil
 }
 
 // Connect returns a connection. It does no I/O: SharePoint's REST API is
@@ -227,4 +227,8 @@ func (c *Connector) Config() *Config {
 	return &cfg
 }
 
-var _ driver.Connector = (*Connector)(nil)
+var (
+	_ driver.Connector = (*Connector)(nil)
+	_ io.Closer        = (*Connector)(nil)
+	_ slog.LogValuer   = (*Connector)(nil)
+)

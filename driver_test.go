@@ -17,6 +17,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/go-spsql/spsql"
 	"github.com/go-spsql/spsql/auth"
@@ -466,5 +467,79 @@ func TestWithRefreshTokenStoreReceivesEachRotation(t *testing.T) {
 	}
 	if n := srv.Tokens.RequestCount(); n != 3 {
 		t.Errorf("token requests = %d, want 3", n)
+	}
+}
+
+// A *Connector holds the configuration in an unexported field, which fmt
+// and slog would print raw: its own methods must redact.
+func TestPrintingAConnectorShowsNoSecret(t *testing.T) {
+	srv := sptest.NewServer(sptest.Site{})
+	defer srv.Close()
+	cfg, err := spsql.ParseDSN(srv.ConnString() + ";ProxyHost=proxy.invalid;ProxyUser=u;ProxyPassword=proxy-SECRET")
+	if err != nil {
+		t.Fatal(err)
+	}
+	connector, err := spsql.NewConnector(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("connector", "c", connector)
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("connector", "c", connector)
+	for _, out := range []string{fmt.Sprintf("%v", connector), fmt.Sprintf("%+v", connector), fmt.Sprintf("%#v", connector), logged.String()} {
+		for _, s := range append(srv.Tokens.Secrets(), "proxy-SECRET") {
+			if strings.Contains(out, s) {
+				t.Fatal("printing a connector shows a secret")
+			}
+		}
+		if !strings.Contains(out, "***") {
+			t.Errorf("printing a connector = %q, want secrets as ***", out)
+		}
+	}
+}
+
+// The refresh runs on its own context, but a query's caller can always
+// stop waiting for it.
+func TestPingStopsWaitingForASlowTokenEndpoint(t *testing.T) {
+	srv := sptest.NewServer(sptest.Site{})
+	defer srv.Close()
+	srv.Tokens.SetLatency(3 * time.Second)
+	db, err := sql.Open("sharepoint", srv.ConnString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err = db.PingContext(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Ping = %v, want context.DeadlineExceeded (it waited for the token instead)", err)
+	}
+	if n := srv.RequestCount(); n != 0 {
+		t.Errorf("SharePoint received %d requests, want 0", n)
+	}
+}
+
+// DB.Close closes the connector, which releases kept-alive connections.
+func TestDBCloseReleasesIdleConnections(t *testing.T) {
+	srv := sptest.NewServer(sptest.Site{})
+	defer srv.Close()
+	cfg, err := spsql.ParseDSN(srv.ConnString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	connector, err := spsql.NewConnector(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := connector.(io.Closer); !ok {
+		t.Fatal("the connector is not an io.Closer, so DB.Close cannot release its connections")
+	}
+	db := sql.OpenDB(connector)
+	if err := db.PingContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -302,8 +302,12 @@ var properties = []property{
 }
 
 // dsnKey names the odbc.ini data source to load; it is resolved by ParseDSN
-// and not kept in Config.
+// and not kept in Config. DataSourceName is ODBC's long name for it.
 const dsnKey = "DSN"
+
+func isDSNKey(key string) bool {
+	return strings.EqualFold(key, dsnKey) || strings.EqualFold(key, "DataSourceName")
+}
 
 // ignoredProperties are accepted and ignored: "Driver" and "Description"
 // appear in every ODBC connection string and odbc.ini section, the rest are
@@ -424,7 +428,7 @@ func ParseDSN(dsn string) (*Config, error) {
 	var dsnName string
 	var own []pair
 	for _, p := range pairs {
-		if strings.EqualFold(p.key, dsnKey) {
+		if isDSNKey(p.key) {
 			if dsnName != "" {
 				return nil, fmt.Errorf("spsql: property %s is given twice", dsnKey)
 			}
@@ -469,15 +473,13 @@ func applyPairs(cfg *Config, pairs []pair) error {
 		}
 		prop, ok := lookupProperty(p.key)
 		if !ok {
-			if strings.EqualFold(p.key, dsnKey) {
+			if isDSNKey(p.key) {
 				return fmt.Errorf("spsql: %s cannot be used inside an odbc.ini data source%s", dsnKey, at)
 			}
 			// A value with an unbraced ';' splits in two, and its tail
 			// looks like an unknown key: never echo it if it follows a
 			// secret, since it is probably a piece of that secret.
-			// A key that is a plausible typo of a property is no secret
-			// fragment: report it with its suggestion.
-			if i > 0 && isSecretKey(pairs[i-1].key) && pairs[i-1].origin == p.origin && suggestProperty(p.key) == "" {
+			if i > 0 && isSecretKey(pairs[i-1].key) && pairs[i-1].origin == p.origin {
 				prev, _ := lookupProperty(pairs[i-1].key)
 				return fmt.Errorf("%w after %s%s: if the %s contains ';', wrap the value in {braces}",
 					ErrUnknownProperty, prev.name, at, prev.name)
@@ -645,7 +647,9 @@ func (c *Config) check(externalTokens bool) error {
 	if err != nil {
 		return err
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
+	// "?" or "#" alone still ends the path, and every request built on the
+	// URL would go astray, so any query or fragment is refused.
+	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery || strings.ContainsAny(c.ServiceURL, "?#") {
 		return errors.New("spsql: ServiceURL must not have a query or fragment: give the site URL, e.g. https://corp.sharepoint.com/sites/x")
 	}
 	if c.TokenURI != "" {
@@ -664,8 +668,11 @@ func (c *Config) check(externalTokens bool) error {
 	if c.RetryCount < 0 || c.RetryCount > 100 {
 		return fmt.Errorf("spsql: WSRetryCount must be between 0 and 100, got %d", c.RetryCount)
 	}
-	if c.Timeout < 0 || c.LoginTimeout < 0 {
-		return errors.New("spsql: WSTimeout and LoginTimeout must not be negative")
+	if c.Timeout < 0 || c.Timeout > maxSeconds*time.Second {
+		return fmt.Errorf("spsql: WSTimeout must be between 0 and %d seconds, got %v", maxSeconds, c.Timeout)
+	}
+	if c.LoginTimeout < time.Second || c.LoginTimeout > maxSeconds*time.Second {
+		return fmt.Errorf("spsql: LoginTimeout must be between 1 and %d seconds, got %v", maxSeconds, c.LoginTimeout)
 	}
 	if c.ProxyPort < 0 || c.ProxyPort > 65535 {
 		return fmt.Errorf("spsql: ProxyPort must be between 0 and 65535, got %d", c.ProxyPort)
@@ -675,6 +682,11 @@ func (c *Config) check(externalTokens bool) error {
 	}
 	if c.ProxyPassword != "" && c.ProxyUser == "" {
 		return errors.New("spsql: ProxyPassword needs ProxyUser")
+	}
+	if c.ProxyHost != "" {
+		if _, err := c.proxyURL(); err != nil {
+			return err
+		}
 	}
 	switch c.AuditColumns {
 	case AuditColumnsNone, AuditColumnsAll:
@@ -711,23 +723,71 @@ func (c *Config) check(externalTokens bool) error {
 }
 
 // checkURL parses an absolute URL property and insists on https, except on
-// loopback hosts (the emulator), where plain http is allowed.
+// loopback hosts (the emulator), where plain http is allowed. Messages
+// show the URL only through safeURL: a user may have pasted credentials or
+// a secret-bearing query into it.
 func checkURL(name, raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		// url.Error quotes the URL, which holds no secret here.
+		// *url.Error quotes the whole URL; keep only its cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, fmt.Errorf("spsql: %s is not a valid URL: %w", name, err)
 	}
-	if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, fmt.Errorf("spsql: %s must be an absolute https:// URL, got %q", name, raw)
-	}
 	if u.User != nil {
-		return nil, fmt.Errorf("spsql: %s must not contain user information", name)
+		return nil, fmt.Errorf("spsql: %s must not contain user information (user:password@)", name)
+	}
+	if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("spsql: %s must be an absolute https:// URL, got %q", name, safeURL(u))
 	}
 	if u.Scheme != "https" && !isLoopback(u.Hostname()) {
-		return nil, fmt.Errorf("spsql: %s must use https (plain http is allowed only for localhost), got %q", name, raw)
+		return nil, fmt.Errorf("spsql: %s must use https (plain http is allowed only for localhost), got %q", name, safeURL(u))
 	}
 	return u, nil
+}
+
+// safeURL is u for messages: without user information, query or fragment.
+func safeURL(u *url.URL) string {
+	c := *u
+	c.User, c.RawQuery, c.Fragment, c.ForceQuery = nil, "", "", false
+	return c.String()
+}
+
+// proxyURL builds the proxy's URL from the Proxy* properties. ProxyHost
+// is a host name, host:port, or an http(s):// URL; credentials belong in
+// ProxyUser and ProxyPassword, never in ProxyHost (which is not treated as
+// a secret and would be printed).
+func (c *Config) proxyURL() (*url.URL, error) {
+	raw := strings.TrimSpace(c.ProxyHost)
+	if !strings.Contains(raw, "://") {
+		raw = "http://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.Hostname() == "" {
+		return nil, errors.New("spsql: ProxyHost must be a host name, host:port or http://host:port")
+	}
+	if u.User != nil {
+		return nil, errors.New("spsql: ProxyHost must not contain user information: use ProxyUser and ProxyPassword")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("spsql: ProxyHost must be an http or https proxy, got scheme %q", u.Scheme)
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return nil, errors.New("spsql: ProxyHost must be a host name, host:port or http://host:port, without a path")
+	}
+	proxy := &url.URL{Scheme: u.Scheme, Host: u.Host}
+	if c.ProxyPort != 0 {
+		if u.Port() != "" && u.Port() != strconv.Itoa(c.ProxyPort) {
+			return nil, fmt.Errorf("spsql: ProxyHost names port %s but ProxyPort is %d: give the port once", u.Port(), c.ProxyPort)
+		}
+		proxy.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(c.ProxyPort))
+	}
+	if c.ProxyUser != "" {
+		proxy.User = url.UserPassword(c.ProxyUser, c.ProxyPassword)
+	}
+	return proxy, nil
 }
 
 // isLoopback reports whether host is localhost, 127.0.0.0/8 or ::1.

@@ -81,6 +81,9 @@ var parseTests = []struct {
 			c.RedirectURI = "http://localhost:8080/cb"
 			c.EnableLoginPrompt = true
 		})},
+	{"other 127.x addresses are loopback", "ServiceURL=http://127.1.2.3:80/sites/x;AccessToken=tok", baseConfig(func(c *Config) { c.ServiceURL = "http://127.1.2.3:80/sites/x" })},
+	{"ProxyHost may be host:port", base + ";ProxyHost=proxy.corp:3128", baseConfig(func(c *Config) { c.ProxyHost = "proxy.corp:3128" })},
+	{"ProxyHost may be a URL", base + ";ProxyHost=https://[::1];ProxyPort=8080", baseConfig(func(c *Config) { c.ProxyHost, c.ProxyPort = "https://[::1]", 8080 })},
 	{"AuthenticationMethod 24 is the ODBC code for OAuth2", base + ";AuthenticationMethod=24", baseConfig(nil)},
 	{"timeouts accept Go durations", base + ";WSTimeout=1m30s;LoginTimeout=1.5s", baseConfig(func(c *Config) { c.Timeout, c.LoginTimeout = 90*time.Second, 1500*time.Millisecond })},
 	{"WSTimeout=0 means no limit", base + ";WSTimeout=0", baseConfig(func(c *Config) { c.Timeout = 0 })},
@@ -131,7 +134,7 @@ var parseErrorTests = []struct {
 	{"a key given twice is named", base + ";accesstoken=other", "property AccessToken is given twice"},
 	{"DSN given twice", base + ";DSN=a;DSN=b", "property DSN is given twice"},
 	{"an unknown key is named with a suggestion", base + ";ClientSecert=x", `unknown connection property "ClientSecert": did you mean "ClientSecret"?`},
-	{"a typo right after a secret still gets its suggestion", base + ";ClientSecret=s;ClientSecert=x", `unknown connection property "ClientSecert": did you mean "ClientSecret"?`},
+	{"a key right after a secret is not echoed, even when it looks like a typo", base + ";ClientSecret=s;xSN=x", "unknown connection property after ClientSecret: if the ClientSecret contains ';', wrap the value in {braces}"},
 	{"a misspelt fetch size suggests WSFetchSize", base + ";WSFetchSzie=10", `did you mean "WSFetchSize"?`},
 	{"an unknown key far from any property gets no suggestion", base + ";Colour=blue", `unknown connection property "Colour" (see README.md`},
 	{"a segment without '=' is named", base + ";oops", `segment "oops" has no '='`},
@@ -153,6 +156,17 @@ var parseErrorTests = []struct {
 	{"WSRetryCount must not be negative", base + ";WSRetryCount=-1", "WSRetryCount must be between 0 and 100"},
 	{"WSTimeout must not be negative", base + ";WSTimeout=-5", "WSTimeout must be between 0 and 86400 seconds"},
 	{"LoginTimeout must be a number", base + ";LoginTimeout=soon", "LoginTimeout must be a number of seconds"},
+	{"LoginTimeout must be at least a second", base + ";LoginTimeout=0", "LoginTimeout must be between 1 and 86400 seconds"},
+	{"LoginTimeout has a ceiling", base + ";LoginTimeout=86401", "LoginTimeout must be between 0 and 86400 seconds"},
+	{"WSRetryCount has a ceiling", base + ";WSRetryCount=101", "WSRetryCount must be between 0 and 100"},
+	{"TokenURI must parse", base + ";TokenURI=https://login.example.com/%zz", "TokenURI is not a valid URL"},
+	{"AuthURI must be https", base + ";AuthURI=http://login.example.com/authorize", "AuthURI must use https"},
+	{"an empty query still ends the ServiceURL", "ServiceURL=https://corp.sharepoint.com/sites/x?;AccessToken=tok", "must not have a query"},
+	{"a fragment ends the ServiceURL", "ServiceURL=https://corp.sharepoint.com/sites/x#top;AccessToken=tok", "must not have a query"},
+	{"ProxyHost must not carry credentials", base + ";ProxyHost=http://u:pw@proxy:3128", "ProxyHost must not contain user information: use ProxyUser and ProxyPassword"},
+	{"ProxyHost must be an http proxy", base + ";ProxyHost=ftp://proxy", `ProxyHost must be an http or https proxy, got scheme "ftp"`},
+	{"ProxyHost and ProxyPort must agree", base + ";ProxyHost=proxy:3128;ProxyPort=8080", "ProxyHost names port 3128 but ProxyPort is 8080"},
+	{"ProxyHost must not have a path", base + ";ProxyHost=http://proxy:3128/x", "without a path"},
 	{"ProxyPort range", base + ";ProxyHost=p;ProxyPort=70000", "ProxyPort must be between 0 and 65535"},
 	{"ProxyPort needs ProxyHost", base + ";ProxyPort=8080", "need ProxyHost"},
 	{"ProxyPassword needs ProxyUser", base + ";ProxyHost=p;ProxyPassword=pw", "ProxyPassword needs ProxyUser"},
@@ -277,6 +291,13 @@ func TestConfigPrintingRedactsSecrets(t *testing.T) {
 // Error messages for bad values of secret properties must not contain them.
 func TestParseErrorsNeverContainSecrets(t *testing.T) {
 	dsns := []string{
+		base + ";ClientSecret=" + seedSecret + ";" + seedSecret[5:9] + "N=x",
+		"ServiceURL=ftp://user:" + seedSecret + "@host/x;AccessToken=t",
+		"ServiceURL=//user:" + seedSecret + "@host/x;AccessToken=t",
+		"ServiceURL=https://user:" + seedSecret + "@host/%zz;AccessToken=t",
+		base + ";TokenURI=http://login.example.com/x?client_secret=" + seedSecret,
+		base + ";ProxyHost=http://u:" + seedSecret + "@:3128",
+		base + ";ProxyHost=http://u:" + seedSecret + "@proxy",
 		seedDSN + ";ClientSecret=again",
 		seedDSN + ";WSFetchSize=0",
 		seedDSN + ";Bogus=1",
@@ -356,6 +377,7 @@ func TestParseDSNFromOdbcIni(t *testing.T) {
 	}{
 		{"the seed section gives the seed config", "DSN=Microsoft SharePoint", seedConfig()},
 		{"section names match case-insensitively", "dsn=microsoft sharepoint", seedConfig()},
+		{"DataSourceName is ODBC's long name for DSN", "DataSourceName=Microsoft SharePoint", seedConfig()},
 		{"the connection string overrides the file", "DSN=Microsoft SharePoint;WSFetchSize=50;ClientID=other",
 			withSeed(func(c *Config) { c.FetchSize, c.ClientID = 50, "other" })},
 		{"a later section is not mixed in", "DSN=Other", baseConfig(func(c *Config) {

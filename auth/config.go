@@ -138,7 +138,7 @@ func (c Config) validate() (*url.URL, error) {
 	return u, nil
 }
 
-func isV2(u *url.URL) bool { return strings.Contains(u.Path, "/v2.0/") }
+func isV2(u *url.URL) bool { return strings.Contains(strings.ToLower(u.Path), "/v2.0/") }
 
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {

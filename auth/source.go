@@ -123,6 +123,37 @@ func (s *RefreshTokenSource) Token() (*oauth2.Token, error) {
 	return s.refreshLocked()
 }
 
+// TokenContext is Token, except that it stops waiting when ctx ends. The
+// refresh itself keeps its own context (never ctx, which belongs to one
+// query while the token serves all of them), so when ctx ends first the
+// refresh finishes in the background and its token is kept.
+func (s *RefreshTokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
+	// Fast path: a cached token, without a goroutine.
+	if s.mu.TryLock() {
+		if s.tok != nil && (s.refreshAt.IsZero() || time.Now().Before(s.refreshAt)) {
+			tok := copyToken(s.tok)
+			s.mu.Unlock()
+			return tok, nil
+		}
+		s.mu.Unlock()
+	}
+	type result struct {
+		tok *oauth2.Token
+		err error
+	}
+	ch := make(chan result, 1) // buffered: the goroutine never blocks
+	go func() {
+		tok, err := s.Token()
+		ch <- result{tok, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.tok, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("auth: waiting for an access token: %w", ctx.Err())
+	}
+}
+
 // Invalidate drops the cached access token after SharePoint refused it with
 // a 401, so that the next Token call refreshes. It does nothing when the
 // cached token is no longer rejected — another caller already replaced it —
@@ -145,6 +176,7 @@ func (s *RefreshTokenSource) Invalidate(rejected *oauth2.Token) {
 func (s *RefreshTokenSource) refreshLocked() (*oauth2.Token, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
+	s.reloadFromStore()
 	var last error
 	for attempt := 1; ; attempt++ {
 		s.log.Debug("auth: requesting an access token", "token_url", s.endpoint(), "attempt", attempt)
@@ -188,6 +220,37 @@ func (s *RefreshTokenSource) refreshLocked() (*oauth2.Token, error) {
 		}
 	}
 }
+
+// reloadFromStore adopts a newer refresh token that another process (or
+// another *sql.DB) sharing the store saved since we last looked: Entra ID
+// rotates the token on each use, so refreshing with our older copy would
+// fork the chain. A pending save of our own wins: ours is then the newest.
+func (s *RefreshTokenSource) reloadFromStore() {
+	if s.cfg.Store == nil || s.storeKey == "" || s.savePending {
+		return
+	}
+	rt, ok, err := s.cfg.Store.Load(s.storeKey)
+	if err != nil {
+		s.log.Warn("auth: could not re-read the refresh token store; using the token in memory", "error", s.scrubErr("auth: store", err).Error())
+		return
+	}
+	if ok && rt != "" && rt != s.refreshToken {
+		s.refreshToken = rt
+		s.log.Debug("auth: adopted a newer refresh token from the store")
+	}
+}
+
+// String describes the source without any secret; without it, printing a
+// *RefreshTokenSource would show its unexported fields, tokens included.
+func (s *RefreshTokenSource) String() string {
+	return "auth.RefreshTokenSource{TokenURL:" + s.cfg.TokenURL + " ClientID:" + s.cfg.ClientID + "}"
+}
+
+// GoString makes %#v as safe as %v.
+func (s *RefreshTokenSource) GoString() string { return s.String() }
+
+// LogValue implements slog.LogValuer without any secret.
+func (s *RefreshTokenSource) LogValue() slog.Value { return s.cfg.LogValue() }
 
 // backoff returns the wait before attempt+1: exponential, capped, with
 // "equal jitter" (half fixed, half random) so that many clients that failed

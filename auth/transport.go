@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -75,10 +76,10 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return t.base.RoundTrip(r)
 	}
 
-	tok, err := t.src.Token()
+	tok, err := tokenContext(req.Context(), t.src)
 	if err != nil {
 		closeBody(req)
-		return nil, err
+		return nil, &TokenError{Err: err}
 	}
 	resp, err := t.base.RoundTrip(withToken(req, tok, req.Body))
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
@@ -91,10 +92,10 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, nil
 	}
 	inv.Invalidate(tok)
-	fresh, err := t.src.Token()
+	fresh, err := tokenContext(req.Context(), t.src)
 	if err != nil {
 		drain(resp)
-		return nil, fmt.Errorf("auth: SharePoint refused the access token (HTTP 401) and no new one could be obtained: %w", err)
+		return nil, &TokenError{Err: fmt.Errorf("auth: SharePoint refused the access token (HTTP 401) and no new one could be obtained: %w", err)}
 	}
 	if fresh.AccessToken == tok.AccessToken {
 		// The source has nothing newer; the 401 is the answer.
@@ -135,3 +136,49 @@ func closeBody(req *http.Request) {
 }
 
 var _ Invalidator = (*RefreshTokenSource)(nil)
+
+// TokenError is what the transport returns when it could not obtain an
+// access token. The token source has already retried within its login
+// timeout, so callers must not retry the request for it: Retryable says
+// so to HTTP clients (package sharepoint) that look for that method.
+type TokenError struct{ Err error }
+
+func (e *TokenError) Error() string { return e.Err.Error() }
+func (e *TokenError) Unwrap() error { return e.Err }
+
+// Retryable reports false: see TokenError.
+func (e *TokenError) Retryable() bool { return false }
+
+// contextTokenSource is a token source that can stop waiting when a
+// context ends (RefreshTokenSource is one).
+type contextTokenSource interface {
+	TokenContext(ctx context.Context) (*oauth2.Token, error)
+}
+
+// tokenContext gets a token from src, but gives up waiting when ctx ends:
+// a query's caller can always cancel, even while a refresh (which runs on
+// its own context, shared by every waiting request) is slow. The refresh
+// itself goes on and its result is kept for the next request.
+func tokenContext(ctx context.Context, src oauth2.TokenSource) (*oauth2.Token, error) {
+	if cs, ok := src.(contextTokenSource); ok {
+		return cs.TokenContext(ctx)
+	}
+	if ctx.Done() == nil {
+		return src.Token()
+	}
+	type result struct {
+		tok *oauth2.Token
+		err error
+	}
+	ch := make(chan result, 1) // buffered: the goroutine never blocks
+	go func() {
+		tok, err := src.Token()
+		ch <- result{tok, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.tok, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("auth: waiting for an access token: %w", ctx.Err())
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -427,5 +428,50 @@ func TestParseRetryAfter(t *testing.T) {
 		if got := parseRetryAfter(v, now); got != want {
 			t.Errorf("parseRetryAfter(%q) = %v, want %v", v, got, want)
 		}
+	}
+}
+
+// finalNetError wraps a network error but says it must not be retried,
+// as auth.TokenError does for a token endpoint that stayed unreachable
+// through its own retries.
+type finalNetError struct{ err error }
+
+func (e finalNetError) Error() string   { return "no token: " + e.err.Error() }
+func (e finalNetError) Unwrap() error   { return e.err }
+func (e finalNetError) Retryable() bool { return false }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestTransportErrorsThatSayFinalAreNotRetried(t *testing.T) {
+	var calls atomic.Int32
+	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		calls.Add(1)
+		return nil, finalNetError{err: syscall.ECONNREFUSED}
+	})}
+	c, err := NewClient("https://t.sharepoint.com/sites/x", hc, WithRetries(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.retry.sleep = func(ctx context.Context, d time.Duration) error { return nil }
+	_, err = c.Web(context.Background())
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("err = %v", err)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("requests = %d, want 1: the error said it is final", n)
+	}
+	// The same network error without that say-so is retried.
+	calls.Store(0)
+	hc.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		calls.Add(1)
+		return nil, syscall.ECONNREFUSED
+	})
+	if _, err := c.Web(context.Background()); err == nil {
+		t.Fatal("want an error")
+	}
+	if n := calls.Load(); n != 6 {
+		t.Errorf("requests = %d, want 6 (1 + 5 retries)", n)
 	}
 }

@@ -122,6 +122,12 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 // Anything else — an authentication failure from the token source above
 // all — is final.
 func isTransient(err error) bool {
+	// A transport error may say for itself (auth.TokenError does: the
+	// token source has retried within its own login timeout already).
+	var r interface{ Retryable() bool }
+	if errors.As(err, &r) {
+		return r.Retryable()
+	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		return true

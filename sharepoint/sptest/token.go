@@ -409,10 +409,16 @@ func (e *TokenEndpoint) answer(r *http.Request, rec TokenRequest, failStatus int
 // splitTokenPath returns the tenant and version of a token endpoint path, or
 // empty strings when path is not one.
 func splitTokenPath(path string) (tenant, version string) {
+	// Matched case-insensitively: IIS-hosted endpoints such as Entra's
+	// ignore the case of the path (not in the reference; assumed).
 	p := strings.Trim(path, "/")
+	lower := strings.ToLower(p)
 	for suffix, v := range map[string]string{"/oauth2/v2.0/token": TokenV2, "/oauth2/token": TokenV1} {
-		if t, ok := strings.CutSuffix(p, suffix); ok && t != "" && !strings.Contains(t, "/") {
-			return t, v
+		if strings.HasSuffix(lower, suffix) {
+			t := p[:len(p)-len(suffix)]
+			if t != "" && !strings.Contains(t, "/") {
+				return t, v
+			}
 		}
 	}
 	return "", ""
