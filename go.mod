@@ -6,3 +6,5 @@ require (
 	go.uber.org/goleak v1.3.0
 	golang.org/x/oauth2 v0.38.0
 )
+
+require github.com/xwb1989/sqlparser v0.0.0-20180606152119-120387863bf2

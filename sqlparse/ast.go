@@ -1,0 +1,499 @@
+package sqlparse
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/xwb1989/sqlparser"
+)
+
+// Select is a parsed SELECT over one list. Its expressions are not yet
+// resolved against the list's columns: BuildPlan does that.
+type Select struct {
+	// List is the list's name as written (quotes removed).
+	List string
+	// Schema is the qualifier written before the list ("information_schema"
+	// in information_schema.tables), or "".
+	Schema string
+	// Alias is the list's alias (FROM Tasks AS t), or "".
+	Alias string
+	// Distinct is SELECT DISTINCT.
+	Distinct bool
+
+	items   []selectItem
+	where   node // nil without WHERE
+	orderBy []orderItem
+	limit   node // *litNode (int64) or *paramNode; nil without LIMIT
+	offset  node
+	params  map[string]placeholder // by bind name (see renderForParser)
+}
+
+// NumInput returns the number of arguments the statement takes, for
+// driver.Stmt.NumInput: the number of ? placeholders, or of distinct
+// :name/@name ones; -1 when both kinds are mixed (database/sql then
+// leaves the count to BuildPlan, which still checks every argument).
+func (s *Select) NumInput() int {
+	positional, named := 0, map[string]bool{}
+	for _, p := range s.params {
+		if p.name == "" {
+			positional++
+		} else {
+			named[p.name] = true
+		}
+	}
+	switch {
+	case positional > 0 && len(named) > 0:
+		return -1
+	case positional > 0:
+		return positional
+	}
+	return len(named)
+}
+
+// selectItem is one entry of the select list.
+type selectItem struct {
+	star     bool   // * or q.*
+	starQual string // the q of q.*
+	count    bool   // COUNT(*)
+	expr     node
+	alias    string // AS name, "" when none
+}
+
+type orderItem struct {
+	expr node
+	desc bool
+}
+
+// node is an unresolved expression.
+type node interface{ sqlText() string }
+
+type (
+	// colNode is a column reference: path holds the dotted parts as
+	// written (t.Project.Title is [t Project Title]).
+	colNode struct{ path []string }
+	// litNode is a constant: string, int64, float64, bool or nil.
+	litNode struct{ v any }
+	// paramNode is a placeholder, by its bind name.
+	paramNode struct {
+		bind string
+		p    placeholder
+	}
+	cmpNode struct {
+		op   string // = <> < <= > >= <=>
+		l, r node
+	}
+	andNode struct{ l, r node }
+	orNode  struct{ l, r node }
+	notNode struct{ x node }
+	isNode  struct {
+		x    node
+		what string
+	} // "null", "not null", "true", "not true", "false", "not false"
+	likeNode struct {
+		x, pattern, escape node // escape may be nil
+		not                bool
+	}
+	inNode struct {
+		x    node
+		list []node
+		not  bool
+	}
+	betweenNode struct {
+		x, lo, hi node
+		not       bool
+	}
+	arithNode struct {
+		op   string // + - * / %
+		l, r node
+	}
+	negNode  struct{ x node }
+	funcNode struct {
+		name string // upper case
+		args []node
+	}
+)
+
+// convertSelect turns the parser's AST into ours. Everything outside the
+// dialect is refused here, so that a plan is never built from a statement
+// whose meaning we only partly understood.
+func convertSelect(st *sqlparser.Select, params map[string]placeholder) (*Select, error) {
+	switch {
+	case len(st.GroupBy) > 0:
+		return nil, errors.New("sqlparse: GROUP BY is not supported yet")
+	case st.Having != nil:
+		return nil, errors.New("sqlparse: HAVING is not supported yet")
+	case st.Lock != "":
+		return nil, fmt.Errorf("sqlparse: %s is not supported: SharePoint has no locks", strings.TrimSpace(st.Lock))
+	case st.Distinct != "" && st.Distinct != sqlparser.DistinctStr:
+		return nil, fmt.Errorf("sqlparse: %s is not supported", strings.TrimSpace(st.Distinct))
+	case st.Hints != "":
+		return nil, fmt.Errorf("sqlparse: %s is not supported", strings.TrimSpace(st.Hints))
+	}
+	s := &Select{Distinct: st.Distinct != "", params: params}
+	if len(st.From) != 1 {
+		return nil, errors.New("sqlparse: joins (several lists in FROM) are not supported yet")
+	}
+	switch from := st.From[0].(type) {
+	case *sqlparser.AliasedTableExpr:
+		tn, ok := from.Expr.(sqlparser.TableName)
+		if !ok {
+			return nil, errors.New("sqlparse: subqueries in FROM are not supported yet")
+		}
+		if tn.Name.String() == "dual" && tn.Qualifier.IsEmpty() {
+			return nil, errors.New("sqlparse: SELECT needs FROM a list")
+		}
+		if from.Hints != nil || len(from.Partitions) > 0 {
+			return nil, errors.New("sqlparse: index hints and partitions are not supported")
+		}
+		s.List, s.Schema, s.Alias = tn.Name.String(), tn.Qualifier.String(), from.As.String()
+	case *sqlparser.JoinTableExpr:
+		return nil, errors.New("sqlparse: JOIN is not supported yet")
+	default:
+		return nil, errors.New("sqlparse: this FROM clause is not supported; name one list")
+	}
+	for _, se := range st.SelectExprs {
+		item, err := convertSelectExpr(se, params)
+		if err != nil {
+			return nil, err
+		}
+		s.items = append(s.items, item)
+	}
+	if st.Where != nil {
+		w, err := convertExpr(st.Where.Expr, params)
+		if err != nil {
+			return nil, err
+		}
+		s.where = w
+	}
+	for _, o := range st.OrderBy {
+		e, err := convertExpr(o.Expr, params)
+		if err != nil {
+			return nil, err
+		}
+		s.orderBy = append(s.orderBy, orderItem{expr: e, desc: o.Direction == sqlparser.DescScr})
+	}
+	if st.Limit != nil {
+		var err error
+		if s.limit, err = convertLimit(st.Limit.Rowcount, "LIMIT", params); err != nil {
+			return nil, err
+		}
+		if st.Limit.Offset != nil {
+			if s.offset, err = convertLimit(st.Limit.Offset, "OFFSET", params); err != nil {
+				return nil, err
+			}
+		}
+	}
+	hasCount := false
+	for _, it := range s.items {
+		hasCount = hasCount || it.count
+	}
+	if hasCount && len(s.items) > 1 {
+		return nil, errors.New("sqlparse: COUNT(*) with other columns needs GROUP BY, which is not supported yet")
+	}
+	return s, nil
+}
+
+func convertSelectExpr(se sqlparser.SelectExpr, params map[string]placeholder) (selectItem, error) {
+	switch se := se.(type) {
+	case *sqlparser.StarExpr:
+		if !se.TableName.Qualifier.IsEmpty() {
+			return selectItem{}, fmt.Errorf("sqlparse: %s.%s.* is not supported", se.TableName.Qualifier.String(), se.TableName.Name.String())
+		}
+		return selectItem{star: true, starQual: se.TableName.Name.String()}, nil
+	case *sqlparser.AliasedExpr:
+		item := selectItem{alias: se.As.String()}
+		if f, ok := se.Expr.(*sqlparser.FuncExpr); ok && isAggregate(f.Name.Lowered()) {
+			if f.Name.Lowered() != "count" || f.Distinct || len(f.Exprs) != 1 || !f.Qualifier.IsEmpty() {
+				return selectItem{}, fmt.Errorf("sqlparse: aggregate %s is not supported yet (only COUNT(*))", strings.ToUpper(sqlparser.String(f)))
+			}
+			if _, star := f.Exprs[0].(*sqlparser.StarExpr); !star {
+				return selectItem{}, fmt.Errorf("sqlparse: %s is not supported yet (only COUNT(*))", strings.ToUpper(sqlparser.String(f)))
+			}
+			item.count = true
+			return item, nil
+		}
+		e, err := convertExpr(se.Expr, params)
+		if err != nil {
+			return selectItem{}, err
+		}
+		item.expr = e
+		return item, nil
+	default:
+		return selectItem{}, fmt.Errorf("sqlparse: %s is not supported", sqlparser.String(se))
+	}
+}
+
+func isAggregate(name string) bool {
+	switch name {
+	case "count", "sum", "avg", "min", "max", "group_concat", "std", "stddev", "variance", "bit_and", "bit_or", "bit_xor":
+		return true
+	}
+	return false
+}
+
+func convertLimit(e sqlparser.Expr, what string, params map[string]placeholder) (node, error) {
+	switch v := e.(type) {
+	case *sqlparser.SQLVal:
+		switch v.Type {
+		case sqlparser.IntVal:
+			n, err := strconv.ParseInt(string(v.Val), 10, 64)
+			if err != nil || n < 0 {
+				return nil, fmt.Errorf("sqlparse: %s must be a whole number ≥ 0, got %s", what, v.Val)
+			}
+			return &litNode{v: n}, nil
+		case sqlparser.ValArg:
+			return convertExpr(v, params)
+		}
+	}
+	return nil, fmt.Errorf("sqlparse: %s must be a whole number or a placeholder, got %s", what, sqlparser.String(e))
+}
+
+// convertExpr converts one expression, refusing what the dialect lacks.
+func convertExpr(e sqlparser.Expr, params map[string]placeholder) (node, error) {
+	conv := func(e sqlparser.Expr) (node, error) { return convertExpr(e, params) }
+	switch e := e.(type) {
+	case *sqlparser.ParenExpr:
+		return conv(e.Expr)
+	case *sqlparser.AndExpr:
+		l, err := conv(e.Left)
+		if err != nil {
+			return nil, err
+		}
+		r, err := conv(e.Right)
+		if err != nil {
+			return nil, err
+		}
+		return &andNode{l, r}, nil
+	case *sqlparser.OrExpr:
+		l, err := conv(e.Left)
+		if err != nil {
+			return nil, err
+		}
+		r, err := conv(e.Right)
+		if err != nil {
+			return nil, err
+		}
+		return &orNode{l, r}, nil
+	case *sqlparser.NotExpr:
+		x, err := conv(e.Expr)
+		if err != nil {
+			return nil, err
+		}
+		return &notNode{x}, nil
+	case *sqlparser.ComparisonExpr:
+		return convertComparison(e, params)
+	case *sqlparser.RangeCond:
+		x, err := conv(e.Left)
+		if err != nil {
+			return nil, err
+		}
+		lo, err := conv(e.From)
+		if err != nil {
+			return nil, err
+		}
+		hi, err := conv(e.To)
+		if err != nil {
+			return nil, err
+		}
+		return &betweenNode{x: x, lo: lo, hi: hi, not: e.Operator == sqlparser.NotBetweenStr}, nil
+	case *sqlparser.IsExpr:
+		x, err := conv(e.Expr)
+		if err != nil {
+			return nil, err
+		}
+		return &isNode{x: x, what: strings.TrimPrefix(e.Operator, "is ")}, nil
+	case *sqlparser.SQLVal:
+		switch e.Type {
+		case sqlparser.StrVal:
+			return &litNode{v: string(e.Val)}, nil
+		case sqlparser.IntVal:
+			n, err := strconv.ParseInt(string(e.Val), 10, 64)
+			if err != nil {
+				// Too large for int64: keep it exact enough as a float.
+				f, ferr := strconv.ParseFloat(string(e.Val), 64)
+				if ferr != nil {
+					return nil, fmt.Errorf("sqlparse: bad number %s", e.Val)
+				}
+				return &litNode{v: f}, nil
+			}
+			return &litNode{v: n}, nil
+		case sqlparser.FloatVal:
+			f, err := strconv.ParseFloat(string(e.Val), 64)
+			if err != nil {
+				return nil, fmt.Errorf("sqlparse: bad number %s", e.Val)
+			}
+			return &litNode{v: f}, nil
+		case sqlparser.ValArg:
+			bind := strings.TrimPrefix(string(e.Val), ":")
+			p, ok := params[bind]
+			if !ok {
+				return nil, fmt.Errorf("sqlparse: unexpected bind variable %s", e.Val)
+			}
+			return &paramNode{bind: bind, p: p}, nil
+		default:
+			return nil, fmt.Errorf("sqlparse: the literal %s is not supported (hexadecimal and bit literals)", sqlparser.String(e))
+		}
+	case *sqlparser.NullVal:
+		return &litNode{v: nil}, nil
+	case sqlparser.BoolVal:
+		return &litNode{v: bool(e)}, nil
+	case *sqlparser.ColName:
+		var path []string
+		if q := e.Qualifier; !q.IsEmpty() {
+			if !q.Qualifier.IsEmpty() {
+				path = append(path, q.Qualifier.String())
+			}
+			path = append(path, q.Name.String())
+		}
+		path = append(path, e.Name.String())
+		return &colNode{path: path}, nil
+	case *sqlparser.BinaryExpr:
+		op := e.Operator
+		switch op {
+		case sqlparser.PlusStr, sqlparser.MinusStr, sqlparser.MultStr, sqlparser.DivStr, sqlparser.ModStr:
+		default:
+			return nil, fmt.Errorf("sqlparse: the operator %s is not supported", op)
+		}
+		l, err := conv(e.Left)
+		if err != nil {
+			return nil, err
+		}
+		r, err := conv(e.Right)
+		if err != nil {
+			return nil, err
+		}
+		return &arithNode{op: op, l: l, r: r}, nil
+	case *sqlparser.UnaryExpr:
+		x, err := conv(e.Expr)
+		if err != nil {
+			return nil, err
+		}
+		switch e.Operator {
+		case sqlparser.UMinusStr:
+			if l, ok := x.(*litNode); ok {
+				switch v := l.v.(type) {
+				case int64:
+					return &litNode{v: -v}, nil
+				case float64:
+					return &litNode{v: -v}, nil
+				}
+			}
+			return &negNode{x}, nil
+		case sqlparser.UPlusStr:
+			return x, nil
+		case sqlparser.BangStr:
+			return &notNode{x}, nil
+		}
+		return nil, fmt.Errorf("sqlparse: the operator %s is not supported", strings.TrimSpace(e.Operator))
+	case *sqlparser.FuncExpr:
+		name := strings.ToUpper(e.Name.String())
+		if isAggregate(e.Name.Lowered()) {
+			return nil, fmt.Errorf("sqlparse: aggregate %s is not supported here (GROUP BY is not supported yet)", name)
+		}
+		if !e.Qualifier.IsEmpty() || e.Distinct {
+			return nil, fmt.Errorf("sqlparse: %s is not supported", sqlparser.String(e))
+		}
+		f := &funcNode{name: name}
+		for _, a := range e.Exprs {
+			ae, ok := a.(*sqlparser.AliasedExpr)
+			if !ok || !ae.As.IsEmpty() {
+				return nil, fmt.Errorf("sqlparse: bad argument to %s", name)
+			}
+			x, err := conv(ae.Expr)
+			if err != nil {
+				return nil, err
+			}
+			f.args = append(f.args, x)
+		}
+		if err := checkFunction(f); err != nil {
+			return nil, err
+		}
+		return f, nil
+	case *sqlparser.Subquery, *sqlparser.ExistsExpr:
+		return nil, errors.New("sqlparse: subqueries are not supported yet")
+	case *sqlparser.CaseExpr:
+		return nil, errors.New("sqlparse: CASE is not supported yet")
+	case *sqlparser.ConvertExpr, *sqlparser.ConvertUsingExpr:
+		return nil, errors.New("sqlparse: CAST and CONVERT are not supported yet")
+	case *sqlparser.IntervalExpr:
+		return nil, errors.New("sqlparse: INTERVAL is not supported yet")
+	case *sqlparser.CollateExpr:
+		return nil, errors.New("sqlparse: COLLATE is not supported: string comparisons are case-insensitive, as in SharePoint")
+	case *sqlparser.SubstrExpr:
+		return nil, errors.New("sqlparse: SUBSTRING is not supported yet")
+	case *sqlparser.GroupConcatExpr:
+		return nil, errors.New("sqlparse: GROUP_CONCAT is not supported yet")
+	case *sqlparser.MatchExpr:
+		return nil, errors.New("sqlparse: MATCH … AGAINST is not supported")
+	case sqlparser.ValTuple:
+		return nil, errors.New("sqlparse: a parenthesised list of values is only allowed after IN")
+	default:
+		return nil, fmt.Errorf("sqlparse: the expression %s is not supported", sqlparser.String(e))
+	}
+}
+
+func convertComparison(e *sqlparser.ComparisonExpr, params map[string]placeholder) (node, error) {
+	l, err := convertExpr(e.Left, params)
+	if err != nil {
+		return nil, err
+	}
+	switch e.Operator {
+	case sqlparser.InStr, sqlparser.NotInStr:
+		tuple, ok := e.Right.(sqlparser.ValTuple)
+		if !ok {
+			return nil, fmt.Errorf("sqlparse: %s needs a list of values (subqueries are not supported yet)", strings.ToUpper(e.Operator))
+		}
+		n := &inNode{x: l, not: e.Operator == sqlparser.NotInStr}
+		for _, v := range tuple {
+			x, err := convertExpr(v, params)
+			if err != nil {
+				return nil, err
+			}
+			n.list = append(n.list, x)
+		}
+		return n, nil
+	}
+	r, err := convertExpr(e.Right, params)
+	if err != nil {
+		return nil, err
+	}
+	switch e.Operator {
+	case sqlparser.EqualStr, sqlparser.LessThanStr, sqlparser.GreaterThanStr, sqlparser.LessEqualStr, sqlparser.GreaterEqualStr, sqlparser.NullSafeEqualStr:
+		return &cmpNode{op: e.Operator, l: l, r: r}, nil
+	case sqlparser.NotEqualStr:
+		return &cmpNode{op: "<>", l: l, r: r}, nil
+	case sqlparser.LikeStr, sqlparser.NotLikeStr:
+		n := &likeNode{x: l, pattern: r, not: e.Operator == sqlparser.NotLikeStr}
+		if e.Escape != nil {
+			if n.escape, err = convertExpr(e.Escape, params); err != nil {
+				return nil, err
+			}
+		}
+		return n, nil
+	case sqlparser.RegexpStr, sqlparser.NotRegexpStr:
+		return nil, errors.New("sqlparse: REGEXP is not supported yet")
+	}
+	return nil, fmt.Errorf("sqlparse: the operator %s is not supported", e.Operator)
+}
+
+// functions lists the scalar functions the driver evaluates, with their
+// number of arguments (-1: one or more).
+var functions = map[string]int{
+	"LOWER": 1, "LCASE": 1, "UPPER": 1, "UCASE": 1, "LENGTH": 1, "CHAR_LENGTH": 1,
+	"TRIM": 1, "LTRIM": 1, "RTRIM": 1,
+	"YEAR": 1, "MONTH": 1, "DAY": 1, "DAYOFMONTH": 1,
+	"COALESCE": -1, "IFNULL": 2, "CONCAT": -1, "ABS": 1,
+}
+
+func checkFunction(f *funcNode) error {
+	want, ok := functions[f.name]
+	if !ok {
+		return fmt.Errorf("sqlparse: unknown function %s (supported: LOWER, UPPER, LENGTH, TRIM, LTRIM, RTRIM, YEAR, MONTH, DAY, COALESCE, IFNULL, CONCAT, ABS)", f.name)
+	}
+	if want == -1 && len(f.args) == 0 || want >= 0 && len(f.args) != want {
+		return fmt.Errorf("sqlparse: %s takes %s, got %d", f.name, map[bool]string{true: "one or more arguments", false: strconv.Itoa(want) + " argument(s)"}[want == -1], len(f.args))
+	}
+	return nil
+}

@@ -1,0 +1,279 @@
+package sqlparse
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// The pre-pass. github.com/xwb1989/sqlparser speaks MySQL: "…" is a
+// string to it, [x] is a syntax error, a backslash escapes inside '…',
+// unquoted identifiers are ASCII only and `?` becomes :v1. Our dialect is
+// closer to the SQL standard, so every statement is first split into
+// tokens here and re-rendered in the parser's terms:
+//
+//   - `x`, "x" and [x] are identifiers, rendered as `x` (` doubled);
+//   - '…' is a string with '' for a quote; a backslash is an ordinary
+//     character (rendered as \\ so the parser keeps it);
+//   - ?, :name and @name are placeholders, renamed :p1… and :n_name so
+//     that positional and named ones can never collide;
+//   - comments (--, #, /* */, including MySQL's executable /*! */) become
+//     a space, so no hidden text reaches the parser;
+//   - a bare word with non-ASCII letters (Größe) is quoted for the parser.
+//
+// The same tokens classify the statements the parser cannot represent
+// (DESCRIBE, SHOW COLUMNS, EXPLAIN lose their table in its AST).
+
+type tokenKind int
+
+const (
+	tkWord   tokenKind = iota // bare identifier or keyword
+	tkQuoted                  // `x`, "x" or [x]: val is the decoded name
+	tkString                  // '…': val is the decoded text
+	tkNumber                  // digits, as written
+	tkParam                   // ?, :name, @name: val is the name ("" for ?)
+	tkPunct                   // anything else, one rune or operator
+	tkSpace                   // whitespace or a comment
+)
+
+type token struct {
+	kind tokenKind
+	text string // as written
+	val  string // decoded (tkQuoted, tkString, tkParam)
+	pos  int    // byte offset in the statement, for messages
+}
+
+// lex splits a statement into tokens. It fails only on unterminated
+// quotes and comments, and on placeholder forms we do not accept.
+func lex(sql string) ([]token, error) {
+	var toks []token
+	i := 0
+	for i < len(sql) {
+		start := i
+		r, size := utf8.DecodeRuneInString(sql[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			return nil, fmt.Errorf("sqlparse: the statement is not valid UTF-8 (byte %d)", i)
+		case unicode.IsSpace(r):
+			for i < len(sql) {
+				r, size := utf8.DecodeRuneInString(sql[i:])
+				if !unicode.IsSpace(r) {
+					break
+				}
+				i += size
+			}
+			toks = append(toks, token{kind: tkSpace, text: sql[start:i], pos: start})
+		case r == '-' && strings.HasPrefix(sql[i:], "--"), r == '#':
+			end := strings.IndexByte(sql[i:], '\n')
+			if end < 0 {
+				end = len(sql) - i
+			}
+			i += end
+			toks = append(toks, token{kind: tkSpace, text: sql[start:i], pos: start})
+		case r == '/' && strings.HasPrefix(sql[i:], "/*"):
+			end := strings.Index(sql[i+2:], "*/")
+			if end < 0 {
+				return nil, fmt.Errorf("sqlparse: unterminated /* comment at position %d", start)
+			}
+			i += 2 + end + 2
+			toks = append(toks, token{kind: tkSpace, text: sql[start:i], pos: start})
+		case r == '\'':
+			val, n, ok := scanQuoted(sql[i:], '\'', '\'')
+			if !ok {
+				return nil, fmt.Errorf("sqlparse: unterminated string starting at position %d", start)
+			}
+			i += n
+			toks = append(toks, token{kind: tkString, text: sql[start:i], val: val, pos: start})
+		case r == '`' || r == '"' || r == '[':
+			closing := r
+			if r == '[' {
+				closing = ']'
+			}
+			val, n, ok := scanQuoted(sql[i:], r, closing)
+			if !ok {
+				return nil, fmt.Errorf("sqlparse: unterminated quoted identifier starting at position %d", start)
+			}
+			if val == "" {
+				return nil, fmt.Errorf("sqlparse: empty quoted identifier at position %d", start)
+			}
+			i += n
+			toks = append(toks, token{kind: tkQuoted, text: sql[start:i], val: val, pos: start})
+		case r == '?':
+			i++
+			toks = append(toks, token{kind: tkParam, text: "?", pos: start})
+		case (r == ':' || r == '@') && i+1 < len(sql):
+			if r == '@' && sql[i+1] == '@' {
+				return nil, fmt.Errorf("sqlparse: @@ system variables are not supported (position %d)", start)
+			}
+			if r == ':' && sql[i+1] == ':' {
+				return nil, fmt.Errorf("sqlparse: '::' is not supported (position %d); use CAST-free comparisons or a placeholder", start)
+			}
+			j := i + 1
+			for j < len(sql) && isNameByte(sql[j], j == i+1) {
+				j++
+			}
+			if j == i+1 {
+				// A lone ':' or '@' is no placeholder; let the parser say
+				// what it makes of it.
+				i++
+				toks = append(toks, token{kind: tkPunct, text: sql[start:i], pos: start})
+				break
+			}
+			i = j
+			toks = append(toks, token{kind: tkParam, text: sql[start:i], val: sql[start+1 : i], pos: start})
+		case r < utf8.RuneSelf && '0' <= r && r <= '9':
+			for i < len(sql) && (isNameByte(sql[i], false) || sql[i] == '.') {
+				i++
+			}
+			toks = append(toks, token{kind: tkNumber, text: sql[start:i], pos: start})
+		case isWordRune(r):
+			for i < len(sql) {
+				r, size := utf8.DecodeRuneInString(sql[i:])
+				if !isWordRune(r) && !unicode.IsDigit(r) && r != '$' {
+					break
+				}
+				i += size
+			}
+			toks = append(toks, token{kind: tkWord, text: sql[start:i], pos: start})
+		default:
+			i += size
+			// Two-character operators stay together so that classification
+			// and rendering see them as one token.
+			if i < len(sql) {
+				switch sql[start:i] + sql[i:i+1] {
+				case "<>", "<=", ">=", "!=", "||", "&&":
+					i++
+				}
+			}
+			toks = append(toks, token{kind: tkPunct, text: sql[start:i], pos: start})
+		}
+	}
+	return toks, nil
+}
+
+// scanQuoted reads a quoted run starting at s[0] == open, where a doubled
+// closing character stands for itself. It returns the decoded text and
+// the number of bytes consumed.
+func scanQuoted(s string, open, closing rune) (val string, n int, ok bool) {
+	var b strings.Builder
+	i := utf8.RuneLen(open)
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		if r == closing {
+			if strings.HasPrefix(s[i:], string(closing)) {
+				b.WriteRune(closing)
+				i += utf8.RuneLen(closing)
+				continue
+			}
+			return b.String(), i, true
+		}
+		b.WriteRune(r)
+	}
+	return "", 0, false
+}
+
+func isNameByte(c byte, first bool) bool {
+	return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || !first && '0' <= c && c <= '9'
+}
+
+func isWordRune(r rune) bool { return r == '_' || unicode.IsLetter(r) }
+
+// significant drops spaces and comments.
+func significant(toks []token) []token {
+	out := make([]token, 0, len(toks))
+	for _, t := range toks {
+		if t.kind != tkSpace {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// trimStatementEnd removes trailing semicolons (and the spaces around
+// them) and refuses a second statement after one.
+func trimStatementEnd(toks []token) ([]token, error) {
+	end := len(toks)
+	for end > 0 && (toks[end-1].kind == tkSpace || toks[end-1].kind == tkPunct && toks[end-1].text == ";") {
+		end--
+	}
+	for _, t := range toks[:end] {
+		if t.kind == tkPunct && t.text == ";" {
+			return nil, errors.New("sqlparse: one statement at a time: the text has a ';' followed by more SQL")
+		}
+	}
+	return toks[:end], nil
+}
+
+// placeholder is one placeholder as written: positional (name "") or named.
+type placeholder struct {
+	ordinal int    // 1-based position among the positional ones; 0 for named
+	name    string // :name or @name without the sigil
+}
+
+// renderForParser writes tokens in the parser's dialect (see the top of
+// this file) and returns the placeholders in order of appearance, keyed
+// by the bind variable name the parser will report.
+func renderForParser(toks []token) (string, map[string]placeholder) {
+	var b strings.Builder
+	params := map[string]placeholder{}
+	positional := 0
+	for _, t := range toks {
+		switch t.kind {
+		case tkSpace:
+			b.WriteByte(' ')
+		case tkWord:
+			if isASCII(t.text) {
+				b.WriteString(t.text)
+			} else {
+				writeBackticked(&b, t.text)
+			}
+		case tkQuoted:
+			writeBackticked(&b, t.val)
+		case tkString:
+			b.WriteByte('\'')
+			for _, r := range t.val {
+				switch r {
+				case '\'':
+					b.WriteString("''")
+				case '\\':
+					b.WriteString(`\\`)
+				default:
+					b.WriteRune(r)
+				}
+			}
+			b.WriteByte('\'')
+		case tkParam:
+			var bind string
+			if t.val == "" {
+				positional++
+				bind = fmt.Sprintf("p%d", positional)
+				params[bind] = placeholder{ordinal: positional}
+			} else {
+				bind = "n_" + t.val
+				params[bind] = placeholder{name: t.val}
+			}
+			b.WriteString(" :" + bind + " ")
+		default:
+			b.WriteString(t.text)
+		}
+	}
+	return b.String(), params
+}
+
+func writeBackticked(b *strings.Builder, name string) {
+	b.WriteByte('`')
+	b.WriteString(strings.ReplaceAll(name, "`", "``"))
+	b.WriteByte('`')
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}

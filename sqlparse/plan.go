@@ -1,0 +1,582 @@
+package sqlparse
+
+import (
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/go-spsql/spsql/sharepoint"
+)
+
+// Options tune BuildPlan.
+type Options struct {
+	// AuditColumns makes SELECT * include SharePoint's hidden and system
+	// columns of plain types (version, GUID, content type ID…).
+	AuditColumns bool
+	// PageSize is the client's $top per request, for Explain only
+	// (default sharepoint.DefaultPageSize).
+	PageSize int
+	// Location is the site's time zone (RegionalSettings/TimeZone).
+	// Date-only DateTime fields hold midnight there: date literals
+	// compared with them ('2024-01-02') and YEAR/MONTH/DAY of them are
+	// read in this zone. Nil means UTC.
+	Location *time.Location
+	// ClientOnly pushes nothing but $select (and $expand): the driver
+	// evaluates WHERE and ORDER BY itself over an ID-ordered scan. For the
+	// list view threshold fallback (see Plan.Fallback) and for tables the
+	// caller synthesises (information_schema).
+	ClientOnly bool
+}
+
+// CountMode says how a COUNT(*) query is answered.
+type CountMode int
+
+const (
+	// CountNone: not a COUNT(*) query.
+	CountNone CountMode = iota
+	// CountItemCount: COUNT(*) of a whole list. The caller answers with
+	// the list's ItemCount (which counts folders too) without reading items.
+	CountItemCount
+	// CountRows: count the rows that Query and Residual select;
+	// Plan.Remainder does it.
+	CountRows
+)
+
+// Plan is a SELECT resolved against one list: what SharePoint is asked
+// (Query) and what the driver does with the answer (the remainder).
+type Plan struct {
+	// List is the list's title as written in the statement.
+	List string
+	// Query is exactly what is pushed down. Select names every column
+	// that the output, the residual and the client-side sort need; rows
+	// of Items hold them in this order (a caller may append names, such
+	// as ID, after them without disturbing the indexes).
+	Query sharepoint.Query
+	// Columns are the result columns, in order.
+	Columns []OutputColumn
+
+	// Residual, when not nil, is the part of WHERE SharePoint cannot
+	// evaluate: a fetched row is kept only when it returns true.
+	Residual func(row []any) (bool, error)
+	// Sort, when not empty, is ORDER BY done in the driver over the whole
+	// result (after Residual), because a key could not go to $orderby.
+	Sort []SortKey
+	// Distinct: drop output rows equal to an earlier one (strings compare
+	// case-insensitively; NULLs are equal).
+	Distinct bool
+	// Offset rows are skipped, then at most Limit rows returned (-1: no
+	// limit), after Residual, Sort and Distinct. Query.Top already stops
+	// the fetch when nothing in between can drop rows.
+	Offset, Limit int
+	// Count is how COUNT(*) is answered.
+	Count CountMode
+	// Unindexed names the fields in $filter and $orderby that are not
+	// indexed: on a list over the view threshold, SharePoint refuses such
+	// a query; these are the columns worth indexing.
+	Unindexed []string
+
+	residualText []string
+	pushed       bool // whether $filter/$orderby carry anything
+	opts         Options
+	rebuild      func(Options) (*Plan, error)
+}
+
+// OutputColumn is one result column.
+type OutputColumn struct {
+	// Name is the column's name as the user wrote it (alias, or the name
+	// as written); SELECT * uses display names, internal names where
+	// display names collide.
+	Name string
+	// Field is the list field the column reads; nil for expressions.
+	Field *sharepoint.Field
+	// Type is the Go type of Eval's values (nil is NULL). Plain column
+	// references keep the fetched value as is: []string and []int64 for
+	// multi-values, sharepoint.URLValue, TaxonomyValue and
+	// []TaxonomyValue; the caller renders them (see JSONArray).
+	Type sharepoint.ValueType
+	// DatabaseTypeName is the SharePoint type: COUNTER, INTEGER, NUMBER,
+	// CURRENCY, TEXT, NOTE, CHOICE, DATETIME, BOOLEAN, LOOKUP, USER,
+	// MULTICHOICE, LOOKUPMULTI, USERMULTI, URL, CALCULATED, TAXONOMY, GUID…
+	DatabaseTypeName string
+	// Eval computes the column's value from a fetched row.
+	Eval func(row []any) (any, error)
+}
+
+// SortKey is one client-side ORDER BY key.
+type SortKey struct {
+	Expr string // as SQL, for Explain
+	Desc bool
+	Eval func(row []any) (any, error)
+}
+
+// BuildPlan resolves sel against the fields of list, binds args to its
+// placeholders and splits the work between SharePoint and the driver.
+// Anything it cannot do correctly is an error, never a partial answer.
+func BuildPlan(sel *Select, list string, fields []sharepoint.Field, args []driver.NamedValue, opts Options) (*Plan, error) {
+	if sel == nil {
+		return nil, errors.New("sqlparse: BuildPlan needs a Select")
+	}
+	values, err := bindArgs(sel.params, args)
+	if err != nil {
+		return nil, err
+	}
+	if list == "" {
+		list = sel.List
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = sharepoint.DefaultPageSize
+	}
+	if opts.Location == nil {
+		opts.Location = time.UTC
+	}
+	var build func(Options) (*Plan, error)
+	build = func(o Options) (*Plan, error) {
+		pb := &planBuilder{
+			sel:  sel,
+			opts: o,
+			b:    &binder{r: newResolver(list, sel.Alias, fields, o.Location), values: values},
+			plan: &Plan{List: list, Limit: -1, opts: o, rebuild: build},
+		}
+		if err := pb.build(); err != nil {
+			return nil, err
+		}
+		return pb.plan, nil
+	}
+	return build(opts)
+}
+
+// Fallback returns the plan that reads the list as an ID-ordered scan
+// (always allowed, whatever the list's size) and evaluates WHERE and
+// ORDER BY in the driver: what to run when SharePoint refuses this plan
+// with sharepoint.ErrViewThreshold. It returns the same answer, slower.
+func (p *Plan) Fallback() (*Plan, error) {
+	o := p.opts
+	o.ClientOnly = true
+	return p.rebuild(o)
+}
+
+// planBuilder holds the state of one BuildPlan.
+type planBuilder struct {
+	sel  *Select
+	opts Options
+	b    *binder
+	plan *Plan
+
+	needed   []*column // the Query.Select columns, in order
+	expands  []string
+	outExprs []*rexpr // each output column's expression (nil for COUNT(*))
+	// pushedFields are the fields $filter and $orderby use.
+	pushedFields []*sharepoint.Field
+}
+
+func (pb *planBuilder) build() error {
+	sel, plan := pb.sel, pb.plan
+	plan.Distinct = sel.Distinct
+
+	limit, offset, err := pb.limits()
+	if err != nil {
+		return err
+	}
+	plan.Limit, plan.Offset = limit, offset
+
+	// WHERE: split into conjuncts; each goes to $filter if SharePoint can
+	// evaluate it exactly, else to the residual.
+	var residual []*rexpr
+	var filters []string
+	if sel.where != nil {
+		where, err := pb.b.condition(sel.where)
+		if err != nil {
+			return fmt.Errorf("%w (in WHERE)", err)
+		}
+		for _, c := range conjuncts(where) {
+			if !pb.opts.ClientOnly {
+				if f, ok := pb.push(c, false); ok {
+					filters = append(filters, f.group(precAnd))
+					continue
+				}
+			}
+			residual = append(residual, c)
+		}
+	}
+
+	// The select list.
+	isCount := len(sel.items) == 1 && sel.items[0].count
+	if isCount {
+		plan.Columns = []OutputColumn{{Name: countName(sel.items[0]), Type: sharepoint.ValueInt, DatabaseTypeName: "INTEGER"}}
+		pb.outExprs = []*rexpr{nil}
+	} else if err := pb.outputs(); err != nil {
+		return err
+	}
+
+	// ORDER BY (meaningless for a count's single row).
+	var orderBy []string
+	if !isCount {
+		if orderBy, err = pb.orderBy(); err != nil {
+			return err
+		}
+	}
+
+	// Residual columns are fetched after the output columns.
+	for _, r := range residual {
+		pb.needColumns(r)
+		plan.residualText = append(plan.residualText, r.text)
+	}
+	if len(residual) > 0 {
+		pred := residual
+		plan.Residual = func(row []any) (bool, error) {
+			for _, r := range pred {
+				ok, err := r.truth(row)
+				if err != nil || !ok {
+					return false, err
+				}
+			}
+			return true, nil
+		}
+	}
+
+	if isCount {
+		switch {
+		case sel.where == nil && offset == 0 && limit != 0 && !pb.opts.ClientOnly:
+			plan.Count = CountItemCount
+		default:
+			plan.Count = CountRows
+		}
+		if len(pb.needed) == 0 {
+			pb.needColumn(pb.idColumn())
+		}
+	}
+	if len(pb.needed) == 0 {
+		// SharePoint needs an explicit $select (reference §1): ask for ID,
+		// the smallest column, when nothing else is needed (SELECT 1).
+		pb.needColumn(pb.idColumn())
+	}
+
+	q := &plan.Query
+	for _, c := range pb.needed {
+		q.Select = append(q.Select, c.sel)
+		if c.expand != "" {
+			pb.addExpand(c.expand)
+		}
+	}
+	q.Expand = pb.expands
+	q.Filter = strings.Join(filters, " and ")
+	q.OrderBy = strings.Join(orderBy, ",")
+	if pb.opts.ClientOnly {
+		q.OrderBy = "ID asc" // ID order is indexed: allowed on any list
+	}
+	plan.pushed = q.Filter != "" || len(orderBy) > 0
+
+	// $top: only when nothing after the fetch can drop rows. SharePoint
+	// ignores $skip on items, so OFFSET rows are fetched and skipped.
+	if limit >= 0 && plan.Residual == nil && len(plan.Sort) == 0 && !plan.Distinct && plan.Count == CountNone {
+		top := int64(limit) + int64(offset)
+		if top > 0 && top <= math.MaxInt32 {
+			q.Top = int(top)
+		}
+		if limit == 0 {
+			q.Top = 1 // nothing is wanted; never "all items" (Top 0)
+		}
+	}
+	for _, f := range pb.pushedFields {
+		if !f.Indexed && f.InternalName != "ID" {
+			plan.Unindexed = appendUnique(plan.Unindexed, f.Title)
+		}
+	}
+	return nil
+}
+
+func countName(it selectItem) string {
+	if it.alias != "" {
+		return it.alias
+	}
+	return "COUNT(*)"
+}
+
+// limits evaluates LIMIT and OFFSET (literals or bound placeholders).
+func (pb *planBuilder) limits() (limit, offset int, err error) {
+	get := func(n node, what string, dflt int) (int, error) {
+		if n == nil {
+			return dflt, nil
+		}
+		e, err := pb.b.resolve(n)
+		if err != nil {
+			return 0, err
+		}
+		var v int64
+		switch x := e.val.(type) {
+		case int64:
+			v = x
+		case string:
+			c, err := coerceConst(e, &rexpr{typ: tInt})
+			if err != nil {
+				return 0, fmt.Errorf("sqlparse: %s must be a whole number, got %s", what, e.text)
+			}
+			i, ok := c.val.(int64)
+			if !ok {
+				return 0, fmt.Errorf("sqlparse: %s must be a whole number, got %s", what, e.text)
+			}
+			v = i
+		default:
+			return 0, fmt.Errorf("sqlparse: %s must be a whole number, got %s", what, e.text)
+		}
+		if v < 0 || v > math.MaxInt32 {
+			return 0, fmt.Errorf("sqlparse: %s must be between 0 and %d, got %d", what, math.MaxInt32, v)
+		}
+		return int(v), nil
+	}
+	if limit, err = get(pb.sel.limit, "LIMIT", -1); err != nil {
+		return 0, 0, err
+	}
+	offset, err = get(pb.sel.offset, "OFFSET", 0)
+	return limit, offset, err
+}
+
+// outputs resolves the select list into output columns.
+func (pb *planBuilder) outputs() error {
+	r := pb.b.r
+	for _, it := range pb.sel.items {
+		if it.star {
+			if it.starQual != "" && !r.isQualifier(it.starQual) {
+				return fmt.Errorf("sqlparse: %s.* names no list of this query (the list is %q)", it.starQual, r.list)
+			}
+			cols, names, err := r.starColumns(pb.opts.AuditColumns)
+			if err != nil {
+				return err
+			}
+			for i, c := range cols {
+				pb.addOutput(names[i], &rexpr{op: opCol, col: c, typ: c.typ, text: quoteIdent(names[i])})
+			}
+			continue
+		}
+		e, err := pb.b.resolve(it.expr)
+		if err != nil {
+			return err
+		}
+		name := it.alias
+		if name == "" {
+			if cn, ok := it.expr.(*colNode); ok {
+				path := cn.path
+				if len(path) >= 2 && r.isQualifier(path[0]) {
+					path = path[1:]
+				}
+				name = strings.Join(path, ".")
+			} else {
+				name = it.expr.sqlText()
+			}
+		}
+		pb.addOutput(name, e)
+	}
+	return nil
+}
+
+func (pb *planBuilder) addOutput(name string, e *rexpr) {
+	pb.outExprs = append(pb.outExprs, e)
+	oc := OutputColumn{Name: name}
+	if e.op == opCol {
+		c := e.col
+		pb.needColumn(c)
+		oc.Field, oc.DatabaseTypeName = c.field, c.dbType
+		switch c.kind {
+		case colURLDesc:
+			oc.Type = sharepoint.ValueString
+			oc.Eval = func(row []any) (any, error) { return c.read(row) }
+		default:
+			oc.Type = c.vtype
+			oc.Eval = func(row []any) (any, error) {
+				if c.idx < 0 || c.idx >= len(row) {
+					return nil, fmt.Errorf("sqlparse: internal error: column %s is not in the fetched row", c.sel)
+				}
+				return row[c.idx], nil
+			}
+		}
+	} else {
+		pb.needColumns(e)
+		oc.Type, oc.DatabaseTypeName = valueTypeOf(e.typ), e.typ.String()
+		if e.typ == tNull {
+			oc.DatabaseTypeName = "TEXT"
+		}
+		oc.Eval = func(row []any) (any, error) {
+			v, err := e.eval(row)
+			return conform(v, e.typ), err
+		}
+	}
+	pb.plan.Columns = append(pb.plan.Columns, oc)
+}
+
+func valueTypeOf(t sqlType) sharepoint.ValueType {
+	switch t {
+	case tInt:
+		return sharepoint.ValueInt
+	case tFloat:
+		return sharepoint.ValueFloat
+	case tTime:
+		return sharepoint.ValueTime
+	case tBool:
+		return sharepoint.ValueBool
+	}
+	return sharepoint.ValueString
+}
+
+// orderBy resolves ORDER BY keys: an output position (ORDER BY 2), an
+// output alias, or any expression. It returns the $orderby terms when
+// every key is a plain sortable column; else the driver sorts.
+func (pb *planBuilder) orderBy() ([]string, error) {
+	var keys []*rexpr
+	for _, o := range pb.sel.orderBy {
+		e, err := pb.orderKey(o.expr)
+		if err != nil {
+			return nil, fmt.Errorf("%w (in ORDER BY)", err)
+		}
+		keys = append(keys, e)
+	}
+	var terms []string
+	pushable := !pb.opts.ClientOnly
+	for i, e := range keys {
+		dir := " asc"
+		if pb.sel.orderBy[i].desc {
+			dir = " desc"
+		}
+		if e.op == opConst {
+			continue // ordering by a constant orders nothing
+		}
+		if e.op != opCol || !e.col.sortable {
+			pushable = false
+			break
+		}
+		terms = append(terms, e.col.filterName+dir)
+	}
+	if pushable {
+		for _, e := range keys {
+			if e.op == opCol {
+				pb.pushedFields = append(pb.pushedFields, e.col.field)
+			}
+		}
+		return terms, nil
+	}
+	for i, e := range keys {
+		if e.op == opConst {
+			continue
+		}
+		pb.needColumns(e)
+		key := e
+		pb.plan.Sort = append(pb.plan.Sort, SortKey{Expr: e.text, Desc: pb.sel.orderBy[i].desc, Eval: func(row []any) (any, error) {
+			v, err := key.eval(row)
+			return conform(v, key.typ), err
+		}})
+	}
+	return nil, nil
+}
+
+func (pb *planBuilder) orderKey(n node) (*rexpr, error) {
+	switch n := n.(type) {
+	case *litNode:
+		if i, ok := n.v.(int64); ok {
+			if i < 1 || int(i) > len(pb.outExprs) || pb.outExprs[i-1] == nil {
+				return nil, fmt.Errorf("sqlparse: ORDER BY %d: the select list has %d columns", i, len(pb.outExprs))
+			}
+			return pb.outExprs[i-1], nil
+		}
+	case *colNode:
+		if len(n.path) == 1 {
+			for i, oc := range pb.plan.Columns {
+				if strings.EqualFold(oc.Name, n.path[0]) && pb.isAlias(oc.Name) {
+					return pb.outExprs[i], nil
+				}
+			}
+		}
+	}
+	return pb.b.resolve(n)
+}
+
+// isAlias reports whether name is an AS alias of the select list (ORDER
+// BY an alias means the aliased expression, as in MySQL).
+func (pb *planBuilder) isAlias(name string) bool {
+	for _, it := range pb.sel.items {
+		if it.alias != "" && strings.EqualFold(it.alias, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// needColumn adds c to Query.Select (once) and fixes its row index.
+func (pb *planBuilder) needColumn(c *column) {
+	if c.idx >= 0 {
+		return
+	}
+	for _, n := range pb.needed {
+		// A Hyperlink's URL and description are two columns of one
+		// $select name: they share its index.
+		if strings.EqualFold(n.sel, c.sel) {
+			c.idx = n.idx
+			return
+		}
+	}
+	c.idx = len(pb.needed)
+	pb.needed = append(pb.needed, c)
+}
+
+// needColumns adds every column e reads.
+func (pb *planBuilder) needColumns(e *rexpr) {
+	if e.op == opCol {
+		pb.needColumn(e.col)
+	}
+	for _, a := range e.args {
+		pb.needColumns(a)
+	}
+}
+
+func (pb *planBuilder) idColumn() *column {
+	c, err := pb.b.r.resolveName("ID")
+	if err != nil || c.field.Type != "Counter" {
+		// A list always has ID; a field list without it is a test's.
+		return pb.b.r.column("ID", func() *column {
+			return &column{sel: "ID", kind: colValue, vtype: sharepoint.ValueInt, typ: tInt, dbType: "COUNTER", filterName: "ID"}
+		})
+	}
+	return c
+}
+
+func (pb *planBuilder) addExpand(e string) {
+	for _, x := range pb.expands {
+		if strings.EqualFold(x, e) {
+			return
+		}
+	}
+	pb.expands = append(pb.expands, e)
+}
+
+func appendUnique(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// conjuncts splits a condition into parts that must all be true: the
+// operands of top-level ANDs, and of NOT over OR (De Morgan), so that
+// each part can go to $filter or the residual on its own.
+func conjuncts(e *rexpr) []*rexpr {
+	switch e.op {
+	case opAnd:
+		return append(conjuncts(e.args[0]), conjuncts(e.args[1])...)
+	case opNot:
+		x := e.args[0]
+		switch x.op {
+		case opOr:
+			return append(conjuncts(negate(x.args[0])), conjuncts(negate(x.args[1]))...)
+		case opNot:
+			return conjuncts(x.args[0])
+		}
+	}
+	return []*rexpr{e}
+}
+
+func negate(e *rexpr) *rexpr {
+	return &rexpr{op: opNot, args: []*rexpr{e}, typ: tBool, text: "NOT " + e.text}
+}

@@ -1,0 +1,272 @@
+package sqlparse
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/xwb1989/sqlparser"
+)
+
+// Statement is one parsed statement: *Select, *ShowTables, *Describe or
+// *Explain. The set is sealed: a type switch over those four is complete.
+type Statement interface{ statement() }
+
+// ShowTables is SHOW TABLES: the site's lists.
+type ShowTables struct{}
+
+// Describe is DESCRIBE list, DESC list or SHOW COLUMNS|FIELDS FROM|IN list.
+type Describe struct {
+	// List is the list's name as written (quotes removed); lists are
+	// matched by title case-insensitively by the caller.
+	List string
+}
+
+// Explain is EXPLAIN <select>: the caller builds the plan and returns its
+// Explain lines as rows instead of running it.
+type Explain struct{ Select *Select }
+
+func (*Select) statement()     {}
+func (*ShowTables) statement() {}
+func (*Describe) statement()   {}
+func (*Explain) statement()    {}
+
+// Parse classifies and parses one statement; it does no I/O and knows no
+// list. A trailing ';' is allowed, a second statement is not. Statements
+// outside the dialect are errors that name the construct.
+func Parse(sql string) (Statement, error) {
+	toks, err := lex(sql)
+	if err != nil {
+		return nil, err
+	}
+	toks, err = trimStatementEnd(toks)
+	if err != nil {
+		return nil, err
+	}
+	sig := significant(toks)
+	if len(sig) == 0 {
+		return nil, errors.New("sqlparse: empty statement")
+	}
+	first := strings.ToUpper(sig[0].text)
+	if sig[0].kind != tkWord {
+		first = ""
+	}
+	switch first {
+	case "SHOW":
+		return parseShow(sig)
+	case "DESCRIBE", "DESC":
+		list, err := listName(sig[1:], first)
+		if err != nil {
+			return nil, err
+		}
+		return &Describe{List: list}, nil
+	case "EXPLAIN":
+		// Everything after the keyword is the SELECT; keep its original
+		// tokens (spaces included) so its placeholders number from 1.
+		rest := toks
+		for i, t := range toks {
+			if t.kind == tkWord && t.pos == sig[0].pos {
+				rest = toks[i+1:]
+				break
+			}
+		}
+		s := significant(rest)
+		if len(s) == 0 || s[0].kind != tkWord || !strings.EqualFold(s[0].text, "SELECT") {
+			return nil, errors.New("sqlparse: EXPLAIN needs a SELECT statement after it")
+		}
+		sel, err := parseSelect(rest)
+		if err != nil {
+			return nil, err
+		}
+		return &Explain{Select: sel}, nil
+	case "SELECT":
+		return parseSelect(toks)
+	case "INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE", "UPSERT":
+		return nil, fmt.Errorf("sqlparse: %s is not supported yet: the driver reads lists only", first)
+	case "CREATE", "ALTER", "DROP", "TRUNCATE", "RENAME":
+		return nil, fmt.Errorf("sqlparse: %s is not supported: lists and columns are managed in SharePoint", first)
+	case "WITH":
+		return nil, errors.New("sqlparse: WITH (common table expressions) is not supported yet")
+	case "BEGIN", "START", "COMMIT", "ROLLBACK", "SAVEPOINT":
+		return nil, fmt.Errorf("sqlparse: %s: SharePoint lists do not support transactions", first)
+	case "":
+		if sig[0].text == "(" {
+			return nil, errors.New("sqlparse: a parenthesised SELECT (or UNION) is not supported yet")
+		}
+		return nil, fmt.Errorf("sqlparse: a statement cannot start with %q", sig[0].text)
+	default:
+		return nil, fmt.Errorf("sqlparse: %s statements are not supported; the dialect is SELECT, SHOW TABLES, DESCRIBE and EXPLAIN", first)
+	}
+}
+
+// parseShow handles SHOW TABLES and SHOW COLUMNS|FIELDS FROM|IN list.
+func parseShow(sig []token) (Statement, error) {
+	words := make([]string, 0, 3)
+	for _, t := range sig[1:] {
+		if t.kind != tkWord || len(words) == 2 {
+			break
+		}
+		words = append(words, strings.ToUpper(t.text))
+	}
+	switch {
+	case len(sig) == 2 && len(words) == 1 && words[0] == "TABLES":
+		return &ShowTables{}, nil
+	case len(words) == 2 && (words[0] == "COLUMNS" || words[0] == "FIELDS") && (words[1] == "FROM" || words[1] == "IN"):
+		list, err := listName(sig[3:], "SHOW "+words[0]+" "+words[1])
+		if err != nil {
+			return nil, err
+		}
+		return &Describe{List: list}, nil
+	}
+	return nil, errors.New("sqlparse: SHOW supports SHOW TABLES and SHOW COLUMNS FROM list only")
+}
+
+// listName reads a list name that must be the rest of the statement: one
+// identifier, bare or quoted, or dotted parts (information_schema.tables).
+func listName(toks []token, after string) (string, error) {
+	var parts []string
+	for i, t := range toks {
+		if i%2 == 1 {
+			if t.kind != tkPunct || t.text != "." {
+				return "", fmt.Errorf("sqlparse: %s takes one list name; quote names with spaces as \"My List\" or [My List] (unexpected %q)", after, t.text)
+			}
+			continue
+		}
+		switch t.kind {
+		case tkWord:
+			parts = append(parts, t.text)
+		case tkQuoted:
+			parts = append(parts, t.val)
+		case tkString:
+			parts = append(parts, t.val) // DESCRIBE 'My List' is forgiven
+		default:
+			return "", fmt.Errorf("sqlparse: %s takes a list name, not %q", after, t.text)
+		}
+	}
+	if len(parts) == 0 || len(toks)%2 == 0 {
+		return "", fmt.Errorf("sqlparse: %s needs a list name", after)
+	}
+	return strings.Join(parts, "."), nil
+}
+
+// parseSelect renders the tokens for the parser, parses them and converts
+// the AST into ours, rejecting everything outside the dialect.
+func parseSelect(toks []token) (*Select, error) {
+	text, params := renderForParser(toks)
+	st, err := sqlparser.ParseStrictDDL(text)
+	if err != nil {
+		return nil, syntaxError(err)
+	}
+	switch st := st.(type) {
+	case *sqlparser.Select:
+		sel, err := convertSelect(st, params)
+		if err != nil {
+			return nil, err
+		}
+		respell(sel, toks)
+		return sel, nil
+	case *sqlparser.Union:
+		return nil, errors.New("sqlparse: UNION is not supported yet")
+	case *sqlparser.ParenSelect:
+		return nil, errors.New("sqlparse: a parenthesised SELECT is not supported yet")
+	default:
+		return nil, fmt.Errorf("sqlparse: %T statements are not supported", st)
+	}
+}
+
+// syntaxError rewrites the parser's message: its positions count in the
+// re-rendered text, so only "near 'x'" is kept, with a hint when x is a
+// reserved word (Order, Key, Values… must be quoted).
+func syntaxError(err error) error {
+	msg := err.Error()
+	near := ""
+	if i := strings.Index(msg, "near '"); i >= 0 {
+		near = strings.TrimSuffix(msg[i+len("near '"):], "'")
+	}
+	if near == "" {
+		return fmt.Errorf("sqlparse: syntax error: %s", msg)
+	}
+	tok := sqlparser.NewStringTokenizer(near)
+	if id, _ := tok.Scan(); id != sqlparser.ID && isNameByte(near[0], true) {
+		return fmt.Errorf("sqlparse: syntax error near %q: %s is a reserved word; quote it as \"%s\" or [%s] to use it as a name", near, near, near, near)
+	}
+	return fmt.Errorf("sqlparse: syntax error near %q", near)
+}
+
+// respell restores the spelling of bare identifiers that the parser
+// lower-cased because they are also keywords (Status, Double, Date…):
+// result columns are named as the user wrote them.
+func respell(sel *Select, toks []token) {
+	spelling := map[string]string{}
+	for _, t := range toks {
+		if t.kind == tkWord {
+			if _, ok := spelling[strings.ToLower(t.text)]; !ok {
+				spelling[strings.ToLower(t.text)] = t.text
+			}
+		}
+	}
+	fix := func(s *string) {
+		if w, ok := spelling[*s]; ok && *s == strings.ToLower(*s) {
+			*s = w
+		}
+	}
+	fix(&sel.List)
+	fix(&sel.Schema)
+	fix(&sel.Alias)
+	var walk func(n node)
+	walk = func(n node) {
+		switch n := n.(type) {
+		case *colNode:
+			for i := range n.path {
+				fix(&n.path[i])
+			}
+		case *cmpNode:
+			walk(n.l)
+			walk(n.r)
+		case *andNode:
+			walk(n.l)
+			walk(n.r)
+		case *orNode:
+			walk(n.l)
+			walk(n.r)
+		case *notNode:
+			walk(n.x)
+		case *isNode:
+			walk(n.x)
+		case *likeNode:
+			walk(n.x)
+			walk(n.pattern)
+		case *inNode:
+			walk(n.x)
+			for _, x := range n.list {
+				walk(x)
+			}
+		case *betweenNode:
+			walk(n.x)
+			walk(n.lo)
+			walk(n.hi)
+		case *arithNode:
+			walk(n.l)
+			walk(n.r)
+		case *negNode:
+			walk(n.x)
+		case *funcNode:
+			for _, x := range n.args {
+				walk(x)
+			}
+		}
+	}
+	for i := range sel.items {
+		fix(&sel.items[i].alias)
+		fix(&sel.items[i].starQual)
+		if sel.items[i].expr != nil {
+			walk(sel.items[i].expr)
+		}
+	}
+	if sel.where != nil {
+		walk(sel.where)
+	}
+	for _, o := range sel.orderBy {
+		walk(o.expr)
+	}
+}

@@ -1,0 +1,1 @@
+SELECT COUNT(*) AS n FROM Tasks WHERE Status = 'Done' AND YEAR(Created) = 2024

@@ -1,0 +1,1 @@
+EXPLAIN SELECT Title FROM Tasks WHERE Title LIKE 'x%' LIMIT 1

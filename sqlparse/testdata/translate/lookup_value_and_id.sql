@@ -1,0 +1,1 @@
+SELECT Project, ProjectId, Project.Title AS ProjectTitle, Author, AuthorId, Author.EMail FROM Tasks

@@ -1,0 +1,1 @@
+SELECT Title FROM Tasks WHERE Status = 'Done' ORDER BY `Due Date` DESC, ID LIMIT 10 OFFSET 20

@@ -1,0 +1,1 @@
+SELECT Title, `Due Date`, "Percent Complete", [Assigned To], DueDate, percentcomplete FROM tasks

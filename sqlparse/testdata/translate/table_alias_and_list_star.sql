@@ -1,0 +1,1 @@
+SELECT t.Title, t.* FROM Tasks AS t WHERE t.ID = 1

@@ -1,0 +1,1 @@
+SELECT Stauts FROM Tasks

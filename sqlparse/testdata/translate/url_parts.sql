@@ -1,0 +1,1 @@
+SELECT Link, Link.Description FROM Tasks WHERE Link.Description = 'home'

@@ -1,0 +1,1 @@
+SELECT ID FROM Tasks WHERE `Due Date` = '2024-01-15' AND Created >= '2024-01-01 08:30:00'

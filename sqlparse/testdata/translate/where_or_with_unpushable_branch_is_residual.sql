@@ -1,0 +1,1 @@
+SELECT Title FROM Tasks WHERE Status = 'Done' AND (Title = 'a' OR LOWER(Title) LIKE '%x')
