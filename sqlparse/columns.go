@@ -136,6 +136,11 @@ func (r *resolver) resolveSub(parent, sub string) (*column, error) {
 		}
 		return nil, r.unknownColumn(parent)
 	}
+	if !isODataName(sub) {
+		// The sub-field goes into $select and $filter as a name: it must
+		// be one, or a quoted "Project.x eq 1 or y" could reshape the filter.
+		return nil, fmt.Errorf("sqlparse: %q is not a field name: after %s. write the target's internal name (letters, digits and _)", sub, parent)
+	}
 	switch {
 	case isLookup(f):
 		if strings.EqualFold(sub, "id") {
@@ -154,6 +159,17 @@ func (r *resolver) resolveSub(parent, sub string) (*column, error) {
 		return nil, fmt.Errorf("sqlparse: column %q of list %q is a Hyperlink: use %s.Url or %s.Description", parent, r.list, parent, parent)
 	}
 	return nil, fmt.Errorf("sqlparse: column %q of list %q is a %s column, so it has no sub-field %q (only lookups, persons and hyperlinks have)", parent, r.list, f.Type, sub)
+}
+
+// isODataName reports an OData property name: internal names are ASCII,
+// other characters being _xHHHH_-encoded (reference §3).
+func isODataName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isNameByte(s[i], i == 0) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // column returns the one *column for key, making it on first use.

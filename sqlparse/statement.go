@@ -155,7 +155,7 @@ func parseSelect(toks []token) (*Select, error) {
 	text, params := renderForParser(toks)
 	st, err := sqlparser.ParseStrictDDL(text)
 	if err != nil {
-		return nil, syntaxError(err)
+		return nil, syntaxError(err, toks)
 	}
 	switch st := st.(type) {
 	case *sqlparser.Select:
@@ -177,7 +177,7 @@ func parseSelect(toks []token) (*Select, error) {
 // syntaxError rewrites the parser's message: its positions count in the
 // re-rendered text, so only "near 'x'" is kept, with a hint when x is a
 // reserved word (Order, Key, Values… must be quoted).
-func syntaxError(err error) error {
+func syntaxError(err error, toks []token) error {
 	msg := err.Error()
 	near := ""
 	if i := strings.Index(msg, "near '"); i >= 0 {
@@ -185,6 +185,12 @@ func syntaxError(err error) error {
 	}
 	if near == "" {
 		return fmt.Errorf("sqlparse: syntax error: %s", msg)
+	}
+	for _, t := range toks {
+		if t.kind == tkWord && strings.EqualFold(t.text, near) {
+			near = t.text // the parser lower-cases keywords
+			break
+		}
 	}
 	tok := sqlparser.NewStringTokenizer(near)
 	if id, _ := tok.Scan(); id != sqlparser.ID && isNameByte(near[0], true) {

@@ -1,0 +1,72 @@
+// Package sqlparse turns the driver's SQL into a plan: the OData request
+// SharePoint can answer exactly, and the remainder the driver runs over
+// the rows it gets back. It does no I/O: Parse reads a statement, and
+// BuildPlan resolves it against a list's fields (sharepoint.Field) and
+// binds its arguments.
+//
+// # Dialect
+//
+//	SELECT [DISTINCT] cols | * | list.* FROM list [[AS] alias]
+//	  [WHERE …] [ORDER BY …] [LIMIT n [OFFSET m] | LIMIT m, n]
+//	SELECT COUNT(*) FROM list [WHERE …]
+//	SHOW TABLES; DESCRIBE list; DESC list; SHOW COLUMNS FROM list
+//	EXPLAIN SELECT …
+//
+// Identifiers are bare (ASCII, or any letters, which are quoted for the
+// parser), `backticked`, "double-quoted" or [bracketed]; reserved words
+// (Order, Key, Values…) must be quoted. Strings are in single quotes, a
+// quote inside doubled; a backslash is an ordinary character. Lists are matched by title
+// and columns by display name, internal name or entity property name,
+// case-insensitively (a display name wins; see resolver.findField for
+// collisions). A lookup or person column X reads its display value (the
+// lookup's LookupField, a person's Title) through $expand; XId or X.Id its
+// item ID; X.Y another field of the target (Author.EMail); a Hyperlink
+// column X its URL and X.Description its description. t.X and list.X
+// qualify a column by the list's alias or name.
+//
+// Placeholders are ? (positional) and :name or @name (sql.Named). A
+// parameter is always a value: it is bound after parsing and reaches
+// $filter only as one escaped literal, so it can never change the shape
+// of a query.
+//
+// Unsupported SQL — joins, GROUP BY, aggregates other than COUNT(*),
+// subqueries, UNION, CASE, CAST, writes — is an error that names it.
+//
+// # What runs where
+//
+// A WHERE clause is split into its AND-ed parts. A part goes to $filter
+// when SharePoint evaluates it exactly as SQL does: comparisons of Text,
+// Number, Currency, Integer, Counter, DateTime columns; = and <> of
+// Choice and Boolean columns, of single lookup/person IDs, and = of their
+// display values; IS [NOT] NULL; LIKE 'abc', 'abc%' (startswith) and
+// '%abc%' (substringof) on Text and Choice; IN (an or-chain), BETWEEN;
+// AND, OR, and NOT pushed down to the comparisons. Everything else runs
+// in the driver (the residual): Note, MultiChoice, multi-value lookups
+// and persons, Calculated, Hyperlink, taxonomy and Guid columns, other
+// LIKE patterns, NOT LIKE, functions, arithmetic, column-to-column
+// comparisons, and any OR with such a branch. Which parts went where is
+// in Plan.Explain.
+//
+// ORDER BY goes to $orderby when every key is a Text, Number, Currency,
+// Integer, Counter, DateTime or Boolean column; otherwise the driver
+// sorts the whole result. LIMIT becomes $top (OFFSET+LIMIT, since
+// SharePoint ignores $skip on items) only when nothing in the driver can
+// drop rows (no residual, sort or DISTINCT).
+//
+// # Semantics of the remainder
+//
+// The driver evaluates with SQL's NULLs and three-valued logic, and
+// compares strings case-insensitively as SharePoint does, so that a
+// predicate means the same wherever it runs. See eval.go for the details
+// (multi-values compare as their JSON array text; LENGTH counts
+// characters; division by zero and integer overflow are errors).
+//
+// # Time
+//
+// SharePoint compares DateTime values in UTC. time.Time parameters are
+// instants and are sent in UTC; date-time literals ('2024-01-02 10:00')
+// are UTC. Date-only fields hold midnight in the site's time zone
+// (Options.Location): a date literal ('2024-01-02'), or a time.Time that
+// is midnight in its own location, compared with such a field means that
+// calendar day in the site's zone, and YEAR/MONTH/DAY read it there.
+package sqlparse
