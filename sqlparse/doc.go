@@ -64,9 +64,10 @@
 // # Time
 //
 // SharePoint compares DateTime values in UTC. time.Time parameters are
-// instants and are sent in UTC; date-time literals ('2024-01-02 10:00')
-// are UTC. Date-only fields hold midnight in the site's time zone
-// (Options.Location): a date literal ('2024-01-02'), or a time.Time that
-// is midnight in its own location, compared with such a field means that
-// calendar day in the site's zone, and YEAR/MONTH/DAY read it there.
+// instants and are sent in UTC; literals ('2024-01-02 10:00') are UTC
+// unless they carry an offset (RFC 3339). Date-only fields hold midnight
+// in the site's time zone (Options.Location): a literal compared with
+// such a field is read in that zone, a time.Time that is midnight in its
+// own location means that calendar day there, and YEAR/MONTH/DAY read the
+// field in that zone — so that a report is never a day off.
 package sqlparse

@@ -31,6 +31,13 @@ func (*ShowTables) statement() {}
 func (*Describe) statement()   {}
 func (*Explain) statement()    {}
 
+var (
+	_ Statement = (*Select)(nil)
+	_ Statement = (*ShowTables)(nil)
+	_ Statement = (*Describe)(nil)
+	_ Statement = (*Explain)(nil)
+)
+
 // Parse classifies and parses one statement; it does no I/O and knows no
 // list. A trailing ';' is allowed, a second statement is not. Statements
 // outside the dialect are errors that name the construct.

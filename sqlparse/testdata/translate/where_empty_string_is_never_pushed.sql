@@ -1,0 +1,1 @@
+SELECT ID FROM Tasks WHERE Title = '' OR Title LIKE '%'
