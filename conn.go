@@ -5,28 +5,93 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/go-spsql/spsql/sqlparse"
 )
 
 // conn is one database/sql connection. It holds no network state of its
-// own: every connection of a connector shares its SharePoint client.
+// own: every connection of a connector shares its SharePoint client, HTTP
+// connections and token source.
 type conn struct {
 	connector *Connector
 	closed    bool
 }
 
-// errNotImplemented is returned for SQL statements until the SQL layer
-// (sqlparse) lands; it says so rather than failing obscurely.
-var errNotImplemented = errors.New("spsql: SQL statements are not supported yet: this version only connects and pings")
+// ErrNoTransactions is returned by Begin: SharePoint has no transactions.
+var ErrNoTransactions = errors.New("spsql: SharePoint lists do not support transactions")
+
+// ErrReadOnly is returned for a write statement on a ReadOnly connection,
+// before any request is sent.
+var ErrReadOnly = errors.New("spsql: the connection is ReadOnly: write statements are refused")
 
 func (c *conn) Prepare(query string) (driver.Stmt, error) {
 	return c.PrepareContext(context.Background(), query)
 }
 
+// PrepareContext parses the statement; nothing is sent to SharePoint until
+// it runs, since the plan depends on the arguments.
 func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
 	if c.closed {
 		return nil, driver.ErrBadConn
 	}
-	return nil, errNotImplemented
+	parsed, err := c.parse(query)
+	if err != nil {
+		return nil, err
+	}
+	return &stmt{conn: c, query: query, parsed: parsed}, nil
+}
+
+// parse parses one statement, refusing writes with a clear error.
+func (c *conn) parse(query string) (sqlparse.Statement, error) {
+	parsed, err := sqlparse.Parse(query)
+	if err != nil {
+		if isWrite(query) {
+			if c.connector.cfg.ReadOnly {
+				return nil, ErrReadOnly
+			}
+			return nil, fmt.Errorf("spsql: INSERT, UPDATE and DELETE are not supported yet: %w", err)
+		}
+		return nil, err
+	}
+	return parsed, nil
+}
+
+// isWrite reports a statement that would change data.
+func isWrite(query string) bool {
+	fields := strings.Fields(query)
+	if len(fields) == 0 {
+		return false
+	}
+	switch strings.ToUpper(fields[0]) {
+	case "INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE", "CREATE", "DROP", "ALTER", "TRUNCATE":
+		return true
+	}
+	return false
+}
+
+// QueryContext runs a query without a prepared statement.
+func (c *conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if c.closed {
+		return nil, driver.ErrBadConn
+	}
+	parsed, err := c.parse(query)
+	if err != nil {
+		return nil, err
+	}
+	return c.query(ctx, parsed, args)
+}
+
+// ExecContext runs a statement that returns no rows. Writes arrive with a
+// later version; until then every statement here is refused clearly.
+func (c *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if c.closed {
+		return nil, driver.ErrBadConn
+	}
+	if _, err := c.parse(query); err != nil {
+		return nil, err
+	}
+	return nil, errors.New("spsql: Exec runs write statements, which are not supported yet; use Query for SELECT, SHOW and DESCRIBE")
 }
 
 // Close is idempotent.
@@ -34,9 +99,6 @@ func (c *conn) Close() error {
 	c.closed = true
 	return nil
 }
-
-// ErrNoTransactions is returned by Begin: SharePoint has no transactions.
-var ErrNoTransactions = errors.New("spsql: SharePoint lists do not support transactions")
 
 func (c *conn) Begin() (driver.Tx, error) { return nil, ErrNoTransactions }
 
@@ -57,13 +119,44 @@ func (c *conn) Ping(ctx context.Context) error {
 	return nil
 }
 
+// ResetSession: a connection carries no session state to reset.
+func (c *conn) ResetSession(ctx context.Context) error {
+	if c.closed {
+		return driver.ErrBadConn
+	}
+	return nil
+}
+
 // IsValid reports whether the connection may be reused by the pool.
 func (c *conn) IsValid() bool { return !c.closed }
+
+// CheckNamedValue accepts the argument types that become OData literals
+// (string, int64, float64, bool, time.Time, []byte, nil) and converts the
+// rest (other integers, driver.Valuer) the standard way.
+func (c *conn) CheckNamedValue(nv *driver.NamedValue) error {
+	v, err := driver.DefaultParameterConverter.ConvertValue(nv.Value)
+	if err != nil {
+		return fmt.Errorf("spsql: argument %s: %w", argName(nv), err)
+	}
+	nv.Value = v
+	return nil
+}
+
+func argName(nv *driver.NamedValue) string {
+	if nv.Name != "" {
+		return "@" + nv.Name
+	}
+	return fmt.Sprintf("$%d", nv.Ordinal)
+}
 
 var (
 	_ driver.Conn               = (*conn)(nil)
 	_ driver.ConnPrepareContext = (*conn)(nil)
 	_ driver.ConnBeginTx        = (*conn)(nil)
+	_ driver.QueryerContext     = (*conn)(nil)
+	_ driver.ExecerContext      = (*conn)(nil)
 	_ driver.Pinger             = (*conn)(nil)
+	_ driver.SessionResetter    = (*conn)(nil)
 	_ driver.Validator          = (*conn)(nil)
+	_ driver.NamedValueChecker  = (*conn)(nil)
 )
