@@ -376,8 +376,11 @@ var bufferPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); retur
 
 func getBuffer() []byte { return (*bufferPool.Get().(*[]byte))[:0] }
 
+// putBuffer returns b to the pool. Page buffers of up to 64 MiB (a
+// 5000-item verbose page is ~15 MiB) are kept, so that streaming a large
+// list does not regrow a buffer for every page.
 func putBuffer(b []byte) {
-	if cap(b) <= 8<<20 {
+	if cap(b) <= 64<<20 {
 		bufferPool.Put(&b)
 	}
 }

@@ -21,7 +21,19 @@ func metaQuery(r *http.Request, typeName string, rows []obj, metas []entityMeta)
 	if len(rows) == 0 {
 		return rows, metas, nil
 	}
-	sample := rows[0]
+	// Properties of derived types (SP.FieldLookup's LookupList, …) exist on
+	// some rows only: a name is known when any row has it, and rows without
+	// it read it as null.
+	sample := obj{}
+	seen := map[string]bool{}
+	for _, row := range rows {
+		for _, p := range row {
+			if !seen[strings.ToLower(p.k)] {
+				seen[strings.ToLower(p.k)] = true
+				sample = append(sample, p)
+			}
+		}
+	}
 	idx := make([]int, len(rows))
 	for i := range idx {
 		idx[i] = i

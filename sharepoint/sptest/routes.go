@@ -18,6 +18,9 @@ type segment struct {
 // splitSegments splits the escaped path after /_api/ at slashes outside
 // quotes and parentheses, so a title may contain a raw '/'.
 func splitSegments(escaped string) ([]segment, bool) {
+	// Clients that escape parentheses send %28/%29; quotes inside titles are
+	// tracked below, so decoding them here cannot split a title.
+	escaped = strings.NewReplacer("%28", "(", "%29", ")").Replace(escaped)
 	var segs []segment
 	depth, inQuote, start := 0, false, 0
 	flush := func(end int) bool {
@@ -131,7 +134,13 @@ func (s *Server) serveSite(w http.ResponseWriter, r *http.Request) {
 	}
 	rest := strings.TrimSuffix(escaped[len(prefix):], "/")
 	segs, ok := splitSegments(rest)
-	if !ok || len(segs) < 2 || segs[0].name != "web" || segs[0].hasArg {
+	if !ok {
+		// Unbalanced quotes or parentheses, such as an undoubled quote in
+		// getbytitle('O'Brien').
+		writeError(w, f, errInvalidExpression(rest))
+		return
+	}
+	if len(segs) < 2 || segs[0].name != "web" || segs[0].hasArg {
 		writeError(w, f, notFoundResource(rest))
 		return
 	}
