@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"mime"
 	"net/http"
@@ -284,10 +285,12 @@ func (s *seconds) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	n, err := strconv.ParseFloat(str, 64)
-	if err != nil {
+	if err != nil || n != n { // n != n: NaN
 		return fmt.Errorf("auth: expires_in is neither a number nor a numeric string")
 	}
-	s.n, s.set = int64(max(n, 0)), true
+	// Capped like x/oauth2 does (reference §8): a huge value must not
+	// overflow into a negative lifetime.
+	s.n, s.set = int64(min(max(n, 0), math.MaxInt32)), true
 	return nil
 }
 
