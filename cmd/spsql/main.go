@@ -4,6 +4,8 @@
 //	spsql --demo "SELECT Title, [Due Date] FROM Tasks ORDER BY [Due Date] LIMIT 5"
 //	spsql --dsn-file ~/.spsql-dsn --format csv --output tasks.csv "SELECT * FROM Tasks"
 //	echo "SHOW TABLES;" | spsql --odbc-dsn "Microsoft SharePoint"
+//	spsql --demo                       # the interactive shell
+//	spsql login --tenant contoso.onmicrosoft.com --client-id … --service-url …
 //
 // --demo starts the sptest emulator with a demo site in-process and
 // connects to it through the real driver over loopback, token endpoint
@@ -21,6 +23,9 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"time"
+
+	"golang.org/x/term"
 
 	"github.com/go-spsql/spsql"
 	"github.com/go-spsql/spsql/sharepoint/sptest"
@@ -34,10 +39,44 @@ const (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	// SIGINT is caught for the whole run: it cancels the running query (and
+	// in the shell only that query) rather than killing the process, so the
+	// driver can close its requests and the shell can go on.
+	interrupts := make(chan os.Signal, 1)
+	signal.Notify(interrupts, os.Interrupt)
+	c := &cli{
+		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
+		interrupts: interrupts,
+		terminal:   isTerminal,
+		now:        time.Now,
+	}
+	os.Exit(c.run(context.Background(), os.Args[1:]))
+}
+
+// cli is one run of the command: its streams, its interrupts and how it
+// tells a terminal, all injected so that tests can drive it.
+type cli struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	// interrupts delivers SIGINT (Ctrl-C); nil when nothing interrupts.
+	interrupts <-chan os.Signal
+	// terminal reports whether a stream is a terminal.
+	terminal func(stream any) bool
+	// now is the clock for progress and \timing.
+	now func() time.Time
+}
+
+// isTerminal reports whether stream is an *os.File open on a terminal.
+func isTerminal(stream any) bool {
+	f, ok := stream.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// run is the command with plain streams and no interrupts or terminals:
+// what the in-process tests use.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, terminal: isTerminal, now: time.Now}
+	return c.run(ctx, args)
 }
 
 // options are the parsed command line.
@@ -49,14 +88,17 @@ type options struct {
 	format   string
 	output   string
 	expanded bool
+	shell    bool
 	version  bool
 	sql      []string
 }
 
 const usageText = `Usage: spsql [flags] ["SQL" ...]
+       spsql login [flags]     obtain a refresh token (see spsql login --help)
 
 Runs SQL against SharePoint Online lists. Without SQL arguments, statements
-are read from standard input, separated by ';'.
+are read from standard input, separated by ';', or, when standard input is
+a terminal, typed into the interactive shell (\? there lists its commands).
 
 Connection (one of):
   --demo               use an in-process emulator with a demo site (no tenant needed)
@@ -71,6 +113,7 @@ Output:
   --format FORMAT      table (default), csv, tsv, json or jsonl
   --output FILE        write the results to FILE instead of standard output
   -x, --expanded       table format: one block per row
+  --shell              open the shell even when standard input is not a terminal
 
   --version            print the version
   -h, --help           print this help
@@ -91,6 +134,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.output, "output", "", "")
 	fs.BoolVar(&o.expanded, "x", false, "")
 	fs.BoolVar(&o.expanded, "expanded", false, "")
+	fs.BoolVar(&o.shell, "shell", false, "")
 	fs.BoolVar(&o.version, "version", false, "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -119,9 +163,12 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	return o, nil
 }
 
-// run is the whole command, with its streams and context injected so that
-// tests can drive it. It returns the exit code.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// run is the whole command. It returns the exit code.
+func (c *cli) run(ctx context.Context, args []string) int {
+	stdin, stdout, stderr := c.stdin, c.stdout, c.stderr
+	if len(args) > 0 && args[0] == "login" {
+		return c.login(ctx, args[1:])
+	}
 	o, err := parseArgs(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -159,6 +206,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		out = f
 	}
 	rw := &resultWriter{format: o.format, expanded: o.expanded}
+	if len(o.sql) == 0 && (o.shell || c.terminal(stdin)) {
+		sh := &shell{cli: c, db: db, rw: rw, out: out}
+		return sh.run(ctx)
+	}
 	statements := o.sql
 	if len(statements) == 0 {
 		statements, err = readStatements(stdin)
@@ -167,13 +218,67 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return exitError
 		}
 	}
+	// Progress is for exports: shown when stderr is a terminal and the
+	// rows go elsewhere (a file, a pipe), never mixed into a table on screen.
+	showProgress := c.terminal(stderr) && (o.output != "" || !c.terminal(stdout))
 	for _, stmt := range statements {
-		if err := execute(ctx, db, stmt, rw, out); err != nil {
+		var p *progress
+		if showProgress {
+			p = newProgress(stderr, c.now)
+			rw.progress = p.tick
+		}
+		err := c.withInterrupts(ctx, func(ctx context.Context) error {
+			return execute(ctx, db, stmt, rw, out)
+		})
+		if p != nil {
+			p.done()
+		}
+		if err != nil {
 			fmt.Fprintln(stderr, errorText(err))
 			return exitError
 		}
 	}
 	return exitOK
+}
+
+// errCancelled reports a query stopped by Ctrl-C.
+var errCancelled = errors.New("query cancelled")
+
+// withInterrupts runs f with a context that an interrupt (Ctrl-C) cancels;
+// f's error is then errCancelled, whatever the driver made of the
+// cancellation.
+func (c *cli) withInterrupts(ctx context.Context, f func(context.Context) error) error {
+	if c.interrupts == nil {
+		return f(ctx)
+	}
+	// Drop a Ctrl-C that came while nothing ran (say, while results were
+	// printed): it was not meant for this statement.
+	for drained := false; !drained; {
+		select {
+		case <-c.interrupts:
+		default:
+			drained = true
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{})
+	watched := make(chan bool, 1)
+	go func() {
+		select {
+		case <-c.interrupts:
+			cancel()
+			watched <- true
+		case <-done:
+			watched <- false
+		}
+	}()
+	err := f(ctx)
+	close(done)
+	if <-watched && err != nil {
+		return errCancelled
+	}
+	return err
 }
 
 // errorText is err for the terminal: the driver's errors already start
@@ -223,12 +328,22 @@ func readStatements(r io.Reader) ([]string, error) {
 }
 
 // splitStatements splits text at semicolons that are not inside '…',
-// "…", `…` or […], dropping empty statements.
+// "…", `…` or […], dropping empty statements. A last statement without
+// ';' counts too.
 func splitStatements(text string) []string {
-	var out []string
-	var cur strings.Builder
+	out, rest := cutStatements(text)
+	if s := strings.TrimSpace(rest); s != "" {
+		out = append(out, s)
+	}
+	return out
+}
+
+// cutStatements returns the statements of text that a ';' outside quotes
+// ends, trimmed and without empty ones, and the unterminated rest.
+func cutStatements(text string) (complete []string, rest string) {
 	var quote rune
-	for _, r := range text {
+	start := 0
+	for i, r := range text {
 		switch {
 		case quote != 0:
 			if r == quote {
@@ -239,18 +354,13 @@ func splitStatements(text string) []string {
 		case r == '[':
 			quote = ']'
 		case r == ';':
-			if s := strings.TrimSpace(cur.String()); s != "" {
-				out = append(out, s)
+			if s := strings.TrimSpace(text[start:i]); s != "" {
+				complete = append(complete, s)
 			}
-			cur.Reset()
-			continue
+			start = i + 1
 		}
-		cur.WriteRune(r)
 	}
-	if s := strings.TrimSpace(cur.String()); s != "" {
-		out = append(out, s)
-	}
-	return out
+	return complete, text[start:]
 }
 
 // execute runs one statement and writes its rows.

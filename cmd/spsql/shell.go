@@ -1,0 +1,284 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/chzyer/readline"
+)
+
+// Shell prompts: the first line of a statement, and its continuation lines.
+const (
+	promptFirst = "spsql> "
+	promptMore  = "    -> "
+)
+
+// historyFile is the shell's history, in the home directory.
+const historyFile = ".spsql_history"
+
+const shellHelp = `Statements end with ';' and may span lines. Commands:
+  \d              list the tables (SHOW TABLES)
+  \d LIST         describe a list's columns (DESCRIBE LIST)
+  \x [on|off]     toggle expanded display: one block per row
+  \timing [on|off] toggle printing how long each statement took
+  \explain SQL    show how SQL would run (EXPLAIN SQL)
+  \?              this help
+  \q              quit (or Ctrl-D)
+Ctrl-C cancels the running statement, or clears the line being typed.
+`
+
+// errInterrupt is what a lineReader returns when Ctrl-C is typed at the
+// prompt.
+var errInterrupt = errors.New("interrupt")
+
+// lineReader reads the shell's input a line at a time.
+type lineReader interface {
+	// readLine shows prompt and returns the next line without its end;
+	// io.EOF at the end of input (Ctrl-D), errInterrupt for Ctrl-C.
+	readLine(prompt string) (string, error)
+	Close() error
+}
+
+// shell is the interactive shell: statements and backslash commands read
+// a line at a time, results written as the command line's flags say.
+type shell struct {
+	*cli
+	db     *sql.DB
+	rw     *resultWriter
+	out    io.Writer // results; prompts and messages go to stdout/stderr
+	timing bool
+}
+
+// run reads and runs statements until \q or the end of input. Failed
+// statements are reported and the shell goes on, so the exit code is 0
+// unless the input itself cannot be read.
+func (sh *shell) run(ctx context.Context) int {
+	lines, err := sh.openLineReader()
+	if err != nil {
+		fmt.Fprintf(sh.stderr, "spsql: %v\n", err)
+		return exitError
+	}
+	defer lines.Close()
+	var pending strings.Builder // an unfinished statement's lines
+	for {
+		prompt := promptFirst
+		if pending.Len() > 0 {
+			prompt = promptMore
+		}
+		line, err := lines.readLine(prompt)
+		switch {
+		case errors.Is(err, errInterrupt):
+			// As in psql: Ctrl-C at the prompt drops what was typed.
+			pending.Reset()
+			continue
+		case errors.Is(err, io.EOF):
+			if line == "" {
+				fmt.Fprintln(sh.stdout)
+				return exitOK
+			}
+		case err != nil:
+			fmt.Fprintf(sh.stderr, "spsql: reading input: %v\n", err)
+			return exitError
+		}
+		if pending.Len() == 0 && strings.HasPrefix(strings.TrimSpace(line), `\`) {
+			if quit := sh.command(ctx, strings.TrimSpace(line)); quit {
+				return exitOK
+			}
+			continue
+		}
+		pending.WriteString(line)
+		pending.WriteByte('\n')
+		stmts, rest := cutStatements(pending.String())
+		pending.Reset()
+		if strings.TrimSpace(rest) != "" {
+			pending.WriteString(rest)
+		}
+		for _, stmt := range stmts {
+			sh.exec(ctx, stmt)
+		}
+		if errors.Is(err, io.EOF) {
+			return exitOK
+		}
+	}
+}
+
+// command runs one backslash command and reports whether it was \q.
+func (sh *shell) command(ctx context.Context, line string) (quit bool) {
+	name, arg, _ := strings.Cut(line, " ")
+	arg = strings.TrimSpace(arg)
+	switch name {
+	case `\q`, `\quit`:
+		return true
+	case `\?`, `\h`, `\help`:
+		fmt.Fprint(sh.stdout, shellHelp)
+	case `\d`:
+		if arg == "" {
+			sh.exec(ctx, "SHOW TABLES")
+		} else {
+			sh.exec(ctx, "DESCRIBE "+quoteListName(strings.TrimSuffix(arg, ";")))
+		}
+	case `\x`:
+		if on, ok := toggle(arg, sh.rw.expanded); ok {
+			sh.rw.expanded = on
+			fmt.Fprintf(sh.stdout, "Expanded display is %s.\n", onOff(on))
+		} else {
+			fmt.Fprintf(sh.stderr, "spsql: \\x takes on or off, not %q\n", arg)
+		}
+	case `\timing`:
+		if on, ok := toggle(arg, sh.timing); ok {
+			sh.timing = on
+			fmt.Fprintf(sh.stdout, "Timing is %s.\n", onOff(on))
+		} else {
+			fmt.Fprintf(sh.stderr, "spsql: \\timing takes on or off, not %q\n", arg)
+		}
+	case `\explain`:
+		stmt := strings.TrimSpace(strings.TrimSuffix(arg, ";"))
+		if stmt == "" {
+			fmt.Fprintln(sh.stderr, `spsql: \explain needs a statement, e.g. \explain SELECT * FROM Tasks`)
+			break
+		}
+		sh.exec(ctx, "EXPLAIN "+stmt)
+	default:
+		fmt.Fprintf(sh.stderr, "spsql: invalid command %s; try \\? for help\n", name)
+	}
+	return false
+}
+
+// exec runs one statement, reporting errors rather than stopping. Ctrl-C
+// cancels the statement's context; the shell goes on.
+func (sh *shell) exec(ctx context.Context, stmt string) {
+	start := sh.now()
+	err := sh.withInterrupts(ctx, func(ctx context.Context) error {
+		return execute(ctx, sh.db, stmt, sh.rw, sh.out)
+	})
+	if err != nil {
+		fmt.Fprintln(sh.stderr, errorText(err))
+	}
+	if sh.timing {
+		fmt.Fprintf(sh.stdout, "Time: %.3f ms\n", float64(sh.now().Sub(start).Microseconds())/1000)
+	}
+}
+
+// toggle reads the argument of \x and \timing: none flips cur.
+func toggle(arg string, cur bool) (on, ok bool) {
+	switch strings.ToLower(arg) {
+	case "":
+		return !cur, true
+	case "on":
+		return true, true
+	case "off":
+		return false, true
+	}
+	return cur, false
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
+}
+
+// quoteListName brackets a list title for DESCRIBE unless it is quoted
+// already: titles often hold spaces ("Project Tasks").
+func quoteListName(name string) string {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return name
+	}
+	switch name[0] {
+	case '[', '"', '`':
+		return name
+	}
+	return "[" + strings.ReplaceAll(name, "]", "]]") + "]"
+}
+
+// openLineReader returns a line editor with history when standard input
+// is a terminal, else a plain reader that still shows prompts (for --shell
+// on a pipe, and tests).
+func (sh *shell) openLineReader() (lineReader, error) {
+	f, ok := sh.stdin.(*os.File)
+	if !ok || !sh.terminal(f) {
+		return &plainReader{in: bufio.NewReader(sh.stdin), prompts: sh.stdout}, nil
+	}
+	cfg := &readline.Config{
+		Prompt:            promptFirst,
+		HistoryLimit:      1000,
+		HistorySearchFold: true,
+		InterruptPrompt:   "^C",
+		Stdin:             f,
+		Stdout:            sh.stdout,
+		Stderr:            sh.stderr,
+	}
+	if path, err := historyPath(); err == nil {
+		cfg.HistoryFile = path
+	}
+	rl, err := readline.NewEx(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &editor{rl: rl}, nil
+}
+
+// historyPath returns ~/.spsql_history ($HOME on Unix), creating it with
+// mode 0600 if missing: statements may hold names and values worth keeping
+// private, and the line editor would otherwise create it world-readable.
+func historyPath() (string, error) {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(home, historyFile)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return "", err
+	}
+	return path, f.Close()
+}
+
+// editor is the line editor on a terminal: github.com/chzyer/readline,
+// which puts the terminal in raw mode only while a line is read, so Ctrl-C
+// during a statement is a real SIGINT that cancels it.
+type editor struct{ rl *readline.Instance }
+
+func (e *editor) readLine(prompt string) (string, error) {
+	e.rl.SetPrompt(prompt)
+	line, err := e.rl.Readline()
+	if errors.Is(err, readline.ErrInterrupt) {
+		return "", errInterrupt
+	}
+	return line, err
+}
+
+func (e *editor) Close() error { return e.rl.Close() }
+
+// plainReader reads lines from a non-terminal and echoes each after its
+// prompt, so that a scripted session's output reads like a typed one.
+type plainReader struct {
+	in      *bufio.Reader
+	prompts io.Writer
+}
+
+func (p *plainReader) readLine(prompt string) (string, error) {
+	line, err := p.in.ReadString('\n')
+	line = strings.TrimRight(line, "\r\n")
+	if err == nil || line != "" {
+		fmt.Fprintf(p.prompts, "%s%s\n", prompt, line)
+	}
+	if err != nil && line != "" && errors.Is(err, io.EOF) {
+		return line, io.EOF
+	}
+	return line, err
+}
+
+func (p *plainReader) Close() error { return nil }
+
+var _ lineReader = (*editor)(nil)
+var _ lineReader = (*plainReader)(nil)
