@@ -61,6 +61,9 @@ type TokenEndpoint struct {
 	failStatus     int
 	latency        time.Duration
 	requests       []TokenRequest
+	// interactive holds the sign-in flows' state: device codes
+	// (devicecode.go) and authorization codes (authorize.go).
+	interactive interactiveState
 }
 
 type refreshGrant struct {
@@ -222,11 +225,15 @@ func (e *TokenEndpoint) Secrets() []string {
 	for at := range e.access {
 		out = append(out, at)
 	}
-	return out
+	return append(out, e.interactive.secrets()...)
 }
 
-// ServeHTTP answers one token request.
+// ServeHTTP answers one token request, or a request to the device code,
+// authorization or device login endpoints.
 func (e *TokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if e.serveInteractive(w, r) {
+		return
+	}
 	rec := TokenRequest{Method: r.Method, Path: r.URL.Path}
 	rec.Tenant, rec.Version = splitTokenPath(r.URL.Path)
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "application/x-www-form-urlencoded" && r.Method == http.MethodPost {
@@ -300,9 +307,9 @@ func (e *TokenEndpoint) answer(r *http.Request, rec TokenRequest, failStatus int
 	switch gt := f.Get("grant_type"); gt {
 	case "":
 		return http.StatusBadRequest, missingParam("grant_type")
-	case "refresh_token":
+	case "refresh_token", grantDeviceCode, grantAuthorizationCode:
 	default:
-		return http.StatusBadRequest, entraError("unsupported_grant_type", 70003, "The app requested an unsupported grant type '"+gt+"'. This emulator supports only refresh_token.")
+		return http.StatusBadRequest, entraError("unsupported_grant_type", 70003, "The app requested an unsupported grant type '"+gt+"'. This emulator supports refresh_token, authorization_code and device_code.")
 	}
 
 	clientID, secret := f.Get("client_id"), f.Get("client_secret")
@@ -326,6 +333,10 @@ func (e *TokenEndpoint) answer(r *http.Request, rec TokenRequest, failStatus int
 	if clientID == "" {
 		return http.StatusBadRequest, missingParam("client_id")
 	}
+	if gt := f.Get("grant_type"); gt != "refresh_token" {
+		// The sign-in grants: devicecode.go and authorize.go.
+		return e.answerSignIn(rec, gt, clientID, secret, sentSecret)
+	}
 	if f.Get("refresh_token") == "" {
 		return http.StatusBadRequest, missingParam("refresh_token")
 	}
@@ -348,16 +359,8 @@ func (e *TokenEndpoint) answer(r *http.Request, rec TokenRequest, failStatus int
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	want, known := e.clients[clientID]
-	switch {
-	case !known:
-		return http.StatusUnauthorized, invalidClient(clientID)
-	case want == "" && sentSecret:
-		return http.StatusUnauthorized, entraError("invalid_client", 700025, "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.")
-	case want != "" && !sentSecret:
-		return http.StatusUnauthorized, entraError("invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
-	case want != secret:
-		return http.StatusUnauthorized, invalidClient(clientID)
+	if status, body := e.checkClientLocked(clientID, secret, sentSecret); status != 0 {
+		return status, body
 	}
 
 	rt := f.Get("refresh_token")
@@ -406,14 +409,37 @@ func (e *TokenEndpoint) answer(r *http.Request, rec TokenRequest, failStatus int
 	return http.StatusOK, resp
 }
 
+// checkClientLocked authenticates a client as Entra ID does; it returns a
+// status and error body when the client is unknown or sent the wrong
+// credentials, and 0 when it may go on.
+func (e *TokenEndpoint) checkClientLocked(clientID, secret string, sentSecret bool) (int, any) {
+	want, known := e.clients[clientID]
+	switch {
+	case !known:
+		return http.StatusUnauthorized, invalidClient(clientID)
+	case want == "" && sentSecret:
+		return http.StatusUnauthorized, entraError("invalid_client", 700025, "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.")
+	case want != "" && !sentSecret:
+		return http.StatusUnauthorized, entraError("invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
+	case want != secret:
+		return http.StatusUnauthorized, invalidClient(clientID)
+	}
+	return 0, nil
+}
+
 // splitTokenPath returns the tenant and version of a token endpoint path, or
-// empty strings when path is not one.
+// empty strings when path is not one. The v2.0 sign-in endpoints
+// (devicecode, authorize and the emulator's devicelogin page) count as v2
+// token paths so that Server routes them here.
 func splitTokenPath(path string) (tenant, version string) {
 	// Matched case-insensitively: IIS-hosted endpoints such as Entra's
 	// ignore the case of the path (not in the reference; assumed).
 	p := strings.Trim(path, "/")
 	lower := strings.ToLower(p)
-	for suffix, v := range map[string]string{"/oauth2/v2.0/token": TokenV2, "/oauth2/token": TokenV1} {
+	for suffix, v := range map[string]string{
+		"/oauth2/v2.0/token": TokenV2, "/oauth2/token": TokenV1,
+		pathDeviceCode: TokenV2, pathAuthorize: TokenV2, pathDeviceLogin: TokenV2,
+	} {
 		if strings.HasSuffix(lower, suffix) {
 			t := p[:len(p)-len(suffix)]
 			if t != "" && !strings.Contains(t, "/") {
