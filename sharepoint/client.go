@@ -288,7 +288,10 @@ type cacheEntry struct {
 
 // get returns the cached value for key, fetching it (once, however many
 // goroutines ask at the same time) when missing or older than the TTL.
-// Failures are not cached.
+// The fetch runs on its own goroutine with ctx's values but not its
+// cancellation, so one caller giving up neither fails the others waiting
+// for the same fetch nor wastes the fetch; each caller stops waiting when
+// its own ctx ends. Failures are not cached.
 func (m *metadataCache) get(ctx context.Context, key string, fetch func(context.Context) (any, error)) (any, error) {
 	m.mu.Lock()
 	if m.entries == nil {
@@ -307,20 +310,7 @@ func (m *metadataCache) get(ctx context.Context, key string, fetch func(context.
 	if !ok {
 		e = &cacheEntry{ready: make(chan struct{})}
 		m.entries[key] = e
-		m.mu.Unlock()
-		// The fetch runs with the first caller's context; if it is
-		// cancelled the others see the error and retry on their next use.
-		e.val, e.err = fetch(ctx)
-		e.fetched = time.Now()
-		close(e.ready)
-		if e.err != nil {
-			m.mu.Lock()
-			if m.entries[key] == e {
-				delete(m.entries, key)
-			}
-			m.mu.Unlock()
-		}
-		return e.val, e.err
+		go m.run(context.WithoutCancel(ctx), key, e, fetch)
 	}
 	m.mu.Unlock()
 	select {
@@ -328,6 +318,20 @@ func (m *metadataCache) get(ctx context.Context, key string, fetch func(context.
 		return e.val, e.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+}
+
+// run performs one fetch for get and publishes its result.
+func (m *metadataCache) run(ctx context.Context, key string, e *cacheEntry, fetch func(context.Context) (any, error)) {
+	e.val, e.err = fetch(ctx)
+	e.fetched = time.Now()
+	close(e.ready)
+	if e.err != nil {
+		m.mu.Lock()
+		if m.entries[key] == e {
+			delete(m.entries, key)
+		}
+		m.mu.Unlock()
 	}
 }
 

@@ -475,3 +475,40 @@ func TestTransportErrorsThatSayFinalAreNotRetried(t *testing.T) {
 		t.Errorf("requests = %d, want 6 (1 + 5 retries)", n)
 	}
 }
+
+// One caller giving up must not fail the others waiting for the same
+// metadata fetch.
+func TestMetadataFetchSurvivesACancelledFirstCaller(t *testing.T) {
+	s := newScripted(t, 3, 100)
+	c := s.client()
+	arrived := make(chan struct{})
+	release := make(chan struct{})
+	inner := s.srv.Config.Handler
+	s.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/fields") {
+			close(arrived) // the test makes exactly one fields request
+			<-release
+		}
+		inner.ServeHTTP(w, r)
+	})
+	first, cancel := context.WithCancel(context.Background())
+	firstErr := make(chan error, 1)
+	go func() {
+		_, err := c.Fields(first, "Tasks")
+		firstErr <- err
+	}()
+	<-arrived // the first caller's fetch is under way
+	secondErr := make(chan error, 1)
+	go func() {
+		_, err := c.Fields(context.Background(), "Tasks")
+		secondErr <- err
+	}()
+	cancel()
+	if err := <-firstErr; !errors.Is(err, context.Canceled) {
+		t.Errorf("first caller: %v, want context.Canceled", err)
+	}
+	close(release)
+	if err := <-secondErr; err != nil {
+		t.Errorf("second caller failed because the first gave up: %v", err)
+	}
+}
