@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"database/sql"
 	"encoding/csv"
 	"encoding/json"
@@ -156,7 +157,7 @@ func escapeAll(s []string, r *strings.Replacer) []string {
 func (rw *resultWriter) writeJSON(w *bufio.Writer, rows *sql.Rows, cols []string) (int64, error) {
 	keys := make([][]byte, len(cols))
 	for i, c := range cols {
-		k, _ := json.Marshal(c)
+		k, _ := marshalJSON(c)
 		keys[i] = k
 	}
 	var n int64
@@ -182,7 +183,7 @@ func (rw *resultWriter) writeJSON(w *bufio.Writer, rows *sql.Rows, cols []string
 			}
 			w.Write(keys[i])
 			w.WriteByte(':')
-			b, err := json.Marshal(jsonValue(v))
+			b, err := marshalJSON(jsonValue(v))
 			if err != nil {
 				return n, fmt.Errorf("column %s: %w", cols[i], err)
 			}
@@ -202,6 +203,18 @@ func (rw *resultWriter) writeJSON(w *bufio.Writer, rows *sql.Rows, cols []string
 		w.WriteString("]\n")
 	}
 	return n, rows.Err()
+}
+
+// marshalJSON is json.Marshal without HTML escaping: output is for files
+// and terminals, where "&" should stay "&", not become "\u0026".
+func marshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // jsonValue maps a driver value to what encoding/json should print.
