@@ -227,3 +227,29 @@ func TestFilterOnSyntheticItemsMatchesGeneratedValues(t *testing.T) {
 	}
 
 }
+
+// A synthetic list's lookups into a declared list point at that list's
+// items. (They were all empty once: the generator's plan was made before
+// the declared items were added.)
+func TestSyntheticLookupsIntoADeclaredListPointAtItsItems(t *testing.T) {
+	gen := sptest.Synthetic(3, 200)
+	site := sptest.Site{Lists: []sptest.List{
+		{Title: "Categories", Items: []sptest.Item{{"ID": 1, "Title": "A"}, {"ID": 2, "Title": "B"}, {"ID": 9, "Title": "C"}}},
+		{Title: "Gen", Generator: gen, Fields: []sptest.Field{{Title: "Category", Type: "Lookup", LookupList: "Categories"}}},
+	}}
+	srv := sptest.NewServer(site, sptest.WithoutAuth())
+	defer srv.Close()
+	seen := map[int]int{}
+	for id := 1; id <= gen.Len(); id++ {
+		if c, ok := gen.Item(id)["Category"].(int); ok {
+			seen[c]++
+		}
+	}
+	if len(seen) != 3 || seen[1] == 0 || seen[2] == 0 || seen[9] == 0 {
+		t.Fatalf("lookup IDs used: %v, want 1, 2 and 9", seen)
+	}
+	a := fetch(t, srv, "web/lists/getbytitle('Gen')/items?$top=5000&$select=ID&$filter="+q("CategoryId eq 9"), acceptNo)
+	if got := len(a.itemIDs(t)); got != seen[9] {
+		t.Errorf("CategoryId eq 9 matched %d items, want %d", got, seen[9])
+	}
+}

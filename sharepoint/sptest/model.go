@@ -132,20 +132,21 @@ func buildSite(site Site, threshold int) (*siteModel, error) {
 		}
 	}
 
-	// Pass 3: items, and the plans of synthetic lists (which need the
-	// lookup targets and users).
-	for _, l := range m.lists {
-		if g, ok := l.gen.(*SyntheticItems); ok {
-			l.synth = newSynthPlan(g, l, m)
-			g.bind(l)
-		}
-	}
+	// Pass 3: items, then the plans of synthetic lists, which need the
+	// users and the lookup targets' items: a synthetic lookup into a
+	// declared list picks among its item IDs, so they must exist first.
 	for _, u := range m.users {
 		ul.Items = append(ul.Items, Item{"ID": u.ID, "Title": u.Title, "Name": u.LoginName, "EMail": u.Email, "UserName": userName(u)})
 	}
 	for _, l := range m.lists {
 		if err := l.addItems(sc); err != nil {
 			return nil, err
+		}
+	}
+	for _, l := range m.lists {
+		if g, ok := l.gen.(*SyntheticItems); ok {
+			l.synth = newSynthPlan(g, l, m)
+			g.bind(l)
 		}
 	}
 
