@@ -87,7 +87,9 @@ func (sh *shell) run(ctx context.Context) int {
 			fmt.Fprintf(sh.stderr, "spsql: reading input: %v\n", err)
 			return exitError
 		}
-		if pending.Len() == 0 && strings.HasPrefix(strings.TrimSpace(line), `\`) {
+		// As in psql, a backslash command is run at once even in the
+		// middle of a statement, whose lines are kept: \q always quits.
+		if strings.HasPrefix(strings.TrimSpace(line), `\`) {
 			if quit := sh.command(ctx, strings.TrimSpace(line)); quit {
 				return exitOK
 			}

@@ -141,6 +141,16 @@ func TestShellReportsErrorsAndGoesOn(t *testing.T) {
 	}
 }
 
+func TestShellRunsBackslashCommandsInsideAStatement(t *testing.T) {
+	code, out, errOut := runShell(t, "SELECT COUNT(*)\n\\x\nFROM Projects;\n\\x\nSELECT 1\n\\q\nFROM Tasks;\n")
+	if code != exitOK || errOut != "" {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	if !strings.Contains(out, "Expanded display is on.\n    -> FROM Projects;\n-[ RECORD 1 ]\nCOUNT(*) | 30\n") || strings.Contains(out, "FROM Tasks") {
+		t.Errorf("output:\n%s", out)
+	}
+}
+
 func TestShellAtEndOfInputDropsAnUnfinishedStatement(t *testing.T) {
 	code, out, errOut := runShell(t, "SELECT COUNT(*) FROM Tasks")
 	if code != exitOK || errOut != "" || strings.Contains(out, "250") {
