@@ -1,10 +1,10 @@
 package sharepoint
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -215,8 +215,16 @@ func (it *ItemIterator) fetch(ctx context.Context, c *Client, target string, dec
 			return false
 		}
 	}
+	// One body buffer for every page: decoded rows share no memory with
+	// it (FuzzDecodePage checks), so the next page may overwrite it.
+	var buf []byte
 	for target != "" {
-		rows, next, err := c.fetchPage(ctx, target, dec)
+		var (
+			rows [][]any
+			next string
+			err  error
+		)
+		rows, next, buf, err = c.fetchPage(ctx, target, dec, buf)
 		if err != nil {
 			if ctx.Err() != nil {
 				err = fmt.Errorf("sharepoint: reading items: %w", ctx.Err())
@@ -248,14 +256,16 @@ func (it *ItemIterator) fetch(ctx context.Context, c *Client, target string, dec
 
 // fetchPage GETs one page and decodes it. The whole body is read before
 // any row is handed over, so a page cut short is fetched again from its
-// start and no row is yielded twice or lost.
-func (c *Client) fetchPage(ctx context.Context, target string, dec *pageDecoder) (rows [][]any, next string, err error) {
+// start and no row is yielded twice or lost. The body is read into buf,
+// whose capacity is reused, and returned for the next page.
+func (c *Client) fetchPage(ctx context.Context, target string, dec *pageDecoder, buf []byte) (rows [][]any, next string, _ []byte, err error) {
 	err = c.do(ctx, http.MethodGet, target, func(resp *http.Response) error {
-		body, err := io.ReadAll(resp.Body)
+		var err error
+		buf, err = readBody(resp, buf)
 		if err != nil {
 			return &retryableError{err: fmt.Errorf("sharepoint: reading the answer to GET %s: %w", target, err)}
 		}
-		rows, next, err = dec.decode(body)
+		rows, next, err = dec.decode(buf)
 		if err != nil {
 			err = fmt.Errorf("sharepoint: decoding the answer to GET %s: %w", target, err)
 			if truncated(err) {
@@ -265,5 +275,21 @@ func (c *Client) fetchPage(ctx context.Context, target string, dec *pageDecoder)
 		}
 		return nil
 	})
-	return rows, next, err
+	return rows, next, buf, err
+}
+
+// maxPrealloc bounds the buffer a Content-Length may make us allocate up
+// front; a bigger body still reads, growing as it comes.
+const maxPrealloc = 64 << 20
+
+// readBody reads resp's whole body into buf[:0], growing it only when the
+// body is bigger than any before. A gzipped answer that the transport
+// decompresses has no known length: the buffer grows by doubling, once.
+func readBody(resp *http.Response, buf []byte) ([]byte, error) {
+	b := bytes.NewBuffer(buf[:0])
+	if n := resp.ContentLength; n > 0 && n <= maxPrealloc {
+		b.Grow(int(n) + bytes.MinRead) // room for the read that sees EOF
+	}
+	_, err := b.ReadFrom(resp.Body)
+	return b.Bytes(), err
 }
