@@ -97,6 +97,10 @@ func (s *Server) newItemsRequest(r *http.Request, f format, l *listModel, single
 			return nil, err
 		}
 	}
+	// The lookup threshold (see LookupThreshold), whatever the list's size.
+	if ir.lookupColumns() > LookupThreshold {
+		return nil, errLookupThreshold()
+	}
 	// The list view threshold (reference §6): on a large list, any filter
 	// or sort term on a non-indexed column fails, whatever $top says.
 	if l.itemCount() > l.threshold {
