@@ -55,7 +55,8 @@ type config struct {
 	tls       bool
 	noAuth    bool
 	logger    *slog.Logger
-	threshold int // list view threshold; 0 = 5000
+	threshold int  // list view threshold; 0 = 5000
+	gzip      bool // see WithGzip
 }
 
 // WithTLS serves HTTPS with a self-signed certificate; Server.Client trusts it.
@@ -285,6 +286,11 @@ func (s *Server) serveSharePoint(w http.ResponseWriter, r *http.Request) {
 	}
 	token, hasBearer := bearerToken(r)
 	rec.Bearer = hasBearer
+	if s.cfg.gzip && acceptsGzip(r) {
+		gz := newGzipResponseWriter(w)
+		defer gz.finish()
+		w = gz
+	}
 	rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	defer func() {
 		rec.Status = rw.status
