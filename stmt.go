@@ -145,6 +145,12 @@ func (c *conn) selectRows(ctx context.Context, sel *sqlparse.Select, args []driv
 func (c *conn) stream(ctx context.Context, plan *sqlparse.Plan) (*planSource, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	src, err := c.startItems(ctx, plan)
+	if err != nil && isLookupThreshold(err) {
+		// Not the view threshold, though SharePoint reports both as an
+		// SPQueryThrottledException: a scan would be refused as well.
+		cancel()
+		return nil, fmt.Errorf("spsql: SharePoint refused the query for its lookup column threshold (at most %d lookup and person columns per request): %w", maxLookups, err)
+	}
 	if err != nil && errors.Is(err, sharepoint.ErrViewThreshold) {
 		fallback, ferr := plan.Fallback()
 		if ferr != nil {
@@ -164,7 +170,7 @@ func (c *conn) stream(ctx context.Context, plan *sqlparse.Plan) (*planSource, er
 }
 
 func (c *conn) startItems(ctx context.Context, plan *sqlparse.Plan) (*planSource, error) {
-	it, err := c.connector.client.Items(ctx, plan.List, plan.Query)
+	it, err := c.openItems(ctx, plan.List, plan.Query)
 	if err != nil {
 		return nil, err
 	}
@@ -176,6 +182,36 @@ func (c *conn) startItems(ctx context.Context, plan *sqlparse.Plan) (*planSource
 	s := &planSource{it: it, primed: first}
 	s.next = plan.Remainder(s.fetch)
 	return s, nil
+}
+
+// openItems starts reading the items q selects: one request, or, when q
+// involves more lookup and person columns than SharePoint allows in one,
+// several merged by ID (see splitForLookups).
+func (c *conn) openItems(ctx context.Context, list string, q sharepoint.Query) (itemStream, error) {
+	fields, err := c.connector.client.Fields(ctx, list)
+	if err != nil {
+		return nil, err
+	}
+	split, err := splitForLookups(q, fields)
+	if err != nil {
+		return nil, err
+	}
+	if split != nil {
+		return c.openSplit(ctx, list, split, q.OrderBy)
+	}
+	it, err := c.connector.client.Items(ctx, list, q)
+	if err != nil {
+		return nil, err
+	}
+	return it, nil
+}
+
+// isLookupThreshold reports SharePoint's refusal of a request with more
+// than 12 lookup and person columns, which the client reports as
+// sharepoint.ErrViewThreshold (both are SPQueryThrottledExceptions).
+func isLookupThreshold(err error) bool {
+	var spErr *sharepoint.Error
+	return errors.As(err, &spErr) && strings.Contains(strings.ToLower(spErr.Message), "lookup column threshold")
 }
 
 // itemCount answers COUNT(*) of a whole list from its ItemCount.
@@ -194,7 +230,7 @@ func (c *conn) itemCount(ctx context.Context, list string) (int64, error) {
 
 // planSource feeds the fetched items through the plan's remainder.
 type planSource struct {
-	it     *sharepoint.ItemIterator
+	it     itemStream
 	primed bool // the iterator is on a row not yet handed to the remainder
 	next   func() ([]any, error)
 	cancel context.CancelFunc
