@@ -100,6 +100,10 @@ func BenchmarkDecodePage5000Verbose(b *testing.B) { benchmarkDecode(b, true) }
 // the list (issue 6: flat memory).
 func BenchmarkStreamSynthetic1M(b *testing.B) { benchmarkStream(b, 1_000_000) }
 
+// BenchmarkStreamSynthetic100k is the same list a tenth as long: its peak
+// heap must be the same.
+func BenchmarkStreamSynthetic100k(b *testing.B) { benchmarkStream(b, 100_000) }
+
 // BenchmarkStreamSynthetic1MGzip is the same with the emulator gzipping
 // its answers, as SharePoint Online does, and Go's transport gunzipping.
 func BenchmarkStreamSynthetic1MGzip(b *testing.B) { benchmarkStream(b, 1_000_000, sptest.WithGzip()) }
