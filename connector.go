@@ -199,13 +199,14 @@ func (c *Connector) GoString() string { return c.String() }
 // LogValue implements slog.LogValuer with secrets shown as "***".
 func (c *Connector) LogValue() slog.Value { return c.cfg.LogValue() }
 
-// Close releases the connector's idle HTTP connections. database/sql
-// calls it from DB.Close.
+// Close stops the connector's background work and releases its idle HTTP
+// connections. database/sql calls it from DB.Close.
 func (c *Connector) Close() error {
+	err := c.client.Close() // ends metadata fetches still running
 	if c.idle != nil {
 		c.idle.CloseIdleConnections()
 	}
-	return nil
+	return err
 }
 
 // Connect returns a connection. It does no I/O: SharePoint's REST API is

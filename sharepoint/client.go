@@ -44,6 +44,10 @@ type Client struct {
 	pageSize  int
 	retry     retryPolicy
 	meta      metadataCache
+	// life ends when the client is closed: shared metadata fetches, which
+	// outlive the caller that started them, run on it.
+	life context.Context
+	stop context.CancelFunc
 }
 
 // Option configures a Client.
@@ -107,7 +111,16 @@ func NewClient(siteURL string, httpClient *http.Client, opts ...Option) (*Client
 	for _, opt := range opts {
 		opt(c)
 	}
+	c.life, c.stop = context.WithCancel(context.Background())
+	c.meta.life = c.life
 	return c, nil
+}
+
+// Close stops the client's background work (shared metadata fetches still
+// under way). Requests made after Close fail. Close is idempotent.
+func (c *Client) Close() error {
+	c.stop()
+	return nil
 }
 
 // SiteURL returns the site's URL, without a trailing slash.
@@ -275,6 +288,7 @@ func (c *Client) sameOrigin(target string) bool {
 // a key share one fetch.
 type metadataCache struct {
 	ttl     time.Duration
+	life    context.Context // the client's lifetime: fetches run on it
 	mu      sync.Mutex
 	entries map[string]*cacheEntry
 }
@@ -288,10 +302,10 @@ type cacheEntry struct {
 
 // get returns the cached value for key, fetching it (once, however many
 // goroutines ask at the same time) when missing or older than the TTL.
-// The fetch runs on its own goroutine with ctx's values but not its
-// cancellation, so one caller giving up neither fails the others waiting
-// for the same fetch nor wastes the fetch; each caller stops waiting when
-// its own ctx ends. Failures are not cached.
+// The fetch runs on its own goroutine on the client's lifetime, not on
+// ctx, so one caller giving up neither fails the others waiting for the
+// same fetch nor wastes the fetch; each caller stops waiting when its own
+// ctx ends, and Client.Close ends the fetch. Failures are not cached.
 func (m *metadataCache) get(ctx context.Context, key string, fetch func(context.Context) (any, error)) (any, error) {
 	m.mu.Lock()
 	if m.entries == nil {
@@ -310,7 +324,7 @@ func (m *metadataCache) get(ctx context.Context, key string, fetch func(context.
 	if !ok {
 		e = &cacheEntry{ready: make(chan struct{})}
 		m.entries[key] = e
-		go m.run(context.WithoutCancel(ctx), key, e, fetch)
+		go m.run(m.life, key, e, fetch)
 	}
 	m.mu.Unlock()
 	select {

@@ -512,3 +512,39 @@ func TestMetadataFetchSurvivesACancelledFirstCaller(t *testing.T) {
 		t.Errorf("second caller failed because the first gave up: %v", err)
 	}
 }
+
+// Close ends a shared metadata fetch that outlived the caller who started
+// it (goleak in TestMain checks nothing is left running).
+func TestCloseEndsSharedFetches(t *testing.T) {
+	s := newScripted(t, 3, 100)
+	c := s.client()
+	arrived := make(chan struct{})
+	inner := s.srv.Config.Handler
+	s.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/fields") {
+			close(arrived)
+			<-r.Context().Done() // hang until the client gives up
+			return
+		}
+		inner.ServeHTTP(w, r)
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Fields(ctx, "Tasks")
+		done <- err
+	}()
+	<-arrived
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Fields = %v, want context.Canceled", err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The fetch ends with the client: a new caller gets an error at once
+	// instead of waiting for a request that no longer runs.
+	if _, err := c.Fields(context.Background(), "Tasks"); err == nil {
+		t.Fatal("Fields after Close succeeded")
+	}
+}

@@ -256,15 +256,33 @@ func (s *Server) logRequest(r *http.Request, status int) {
 	}
 }
 
-// statusWriter remembers the status code for logging.
+// statusWriter remembers the status code for logging and, for the
+// SharePoint side, records the request when the status is sent: before
+// the body, so a client that has read a whole answer always finds its
+// request in the log (tests count requests right after a query).
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status   int
+	onHeader func(status int) // called once, before the header goes out
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	w.status = code
+	w.header()
 	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.header()
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) header() {
+	if w.onHeader != nil {
+		f := w.onHeader
+		w.onHeader = nil
+		f(w.status)
+	}
 }
 
 // Unwrap lets http.ResponseController reach the connection (to flush).
@@ -292,13 +310,14 @@ func (s *Server) serveSharePoint(w http.ResponseWriter, r *http.Request) {
 		w = gz
 	}
 	rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-	defer func() {
-		rec.Status = rw.status
+	rw.onHeader = func(status int) {
+		rec.Status = status
 		s.mu.Lock()
 		s.requests = append(s.requests, rec)
 		s.mu.Unlock()
-		s.logRequest(r, rw.status)
-	}()
+		s.logRequest(r, status)
+	}
+	defer rw.header() // a handler that wrote nothing (or was cut off)
 
 	// SharePoint matches paths case-insensitively (/_API/Web works).
 	apiPrefix := strings.ToLower(s.site.Path) + "/_api/"
