@@ -62,10 +62,17 @@ func (c *conn) query(ctx context.Context, parsed sqlparse.Statement, args []driv
 	switch p := parsed.(type) {
 	case *sqlparse.Select:
 		if p.Schema != "" {
-			return nil, fmt.Errorf("spsql: %s.%s: schemas are not supported yet (information_schema comes in a later version)", p.Schema, p.List)
+			return c.selectSchema(ctx, p, args)
 		}
 		return c.selectRows(ctx, p, args)
 	case *sqlparse.Explain:
+		if p.Select.Schema != "" {
+			lines, err := c.explainSchema(p.Select, args)
+			if err != nil {
+				return nil, err
+			}
+			return textRows("plan", lines), nil
+		}
 		plan, _, err := c.plan(ctx, p.Select, args)
 		if err != nil {
 			return nil, err
