@@ -67,6 +67,10 @@ type Connector struct {
 	// idle is the transport this connector made, if any: Close releases
 	// its kept-alive connections (a program's own client is left alone).
 	idle interface{ CloseIdleConnections() }
+	// tokens is the refresh-token source this connector made, if any:
+	// Close stops a refresh still retrying (a program's own source is
+	// left alone).
+	tokens io.Closer
 }
 
 // NewConnector returns a connector (a *Connector) for cfg, for use with
@@ -107,13 +111,15 @@ func newConnector(d *Driver, cfg *Config, opts ...Option) (*Connector, error) {
 		spHTTP.Jar = o.httpClient.Jar
 		spHTTP.CheckRedirect = o.httpClient.CheckRedirect
 	}
+	var own io.Closer
 	if c.AuthenticationMethod == AuthOAuth2 {
 		src := o.tokenSource
 		if src == nil {
-			src, err = newRefreshTokenSource(&c, base, o.tokenStore, logger)
+			rts, err := newRefreshTokenSource(&c, base, o.tokenStore, logger)
 			if err != nil {
 				return nil, err
 			}
+			src, own = rts, rts
 		}
 		spHTTP.Transport = auth.NewTransport(base, src, origin)
 	}
@@ -127,7 +133,7 @@ func newConnector(d *Driver, cfg *Config, opts ...Option) (*Connector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spsql: %w", err)
 	}
-	conn := &Connector{driver: d, cfg: c, logger: logger, client: client}
+	conn := &Connector{driver: d, cfg: c, logger: logger, client: client, tokens: own}
 	if o.httpClient == nil {
 		conn.idle, _ = base.(interface{ CloseIdleConnections() })
 	}
@@ -203,6 +209,11 @@ func (c *Connector) LogValue() slog.Value { return c.cfg.LogValue() }
 // connections. database/sql calls it from DB.Close.
 func (c *Connector) Close() error {
 	err := c.client.Close() // ends metadata fetches still running
+	if c.tokens != nil {
+		if cerr := c.tokens.Close(); err == nil {
+			err = cerr
+		}
+	}
 	if c.idle != nil {
 		c.idle.CloseIdleConnections()
 	}

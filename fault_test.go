@@ -262,10 +262,21 @@ func TestFaultMatrix(t *testing.T) {
 			// (a filtered scan through a window without matches): the
 			// client must go on. Here the next link leads back to the page.
 			m.mangleAt(2, func(_ []byte, self string) []byte {
-				b, _ := json.Marshal(map[string]any{"value": []any{}, "odata.nextLink": self})
+				b, _ := json.Marshal(map[string]any{"value": []any{}, "odata.nextLink": self + "&again=1"})
 				return b
 			})
 		}},
+		{name: "a next link that loops", fired: mangled, set: func(s *sptest.Server, m *mangler) {
+			m.mangleAt(2, func(b []byte, self string) []byte {
+				var page map[string]any
+				if json.Unmarshal(b, &page) != nil {
+					return b
+				}
+				page["odata.nextLink"] = self // back to itself
+				out, _ := json.Marshal(page)
+				return out
+			})
+		}, mayFail: []string{"leads back to a page already read"}},
 		{name: "next link to another origin", fired: nil, set: func(s *sptest.Server, m *mangler) {
 			s.SetNextLinkOrigin("http://127.0.0.1:9")
 		}, mayFail: []string{"another origin"}},

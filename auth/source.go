@@ -46,6 +46,10 @@ type RefreshTokenSource struct {
 	log      *slog.Logger
 	storeKey string
 
+	// life ends with Close: a refresh still retrying stops then.
+	life context.Context
+	stop context.CancelFunc
+
 	// Retry pacing; tests shorten it.
 	backoffBase, backoffMax time.Duration
 
@@ -78,6 +82,7 @@ func NewRefreshTokenSource(cfg Config) (*RefreshTokenSource, error) {
 		backoffBase:  250 * time.Millisecond,
 		backoffMax:   8 * time.Second,
 	}
+	s.life, s.stop = context.WithCancel(context.Background())
 	if s.client == nil {
 		s.client = defaultHTTPClient()
 	}
@@ -122,6 +127,14 @@ func (s *RefreshTokenSource) Token() (*oauth2.Token, error) {
 		return nil, s.fatal
 	}
 	return s.refreshLocked()
+}
+
+// Close stops a refresh still under way (its retries included) and makes
+// later calls fail. The driver closes its source with the connector
+// (DB.Close). Close is idempotent.
+func (s *RefreshTokenSource) Close() error {
+	s.stop()
+	return nil
 }
 
 // TokenContext is Token, except that it stops waiting when ctx ends. The
@@ -175,7 +188,9 @@ func (s *RefreshTokenSource) Invalidate(rejected *oauth2.Token) {
 // context.Background on purpose: a refresh serves every caller waiting on
 // it, so one caller's cancellation must not fail the others.
 func (s *RefreshTokenSource) refreshLocked() (*oauth2.Token, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	// The source's own lifetime, never a caller's context: the refresh
+	// serves every request waiting for it, and only Close ends it early.
+	ctx, cancel := context.WithTimeout(s.life, s.timeout)
 	defer cancel()
 	s.reloadFromStore()
 	var last error

@@ -548,3 +548,30 @@ func TestCloseEndsSharedFetches(t *testing.T) {
 		t.Fatal("Fields after Close succeeded")
 	}
 }
+
+func TestNextLinkLoopIsRefused(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/fields") {
+			fmt.Fprint(w, `{"value":[{"InternalName":"ID","EntityPropertyName":"ID","TypeAsString":"Counter"}]}`)
+			return
+		}
+		// Every page links back to the first.
+		fmt.Fprintf(w, `{"value":[{"ID":1}],"odata.nextLink":"http://%s/sites/x/_api/web/lists/getbytitle('T')/items?$select=ID&$top=1000"}`, r.Host)
+	}))
+	defer srv.Close()
+	c, err := NewClient(srv.URL+"/sites/x", srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := c.Items(context.Background(), "T", Query{Select: []string{"ID"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := collect(t, it)
+	if err == nil || !strings.Contains(err.Error(), "leads back to a page already read") {
+		t.Fatalf("err = %v, want the loop refused", err)
+	}
+	if len(ids) > 2 {
+		t.Errorf("read %d rows before stopping", len(ids))
+	}
+}

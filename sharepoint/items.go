@@ -218,7 +218,12 @@ func (it *ItemIterator) fetch(ctx context.Context, c *Client, target string, dec
 	// One body buffer for every page: decoded rows share no memory with
 	// it (FuzzDecodePage checks), so the next page may overwrite it.
 	var buf []byte
+	// Pages already requested: a next link back to one of them would loop
+	// for ever (a misbehaving server or proxy); SharePoint's skiptokens
+	// only move forward.
+	visited := map[string]bool{}
 	for target != "" {
+		visited[target] = true
 		var (
 			rows [][]any
 			next string
@@ -244,6 +249,12 @@ func (it *ItemIterator) fetch(ctx context.Context, c *Client, target string, dec
 			// leave the site's origin (it travels with every request).
 			if send(page{rows: rows}) {
 				send(page{err: fmt.Errorf("sharepoint: refusing to follow a next link to another origin (%s); the site is %s", originOf(next), c.origin)})
+			}
+			return
+		}
+		if next != "" && visited[next] {
+			if send(page{rows: rows}) {
+				send(page{err: fmt.Errorf("sharepoint: the server's next link leads back to a page already read (%s); stopping instead of looping", next)})
 			}
 			return
 		}
