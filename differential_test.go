@@ -71,6 +71,9 @@ type dtable struct {
 	srv  *sptest.Server
 	// overThreshold: queries may fall back to an ID-ordered scan.
 	overThreshold bool
+	// wide: a list with more lookup and person columns than SharePoint
+	// returns in one request; queries often read them all.
+	wide bool
 }
 
 func (tb *dtable) load(t *testing.T, wantRows int) {
@@ -288,6 +291,18 @@ func (g *gen) column(i int) operand {
 // runs in the driver).
 func (g *gen) operand() operand {
 	o := g.column(g.pick(len(g.tb.cols)))
+	if g.chance(0.04) {
+		// COALESCE of two columns of one kind.
+		if j, ok := g.partner(o, func(k kind) bool { return k == o.kind }); ok {
+			p := g.column(j)
+			return operand{sql: "COALESCE(" + o.sql + ", " + p.sql + ")", kind: o.kind, col: -1, eval: func(row []any) any {
+				if v := o.eval(row); v != nil {
+					return v
+				}
+				return p.eval(row)
+			}}
+		}
+	}
 	if !g.chance(0.15) {
 		return o
 	}
@@ -342,6 +357,35 @@ func (g *gen) operand() operand {
 		}}
 	}
 	return o
+}
+
+// class groups the kinds that compare with each other.
+func (k kind) class() int {
+	switch k {
+	case kText, kChoice, kNote, kMulti:
+		return 1
+	case kNumber, kInt:
+		return 2
+	case kTime:
+		return 3
+	case kDate:
+		return 4
+	}
+	return 5 // kBool
+}
+
+// partner picks another column whose kind ok accepts.
+func (g *gen) partner(o operand, ok func(kind) bool) (int, bool) {
+	var cands []int
+	for j, c := range g.tb.cols {
+		if j != o.col && ok(c.kind) {
+			cands = append(cands, j)
+		}
+	}
+	if len(cands) == 0 {
+		return 0, false
+	}
+	return cands[g.pick(len(cands))], true
 }
 
 // sample returns o's value on a random row, preferring non-NULL ones.
@@ -522,6 +566,20 @@ func (g *gen) atom() pred {
 			}
 			return triOf((v.(bool) == want) != neg)
 		}}
+	case n < 11 && g.chance(0.5):
+		// Column against column: the driver compares them.
+		if j, ok := g.partner(o, func(k kind) bool { return k.class() == o.kind.class() && k != kMulti }); ok && o.kind != kMulti {
+			p := g.column(j)
+			op := cmpOps[g.pick(len(cmpOps))]
+			return pred{sql: o.sql + " " + op + " " + p.sql, eval: func(row []any) tri {
+				a, b := o.eval(row), p.eval(row)
+				if a == nil || b == nil {
+					return tUnknown
+				}
+				return triOf(opHolds(op, cmpVals(a, b)))
+			}}
+		}
+		return pred{sql: o.sql + " IS NOT NULL", eval: func(row []any) tri { return triOf(o.eval(row) != nil) }}
 	case n < 11:
 		// A comparison with NULL is never true.
 		op := cmpOps[g.pick(len(cmpOps))]
@@ -698,6 +756,10 @@ func (g *gen) query() query {
 		}
 		for range 1 + g.pick(2) {
 			out = append(out, g.column(low[g.pick(len(low))]))
+		}
+	case tb.wide && g.chance(0.3):
+		for i := range tb.cols {
+			out = append(out, g.column(i))
 		}
 	default:
 		out = append(out, g.column(0))
@@ -1037,7 +1099,7 @@ var genCols = []dcol{
 
 func TestDifferential(t *testing.T) {
 	// Queries per list: thousands in all by default, fewer with -short.
-	perList := map[string]int{"Tasks": 1200, "Projects": 800, "Gen": 500, "Big": 60}
+	perList := map[string]int{"Tasks": 1200, "Projects": 800, "Gen": 500, "Big": 60, "Wide": 200}
 	if testing.Short() {
 		for k, v := range perList {
 			perList[k] = v / 10
@@ -1055,6 +1117,8 @@ func TestDifferential(t *testing.T) {
 	t.Cleanup(func() { demoDB.Close() })
 	const genItems, bigItems = 2000, 5200
 	genDB, genSrv := openDB(t, genSite(genItems, bigItems))
+	const wideItems = 300
+	wideDB, wideSrv := openDB(t, wideSite(wideItems))
 
 	tables := []struct {
 		tb    *dtable
@@ -1096,6 +1160,7 @@ func TestDifferential(t *testing.T) {
 		}}, 30},
 		{&dtable{name: "Gen", db: genDB, srv: genSrv, cols: genCols}, genItems},
 		{&dtable{name: "Big", db: genDB, srv: genSrv, cols: genCols, overThreshold: true}, bigItems},
+		{&dtable{name: "Wide", db: wideDB, srv: wideSrv, cols: wideCols(), wide: true}, wideItems},
 	}
 	var all diffStats
 	for _, tt := range tables {
@@ -1155,4 +1220,24 @@ func refusedItemsRequests(tb *dtable) int {
 		}
 	}
 	return n
+}
+
+// wideCols are the columns of lookups_test.go's wide list: 20 lookup and
+// person columns, so that reading them all takes two requests.
+func wideCols() []dcol {
+	cols := []dcol{{sql: "ID", kind: kInt}, {sql: "Title", kind: kText}, {sql: "Score", kind: kNumber}}
+	for i := 1; i <= 10; i++ {
+		cols = append(cols, dcol{sql: fmt.Sprintf("[Lookup %d]", i), kind: kText, low: true})
+	}
+	cols = append(cols, dcol{sql: "[Lookup 1].Id", kind: kInt, low: true})
+	for i := 1; i <= 6; i++ {
+		cols = append(cols, dcol{sql: fmt.Sprintf("[Person %d]", i), kind: kText, low: true})
+	}
+	return append(cols,
+		dcol{sql: "[Person 1].Id", kind: kInt},
+		dcol{sql: "[Targets Multi]", kind: kMulti},
+		dcol{sql: "People", kind: kMulti},
+		dcol{sql: "Author", kind: kText, low: true},
+		dcol{sql: "Editor", kind: kText, low: true},
+		dcol{sql: "Modified", kind: kTime})
 }
