@@ -72,14 +72,20 @@ func (r *rows) Next(dest []driver.Value) error {
 // as they are; sets become JSON array text (["Red","Blue"], [3,7]); a URL
 // its address; a managed-metadata term its label.
 func driverValue(v any, c column, zone *time.Location) driver.Value {
+	// Scalars are returned as the interface they came in: unboxing and
+	// re-boxing would allocate once per value (issue 6's budget is one
+	// allocation per non-NULL column, spent by the decoder).
 	switch x := v.(type) {
 	case nil:
 		return nil
 	case string, int64, float64, bool:
-		return x
+		return v
 	case time.Time:
 		if c.dateOnly {
 			return dateInZone(x, zone)
+		}
+		if x.Location() == time.UTC {
+			return v
 		}
 		return x.UTC()
 	case []string:

@@ -103,6 +103,11 @@ type OutputColumn struct {
 	DatabaseTypeName string
 	// Eval computes the column's value from a fetched row.
 	Eval func(row []any) (any, error)
+
+	// plain is 1 + the fetched row index this column copies as is, or 0
+	// for anything else: when every column copies its own position, the
+	// remainder hands the fetched row on instead of building a new one.
+	plain int
 }
 
 // SortKey is one client-side ORDER BY key.
@@ -385,6 +390,7 @@ func (pb *planBuilder) addOutput(name string, e *rexpr) {
 			oc.Eval = func(row []any) (any, error) { return c.read(row) }
 		default:
 			oc.Type = c.vtype
+			oc.plain = c.idx + 1
 			oc.Eval = func(row []any) (any, error) {
 				if c.idx < 0 || c.idx >= len(row) {
 					return nil, fmt.Errorf("sqlparse: internal error: column %s is not in the fetched row", c.sel)

@@ -159,10 +159,17 @@ func (p *Plan) Remainder(next func() ([]any, error)) func() ([]any, error) {
 				if err != nil {
 					return nil, err
 				}
-				out = make([]any, len(p.Columns))
-				for i, c := range p.Columns {
-					if out[i], err = c.Eval(row); err != nil {
-						return nil, err
+				if identity(p.Columns, row) {
+					// The fetched row is ours (the items stream hands each
+					// row over) and already is the output row: no copy,
+					// no allocation per row.
+					out = row
+				} else {
+					out = make([]any, len(p.Columns))
+					for i, c := range p.Columns {
+						if out[i], err = c.Eval(row); err != nil {
+							return nil, err
+						}
 					}
 				}
 			}
@@ -308,4 +315,18 @@ func foldString(s string) string {
 		b.WriteRune(foldRune(r))
 	}
 	return b.String()
+}
+
+// identity reports whether the output row is the fetched row itself: every
+// column copies its own position and nothing else was fetched.
+func identity(cols []OutputColumn, row []any) bool {
+	if len(cols) != len(row) {
+		return false
+	}
+	for i, c := range cols {
+		if c.plain != i+1 {
+			return false
+		}
+	}
+	return true
 }
