@@ -206,8 +206,10 @@ func BenchmarkStreamLatency30ms(b *testing.B) {
 			dec, buf, total := newPageDecoder(cols), []byte(nil), 0
 			for target := first; target != ""; {
 				var rows [][]any
-				rows, target, buf, err = c.fetchPage(ctx, target, dec, buf)
-				if err != nil {
+				if buf, err = c.download(ctx, target, buf); err != nil {
+					b.Fatal(err)
+				}
+				if rows, target, err = dec.decode(buf); err != nil {
 					b.Fatal(err)
 				}
 				total += len(rows)

@@ -575,3 +575,59 @@ func TestNextLinkLoopIsRefused(t *testing.T) {
 		t.Errorf("read %d rows before stopping", len(ids))
 	}
 }
+
+// The next page's request goes out before the current page is decoded,
+// its address found by a quick scan. A key that only looks like a next
+// link (inside an item) makes a wrong guess: it must be dropped and the
+// real next page read, with every row exactly once.
+func TestEarlyNextRequestSurvivesAWrongGuess(t *testing.T) {
+	var decoys atomic.Int32
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/fields"):
+			fmt.Fprint(w, `{"value":[{"InternalName":"ID","EntityPropertyName":"ID","TypeAsString":"Counter"},{"InternalName":"Meta","EntityPropertyName":"Meta","TypeAsString":"Note"}]}`)
+		case r.URL.Query().Get("decoy") != "":
+			decoys.Add(1)
+			fmt.Fprint(w, `{"value":[{"ID":999}]}`)
+		default:
+			after, _ := strconv.Atoi(r.URL.Query().Get("after"))
+			var b strings.Builder
+			b.WriteString(`{"value":[`)
+			for id := after + 1; id <= after+10; id++ {
+				if id > after+1 {
+					b.WriteByte(',')
+				}
+				// A nested object with a next-link-looking key, after the real one.
+				fmt.Fprintf(&b, `{"ID":%d,"Nested":{"odata.nextLink":"%s/sites/x/_api/items?decoy=%d"}}`, id, srv.URL, id)
+			}
+			b.WriteString("]")
+			if after+10 < 50 {
+				fmt.Fprintf(&b, `,"odata.nextLink":"%s/sites/x/_api/web/lists/getbytitle('T')/items?after=%d"`, srv.URL, after+10)
+			}
+			b.WriteString("}")
+			// Put the real next link first, as nometadata does, so the
+			// scan's last match is the decoy.
+			s := b.String()
+			if i := strings.Index(s, `,"odata.nextLink"`); i > 0 {
+				s = `{` + s[i+1:len(s)-1] + `,` + s[1:i] + `}`
+			}
+			fmt.Fprint(w, s)
+		}
+	}))
+	defer srv.Close()
+	c, err := NewClient(srv.URL+"/sites/x", srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.retry.sleep = func(ctx context.Context, d time.Duration) error { return ctx.Err() }
+	it, err := c.Items(context.Background(), "T", Query{Select: []string{"ID"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := collect(t, it)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSequence(t, ids, 50)
+}

@@ -2,6 +2,7 @@ package sharepoint
 
 import (
 	"bytes"
+	"encoding/json"
 	"context"
 	"errors"
 	"fmt"
@@ -200,7 +201,10 @@ func (it *ItemIterator) Close() error {
 
 // fetch runs in its own goroutine: it fetches and decodes page after page
 // and hands each over, following next links until top rows were produced
-// or none remain. It fetches page n+1 while the consumer reads page n.
+// or none remain. While the consumer reads page n, page n+1 is decoded;
+// and for unbounded reads (no Top) the request for the page after is sent
+// before the current one is decoded, its address found by a quick scan of
+// the raw page — so the network's latency hides behind decoding.
 func (it *ItemIterator) fetch(ctx context.Context, c *Client, target string, dec *pageDecoder, top int) {
 	defer close(it.done)
 	defer close(it.pages)
@@ -215,28 +219,53 @@ func (it *ItemIterator) fetch(ctx context.Context, c *Client, target string, dec
 			return false
 		}
 	}
-	// One body buffer for every page: decoded rows share no memory with
-	// it (FuzzDecodePage checks), so the next page may overwrite it.
-	var buf []byte
+	fail := func(err error) {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("sharepoint: reading items: %w", ctx.Err())
+		}
+		send(page{err: err})
+	}
+	// Two body buffers, alternating between the page being decoded and
+	// the one being downloaded: decoded rows share no memory with a
+	// buffer (FuzzDecodePage checks), so a buffer is reused two pages on.
+	var spare []byte
+	var ahead *download // the next page's request, sent early
+	defer func() { ahead.abandon() }()
 	// Pages already requested: a next link back to one of them would loop
 	// for ever (a misbehaving server or proxy); SharePoint's skiptokens
 	// only move forward.
 	visited := map[string]bool{}
-	for target != "" {
-		visited[target] = true
-		var (
-			rows [][]any
-			next string
-			err  error
-		)
-		rows, next, buf, err = c.fetchPage(ctx, target, dec, buf)
+
+	body, err := c.download(ctx, target, nil)
+	for attempt := 0; ; {
 		if err != nil {
-			if ctx.Err() != nil {
-				err = fmt.Errorf("sharepoint: reading items: %w", ctx.Err())
-			}
-			send(page{err: err})
+			fail(err)
 			return
 		}
+		visited[target] = true
+		// Send the next request now, before decoding, when the whole list
+		// is wanted (with Top it might be one request too many).
+		if guess := scanNextLink(body); top == 0 && guess != "" && guess != target && !visited[guess] && c.sameOrigin(guess) {
+			ahead.abandon()
+			ahead = c.startDownload(ctx, guess, spare)
+			spare = nil
+		}
+		rows, next, derr := dec.decode(body)
+		if derr != nil {
+			derr = fmt.Errorf("sharepoint: decoding the answer to GET %s: %w", target, derr)
+			if truncated(derr) && attempt < c.retry.max {
+				// A body cut short without HTTP noticing (no framing):
+				// fetch the same page again; nothing of it was handed over.
+				attempt++
+				ahead.abandon()
+				ahead = nil
+				body, err = c.download(ctx, target, body)
+				continue
+			}
+			fail(derr)
+			return
+		}
+		attempt = 0
 		if top > 0 && produced+len(rows) > top {
 			rows = rows[:top-produced]
 		}
@@ -261,32 +290,107 @@ func (it *ItemIterator) fetch(ctx context.Context, c *Client, target string, dec
 		if len(rows) > 0 && !send(page{rows: rows}) {
 			return
 		}
+		if next == "" {
+			return
+		}
 		target = next
+		if ahead != nil && ahead.target == next {
+			spare = body
+			body, err = ahead.wait()
+			ahead = nil
+		} else {
+			// The quick scan guessed wrong (or was not tried): fetch the
+			// page the decoded next link names.
+			ahead.abandon()
+			ahead = nil
+			body, err = c.download(ctx, target, body)
+		}
 	}
 }
 
-// fetchPage GETs one page and decodes it. The whole body is read before
-// any row is handed over, so a page cut short is fetched again from its
-// start and no row is yielded twice or lost. The body is read into buf,
-// whose capacity is reused, and returned for the next page.
-func (c *Client) fetchPage(ctx context.Context, target string, dec *pageDecoder, buf []byte) (rows [][]any, next string, _ []byte, err error) {
-	err = c.do(ctx, http.MethodGet, target, func(resp *http.Response) error {
+// download GETs one page's whole body into buf (its capacity reused),
+// with the client's retries; a body cut short by the transport is a
+// retryable failure.
+func (c *Client) download(ctx context.Context, target string, buf []byte) ([]byte, error) {
+	err := c.do(ctx, http.MethodGet, target, func(resp *http.Response) error {
 		var err error
 		buf, err = readBody(resp, buf)
 		if err != nil {
 			return &retryableError{err: fmt.Errorf("sharepoint: reading the answer to GET %s: %w", target, err)}
 		}
-		rows, next, err = dec.decode(buf)
-		if err != nil {
-			err = fmt.Errorf("sharepoint: decoding the answer to GET %s: %w", target, err)
-			if truncated(err) {
-				return &retryableError{err: err}
-			}
-			return err
-		}
 		return nil
 	})
-	return rows, next, buf, err
+	return buf, err
+}
+
+// download is a page request sent ahead of need.
+type download struct {
+	target string
+	cancel context.CancelFunc
+	done   chan struct{}
+	body   []byte
+	err    error
+}
+
+func (c *Client) startDownload(ctx context.Context, target string, buf []byte) *download {
+	ctx, cancel := context.WithCancel(ctx)
+	d := &download{target: target, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(d.done)
+		d.body, d.err = c.download(ctx, target, buf)
+	}()
+	return d
+}
+
+// wait returns the downloaded body.
+func (d *download) wait() ([]byte, error) {
+	<-d.done
+	d.cancel()
+	return d.body, d.err
+}
+
+// abandon cancels the download and waits for its goroutine to end (so
+// none outlives the stream). It is a no-op on nil.
+func (d *download) abandon() {
+	if d == nil {
+		return
+	}
+	d.cancel()
+	<-d.done
+}
+
+// nextLinkKeys are the keys under which SharePoint puts the next page's
+// address (reference §2).
+var nextLinkKeys = [][]byte{[]byte(`"odata.nextLink":"`), []byte(`"@odata.nextLink":"`), []byte(`"__next":"`)}
+
+// scanNextLink finds a page's next link without decoding the page, so
+// that its request can go out first. A JSON string cannot contain an
+// unescaped '"', so the key pattern only matches a real key; the guess is
+// still checked against the decoded next link before it is used.
+func scanNextLink(body []byte) string {
+	for _, key := range nextLinkKeys {
+		i := bytes.LastIndex(body, key)
+		if i < 0 {
+			continue
+		}
+		rest := body[i+len(key)-1:] // from the opening quote
+		end := 1
+		for end < len(rest) && rest[end] != '"' {
+			if rest[end] == '\\' {
+				end++
+			}
+			end++
+		}
+		if end >= len(rest) {
+			return ""
+		}
+		var s string
+		if json.Unmarshal(rest[:end+1], &s) != nil {
+			return ""
+		}
+		return s
+	}
+	return ""
 }
 
 // maxPrealloc bounds the buffer a Content-Length may make us allocate up
