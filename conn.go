@@ -19,7 +19,7 @@ type conn struct {
 }
 
 // ErrNoTransactions is returned by Begin: SharePoint has no transactions.
-var ErrNoTransactions = errors.New("spsql: SharePoint lists do not support transactions")
+var ErrNoTransactions = errors.New("spsql: SharePoint lists do not support transactions (TransactionMode=Ignore makes Begin succeed with a transaction that commits nothing and rolls back nothing)")
 
 // ErrReadOnly is returned for a write statement on a ReadOnly connection,
 // before any request is sent.
@@ -39,20 +39,27 @@ func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, e
 	if err != nil {
 		return nil, err
 	}
+	if isWriteStatement(parsed) {
+		return &writeStmt{conn: c, parsed: parsed}, nil
+	}
 	return &stmt{conn: c, query: query, parsed: parsed}, nil
 }
 
-// parse parses one statement, refusing writes with a clear error.
+// parse parses one statement; on a ReadOnly connection every write is
+// ErrReadOnly, before any request and whether or not it parses.
 func (c *conn) parse(query string) (sqlparse.Statement, error) {
+	if c.connector.cfg.ReadOnly && isWrite(query) {
+		return nil, ErrReadOnly
+	}
 	parsed, err := sqlparse.Parse(query)
 	if err != nil {
 		if isWrite(query) {
-			if c.connector.cfg.ReadOnly {
-				return nil, ErrReadOnly
-			}
-			return nil, fmt.Errorf("spsql: INSERT, UPDATE and DELETE are not supported yet: %w", err)
+			return nil, fmt.Errorf("spsql: %s statement: %w", strings.ToUpper(strings.Fields(query)[0]), err)
 		}
 		return nil, err
+	}
+	if c.connector.cfg.ReadOnly && isWriteStatement(parsed) {
+		return nil, ErrReadOnly
 	}
 	return parsed, nil
 }
@@ -79,19 +86,22 @@ func (c *conn) QueryContext(ctx context.Context, query string, args []driver.Nam
 	if err != nil {
 		return nil, err
 	}
+	if isWriteStatement(parsed) {
+		return nil, errWriteWithQuery
+	}
 	return c.query(ctx, parsed, args)
 }
 
-// ExecContext runs a statement that returns no rows. Writes arrive with a
-// later version; until then every statement here is refused clearly.
+// ExecContext runs INSERT, UPDATE or DELETE (exec.go).
 func (c *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	if c.closed {
 		return nil, driver.ErrBadConn
 	}
-	if _, err := c.parse(query); err != nil {
+	parsed, err := c.parse(query)
+	if err != nil {
 		return nil, err
 	}
-	return nil, errors.New("spsql: Exec runs write statements, which are not supported yet; use Query for SELECT, SHOW and DESCRIBE")
+	return c.exec(ctx, parsed, args)
 }
 
 // Close is idempotent.
@@ -100,9 +110,17 @@ func (c *conn) Close() error {
 	return nil
 }
 
-func (c *conn) Begin() (driver.Tx, error) { return nil, ErrNoTransactions }
+func (c *conn) Begin() (driver.Tx, error) {
+	return c.BeginTx(context.Background(), driver.TxOptions{})
+}
 
+// BeginTx fails with ErrNoTransactions: SharePoint has none. With
+// TransactionMode=Ignore it returns a transaction that does nothing:
+// statements are applied as they run, and Rollback undoes nothing.
 func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	if c.connector.cfg.TransactionMode == TransactionModeIgnore {
+		return ignoredTx{}, nil
+	}
 	return nil, ErrNoTransactions
 }
 

@@ -28,6 +28,17 @@ const (
 	AuditColumnsAll  = "All"
 )
 
+// Values of the TransactionMode property (the ODBC driver's: 0 and 1).
+const (
+	// TransactionModeNone: BeginTx fails with ErrNoTransactions, since
+	// SharePoint has no transactions.
+	TransactionModeNone = "NoTransactions"
+	// TransactionModeIgnore: BeginTx returns a transaction that does
+	// nothing. Statements inside it run, and stay applied, at once;
+	// Rollback undoes NOTHING.
+	TransactionModeIgnore = "Ignore"
+)
+
 // Defaults applied by NewConfig.
 const (
 	DefaultFetchSize    = 1000
@@ -82,6 +93,13 @@ type Config struct {
 	LoginTimeout time.Duration
 	// ReadOnly rejects every write statement before any request is sent.
 	ReadOnly bool
+	// AllowFullTableWrites lets UPDATE and DELETE without WHERE change
+	// every item of a list. Without it they must say WHERE 1=1.
+	AllowFullTableWrites bool
+	// TransactionMode is TransactionModeNone (default: BeginTx fails) or
+	// TransactionModeIgnore (BeginTx succeeds; Commit and Rollback do
+	// nothing, and every statement is applied at once).
+	TransactionMode string
 	// TokenCacheFile, if set, names a file (mode 0600) where the newest
 	// rotated refresh token is kept, so long-running jobs survive the
 	// expiry of the token in the connection string.
@@ -115,6 +133,7 @@ func NewConfig() *Config {
 		RetryCount:           DefaultRetryCount,
 		LoginTimeout:         DefaultLoginTimeout,
 		AuditColumns:         AuditColumnsNone,
+		TransactionMode:      TransactionModeNone,
 	}
 }
 
@@ -288,6 +307,11 @@ var properties = []property{
 	intProp("WSRetryCount", 0, 100, DefaultRetryCount, func(c *Config) *int { return &c.RetryCount }),
 	secondsProp("LoginTimeout", DefaultLoginTimeout, func(c *Config) *time.Duration { return &c.LoginTimeout }),
 	boolProp("ReadOnly", func(c *Config) *bool { return &c.ReadOnly }),
+	boolProp("AllowFullTableWrites", func(c *Config) *bool { return &c.AllowFullTableWrites }),
+	enumProp("TransactionMode", TransactionModeNone,
+		map[string]string{"notransactions": TransactionModeNone, "0": TransactionModeNone, "none": TransactionModeNone,
+			"ignore": TransactionModeIgnore, "1": TransactionModeIgnore},
+		func(c *Config) *string { return &c.TransactionMode }),
 	stringProp("TokenCacheFile", false, func(c *Config) *string { return &c.TokenCacheFile }),
 	stringProp("ProxyHost", false, func(c *Config) *string { return &c.ProxyHost }),
 	intProp("ProxyPort", 0, 65535, 0, func(c *Config) *int { return &c.ProxyPort }),
@@ -319,7 +343,7 @@ var ignoredProperties = []string{
 	"ApplicationUsingThreads", "ConfigOptions", "ConnectionRetryCount", "ConnectionRetryDelay",
 	"CreateMap", "DefaultLongDataBuffLen", "IANAAppCodePage", "InitializationString",
 	"LogConfigFile", "ReportCodepageConversionErrors", "SchemaMap", "SQLEngineMode",
-	"StmtCallLimit", "StmtCallLimitBehavior", "TransactionMode", "WSPoolSize",
+	"StmtCallLimit", "StmtCallLimitBehavior", "WSPoolSize",
 }
 
 // lookupProperty finds a property by case-insensitive name.
@@ -687,6 +711,13 @@ func (c *Config) check(externalTokens bool) error {
 		if _, err := c.proxyURL(); err != nil {
 			return err
 		}
+	}
+	switch c.TransactionMode {
+	case TransactionModeNone, TransactionModeIgnore:
+	case "":
+		c.TransactionMode = TransactionModeNone
+	default:
+		return fmt.Errorf("spsql: TransactionMode must be NoTransactions or Ignore, got %q", c.TransactionMode)
 	}
 	switch c.AuditColumns {
 	case AuditColumnsNone, AuditColumnsAll:

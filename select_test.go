@@ -242,7 +242,7 @@ func TestSelectErrorsNameTheProblem(t *testing.T) {
 		{"SELECT Titel FROM Tasks", `did you mean "Title"?`},
 		{"SELECT Title FROM Tasks t JOIN Projects p ON t.ProjectId = p.ID", "JOIN"},
 		{"SELECT Status, COUNT(*) FROM Tasks GROUP BY Status", "GROUP BY"},
-		{"INSERT INTO Tasks (Title) VALUES ('x')", "not supported yet"},
+		{"INSERT INTO Tasks (Title) VALUES ('x')", "run with Exec, not Query"},
 	} {
 		_, err := db.Query(tt.query)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {

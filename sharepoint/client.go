@@ -224,18 +224,25 @@ func (c *Client) do(ctx context.Context, method, target string, handle func(*htt
 // attempt makes one request. Errors that may go away on a retry are
 // *Error with a retryable status or *retryableError.
 func (c *Client) attempt(ctx context.Context, method, target string, handle func(*http.Response) error) error {
+	return c.attemptWith(ctx, method, target, nil, handle)
+}
+
+// attemptWith is attempt with an optional request body and headers (a
+// write, see writes.go); nil sends a bodiless request.
+func (c *Client) attemptWith(ctx context.Context, method, target string, wb *writeBody, handle func(*http.Response) error) error {
 	parent := ctx
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
-	req, err := http.NewRequestWithContext(ctx, method, target, nil)
+	req, err := http.NewRequestWithContext(ctx, method, target, wb.reader())
 	if err != nil {
 		return fmt.Errorf("sharepoint: building request for %s: %w", target, err)
 	}
 	req.Header.Set("Accept", "application/json;odata=nometadata")
 	req.Header.Set("User-Agent", c.userAgent)
+	wb.setHeaders(req)
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -11,6 +11,17 @@
 //	SELECT COUNT(*) FROM list [WHERE …]
 //	SHOW TABLES; DESCRIBE list; DESC list; SHOW COLUMNS FROM list
 //	EXPLAIN SELECT …
+//	INSERT INTO list (col, …) VALUES (…)[, (…)…]
+//	UPDATE list SET col = value, … [WHERE …]
+//	DELETE FROM list [WHERE …]
+//
+// Writes (write.go, BuildWrite) take constant values: literals,
+// placeholders, or expressions over them. A lookup or person is written
+// through XId (a multi-value one takes a JSON array '[1,2]' or '1,2');
+// MultiChoice takes a JSON array of strings; DateTime a time.Time or an
+// ISO-8601 string, sent in UTC. Read-only fields are an error naming the
+// field. UPDATE and DELETE without WHERE are refused unless they say
+// WHERE 1=1 or WriteOptions.AllowFullTableWrites is set.
 //
 // Identifiers are bare (ASCII, or any letters, which are quoted for the
 // parser), `backticked`, "double-quoted" or [bracketed]; reserved words
@@ -30,7 +41,7 @@
 // of a query.
 //
 // Unsupported SQL — joins, GROUP BY, aggregates other than COUNT(*),
-// subqueries, UNION, CASE, CAST, writes — is an error that names it.
+// subqueries, UNION, CASE, CAST, INSERT … SELECT — is an error that names it.
 //
 // # What runs where
 //

@@ -99,9 +99,9 @@ func TestParseRefusesWhatTheDialectLacksByName(t *testing.T) {
 	tests := []struct {
 		name, sql, want string
 	}{
-		{"insert", "INSERT INTO Tasks (Title) VALUES ('x')", "INSERT is not supported yet"},
-		{"update", "update Tasks set Title = 'x'", "UPDATE is not supported yet"},
-		{"delete", "DELETE FROM Tasks", "DELETE is not supported yet"},
+		{"insert select", "INSERT INTO Tasks (Title) SELECT Title FROM Tasks", "INSERT … SELECT is not supported"},
+		{"update with limit", "update Tasks set Title = 'x' LIMIT 1", "LIMIT are not supported on UPDATE"},
+		{"merge", "MERGE INTO Tasks USING x", "MERGE is not supported"},
 		{"a join", "SELECT * FROM Tasks t JOIN Projects p ON t.ProjectId = p.ID", "JOIN is not supported yet"},
 		{"two lists in FROM", "SELECT * FROM Tasks, Projects", "joins"},
 		{"group by", "SELECT Status FROM Tasks GROUP BY Status", "GROUP BY is not supported yet"},

@@ -8,8 +8,9 @@ import (
 	"github.com/xwb1989/sqlparser"
 )
 
-// Statement is one parsed statement: *Select, *ShowTables, *Describe or
-// *Explain. The set is sealed: a type switch over those four is complete.
+// Statement is one parsed statement: *Select, *ShowTables, *Describe,
+// *Explain, or a write: *Insert, *Update, *Delete (write.go). The set is
+// sealed: a type switch over those seven is complete.
 type Statement interface{ statement() }
 
 // ShowTables is SHOW TABLES: the site's lists.
@@ -88,8 +89,10 @@ func Parse(sql string) (Statement, error) {
 		return &Explain{Select: sel}, nil
 	case "SELECT":
 		return parseSelect(toks)
-	case "INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE", "UPSERT":
-		return nil, fmt.Errorf("sqlparse: %s is not supported yet: the driver reads lists only", first)
+	case "INSERT", "UPDATE", "DELETE", "REPLACE":
+		return parseWrite(toks)
+	case "MERGE", "UPSERT":
+		return nil, fmt.Errorf("sqlparse: %s is not supported; use INSERT, UPDATE or DELETE", first)
 	case "CREATE", "ALTER", "DROP", "TRUNCATE", "RENAME":
 		return nil, fmt.Errorf("sqlparse: %s is not supported: lists and columns are managed in SharePoint", first)
 	case "WITH":

@@ -1,0 +1,260 @@
+package spsql
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/go-spsql/spsql/sharepoint"
+	"github.com/go-spsql/spsql/sqlparse"
+)
+
+// Writes (issue 8): INSERT, UPDATE and DELETE become item creations,
+// MERGE updates and deletions. One row goes as one request; several go
+// through $batch, 100 to a request (sharepoint.Client.Batch). Nothing is
+// retried unless SharePoint provably did not process it, and a failure
+// part-way names the rows applied, refused, not sent and in doubt.
+
+// isWriteStatement reports a parsed INSERT, UPDATE or DELETE.
+func isWriteStatement(st sqlparse.Statement) bool {
+	switch st.(type) {
+	case *sqlparse.Insert, *sqlparse.Update, *sqlparse.Delete:
+		return true
+	}
+	return false
+}
+
+// result is a write's driver.Result.
+type result struct {
+	lastID   int64
+	hasID    bool
+	affected int64
+}
+
+// LastInsertId is the new item's ID (the last one of a multi-row INSERT).
+// UPDATE and DELETE have none.
+func (r result) LastInsertId() (int64, error) {
+	if !r.hasID {
+		return 0, errors.New("spsql: LastInsertId is only known after an INSERT")
+	}
+	return r.lastID, nil
+}
+
+// RowsAffected is the exact number of items created, updated or deleted.
+func (r result) RowsAffected() (int64, error) { return r.affected, nil }
+
+// exec runs a parsed write statement.
+func (c *conn) exec(ctx context.Context, parsed sqlparse.Statement, args []driver.NamedValue) (driver.Result, error) {
+	if !isWriteStatement(parsed) {
+		return nil, errors.New("spsql: Exec runs INSERT, UPDATE and DELETE; use Query for SELECT, SHOW, DESCRIBE and EXPLAIN")
+	}
+	if c.connector.cfg.ReadOnly {
+		return nil, ErrReadOnly // parse refuses first; kept for safety
+	}
+	client := c.connector.client
+	var list string
+	switch p := parsed.(type) {
+	case *sqlparse.Insert:
+		list = p.List
+	case *sqlparse.Update:
+		list = p.List
+	case *sqlparse.Delete:
+		list = p.List
+	}
+	tz, err := client.TimeZone(ctx)
+	if err != nil {
+		return nil, c.listError(list, err)
+	}
+	fields, err := client.Fields(ctx, list)
+	if err != nil {
+		return nil, c.listError(list, err)
+	}
+	wp, err := sqlparse.BuildWrite(parsed, list, fields, args, sqlparse.WriteOptions{
+		Location:             tz.Location,
+		AllowFullTableWrites: c.connector.cfg.AllowFullTableWrites,
+		PageSize:             c.connector.cfg.FetchSize,
+	})
+	if err != nil && errors.Is(err, sharepoint.ErrFieldNotFound) {
+		client.Invalidate(list) // the list may have changed: one fresh try
+		if fields, err = client.Fields(ctx, list); err != nil {
+			return nil, c.listError(list, err)
+		}
+		wp, err = sqlparse.BuildWrite(parsed, list, fields, args, sqlparse.WriteOptions{
+			Location: tz.Location, AllowFullTableWrites: c.connector.cfg.AllowFullTableWrites, PageSize: c.connector.cfg.FetchSize,
+		})
+	}
+	if err != nil {
+		return nil, err
+	}
+	var ops []sharepoint.Op
+	switch wp.Kind {
+	case sqlparse.WriteInsert:
+		for i, row := range wp.Rows {
+			ops = append(ops, sharepoint.Op{Kind: sharepoint.OpCreate, Values: row, Row: i})
+		}
+	case sqlparse.WriteUpdate, sqlparse.WriteDelete:
+		ids := wp.IDs
+		if wp.Select != nil {
+			if ids, err = c.selectIDs(ctx, wp.Select); err != nil {
+				return nil, err
+			}
+		}
+		kind := sharepoint.OpDelete
+		if wp.Kind == sqlparse.WriteUpdate {
+			kind = sharepoint.OpUpdate
+			if len(wp.Set) == 0 {
+				return result{}, nil
+			}
+		}
+		for i, id := range ids {
+			ops = append(ops, sharepoint.Op{Kind: kind, ID: id, Values: wp.Set, Row: i})
+		}
+	}
+	return c.runOps(ctx, wp, ops)
+}
+
+// runOps sends the operations: one alone, several as batches.
+func (c *conn) runOps(ctx context.Context, wp *sqlparse.WritePlan, ops []sharepoint.Op) (driver.Result, error) {
+	client := c.connector.client
+	res := result{hasID: wp.Kind == sqlparse.WriteInsert}
+	switch len(ops) {
+	case 0:
+		return res, nil
+	case 1:
+		op := ops[0]
+		var err error
+		switch op.Kind {
+		case sharepoint.OpCreate:
+			var id int
+			id, err = client.CreateItem(ctx, wp.List, op.Values)
+			res.lastID = int64(id)
+		case sharepoint.OpUpdate:
+			err = client.UpdateItem(ctx, wp.List, op.ID, op.Values)
+		case sharepoint.OpDelete:
+			err = client.DeleteItem(ctx, wp.List, op.ID)
+		}
+		if err != nil {
+			if op.Kind != sharepoint.OpCreate && isItemMissing(err) {
+				// Deleted by someone else between the selection and now:
+				// nothing was changed, which RowsAffected says.
+				return res, nil
+			}
+			return nil, c.writeError(wp, err)
+		}
+		res.affected = 1
+		return res, nil
+	}
+	results, err := client.Batch(ctx, wp.List, ops)
+	var be *sharepoint.BatchError
+	if err != nil && !errors.As(err, &be) {
+		return nil, c.writeError(wp, err)
+	}
+	missing := 0
+	for _, r := range results {
+		if r.State == sharepoint.OpDone {
+			res.affected++
+			if r.ID > 0 && wp.Kind == sqlparse.WriteInsert {
+				res.lastID = int64(r.ID)
+			}
+		} else if r.State == sharepoint.OpFailed && wp.Kind != sqlparse.WriteInsert && isItemMissing(r.Err) {
+			missing++
+		}
+	}
+	if be != nil && !(len(be.InDoubt) == 0 && len(be.NotSent) == 0 && missing == len(be.Failed)) {
+		return nil, c.writeError(wp, err)
+	}
+	return res, nil
+}
+
+// isItemMissing reports SharePoint's 404 for an item that does not exist.
+func isItemMissing(err error) bool {
+	var spErr *sharepoint.Error
+	return errors.As(err, &spErr) && spErr.StatusCode == 404
+}
+
+// writeError prefixes a write's error with the statement's verb and list.
+func (c *conn) writeError(wp *sqlparse.WritePlan, err error) error {
+	verb := map[sqlparse.WriteKind]string{sqlparse.WriteInsert: "INSERT INTO", sqlparse.WriteUpdate: "UPDATE", sqlparse.WriteDelete: "DELETE FROM"}[wp.Kind]
+	return fmt.Errorf("spsql: %s %s: %w", verb, wp.List, c.listError(wp.List, err))
+}
+
+// selectIDs runs an ID-selecting plan to the end: every ID is read before
+// the first write, so the writes cannot disturb the paging.
+func (c *conn) selectIDs(ctx context.Context, plan *sqlparse.Plan) ([]int, error) {
+	src, err := c.stream(ctx, plan)
+	if err != nil {
+		return nil, err
+	}
+	defer src.close()
+	var ids []int
+	for {
+		row, err := src.nextRow()
+		if err == io.EOF {
+			return ids, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		v, err := plan.Columns[0].Eval(row)
+		if err != nil {
+			return nil, err
+		}
+		if id, ok := v.(int64); ok {
+			ids = append(ids, int(id))
+		}
+	}
+}
+
+// writeStmt is a prepared INSERT, UPDATE or DELETE.
+type writeStmt struct {
+	conn   *conn
+	parsed sqlparse.Statement
+}
+
+func (s *writeStmt) Close() error { return nil }
+
+func (s *writeStmt) NumInput() int {
+	return s.parsed.(interface{ NumInput() int }).NumInput()
+}
+
+func (s *writeStmt) Exec(args []driver.Value) (driver.Result, error) {
+	named := make([]driver.NamedValue, len(args))
+	for i, v := range args {
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: v}
+	}
+	return s.ExecContext(context.Background(), named)
+}
+
+func (s *writeStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	if s.conn.closed {
+		return nil, driver.ErrBadConn
+	}
+	return s.conn.exec(ctx, s.parsed, args)
+}
+
+func (s *writeStmt) Query(args []driver.Value) (driver.Rows, error) {
+	return nil, errWriteWithQuery
+}
+
+func (s *writeStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	return nil, errWriteWithQuery
+}
+
+var errWriteWithQuery = errors.New("spsql: INSERT, UPDATE and DELETE run with Exec, not Query")
+
+// ignoredTx is the transaction of TransactionMode=Ignore: statements in
+// it were applied when they ran; Commit and Rollback do nothing.
+type ignoredTx struct{}
+
+func (ignoredTx) Commit() error   { return nil }
+func (ignoredTx) Rollback() error { return nil }
+
+var (
+	_ driver.Result           = result{}
+	_ driver.Stmt             = (*writeStmt)(nil)
+	_ driver.StmtExecContext  = (*writeStmt)(nil)
+	_ driver.StmtQueryContext = (*writeStmt)(nil)
+	_ driver.Tx               = ignoredTx{}
+)
