@@ -152,7 +152,7 @@ func (c *conn) selectRows(ctx context.Context, sel *sqlparse.Select, args []driv
 func (c *conn) stream(ctx context.Context, plan *sqlparse.Plan) (*planSource, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	src, err := c.startItems(ctx, plan)
-	if err != nil && isLookupThreshold(err) {
+	if err != nil && errors.Is(err, sharepoint.ErrLookupThreshold) {
 		// Not the view threshold, though SharePoint reports both as an
 		// SPQueryThrottledException: a scan would be refused as well.
 		cancel()
@@ -211,14 +211,6 @@ func (c *conn) openItems(ctx context.Context, list string, q sharepoint.Query) (
 		return nil, err
 	}
 	return it, nil
-}
-
-// isLookupThreshold reports SharePoint's refusal of a request with more
-// than 12 lookup and person columns, which the client reports as
-// sharepoint.ErrViewThreshold (both are SPQueryThrottledExceptions).
-func isLookupThreshold(err error) bool {
-	var spErr *sharepoint.Error
-	return errors.As(err, &spErr) && strings.Contains(strings.ToLower(spErr.Message), "lookup column threshold")
 }
 
 // itemCount answers COUNT(*) of a whole list from its ItemCount.

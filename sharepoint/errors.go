@@ -23,6 +23,11 @@ var (
 	// more items than the list view threshold (5,000) allows — filtering
 	// or ordering on a column that is not indexed, on a large list.
 	ErrViewThreshold = errors.New("sharepoint: list view threshold exceeded")
+	// ErrLookupThreshold: SharePoint refused a request naming more lookup
+	// and person columns than its lookup column threshold (12) allows. It
+	// is reported as an SPQueryThrottledException like the view threshold,
+	// but no ID-ordered scan cures it; it does not match ErrViewThreshold.
+	ErrLookupThreshold = errors.New("sharepoint: lookup column threshold exceeded")
 	// ErrThrottled: SharePoint answered 429 or 503 until the retries ran out.
 	ErrThrottled = errors.New("sharepoint: throttled")
 )
@@ -81,12 +86,21 @@ func (e *Error) Is(target error) bool {
 			(strings.HasPrefix(e.Message, "The field or property '") || strings.HasPrefix(e.Message, "Column '")) &&
 			strings.Contains(e.Message, "does not exist")
 	case ErrViewThreshold:
-		return strings.Contains(e.Code, "SPQueryThrottledException") ||
-			strings.Contains(e.Message, "exceeds the list view threshold")
+		return !e.lookupThreshold() && (strings.Contains(e.Code, "SPQueryThrottledException") ||
+			strings.Contains(e.Message, "exceeds the list view threshold"))
+	case ErrLookupThreshold:
+		return e.lookupThreshold()
 	case ErrThrottled:
 		return e.throttled()
 	}
 	return false
+}
+
+// lookupThreshold recognises the lookup column threshold refusal by its
+// HRESULT (-2147024749, reported by users; not in Microsoft's docs) or its
+// text ("…exceeds the lookup column threshold…").
+func (e *Error) lookupThreshold() bool {
+	return strings.HasPrefix(e.Code, "-2147024749,") || strings.Contains(strings.ToLower(e.Message), "lookup column threshold")
 }
 
 // throttled reports a 429, or a 503 (SharePoint's other throttling answer).

@@ -70,6 +70,8 @@ func TestParseErrorShapes(t *testing.T) {
 			"Column 'Nope' does not exist. It may have been deleted by another user.", ErrFieldNotFound},
 		{"threshold", 500, `{"odata.error":{"code":"-2147024860, Microsoft.SharePoint.SPQueryThrottledException","message":{"lang":"en-US","value":"The attempted operation is prohibited because it exceeds the list view threshold."}}}`,
 			"The attempted operation is prohibited because it exceeds the list view threshold.", ErrViewThreshold},
+		{"lookup threshold is not the view threshold", 500, `{"odata.error":{"code":"-2147024749, Microsoft.SharePoint.SPQueryThrottledException","message":{"lang":"en-US","value":"The query cannot be completed because the number of lookup columns it contains exceeds the lookup column threshold."}}}`,
+			"The query cannot be completed because the number of lookup columns it contains exceeds the lookup column threshold.", ErrLookupThreshold},
 		{"unknown field in select", 400, `{"odata.error":{"code":"-1, System.ArgumentException","message":{"lang":"en-US","value":"The field or property 'Nope' does not exist."}}}`,
 			"The field or property 'Nope' does not exist.", ErrFieldNotFound},
 		{"401 error_description", 401, `{"error_description":"Invalid issuer or signature."}`, "Invalid issuer or signature.", ErrUnauthorized},
@@ -85,6 +87,9 @@ func TestParseErrorShapes(t *testing.T) {
 			}
 			if tt.is != nil && !errors.Is(e, tt.is) {
 				t.Errorf("errors.Is(%v) = false", tt.is)
+			}
+			if errors.Is(e, ErrLookupThreshold) && errors.Is(e, ErrViewThreshold) {
+				t.Error("a lookup threshold refusal also matches ErrViewThreshold")
 			}
 		})
 	}
