@@ -105,6 +105,7 @@ type Server struct {
 	server *httptest.Server
 	model  *siteModel
 	sp     spState
+	writes writeState // writes.go
 
 	mu         sync.Mutex
 	requests   []SPRequest
@@ -355,7 +356,13 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, path string) {
 			return
 		}
 		s.serveWeb(w, r)
+	case "$batch":
+		s.serveBatch(w, r)
 	default:
+		if r.Method != http.MethodPost {
+			s.writes.mu.RLock() // writes.go: writes change declared lists
+			defer s.writes.mu.RUnlock()
+		}
 		s.serveSite(w, r)
 	}
 }
