@@ -34,6 +34,8 @@ func writeSite() sptest.Site {
 			{Title: "Link", Type: "URL"},
 			{Title: "Project", Type: "Lookup", LookupList: "Projects"},
 			{Title: "Projects", Type: "LookupMulti", LookupList: "Projects"},
+			{Title: "Owner", Type: "User"},
+			{Title: "Key", Type: "Guid"},
 		}},
 	}}
 }
@@ -53,8 +55,8 @@ func TestEachFieldTypeIsWrittenAndReadBack(t *testing.T) {
 	defer srv.Close()
 	db := openWrite(t, srv, "")
 	when := time.Date(2024, 5, 6, 7, 8, 9, 0, time.FixedZone("+2", 7200))
-	res, err := db.Exec(`INSERT INTO Log (Title, Amount, Price, Count, Flag, "When", Status, Tags, Notes, Link, ProjectId, ProjectsId)
-		VALUES (?, 1.5, 10, 3, true, ?, 'Open', '["A","B"]', 'long text', 'https://example.com', 2, '[1,3]')`, "first", when)
+	res, err := db.Exec(`INSERT INTO Log (Title, Amount, Price, Count, Flag, "When", Status, Tags, Notes, Link, ProjectId, ProjectsId, OwnerId, [Key])
+		VALUES (?, 1.5, 10, 3, true, ?, 'Open', '["A","B"]', 'long text', 'https://example.com', 2, '[1,3]', 7, '{6F1C3BDE-58F7-4B3E-9D0C-2A4D7C9E1F00}')`, "first", when)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,19 +66,23 @@ func TestEachFieldTypeIsWrittenAndReadBack(t *testing.T) {
 	if n, _ := res.RowsAffected(); n != 1 {
 		t.Errorf("RowsAffected = %d", n)
 	}
-	var title, status, tags, notes, link, projects string
+	var title, status, tags, notes, link, projects, owner, key string
 	var amount, price float64
-	var count, projectID int64
+	var count, projectID, ownerID int64
 	var flag bool
 	var got time.Time
-	err = db.QueryRow(`SELECT Title, Amount, Price, Count, Flag, "When", Status, Tags, Notes, Link, ProjectId, ProjectsId FROM Log WHERE ID = 1`).
-		Scan(&title, &amount, &price, &count, &flag, &got, &status, &tags, &notes, &link, &projectID, &projects)
+	err = db.QueryRow(`SELECT Title, Amount, Price, Count, Flag, "When", Status, Tags, Notes, Link, ProjectId, ProjectsId, OwnerId, Owner, [Key] FROM Log WHERE ID = 1`).
+		Scan(&title, &amount, &price, &count, &flag, &got, &status, &tags, &notes, &link, &projectID, &projects, &ownerID, &owner, &key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if title != "first" || amount != 1.5 || price != 10 || count != 3 || !flag || !got.Equal(when) || status != "Open" ||
-		tags != `["A","B"]` || notes != "long text" || link != "https://example.com" || projectID != 2 || projects != "[1,3]" {
-		t.Errorf("read back: %q %v %v %v %v %v %q %q %q %q %v %q", title, amount, price, count, flag, got, status, tags, notes, link, projectID, projects)
+		tags != `["A","B"]` || notes != "long text" || link != "https://example.com" || projectID != 2 || projects != "[1,3]" ||
+		ownerID != 7 || owner == "" || key != "6f1c3bde-58f7-4b3e-9d0c-2a4d7c9e1f00" {
+		t.Errorf("read back: %q %v %v %v %v %v %q %q %q %q %v %q %v %q %q", title, amount, price, count, flag, got, status, tags, notes, link, projectID, projects, ownerID, owner, key)
+	}
+	if _, err := db.Exec(`INSERT INTO Log (Title, [Key]) VALUES ('x', 'not-a-guid')`); err == nil || !strings.Contains(err.Error(), "a GUID") {
+		t.Errorf("a bad GUID: %v, want an error asking for a GUID", err)
 	}
 }
 

@@ -447,7 +447,7 @@ func (b *binder) writeTarget(name string) (writeTarget, error) {
 		return writeTarget{}, fmt.Errorf("sqlparse: column %q is a %s column: write its item ID through %sId", name, f.Type, f.EntityPropertyName)
 	}
 	switch f.Type {
-	case "TaxonomyFieldType", "TaxonomyFieldTypeMulti", "Guid", "Geolocation", "Location", "Thumbnail":
+	case "TaxonomyFieldType", "TaxonomyFieldTypeMulti", "Geolocation", "Location", "Thumbnail":
 		return writeTarget{}, fmt.Errorf("sqlparse: writing %s columns (%q) is not supported yet", f.Type, name)
 	}
 	return t, nil
@@ -573,6 +573,12 @@ func (b *binder) writeValue(t writeTarget, n node) (any, error) {
 			return nil, bad("a URL")
 		}
 		return sharepoint.URLValue{URL: s, Description: s}, nil
+	case "Guid":
+		s, ok := v.(string)
+		if g, valid := guidText(s); ok && valid {
+			return g, nil
+		}
+		return nil, bad("a GUID ('6f1c3bde-58f7-4b3e-9d0c-2a4d7c9e1f00')")
 	}
 	return nil, fmt.Errorf("sqlparse: writing %s columns (%q) is not supported yet", f.Type, t.name)
 }
@@ -633,3 +639,25 @@ var (
 	_ Statement = (*Update)(nil)
 	_ Statement = (*Delete)(nil)
 )
+
+// guidText checks a GUID written as 8-4-4-4-12 hex digits, with or
+// without braces, and returns it in SharePoint's lower-case form.
+func guidText(s string) (string, bool) {
+	s = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(s), "{"), "}")
+	if len(s) != 36 {
+		return "", false
+	}
+	for i, r := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if r != '-' {
+				return "", false
+			}
+		default:
+			if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
+				return "", false
+			}
+		}
+	}
+	return strings.ToLower(s), true
+}
