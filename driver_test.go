@@ -540,3 +540,39 @@ func TestDBCloseReleasesIdleConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TLS is always verified: a server with a certificate the system does not
+// trust is refused, and reachable only through a client that trusts it.
+func TestTLSIsVerified(t *testing.T) {
+	srv := sptest.NewServer(sptest.Site{}, sptest.WithTLS())
+	defer srv.Close()
+	if !strings.HasPrefix(srv.URL, "https://") {
+		t.Fatalf("WithTLS server URL %q", srv.URL)
+	}
+	db, err := sql.Open("sharepoint", srv.ConnString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.PingContext(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("Ping over an untrusted certificate = %v, want a certificate error", err)
+	}
+	// A certificate error is final: no retrying until LoginTimeout.
+	if strings.Contains(err.Error(), "within the login timeout") {
+		t.Errorf("the certificate error was retried: %v", err)
+	}
+	cfg, err := spsql.ParseDSN(srv.ConnString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	connector, err := spsql.NewConnector(cfg, spsql.WithHTTPClient(srv.Client()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trusted := sql.OpenDB(connector)
+	defer trusted.Close()
+	if err := trusted.PingContext(context.Background()); err != nil {
+		t.Fatalf("Ping through a client that trusts the server: %v", err)
+	}
+}

@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -335,7 +337,13 @@ func (s *RefreshTokenSource) post(ctx context.Context) (tr *tokenResponse, trans
 	req.Header.Set("Accept", "application/json")
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return nil, true, s.scrubErr("auth: token request failed", err)
+		// An untrusted or invalid certificate will not become valid by
+		// retrying; other network failures may pass.
+		var certErr *tls.CertificateVerificationError
+		var hostErr x509.HostnameError
+		var authErr x509.UnknownAuthorityError
+		final := errors.As(err, &certErr) || errors.As(err, &hostErr) || errors.As(err, &authErr)
+		return nil, !final, s.scrubErr("auth: token request failed", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
