@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/go-spsql/spsql/internal/suggest"
 )
 
 // Authentication methods accepted by the AuthenticationMethod property.
@@ -388,44 +390,17 @@ func suggestProperty(key string) string {
 		candidates = append(candidates, p.name)
 	}
 	for _, name := range candidates {
-		d := editDistance(lower, strings.ToLower(name))
+		d := suggest.Distance(lower, strings.ToLower(name))
 		if bestDist < 0 || d < bestDist {
 			best, bestDist = name, d
 		}
 	}
 	// Allow about one edit in three characters: "ClientSecert" (two
 	// edits) suggests ClientSecret, "Foo" suggests nothing.
-	if bestDist <= max(2, len(key)/3) && bestDist < len(key) {
+	if bestDist <= suggest.MaxDistance(key) && bestDist < len(key) {
 		return best
 	}
 	return ""
-}
-
-// editDistance is the Damerau-Levenshtein (optimal string alignment)
-// distance, so a transposition such as "Secert" counts as one edit.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }
 
 // pair is one key=value of a connection string or odbc.ini section, with

@@ -153,21 +153,7 @@ func (s *RefreshTokenSource) TokenContext(ctx context.Context) (*oauth2.Token, e
 		}
 		s.mu.Unlock()
 	}
-	type result struct {
-		tok *oauth2.Token
-		err error
-	}
-	ch := make(chan result, 1) // buffered: the goroutine never blocks
-	go func() {
-		tok, err := s.Token()
-		ch <- result{tok, err}
-	}()
-	select {
-	case r := <-ch:
-		return r.tok, r.err
-	case <-ctx.Done():
-		return nil, fmt.Errorf("auth: waiting for an access token: %w", ctx.Err())
-	}
+	return waitToken(ctx, s.Token)
 }
 
 // Invalidate drops the cached access token after SharePoint refused it with

@@ -163,8 +163,14 @@ func tokenContext(ctx context.Context, src oauth2.TokenSource) (*oauth2.Token, e
 	if cs, ok := src.(contextTokenSource); ok {
 		return cs.TokenContext(ctx)
 	}
+	return waitToken(ctx, src.Token)
+}
+
+// waitToken runs token on its own goroutine and waits for it or for ctx,
+// whichever ends first; the goroutine finishes token either way.
+func waitToken(ctx context.Context, token func() (*oauth2.Token, error)) (*oauth2.Token, error) {
 	if ctx.Done() == nil {
-		return src.Token()
+		return token()
 	}
 	type result struct {
 		tok *oauth2.Token
@@ -172,7 +178,7 @@ func tokenContext(ctx context.Context, src oauth2.TokenSource) (*oauth2.Token, e
 	}
 	ch := make(chan result, 1) // buffered: the goroutine never blocks
 	go func() {
-		tok, err := src.Token()
+		tok, err := token()
 		ch <- result{tok, err}
 	}()
 	select {

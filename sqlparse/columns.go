@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-spsql/spsql/internal/suggest"
 	"github.com/go-spsql/spsql/sharepoint"
 )
 
@@ -331,44 +332,20 @@ func (r *resolver) suggest(name string) string {
 				continue
 			}
 			for _, cand := range []string{f.Title, f.InternalName} {
-				d := editDistance(lname, strings.ToLower(cand))
+				d := suggest.Distance(lname, strings.ToLower(cand))
 				if best == "" || d < bestDist {
 					best, bestDist = cand, d
 				}
 			}
 		}
-		if best != "" && bestDist <= maxSuggestDistance(name) {
+		if best != "" && bestDist <= suggest.MaxDistance(name) {
 			return best
 		}
 	}
-	if best != "" && bestDist <= maxSuggestDistance(name) {
+	if best != "" && bestDist <= suggest.MaxDistance(name) {
 		return best
 	}
 	return ""
-}
-
-func maxSuggestDistance(name string) int { return max(2, len([]rune(name))/3) }
-
-// editDistance is Levenshtein's distance over runes.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 func dedupe(s []string) []string {
