@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-spsql/spsql"
 	"github.com/go-spsql/spsql/sharepoint/sptest"
 )
 
@@ -340,11 +342,27 @@ func TestFaultMatrix(t *testing.T) {
 			// The driver talks to the proxy; the token endpoint is the
 			// emulator's own. WSTimeout=2 makes the slow answer a timeout.
 			dsn := strings.Replace(srv.ConnString(), "ServiceURL="+srv.URL, "ServiceURL="+front.URL, 1) + ";WSFetchSize=50;WSTimeout=2;WSRetryCount=3"
-			base, err := sql.Open("sharepoint", dsn)
+			// Everything the driver emits on these failing paths — errors
+			// in every form, debug logs, EXPLAIN — is kept and searched
+			// for secrets at the end.
+			var emitted bytes.Buffer
+			var emittedMu sync.Mutex
+			logger := slog.New(slog.NewTextHandler(lockedBuffer{&emittedMu, &emitted}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			cfg, err := spsql.ParseDSN(dsn)
 			if err != nil {
 				t.Fatal(err)
 			}
+			connector, err := spsql.NewConnector(cfg, spsql.WithLogger(logger))
+			if err != nil {
+				t.Fatal(err)
+			}
+			base := sql.OpenDB(connector)
 			defer base.Close()
+			if plan, err := collectRows(context.Background(), base, "EXPLAIN "+q); err == nil {
+				emittedMu.Lock()
+				fmt.Fprintln(&emitted, plan, connector, cfg)
+				emittedMu.Unlock()
+			}
 			// Warm the metadata with a one-row read (LIMIT: no request
 			// ahead), so that the faults land on pages of the query.
 			if _, err := collectRows(context.Background(), base, "SELECT ID FROM Big LIMIT 1"); err != nil {
@@ -369,14 +387,35 @@ func TestFaultMatrix(t *testing.T) {
 			default:
 				outcomes["exact rows"]++
 			}
+			emittedMu.Lock()
+			if err != nil {
+				fmt.Fprintf(&emitted, "%v\n%+v\n%#v\n%q\n", err, err, err, err)
+			}
+			out := emitted.String()
+			emittedMu.Unlock()
+			if !strings.Contains(out, "level=DEBUG") {
+				t.Error("no debug log was captured: the leak check would prove nothing")
+			}
 			for _, s := range srv.Tokens.Secrets() {
-				if err != nil && strings.Contains(err.Error(), s) {
-					t.Fatal("the error shows a secret")
+				if strings.Contains(out, s) {
+					t.Fatal("an error, a log line or a printed value shows a secret")
 				}
 			}
 		})
 	}
 	t.Logf("fault matrix: %d scenarios: %v", len(scenarios), outcomes)
+}
+
+// lockedBuffer serialises writes from concurrent log calls.
+type lockedBuffer struct {
+	mu *sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (w lockedBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
 }
 
 func containsAny(s string, subs []string) bool {
