@@ -3,6 +3,7 @@ package sharepoint
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -390,6 +391,9 @@ func oracleReadArray(dec *json.Decoder, col *Column) (any, error) {
 			n, err := oracleToInt(tok)
 			if err != nil {
 				return nil, err
+			}
+			if n == nil { // "" in a list of IDs, as the scanner reports it
+				return nil, errors.New(`want an integer, got ""`)
 			}
 			out = append(out, n.(int64))
 		}
