@@ -201,41 +201,13 @@ func appendJSON(b []byte, v any) []byte {
 		}
 		return append(b, '}')
 	case []obj:
-		b = append(b, '[')
-		for i, e := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSON(b, e)
-		}
-		return append(b, ']')
+		return appendArray(b, v, func(b []byte, e obj) []byte { return appendJSON(b, e) })
 	case []any:
-		b = append(b, '[')
-		for i, e := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSON(b, e)
-		}
-		return append(b, ']')
+		return appendArray(b, v, appendJSON)
 	case []string:
-		b = append(b, '[')
-		for i, e := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, e)
-		}
-		return append(b, ']')
+		return appendArray(b, v, appendJSONString)
 	case []int:
-		b = append(b, '[')
-		for i, e := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendInt(b, int64(e), 10)
-		}
-		return append(b, ']')
+		return appendArray(b, v, func(b []byte, e int) []byte { return strconv.AppendInt(b, int64(e), 10) })
 	}
 	return append(b, "null"...)
 }
@@ -476,4 +448,16 @@ func writeCollection(w http.ResponseWriter, f format, site, metadataSet string, 
 // "Collection(Edm.String)"},"results":[…]} (reference §2, §5).
 func verboseCollection(typ string, v any) obj {
 	return obj{{"__metadata", obj{{"type", typ}}}, {"results", v}}
+}
+
+// appendArray appends v as a JSON array, each element by appendElem.
+func appendArray[T any](b []byte, v []T, appendElem func([]byte, T) []byte) []byte {
+	b = append(b, '[')
+	for i, e := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendElem(b, e)
+	}
+	return append(b, ']')
 }

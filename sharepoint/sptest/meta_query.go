@@ -209,20 +209,7 @@ func compileMeta(n *node, src, typeName string, sample obj) (func(obj) bool, *ap
 				same := key.null == k.null
 				return op == "eq" && same || op == "ne" && !same
 			}
-			c := compareKeys(k, key)
-			switch op {
-			case "eq":
-				return c == 0
-			case "ne":
-				return c != 0
-			case "gt":
-				return c > 0
-			case "ge":
-				return c >= 0
-			case "lt":
-				return c < 0
-			}
-			return c <= 0
+			return opHolds(op, compareKeys(k, key))
 		}, nil
 	}
 	return nil, errInvalidExpression(src)

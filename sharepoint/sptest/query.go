@@ -343,21 +343,26 @@ func (q *queryCtx) compileComparison(n *node, src string) (pred, *apiError) {
 			// CAML's Neq answers true for empty values [?].
 			return op == "ne"
 		}
-		c := compareKeys(keyOf(cat, v), key)
-		switch op {
-		case "eq":
-			return c == 0
-		case "ne":
-			return c != 0
-		case "gt":
-			return c > 0
-		case "ge":
-			return c >= 0
-		case "lt":
-			return c < 0
-		}
-		return c <= 0
+		return opHolds(op, compareKeys(keyOf(cat, v), key))
 	}, nil
+}
+
+// opHolds reports whether comparison operator op (eq, ne, gt, ge, lt, le)
+// holds for a three-way comparison result c.
+func opHolds(op string, c int) bool {
+	switch op {
+	case "eq":
+		return c == 0
+	case "ne":
+		return c != 0
+	case "gt":
+		return c > 0
+	case "ge":
+		return c >= 0
+	case "lt":
+		return c < 0
+	}
+	return c <= 0
 }
 
 // truthLiteral reads true/false/1/0 as a condition's expected outcome.
