@@ -116,8 +116,10 @@ func NewClient(siteURL string, httpClient *http.Client, opts ...Option) (*Client
 	return c, nil
 }
 
-// Close stops the client's background work (shared metadata fetches still
-// under way). Requests made after Close fail. Close is idempotent.
+// Close stops the client's background work: shared metadata fetches still
+// under way end, and later metadata fetches fail. Item and write requests
+// run on their caller's context, which is the caller's to cancel. Close is
+// idempotent.
 func (c *Client) Close() error {
 	c.stop()
 	return nil
@@ -305,14 +307,21 @@ type cacheEntry struct {
 	val     any
 	err     error
 	fetched time.Time
+	// waiters counts the callers waiting for an unfinished fetch (under
+	// metadataCache.mu); when the last one gives up, cancel stops it.
+	waiters int
+	cancel  context.CancelFunc
 }
 
 // get returns the cached value for key, fetching it (once, however many
 // goroutines ask at the same time) when missing or older than the TTL.
 // The fetch runs on its own goroutine on the client's lifetime, not on
-// ctx, so one caller giving up neither fails the others waiting for the
-// same fetch nor wastes the fetch; each caller stops waiting when its own
-// ctx ends, and Client.Close ends the fetch. Failures are not cached.
+// ctx, so one caller giving up does not fail the others waiting for the
+// same fetch; each caller stops waiting when its own ctx ends. When the
+// last waiting caller gives up, the fetch is cancelled and forgotten, so
+// a fetch stuck on a hung connection cannot hold up every later caller:
+// the next one starts afresh. Client.Close ends any fetch. Failures are
+// not cached.
 func (m *metadataCache) get(ctx context.Context, key string, fetch func(context.Context) (any, error)) (any, error) {
 	m.mu.Lock()
 	if m.entries == nil {
@@ -329,15 +338,33 @@ func (m *metadataCache) get(ctx context.Context, key string, fetch func(context.
 		}
 	}
 	if !ok {
-		e = &cacheEntry{ready: make(chan struct{})}
+		fetchCtx, cancel := context.WithCancel(m.life)
+		e = &cacheEntry{ready: make(chan struct{}), cancel: cancel}
 		m.entries[key] = e
-		go m.run(m.life, key, e, fetch)
+		go m.run(fetchCtx, key, e, fetch)
 	}
+	e.waiters++
 	m.mu.Unlock()
 	select {
 	case <-e.ready:
+		m.mu.Lock()
+		e.waiters--
+		m.mu.Unlock()
 		return e.val, e.err
 	case <-ctx.Done():
+		m.mu.Lock()
+		e.waiters--
+		if e.waiters == 0 {
+			select {
+			case <-e.ready:
+			default: // nobody wants it any more: stop it and forget it
+				e.cancel()
+				if m.entries[key] == e {
+					delete(m.entries, key)
+				}
+			}
+		}
+		m.mu.Unlock()
 		return nil, ctx.Err()
 	}
 }
@@ -347,6 +374,7 @@ func (m *metadataCache) run(ctx context.Context, key string, e *cacheEntry, fetc
 	e.val, e.err = fetch(ctx)
 	e.fetched = time.Now()
 	close(e.ready)
+	e.cancel() // release the context's resources
 	if e.err != nil {
 		m.mu.Lock()
 		if m.entries[key] == e {

@@ -476,6 +476,16 @@ func TestTransportErrorsThatSayFinalAreNotRetried(t *testing.T) {
 	}
 }
 
+// waiters reads how many callers wait on key's unfinished fetch.
+func waiters(c *Client, key string) int {
+	c.meta.mu.Lock()
+	defer c.meta.mu.Unlock()
+	if e := c.meta.entries[key]; e != nil {
+		return e.waiters
+	}
+	return 0
+}
+
 // One caller giving up must not fail the others waiting for the same
 // metadata fetch.
 func TestMetadataFetchSurvivesACancelledFirstCaller(t *testing.T) {
@@ -503,6 +513,11 @@ func TestMetadataFetchSurvivesACancelledFirstCaller(t *testing.T) {
 		_, err := c.Fields(context.Background(), "Tasks")
 		secondErr <- err
 	}()
+	// Cancel the first caller only once the second waits on the same
+	// fetch (a fetch nobody waits for any more is abandoned).
+	for waiters(c, "fields\x00tasks") < 2 {
+		time.Sleep(time.Millisecond)
+	}
 	cancel()
 	if err := <-firstErr; !errors.Is(err, context.Canceled) {
 		t.Errorf("first caller: %v, want context.Canceled", err)
@@ -630,4 +645,40 @@ func TestEarlyNextRequestSurvivesAWrongGuess(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantSequence(t, ids, 50)
+}
+
+// A metadata fetch stuck on a hung connection must not hold up later
+// callers once everyone waiting for it has given up: the next caller
+// starts a fresh request.
+func TestAHungMetadataFetchIsAbandonedWithItsLastCaller(t *testing.T) {
+	s := newScripted(t, 3, 100)
+	c := s.client(WithTimeout(0))
+	var calls atomic.Int32
+	inner := s.srv.Config.Handler
+	s.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/fields") && calls.Add(1) == 1 {
+			<-r.Context().Done() // the first request hangs until abandoned
+			return
+		}
+		inner.ServeHTTP(w, r)
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Fields(ctx, "Tasks")
+		done <- err
+	}()
+	for calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("first caller: %v, want context.Canceled", err)
+	}
+	if _, err := c.Fields(context.Background(), "Tasks"); err != nil {
+		t.Fatalf("a later caller waited on the abandoned fetch: %v", err)
+	}
+	if n := calls.Load(); n != 2 {
+		t.Errorf("fields requests = %d, want 2 (the hung one and a fresh one)", n)
+	}
 }
