@@ -1,7 +1,6 @@
 package spsql_test
 
 import (
-	"database/sql"
 	"flag"
 	"fmt"
 	"os"
@@ -99,13 +98,7 @@ is tested. Secrets are shown as … here and never appear in any error.
 		fmt.Fprintf(&b, "| `%s` | %s |\n", cell(e.input), cell(msg))
 	}
 
-	srv := sptest.NewServer(sptest.DemoSite())
-	defer srv.Close()
-	db, err := sql.Open("sharepoint", srv.ConnString())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, srv := openDB(t, sptest.DemoSite())
 	b.WriteString(`
 ## SQL (db.Query against the demo site)
 

@@ -100,13 +100,7 @@ func TestOpenAndPingAuthenticatesAgainstTheEmulator(t *testing.T) {
 // database/sql shares one connector per *sql.DB, so concurrent first uses
 // and a later expiry each cost exactly one token request.
 func TestConcurrentPingsShareOneTokenRequest(t *testing.T) {
-	srv := sptest.NewServer(sptest.Site{})
-	defer srv.Close()
-	db, err := sql.Open("sharepoint", srv.ConnString())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, srv := openDB(t, sptest.Site{})
 	db.SetMaxOpenConns(50)
 
 	pingAll := func() {
@@ -409,13 +403,7 @@ func TestOpenRejectsABadConnectionStringBeforeAnyIO(t *testing.T) {
 }
 
 func TestTransactionsAreRefused(t *testing.T) {
-	srv := sptest.NewServer(sptest.Site{})
-	defer srv.Close()
-	db, err := sql.Open("sharepoint", srv.ConnString())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, _ := openDB(t, sptest.Site{})
 	if _, err := db.Begin(); !errors.Is(err, spsql.ErrNoTransactions) {
 		t.Errorf("Begin error = %v, want ErrNoTransactions", err)
 	}
