@@ -49,6 +49,7 @@ var (
 		{input: "ServiceURL=https://corp.sharepoint.com/sites/x;AccessToken=…;ProxyHost=http://u:p@proxy:3128"},
 		{input: "ServiceURL=https://corp.sharepoint.com/sites/x;AccessToken=…;ProxyPort=8080"},
 		{input: "ServiceURL=https://corp.sharepoint.com/sites/x;AccessToken=…;TokenCacheFile=/tmp/t"},
+		{input: "ServiceURL=https://corp.sharepoint.com/sites/x;AccessToken=…;MaxMemoryRows=lots"},
 		{input: "DSN=Nope"},
 	}
 	catalogueSQL = []catalogueEntry{
@@ -59,8 +60,10 @@ var (
 		{input: "SELECT Title FROM Tasks WHERE Status = ?", args: []any{"Blocked", "extra"}},
 		{input: "SELECT Title FROM Tasks WHERE Frobnicate(Title) = 1"},
 		{input: "SELECT Title FROM Tasks t JOIN Projects p ON t.ProjectId = p.ID"},
-		{input: "SELECT Status, COUNT(*) FROM Tasks GROUP BY Status"},
-		{input: "SELECT Title FROM Tasks WHERE ID IN (SELECT ID FROM Projects)"},
+		{input: "SELECT Title, COUNT(*) FROM Tasks GROUP BY Status"},
+		{input: "SELECT Title FROM Tasks WHERE ID IN (SELECT ID, Title FROM Projects)"},
+		{input: "SELECT t.Title FROM Tasks t RIGHT JOIN Projects p ON t.ProjectId = p.ID"},
+		{input: "SELECT Status FROM Tasks WHERE COUNT(*) > 2 GROUP BY Status"},
 		{input: "SELECT Order FROM Tasks"},
 		{input: "SELECT Title FROM Tasks LIMIT -1"},
 		{input: "UPDATE Tasks SET Title = 'x'"},

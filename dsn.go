@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"sort"
@@ -47,6 +48,9 @@ const (
 	DefaultTimeout      = 120 * time.Second
 	DefaultRetryCount   = 5
 	DefaultLoginTimeout = 30 * time.Second
+	// DefaultMaxMemoryRows is MaxMemoryRows's default: about a gigabyte
+	// for rows of a dozen columns.
+	DefaultMaxMemoryRows = 1_000_000
 
 	// MaxFetchSize is SharePoint's cap on $top for list items.
 	MaxFetchSize = 5000
@@ -93,6 +97,13 @@ type Config struct {
 	// LoginTimeout bounds obtaining one access token, retries included;
 	// 0 means no limit beyond Timeout.
 	LoginTimeout time.Duration
+	// MaxMemoryRows caps the rows the driver holds in memory to answer
+	// one query: rows being sorted in the driver, groups of GROUP BY,
+	// DISTINCT keys, the side of a join held in memory, the values of an
+	// IN (SELECT …). A query that needs more fails with an error wrapping
+	// sqlparse.ErrMemoryLimit instead of exhausting memory; 0 means no
+	// cap. Streaming queries hold a page or two whatever their size.
+	MaxMemoryRows int
 	// ReadOnly rejects every write statement before any request is sent.
 	ReadOnly bool
 	// AllowFullTableWrites lets UPDATE and DELETE without WHERE change
@@ -134,6 +145,7 @@ func NewConfig() *Config {
 		Timeout:              DefaultTimeout,
 		RetryCount:           DefaultRetryCount,
 		LoginTimeout:         DefaultLoginTimeout,
+		MaxMemoryRows:        DefaultMaxMemoryRows,
 		AuditColumns:         AuditColumnsNone,
 		TransactionMode:      TransactionModeNone,
 	}
@@ -308,6 +320,7 @@ var properties = []property{
 	secondsProp("WSTimeout", DefaultTimeout, func(c *Config) *time.Duration { return &c.Timeout }),
 	intProp("WSRetryCount", 0, 100, DefaultRetryCount, func(c *Config) *int { return &c.RetryCount }),
 	secondsProp("LoginTimeout", DefaultLoginTimeout, func(c *Config) *time.Duration { return &c.LoginTimeout }),
+	intProp("MaxMemoryRows", 0, math.MaxInt32, DefaultMaxMemoryRows, func(c *Config) *int { return &c.MaxMemoryRows }),
 	boolProp("ReadOnly", func(c *Config) *bool { return &c.ReadOnly }),
 	boolProp("AllowFullTableWrites", func(c *Config) *bool { return &c.AllowFullTableWrites }),
 	enumProp("TransactionMode", TransactionModeNone,
@@ -663,6 +676,9 @@ func (c *Config) check(externalTokens bool) error {
 	}
 	if c.FetchSize < 1 || c.FetchSize > MaxFetchSize {
 		return fmt.Errorf("spsql: WSFetchSize must be between 1 and %d, got %d", MaxFetchSize, c.FetchSize)
+	}
+	if c.MaxMemoryRows < 0 || c.MaxMemoryRows > math.MaxInt32 {
+		return fmt.Errorf("spsql: MaxMemoryRows must be between 0 and %d, got %d", math.MaxInt32, c.MaxMemoryRows)
 	}
 	if c.RetryCount < 0 || c.RetryCount > 100 {
 		return fmt.Errorf("spsql: WSRetryCount must be between 0 and 100, got %d", c.RetryCount)

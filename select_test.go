@@ -240,8 +240,8 @@ func TestSelectErrorsNameTheProblem(t *testing.T) {
 	for _, tt := range []struct{ query, want string }{
 		{"SELECT Title FROM Nope", `list "Nope" does not exist`},
 		{"SELECT Titel FROM Tasks", `did you mean "Title"?`},
-		{"SELECT Title FROM Tasks t JOIN Projects p ON t.ProjectId = p.ID", "JOIN"},
-		{"SELECT Status, COUNT(*) FROM Tasks GROUP BY Status", "GROUP BY"},
+		{"SELECT Title FROM Tasks t JOIN Projects p ON t.ProjectId = p.ID", `column "Title" is ambiguous`},
+		{"SELECT Title, COUNT(*) FROM Tasks GROUP BY Status", "Title must be in GROUP BY"},
 		{"INSERT INTO Tasks (Title) VALUES ('x')", "run with Exec, not Query"},
 	} {
 		_, err := db.Query(tt.query)

@@ -61,11 +61,21 @@ func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (drive
 func (c *conn) query(ctx context.Context, parsed sqlparse.Statement, args []driver.NamedValue) (driver.Rows, error) {
 	switch p := parsed.(type) {
 	case *sqlparse.Select:
+		if !p.Simple() {
+			return c.selectQuery(ctx, p, args)
+		}
 		if p.Schema != "" {
 			return c.selectSchema(ctx, p, args)
 		}
 		return c.selectRows(ctx, p, args)
 	case *sqlparse.Explain:
+		if !p.Select.Simple() {
+			q, _, err := c.buildQuery(ctx, p.Select, args)
+			if err != nil {
+				return nil, err
+			}
+			return textRows("plan", q.Explain()), nil
+		}
 		if p.Select.Schema != "" {
 			lines, err := c.explainSchema(p.Select, args)
 			if err != nil {
@@ -96,9 +106,10 @@ func (c *conn) plan(ctx context.Context, sel *sqlparse.Select, args []driver.Nam
 		return nil, nil, c.listError(sel.List, err)
 	}
 	opts := sqlparse.Options{
-		AuditColumns: c.connector.cfg.AuditColumns == AuditColumnsAll,
-		PageSize:     c.connector.cfg.FetchSize,
-		Location:     tz.Location,
+		AuditColumns:  c.connector.cfg.AuditColumns == AuditColumnsAll,
+		PageSize:      c.connector.cfg.FetchSize,
+		Location:      tz.Location,
+		MaxMemoryRows: c.connector.cfg.MaxMemoryRows,
 	}
 	for attempt := 0; ; attempt++ {
 		fields, err := client.Fields(ctx, sel.List)
@@ -278,17 +289,23 @@ func (s *sliceSource) close() error { return nil }
 
 // outputColumns describes a plan's result columns for database/sql.
 func outputColumns(plan *sqlparse.Plan) []column {
-	cols := make([]column, len(plan.Columns))
-	for i, oc := range plan.Columns {
+	cols := resultColumns(plan.Columns)
+	if plan.Count != sqlparse.CountNone {
+		for i := range cols {
+			cols[i].nullable = false
+		}
+	}
+	return cols
+}
+
+// resultColumns describes result columns for database/sql.
+func resultColumns(ocs []sqlparse.OutputColumn) []column {
+	cols := make([]column, len(ocs))
+	for i, oc := range ocs {
 		cols[i] = column{name: oc.Name, typ: oc.Type, dbType: oc.DatabaseTypeName, nullable: true}
 		if f := oc.Field; f != nil {
 			cols[i].dateOnly = f.DateOnly() && oc.Type == sharepoint.ValueTime
 			cols[i].nullable = !strings.EqualFold(f.InternalName, "ID")
-		}
-	}
-	if plan.Count != sqlparse.CountNone {
-		for i := range cols {
-			cols[i].nullable = false
 		}
 	}
 	return cols

@@ -28,6 +28,68 @@ type Select struct {
 	limit   node // *litNode (int64) or *paramNode; nil without LIMIT
 	offset  node
 	params  map[string]placeholder // by bind name (see renderForParser)
+
+	// joins are the lists after the first in FROM, in order.
+	joins   []joinItem
+	groupBy []node
+	having  node
+	// union, when set, makes this Select a UNION of its parts; orderBy,
+	// limit and offset then apply to the union's result, and the other
+	// fields are empty.
+	union *union
+}
+
+// joinItem is one list joined to the lists before it.
+type joinItem struct {
+	left                bool // LEFT [OUTER] JOIN; else an inner (or comma) join
+	list, schema, alias string
+	on                  node // nil for a comma join
+}
+
+// union is SELECT … UNION [ALL] SELECT …: parts[0] followed by the rest,
+// all[i] telling whether parts[i+1] was added with UNION ALL.
+type union struct {
+	parts []*Select
+	all   []bool
+}
+
+// Simple reports whether the statement reads one list without grouping,
+// aggregates (other than a lone COUNT(*)), joins, unions or subqueries:
+// what BuildPlan plans. Anything else goes through BuildQuery.
+func (s *Select) Simple() bool {
+	if s.union != nil || len(s.joins) > 0 || len(s.groupBy) > 0 || s.having != nil {
+		return false
+	}
+	complex := false
+	visit := func(n node) {
+		walkNodes(n, func(n node) {
+			switch n.(type) {
+			case *aggNode, *inSubNode:
+				complex = true
+			}
+		})
+	}
+	for _, it := range s.items {
+		if it.expr != nil && !it.count {
+			visit(it.expr)
+		}
+	}
+	if s.where != nil {
+		visit(s.where)
+	}
+	for _, o := range s.orderBy {
+		visit(o.expr)
+	}
+	return !complex && !(len(s.items) > 1 && s.hasCount())
+}
+
+func (s *Select) hasCount() bool {
+	for _, it := range s.items {
+		if it.count {
+			return true
+		}
+	}
+	return false
 }
 
 // NumInput returns the number of arguments the statement takes, for
@@ -113,17 +175,81 @@ type (
 		name string // upper case
 		args []node
 	}
+	// aggNode is an aggregate: COUNT(*) (arg nil), COUNT, SUM, AVG, MIN,
+	// MAX, with DISTINCT or not.
+	aggNode struct {
+		name     string // upper case
+		distinct bool
+		arg      node
+	}
+	// inSubNode is x [NOT] IN (SELECT …), uncorrelated.
+	inSubNode struct {
+		x   node
+		sub *Select
+		not bool
+	}
+	// colRefNode is a column already resolved once: get resolves it again
+	// in another resolver over the same fields (the scans of BuildQuery).
+	colRefNode struct {
+		text string
+		get  func(r *resolver) (*column, error)
+	}
 )
+
+// childNodes returns n's operands, for walks over expressions.
+func childNodes(n node) []node {
+	switch n := n.(type) {
+	case *cmpNode:
+		return []node{n.l, n.r}
+	case *andNode:
+		return []node{n.l, n.r}
+	case *orNode:
+		return []node{n.l, n.r}
+	case *notNode:
+		return []node{n.x}
+	case *isNode:
+		return []node{n.x}
+	case *likeNode:
+		if n.escape != nil {
+			return []node{n.x, n.pattern, n.escape}
+		}
+		return []node{n.x, n.pattern}
+	case *inNode:
+		return append([]node{n.x}, n.list...)
+	case *betweenNode:
+		return []node{n.x, n.lo, n.hi}
+	case *arithNode:
+		return []node{n.l, n.r}
+	case *negNode:
+		return []node{n.x}
+	case *funcNode:
+		return n.args
+	case *aggNode:
+		if n.arg != nil {
+			return []node{n.arg}
+		}
+	case *inSubNode:
+		return []node{n.x} // the subquery is a statement of its own
+	}
+	return nil
+}
+
+// walkNodes calls fn for n and every expression under it.
+func walkNodes(n node, fn func(node)) {
+	if n == nil {
+		return
+	}
+	fn(n)
+	for _, c := range childNodes(n) {
+		walkNodes(c, fn)
+	}
+}
 
 // convertSelect turns the parser's AST into ours. Everything outside the
 // dialect is refused here, so that a plan is never built from a statement
 // whose meaning we only partly understood.
 func convertSelect(st *sqlparser.Select, params map[string]placeholder) (*Select, error) {
 	switch {
-	case len(st.GroupBy) > 0:
-		return nil, errors.New("sqlparse: GROUP BY is not supported yet")
-	case st.Having != nil:
-		return nil, errors.New("sqlparse: HAVING is not supported yet")
 	case st.Lock != "":
 		return nil, fmt.Errorf("sqlparse: %s is not supported: SharePoint has no locks", strings.TrimSpace(st.Lock))
 	case st.Distinct != "" && st.Distinct != sqlparser.DistinctStr:
@@ -132,26 +258,11 @@ func convertSelect(st *sqlparser.Select, params map[string]placeholder) (*Select
 		return nil, fmt.Errorf("sqlparse: %s is not supported", strings.TrimSpace(st.Hints))
 	}
 	s := &Select{Distinct: st.Distinct != "", params: params}
-	if len(st.From) != 1 {
-		return nil, errors.New("sqlparse: joins (several lists in FROM) are not supported yet")
-	}
-	switch from := st.From[0].(type) {
-	case *sqlparser.AliasedTableExpr:
-		tn, ok := from.Expr.(sqlparser.TableName)
-		if !ok {
-			return nil, errors.New("sqlparse: subqueries in FROM are not supported yet")
+	first := true
+	for _, te := range st.From {
+		if err := s.addFrom(te, false, nil, &first, params); err != nil {
+			return nil, err
 		}
-		if tn.Name.String() == "dual" && tn.Qualifier.IsEmpty() {
-			return nil, errors.New("sqlparse: SELECT needs FROM a list")
-		}
-		if from.Hints != nil || len(from.Partitions) > 0 {
-			return nil, errors.New("sqlparse: index hints and partitions are not supported")
-		}
-		s.List, s.Schema, s.Alias = tn.Name.String(), tn.Qualifier.String(), from.As.String()
-	case *sqlparser.JoinTableExpr:
-		return nil, errors.New("sqlparse: JOIN is not supported yet")
-	default:
-		return nil, errors.New("sqlparse: this FROM clause is not supported; name one list")
 	}
 	for _, se := range st.SelectExprs {
 		item, err := convertSelectExpr(se, params)
@@ -167,32 +278,109 @@ func convertSelect(st *sqlparser.Select, params map[string]placeholder) (*Select
 		}
 		s.where = w
 	}
-	for _, o := range st.OrderBy {
+	for _, g := range st.GroupBy {
+		e, err := convertExpr(g, params)
+		if err != nil {
+			return nil, fmt.Errorf("%w (in GROUP BY)", err)
+		}
+		s.groupBy = append(s.groupBy, e)
+	}
+	if st.Having != nil {
+		h, err := convertExpr(st.Having.Expr, params)
+		if err != nil {
+			return nil, fmt.Errorf("%w (in HAVING)", err)
+		}
+		s.having = h
+	}
+	if err := s.convertOrderLimit(st.OrderBy, st.Limit, params); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Select) convertOrderLimit(orderBy sqlparser.OrderBy, limit *sqlparser.Limit, params map[string]placeholder) error {
+	for _, o := range orderBy {
 		e, err := convertExpr(o.Expr, params)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		s.orderBy = append(s.orderBy, orderItem{expr: e, desc: o.Direction == sqlparser.DescScr})
 	}
-	if st.Limit != nil {
+	if limit != nil {
 		var err error
-		if s.limit, err = convertLimit(st.Limit.Rowcount, "LIMIT", params); err != nil {
-			return nil, err
+		if s.limit, err = convertLimit(limit.Rowcount, "LIMIT", params); err != nil {
+			return err
 		}
-		if st.Limit.Offset != nil {
-			if s.offset, err = convertLimit(st.Limit.Offset, "OFFSET", params); err != nil {
-				return nil, err
+		if limit.Offset != nil {
+			if s.offset, err = convertLimit(limit.Offset, "OFFSET", params); err != nil {
+				return err
 			}
 		}
 	}
-	hasCount := false
-	for _, it := range s.items {
-		hasCount = hasCount || it.count
+	return nil
+}
+
+// addFrom adds one FROM entry: the first list, or a list joined to the
+// ones before it. Joins nest to the left (a JOIN b JOIN c is (a JOIN b)
+// JOIN c); a parenthesised join on the right is refused.
+func (s *Select) addFrom(te sqlparser.TableExpr, left bool, on sqlparser.Expr, first *bool, params map[string]placeholder) error {
+	switch from := te.(type) {
+	case *sqlparser.AliasedTableExpr:
+		tn, ok := from.Expr.(sqlparser.TableName)
+		if !ok {
+			return errors.New("sqlparse: subqueries in FROM are not supported; join the lists, or use IN (SELECT …) in WHERE")
+		}
+		if tn.Name.String() == "dual" && tn.Qualifier.IsEmpty() {
+			return errors.New("sqlparse: SELECT needs FROM a list")
+		}
+		if from.Hints != nil || len(from.Partitions) > 0 {
+			return errors.New("sqlparse: index hints and partitions are not supported")
+		}
+		if *first {
+			*first = false
+			s.List, s.Schema, s.Alias = tn.Name.String(), tn.Qualifier.String(), from.As.String()
+			return nil
+		}
+		j := joinItem{left: left, list: tn.Name.String(), schema: tn.Qualifier.String(), alias: from.As.String()}
+		if on != nil {
+			n, err := convertExpr(on, params)
+			if err != nil {
+				return fmt.Errorf("%w (in ON)", err)
+			}
+			j.on = n
+		}
+		s.joins = append(s.joins, j)
+		return nil
+	case *sqlparser.JoinTableExpr:
+		switch from.Join {
+		case sqlparser.JoinStr, sqlparser.StraightJoinStr, sqlparser.LeftJoinStr:
+		case sqlparser.RightJoinStr:
+			return errors.New("sqlparse: RIGHT JOIN is not supported; swap the lists and use LEFT JOIN")
+		default:
+			return fmt.Errorf("sqlparse: %s is not supported; use JOIN … ON or LEFT JOIN … ON", strings.ToUpper(from.Join))
+		}
+		if len(from.Condition.Using) > 0 {
+			return errors.New("sqlparse: JOIN … USING is not supported; write JOIN … ON a.x = b.x")
+		}
+		if _, ok := from.RightExpr.(*sqlparser.AliasedTableExpr); !ok {
+			return errors.New("sqlparse: a parenthesised join on the right of JOIN is not supported; write the joins one after the other")
+		}
+		if err := s.addFrom(from.LeftExpr, false, nil, first, params); err != nil {
+			return err
+		}
+		if from.Condition.On == nil && from.Join == sqlparser.LeftJoinStr {
+			return errors.New("sqlparse: LEFT JOIN needs ON")
+		}
+		return s.addFrom(from.RightExpr, from.Join == sqlparser.LeftJoinStr, from.Condition.On, first, params)
+	case *sqlparser.ParenTableExpr:
+		for _, e := range from.Exprs {
+			if err := s.addFrom(e, false, nil, first, params); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	if hasCount && len(s.items) > 1 {
-		return nil, errors.New("sqlparse: COUNT(*) with other columns needs GROUP BY, which is not supported yet")
-	}
-	return s, nil
+	return errors.New("sqlparse: this FROM clause is not supported; name lists, joined with JOIN … ON")
 }
 
 func convertSelectExpr(se sqlparser.SelectExpr, params map[string]placeholder) (selectItem, error) {
@@ -204,25 +392,51 @@ func convertSelectExpr(se sqlparser.SelectExpr, params map[string]placeholder) (
 		return selectItem{star: true, starQual: se.TableName.Name.String()}, nil
 	case *sqlparser.AliasedExpr:
 		item := selectItem{alias: se.As.String()}
-		if f, ok := se.Expr.(*sqlparser.FuncExpr); ok && isAggregate(f.Name.Lowered()) {
-			if f.Name.Lowered() != "count" || f.Distinct || len(f.Exprs) != 1 || !f.Qualifier.IsEmpty() {
-				return selectItem{}, fmt.Errorf("sqlparse: aggregate %s is not supported yet (only COUNT(*))", strings.ToUpper(sqlparser.String(f)))
-			}
-			if _, star := f.Exprs[0].(*sqlparser.StarExpr); !star {
-				return selectItem{}, fmt.Errorf("sqlparse: %s is not supported yet (only COUNT(*))", strings.ToUpper(sqlparser.String(f)))
-			}
-			item.count = true
-			return item, nil
-		}
 		e, err := convertExpr(se.Expr, params)
 		if err != nil {
 			return selectItem{}, err
 		}
 		item.expr = e
+		if a, ok := e.(*aggNode); ok && a.name == "COUNT" && a.arg == nil && !a.distinct {
+			item.count = true
+		}
 		return item, nil
 	default:
 		return selectItem{}, fmt.Errorf("sqlparse: %s is not supported", sqlparser.String(se))
 	}
+}
+
+// convertAggregate converts COUNT(*), COUNT([DISTINCT] x), SUM, AVG, MIN
+// and MAX; other aggregates are refused by name.
+func convertAggregate(f *sqlparser.FuncExpr, params map[string]placeholder) (node, error) {
+	name := strings.ToUpper(f.Name.String())
+	switch name {
+	case "COUNT", "SUM", "AVG", "MIN", "MAX":
+	default:
+		return nil, fmt.Errorf("sqlparse: the aggregate %s is not supported (COUNT, SUM, AVG, MIN and MAX are)", name)
+	}
+	if !f.Qualifier.IsEmpty() || len(f.Exprs) != 1 {
+		return nil, fmt.Errorf("sqlparse: %s takes one argument", name)
+	}
+	a := &aggNode{name: name, distinct: f.Distinct}
+	switch x := f.Exprs[0].(type) {
+	case *sqlparser.StarExpr:
+		if name != "COUNT" || f.Distinct || !x.TableName.IsEmpty() {
+			return nil, fmt.Errorf("sqlparse: %s is not valid; only COUNT(*) takes *", sqlparser.String(f))
+		}
+		return a, nil
+	case *sqlparser.AliasedExpr:
+		if !x.As.IsEmpty() {
+			return nil, fmt.Errorf("sqlparse: bad argument to %s", name)
+		}
+		arg, err := convertExpr(x.Expr, params)
+		if err != nil {
+			return nil, err
+		}
+		a.arg = arg
+		return a, nil
+	}
+	return nil, fmt.Errorf("sqlparse: bad argument to %s", name)
 }
 
 func isAggregate(name string) bool {
@@ -390,7 +604,7 @@ func convertExpr(e sqlparser.Expr, params map[string]placeholder) (node, error) 
 	case *sqlparser.FuncExpr:
 		name := strings.ToUpper(e.Name.String())
 		if isAggregate(e.Name.Lowered()) {
-			return nil, fmt.Errorf("sqlparse: aggregate %s is not supported here (GROUP BY is not supported yet)", name)
+			return convertAggregate(e, params)
 		}
 		if !e.Qualifier.IsEmpty() || e.Distinct {
 			return nil, fmt.Errorf("sqlparse: %s is not supported", sqlparser.String(e))
@@ -412,7 +626,7 @@ func convertExpr(e sqlparser.Expr, params map[string]placeholder) (node, error) 
 		}
 		return f, nil
 	case *sqlparser.Subquery, *sqlparser.ExistsExpr:
-		return nil, errors.New("sqlparse: subqueries are not supported yet")
+		return nil, errors.New("sqlparse: only IN (SELECT …) subqueries are supported (not EXISTS or a scalar subquery)")
 	case *sqlparser.CaseExpr:
 		return nil, errors.New("sqlparse: CASE is not supported yet")
 	case *sqlparser.ConvertExpr, *sqlparser.ConvertUsingExpr:
@@ -441,9 +655,16 @@ func convertComparison(e *sqlparser.ComparisonExpr, params map[string]placeholde
 	}
 	switch e.Operator {
 	case sqlparser.InStr, sqlparser.NotInStr:
+		if sq, ok := e.Right.(*sqlparser.Subquery); ok {
+			sub, err := convertSelectStatement(sq.Select, params)
+			if err != nil {
+				return nil, fmt.Errorf("%w (in the subquery)", err)
+			}
+			return &inSubNode{x: l, sub: sub, not: e.Operator == sqlparser.NotInStr}, nil
+		}
 		tuple, ok := e.Right.(sqlparser.ValTuple)
 		if !ok {
-			return nil, fmt.Errorf("sqlparse: %s needs a list of values (subqueries are not supported yet)", strings.ToUpper(e.Operator))
+			return nil, fmt.Errorf("sqlparse: %s needs a list of values or a subquery", strings.ToUpper(e.Operator))
 		}
 		n := &inNode{x: l, not: e.Operator == sqlparser.NotInStr}
 		for _, v := range tuple {

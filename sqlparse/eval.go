@@ -98,6 +98,8 @@ const (
 	opArith
 	opNeg
 	opFunc
+	opAgg   // an aggregate; BuildQuery replaces it by its grouped value
+	opInSub // x [NOT] IN (SELECT …), against the subquery's values
 )
 
 // rexpr is a resolved, typed expression: columns are bound to the fetched
@@ -111,6 +113,9 @@ type rexpr struct {
 	not  bool
 	typ  sqlType
 	text string // SQL text with values substituted, for Explain
+
+	distinct bool      // opAgg: COUNT(DISTINCT x)…
+	sub      *subquery // opInSub
 }
 
 // read returns a column's value as the evaluator sees it (see the top of
@@ -408,6 +413,14 @@ func (e *rexpr) eval(row []any) (any, error) {
 		return nil, fmt.Errorf("sqlparse: cannot negate %s", typeOfValue(v))
 	case opFunc:
 		return e.call(row)
+	case opInSub:
+		v, err := e.args[0].eval(row)
+		if err != nil || v == nil {
+			return nil, err
+		}
+		return e.sub.contains(v, e.not)
+	case opAgg:
+		return nil, fmt.Errorf("sqlparse: internal error: aggregate %s evaluated outside its grouping", e.text)
 	}
 	return nil, fmt.Errorf("sqlparse: internal error: unknown operator %d", e.op)
 }

@@ -1,6 +1,8 @@
 package sqlparse
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 	_ "time/tzdata" // the tests use America/New_York wherever they run
@@ -48,6 +50,44 @@ func tasksFields() []sharepoint.Field {
 		f("Content Type", "ContentType", "Computed", 12),
 		f("GUID", "GUID", "Guid", 14, hidden),
 	}
+}
+
+// projectsFields are the fields of the Projects list that Tasks.Project
+// looks up.
+func projectsFields() []sharepoint.Field {
+	f := func(title, internal, typ string, kind int) sharepoint.Field {
+		return sharepoint.Field{Title: title, InternalName: internal, StaticName: internal, EntityPropertyName: internal, Type: typ, Kind: kind}
+	}
+	return []sharepoint.Field{
+		f("Title", "Title", "Text", 2),
+		f("Budget", "Budget", "Currency", 10),
+		f("Start", "Start", "DateTime", 4),
+		f("ID", "ID", "Counter", 5),
+	}
+}
+
+// fixtureCatalog serves Tasks (12,000 items) and Projects (40) to
+// BuildQuery.
+type fixtureCatalog struct{}
+
+func (fixtureCatalog) Fields(list string) ([]sharepoint.Field, error) {
+	switch strings.ToLower(list) {
+	case "tasks":
+		return tasksFields(), nil
+	case "projects":
+		return projectsFields(), nil
+	}
+	return nil, fmt.Errorf("list %q: %w", list, sharepoint.ErrListNotFound)
+}
+
+func (fixtureCatalog) ItemCount(list string) int64 {
+	switch strings.ToLower(list) {
+	case "tasks":
+		return 12000
+	case "projects":
+		return 40
+	}
+	return -1
 }
 
 // newYork is the site time zone of the tests: date-only fields hold

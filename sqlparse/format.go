@@ -109,3 +109,17 @@ func sqlLiteral(v any) string {
 	}
 	return "?"
 }
+
+func (n *aggNode) sqlText() string {
+	switch {
+	case n.arg == nil:
+		return n.name + "(*)"
+	case n.distinct:
+		return n.name + "(DISTINCT " + n.arg.sqlText() + ")"
+	}
+	return n.name + "(" + n.arg.sqlText() + ")"
+}
+
+func (n *inSubNode) sqlText() string { return n.x.sqlText() + not(n.not) + " IN (SELECT …)" }
+
+func (n *colRefNode) sqlText() string { return n.text }

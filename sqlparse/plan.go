@@ -29,6 +29,11 @@ type Options struct {
 	// list view threshold fallback (see Plan.Fallback) and for tables the
 	// caller synthesises (information_schema).
 	ClientOnly bool
+	// MaxMemoryRows caps the rows the driver holds at once to answer a
+	// query — sorted rows, groups, DISTINCT keys, a join's in-memory
+	// side, a subquery's values — so that a runaway query fails with
+	// ErrMemoryLimit instead of exhausting memory. 0 means no cap.
+	MaxMemoryRows int
 }
 
 // CountMode says how a COUNT(*) query is answered.
@@ -124,10 +129,19 @@ func BuildPlan(sel *Select, list string, fields []sharepoint.Field, args []drive
 	if sel == nil {
 		return nil, errors.New("sqlparse: BuildPlan needs a Select")
 	}
+	if !sel.Simple() {
+		return nil, errors.New("sqlparse: internal error: BuildPlan takes a simple SELECT; use BuildQuery")
+	}
 	values, err := bindArgs(sel.params, args)
 	if err != nil {
 		return nil, err
 	}
+	return buildPlan(sel, list, fields, values, opts)
+}
+
+// buildPlan is BuildPlan with the arguments bound: BuildQuery plans each
+// list of a join with it, under the statement's bound values.
+func buildPlan(sel *Select, list string, fields []sharepoint.Field, values map[string]any, opts Options) (*Plan, error) {
 	if list == "" {
 		list = sel.List
 	}

@@ -14,16 +14,53 @@ import (
 type binder struct {
 	r      *resolver
 	values map[string]any // placeholder values by bind name
+
+	// columns, when set, resolves column references instead of r: over
+	// the lists of a join (BuildQuery).
+	columns func(path []string) (*column, string, error)
+	// aggregates are allowed (the select list, HAVING and ORDER BY of a
+	// grouped query); inAggregate is set inside one's argument.
+	aggregates, inAggregate bool
+	// subquery plans x IN (SELECT …); nil where subqueries are refused.
+	subquery func(sel *Select) (*subquery, error)
 }
 
 func (b *binder) resolve(n node) (*rexpr, error) {
 	switch n := n.(type) {
 	case *colNode:
-		c, written, err := b.r.resolvePath(n.path)
+		resolve := b.r.resolvePath
+		if b.columns != nil {
+			resolve = b.columns
+		}
+		c, written, err := resolve(n.path)
 		if err != nil {
 			return nil, err
 		}
 		return &rexpr{op: opCol, col: c, typ: c.typ, text: quotePath(written)}, nil
+	case *colRefNode:
+		c, err := n.get(b.r)
+		if err != nil {
+			return nil, err
+		}
+		return &rexpr{op: opCol, col: c, typ: c.typ, text: n.text}, nil
+	case *aggNode:
+		return b.resolveAggregate(n)
+	case *inSubNode:
+		if b.subquery == nil {
+			return nil, fmt.Errorf("sqlparse: IN (SELECT …) is not allowed here")
+		}
+		x, err := b.resolve(n.x)
+		if err != nil {
+			return nil, err
+		}
+		sq, err := b.subquery(n.sub)
+		if err != nil {
+			return nil, fmt.Errorf("%w (in the subquery of %s)", err, n.sqlText())
+		}
+		if !compatible(x.typ, sq.typ) {
+			return nil, fmt.Errorf("sqlparse: cannot compare %s (%s) with the subquery's %s", x.text, x.typ, sq.typ)
+		}
+		return &rexpr{op: opInSub, args: []*rexpr{x}, sub: sq, not: n.not, typ: tBool, text: x.text + not(n.not) + " IN (subquery " + strconv.Itoa(sq.n) + ")"}, nil
 	case *litNode:
 		return constant(n.v), nil
 	case *paramNode:
@@ -184,6 +221,45 @@ func (b *binder) resolve(n node) (*rexpr, error) {
 		return b.resolveFunc(n)
 	}
 	return nil, fmt.Errorf("sqlparse: internal error: unexpected %T", n)
+}
+
+// resolveAggregate types COUNT, SUM, AVG, MIN and MAX; where they may
+// appear is the binder's to say.
+func (b *binder) resolveAggregate(n *aggNode) (*rexpr, error) {
+	if !b.aggregates {
+		return nil, fmt.Errorf("sqlparse: the aggregate %s is not allowed here (aggregates go in the select list, HAVING or ORDER BY)", n.sqlText())
+	}
+	if b.inAggregate {
+		return nil, fmt.Errorf("sqlparse: %s: aggregates cannot be nested", n.sqlText())
+	}
+	e := &rexpr{op: opAgg, name: n.name, distinct: n.distinct, text: n.sqlText()}
+	if n.arg == nil {
+		e.typ = tInt
+		return e, nil
+	}
+	b.inAggregate = true
+	arg, err := b.resolve(n.arg)
+	b.inAggregate = false
+	if err != nil {
+		return nil, err
+	}
+	e.args = []*rexpr{arg}
+	e.text = n.name + "(" + map[bool]string{true: "DISTINCT ", false: ""}[n.distinct] + arg.text + ")"
+	switch n.name {
+	case "COUNT":
+		e.typ = tInt
+	case "SUM", "AVG":
+		if !arg.typ.numeric() && arg.typ != tNull {
+			return nil, fmt.Errorf("sqlparse: %s needs numbers, but %s is %s", n.name, arg.text, arg.typ)
+		}
+		e.typ = arg.typ
+		if n.name == "AVG" {
+			e.typ = tFloat
+		}
+	default: // MIN, MAX
+		e.typ = arg.typ
+	}
+	return e, nil
 }
 
 // condition resolves an expression used as a condition (WHERE, AND, OR,

@@ -167,21 +167,59 @@ func parseSelect(toks []token) (*Select, error) {
 	if err != nil {
 		return nil, syntaxError(err, toks)
 	}
-	switch st := st.(type) {
-	case *sqlparser.Select:
-		sel, err := convertSelect(st, params)
-		if err != nil {
-			return nil, err
-		}
-		respell(sel, toks)
-		return sel, nil
-	case *sqlparser.Union:
-		return nil, errors.New("sqlparse: UNION is not supported yet")
-	case *sqlparser.ParenSelect:
-		return nil, errors.New("sqlparse: a parenthesised SELECT is not supported yet")
-	default:
+	ss, ok := st.(sqlparser.SelectStatement)
+	if !ok {
 		return nil, fmt.Errorf("sqlparse: %T statements are not supported", st)
 	}
+	sel, err := convertSelectStatement(ss, params)
+	if err != nil {
+		return nil, err
+	}
+	respell(sel, toks)
+	return sel, nil
+}
+
+// convertSelectStatement converts a SELECT, a UNION of SELECTs (which
+// nest to the left in the parser's AST) or a parenthesised SELECT.
+func convertSelectStatement(st sqlparser.SelectStatement, params map[string]placeholder) (*Select, error) {
+	switch st := st.(type) {
+	case *sqlparser.Select:
+		return convertSelect(st, params)
+	case *sqlparser.ParenSelect:
+		return convertSelectStatement(st.Select, params)
+	case *sqlparser.Union:
+		u := &union{}
+		var collect func(st sqlparser.SelectStatement, all bool) error
+		collect = func(st sqlparser.SelectStatement, all bool) error {
+			if nested, ok := st.(*sqlparser.Union); ok && len(nested.OrderBy) == 0 && nested.Limit == nil {
+				if err := collect(nested.Left, false); err != nil {
+					return err
+				}
+				return collect(nested.Right, nested.Type == sqlparser.UnionAllStr)
+			}
+			part, err := convertSelectStatement(st, params)
+			if err != nil {
+				return err
+			}
+			if len(u.parts) > 0 {
+				u.all = append(u.all, all)
+			}
+			u.parts = append(u.parts, part)
+			return nil
+		}
+		if err := collect(st.Left, false); err != nil {
+			return nil, err
+		}
+		if err := collect(st.Right, st.Type == sqlparser.UnionAllStr); err != nil {
+			return nil, err
+		}
+		sel := &Select{union: u, params: params}
+		if err := sel.convertOrderLimit(st.OrderBy, st.Limit, params); err != nil {
+			return nil, err
+		}
+		return sel, nil
+	}
+	return nil, fmt.Errorf("sqlparse: %T statements are not supported", st)
 }
 
 // syntaxError rewrites the parser's message: its positions count in the
@@ -226,63 +264,48 @@ func respell(sel *Select, toks []token) {
 			*s = w
 		}
 	}
-	fix(&sel.List)
-	fix(&sel.Schema)
-	fix(&sel.Alias)
-	var walk func(n node)
-	walk = func(n node) {
-		switch n := n.(type) {
-		case *colNode:
-			for i := range n.path {
-				fix(&n.path[i])
+	var fixSelect func(sel *Select)
+	walk := func(n node) {
+		walkNodes(n, func(n node) {
+			switch n := n.(type) {
+			case *colNode:
+				for i := range n.path {
+					fix(&n.path[i])
+				}
+			case *inSubNode:
+				fixSelect(n.sub)
 			}
-		case *cmpNode:
-			walk(n.l)
-			walk(n.r)
-		case *andNode:
-			walk(n.l)
-			walk(n.r)
-		case *orNode:
-			walk(n.l)
-			walk(n.r)
-		case *notNode:
-			walk(n.x)
-		case *isNode:
-			walk(n.x)
-		case *likeNode:
-			walk(n.x)
-			walk(n.pattern)
-		case *inNode:
-			walk(n.x)
-			for _, x := range n.list {
-				walk(x)
-			}
-		case *betweenNode:
-			walk(n.x)
-			walk(n.lo)
-			walk(n.hi)
-		case *arithNode:
-			walk(n.l)
-			walk(n.r)
-		case *negNode:
-			walk(n.x)
-		case *funcNode:
-			for _, x := range n.args {
-				walk(x)
-			}
-		}
+		})
 	}
-	for i := range sel.items {
-		fix(&sel.items[i].alias)
-		fix(&sel.items[i].starQual)
-		if sel.items[i].expr != nil {
+	fixSelect = func(sel *Select) {
+		fix(&sel.List)
+		fix(&sel.Schema)
+		fix(&sel.Alias)
+		for i := range sel.joins {
+			j := &sel.joins[i]
+			fix(&j.list)
+			fix(&j.schema)
+			fix(&j.alias)
+			walk(j.on)
+		}
+		for i := range sel.items {
+			fix(&sel.items[i].alias)
+			fix(&sel.items[i].starQual)
 			walk(sel.items[i].expr)
 		}
-	}
-	if sel.where != nil {
 		walk(sel.where)
+		for _, g := range sel.groupBy {
+			walk(g)
+		}
+		walk(sel.having)
+		for _, o := range sel.orderBy {
+			walk(o.expr)
+		}
+		if sel.union != nil {
+			for _, p := range sel.union.parts {
+				fixSelect(p)
+			}
+		}
 	}
-	for _, o := range sel.orderBy {
-		walk(o.expr)
-	}
+	fixSelect(sel)
 }

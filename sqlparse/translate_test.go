@@ -62,16 +62,29 @@ func translate(t *testing.T, sql string) string {
 	if !ok {
 		t.Fatalf("%T is not a SELECT", st)
 	}
-	plan, err := BuildPlan(sel, sel.List, tasksFields(), nil, Options{Location: newYork(t)})
-	if err != nil {
-		return "error: " + err.Error() + "\n"
+	var (
+		lines []string
+		cols  []OutputColumn
+	)
+	if sel.Simple() {
+		plan, err := BuildPlan(sel, sel.List, tasksFields(), nil, Options{Location: newYork(t)})
+		if err != nil {
+			return "error: " + err.Error() + "\n"
+		}
+		lines, cols = plan.Explain(), plan.Columns
+	} else {
+		q, err := BuildQuery(sel, fixtureCatalog{}, nil, Options{Location: newYork(t)})
+		if err != nil {
+			return "error: " + err.Error() + "\n"
+		}
+		lines, cols = q.Explain(), q.Columns
 	}
 	var b strings.Builder
-	for _, l := range plan.Explain() {
+	for _, l := range lines {
 		b.WriteString(l + "\n")
 	}
 	b.WriteString("columns:")
-	for _, c := range plan.Columns {
+	for _, c := range cols {
 		b.WriteString(" " + quoteIdent(c.Name) + " " + c.DatabaseTypeName + ";")
 	}
 	b.WriteString("\n")

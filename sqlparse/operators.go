@@ -1,0 +1,1091 @@
+package sqlparse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Rows is the stream of a Plan's result rows, read from SharePoint by
+// the caller (the driver follows next links, retries, falls back on the
+// view threshold). Next returns io.EOF at the end.
+type Rows interface {
+	Next() ([]any, error)
+	Close() error
+}
+
+// Scanner starts reading a Plan's rows.
+type Scanner func(ctx context.Context, p *Plan) (Rows, error)
+
+// Cursor reads a Query's result rows.
+type Cursor struct {
+	next rowFunc
+	rt   *runtime
+}
+
+// Next returns the next result row, or io.EOF.
+func (c *Cursor) Next() ([]any, error) { return c.next() }
+
+// Close stops every request still running.
+func (c *Cursor) Close() error { return c.rt.close() }
+
+// Open runs the query: subqueries first, then the operator tree. Work
+// that needs all of its input — a join's in-memory side, grouping,
+// sorting — is done before Open returns, so that its errors surface
+// here. A Query is opened once.
+func (q *Query) Open(ctx context.Context, scan Scanner) (*Cursor, error) {
+	rt := &runtime{ctx: ctx, scan: scan, limit: q.opts.MaxMemoryRows, pageSize: q.opts.PageSize}
+	for _, sq := range q.subs {
+		if err := sq.run(rt); err != nil {
+			rt.close()
+			return nil, err
+		}
+	}
+	next, err := q.root.open(rt)
+	if err != nil {
+		rt.close()
+		return nil, err
+	}
+	return &Cursor{next: next, rt: rt}, nil
+}
+
+type rowFunc func() ([]any, error)
+
+// operator is a node of a Query's tree.
+type operator interface {
+	open(rt *runtime) (rowFunc, error)
+	explain(lines *[]string, depth int)
+}
+
+// runtime is one execution's state: open streams and the rows held.
+type runtime struct {
+	ctx      context.Context
+	scan     Scanner
+	limit    int
+	held     int
+	pageSize int
+	open     []*onceRows
+}
+
+// hold accounts for n more rows kept in memory by what.
+func (rt *runtime) hold(n int, what string) error {
+	rt.held += n
+	if rt.limit > 0 && rt.held > rt.limit {
+		return fmt.Errorf("%w: the query needs more than %d rows in memory (%s); narrow it with WHERE or LIMIT, or raise MaxMemoryRows", ErrMemoryLimit, rt.limit, what)
+	}
+	return nil
+}
+
+func (rt *runtime) release(n int) { rt.held -= n }
+
+func (rt *runtime) start(p *Plan) (*onceRows, error) {
+	if err := rt.ctx.Err(); err != nil {
+		return nil, err
+	}
+	r, err := rt.scan(rt.ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	o := &onceRows{Rows: r}
+	rt.open = append(rt.open, o)
+	return o, nil
+}
+
+func (rt *runtime) close() error {
+	var first error
+	for _, o := range rt.open {
+		if err := o.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	rt.open = nil
+	return first
+}
+
+// onceRows closes its stream once: at its end, or when the query ends.
+type onceRows struct {
+	Rows
+	closed bool
+}
+
+func (o *onceRows) Close() error {
+	if o.closed {
+		return nil
+	}
+	o.closed = true
+	return o.Rows.Close()
+}
+
+// scanOp reads one list through its Plan, placing the columns at the
+// list's offset of the joined row.
+type scanOp struct {
+	t     *table
+	width int
+}
+
+func (s *scanOp) open(rt *runtime) (rowFunc, error) {
+	return s.openPlan(rt, s.t.plan)
+}
+
+func (s *scanOp) openPlan(rt *runtime, p *Plan) (rowFunc, error) {
+	r, err := rt.start(p)
+	if err != nil {
+		return nil, err
+	}
+	n := len(s.t.cols)
+	return func() ([]any, error) {
+		row, err := r.Next()
+		if err == io.EOF {
+			r.Close()
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(row) != n {
+			return nil, fmt.Errorf("sqlparse: internal error: %s gave %d columns, want %d", s.t.list, len(row), n)
+		}
+		if s.t.base == 0 && n == s.width {
+			return row, nil
+		}
+		out := make([]any, s.width)
+		copy(out[s.t.base:], row)
+		return out, nil
+	}, nil
+}
+
+func (s *scanOp) explain(lines *[]string, depth int) {
+	*lines = append(*lines, indent(depth)+"scan "+s.t.name())
+	for _, l := range s.t.plan.Explain() {
+		*lines = append(*lines, indent(depth+1)+l)
+	}
+}
+
+// filterOp keeps the rows for which every predicate is true.
+type filterOp struct {
+	in     operator
+	preds  []*rexpr
+	having bool
+}
+
+func (f *filterOp) open(rt *runtime) (rowFunc, error) {
+	next, err := f.in.open(rt)
+	if err != nil {
+		return nil, err
+	}
+	return func() ([]any, error) {
+		for {
+			row, err := next()
+			if err != nil {
+				return nil, err
+			}
+			ok, err := allTrue(f.preds, row)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				return row, nil
+			}
+		}
+	}, nil
+}
+
+func allTrue(preds []*rexpr, row []any) (bool, error) {
+	for _, p := range preds {
+		ok, err := p.truth(row)
+		if err != nil || !ok {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+func (f *filterOp) explain(lines *[]string, depth int) {
+	word := "filter"
+	if f.having {
+		word = "having"
+	}
+	*lines = append(*lines, indent(depth)+"driver: "+word+" "+exprList(f.preds, " AND "))
+	f.in.explain(lines, depth+1)
+}
+
+func exprList(es []*rexpr, sep string) string {
+	texts := make([]string, len(es))
+	for i, e := range es {
+		texts[i] = e.text
+	}
+	return strings.Join(texts, sep)
+}
+
+// joinSpec is an INNER or LEFT join of the rows so far (leftIn) with one
+// more list (right): a hash join on its keys, a nested loop without any.
+type joinSpec struct {
+	left          bool // LEFT JOIN
+	keyNodes      [][2]node
+	residualNodes []node
+
+	leftKeys, rightKeys []*rexpr
+	residual            []*rexpr // checked for each matching pair
+	leftIn              operator
+	right               *scanOp
+
+	buildLeft bool   // hold the left rows, stream the right list
+	why       string // for Explain
+}
+
+// chooseBuild decides which side to hold in memory: the side with fewer
+// items, by the lists' ItemCount. A LEFT JOIN holds its right side, so
+// that the left rows stream in order and unmatched ones are known at once.
+func (j *joinSpec) chooseBuild(lefts []*table, right *table, opts Options) {
+	j.why = "holding " + right.name()
+	if j.left || len(lefts) != 1 {
+		return
+	}
+	l := lefts[0]
+	if l.count >= 0 && right.count >= 0 && l.count < right.count {
+		j.buildLeft = true
+		j.why = fmt.Sprintf("holding %s, the smaller list (%d items, %d in %s)", l.name(), l.count, right.count, right.name())
+		return
+	}
+	if l.count >= 0 && right.count >= 0 {
+		j.why = fmt.Sprintf("holding %s, the smaller list (%d items, %d in %s)", right.name(), right.count, l.count, l.name())
+	}
+}
+
+func (j *joinSpec) explain(lines *[]string, depth int) {
+	kind := "inner join"
+	if j.left {
+		kind = "left join"
+	}
+	how := "hash " + kind
+	var on []string
+	for i := range j.leftKeys {
+		on = append(on, j.leftKeys[i].text+" = "+j.rightKeys[i].text)
+	}
+	if len(on) == 0 {
+		how = "nested-loop " + kind + " (no equality to hash on)"
+	}
+	line := indent(depth) + "driver: " + how
+	if len(on) > 0 {
+		line += " on " + strings.Join(on, " AND ")
+	}
+	if len(j.residual) > 0 {
+		line += "; each pair checked for " + exprList(j.residual, " AND ")
+	}
+	*lines = append(*lines, line+"; "+j.why)
+	j.leftIn.explain(lines, depth+1)
+	j.right.explain(lines, depth+1)
+}
+
+// joinKey is the hash key of a row's key values; ok is false when one is
+// NULL, which matches nothing.
+func joinKey(keys []*rexpr, row []any) (string, bool, error) {
+	vals := make([]any, len(keys))
+	for i, k := range keys {
+		v, err := k.eval(row)
+		if err != nil {
+			return "", false, err
+		}
+		if v == nil {
+			return "", false, nil
+		}
+		vals[i] = v
+	}
+	return rowKey(vals), true, nil
+}
+
+func (j *joinSpec) open(rt *runtime) (rowFunc, error) {
+	if j.buildLeft {
+		return j.openBuildLeft(rt)
+	}
+	return j.openBuildRight(rt)
+}
+
+// openBuildRight holds the right list's rows by key and streams the left
+// rows past them.
+func (j *joinSpec) openBuildRight(rt *runtime) (rowFunc, error) {
+	rnext, err := j.right.open(rt)
+	if err != nil {
+		return nil, err
+	}
+	table := map[string][][]any{}
+	held := 0
+	for {
+		row, err := rnext()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		k, ok, err := joinKey(j.rightKeys, row)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		if err := rt.hold(1, "the rows of "+j.right.t.name()+" held for a join"); err != nil {
+			return nil, err
+		}
+		held++
+		table[k] = append(table[k], row)
+	}
+	lnext, err := j.leftIn.open(rt)
+	if err != nil {
+		return nil, err
+	}
+	lo, hi := j.right.t.base, j.right.t.base+len(j.right.t.cols)
+	var (
+		cur     []any
+		cands   [][]any
+		emitted bool
+	)
+	return func() ([]any, error) {
+		for {
+			for len(cands) > 0 {
+				c := cands[0]
+				cands = cands[1:]
+				out := cur
+				if emitted {
+					out = make([]any, len(cur))
+					copy(out, cur)
+				}
+				copy(out[lo:hi], c[lo:hi])
+				ok, err := allTrue(j.residual, out)
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					emitted = true
+					return out, nil
+				}
+			}
+			if cur != nil && !emitted && j.left {
+				clear(cur[lo:hi])
+				row := cur
+				cur = nil
+				return row, nil
+			}
+			row, err := lnext()
+			if err != nil {
+				if err == io.EOF {
+					rt.release(held)
+					held = 0
+				}
+				return nil, err
+			}
+			cur, emitted = row, false
+			k, ok, err := joinKey(j.leftKeys, row)
+			if err != nil {
+				return nil, err
+			}
+			cands = nil
+			if ok {
+				cands = table[k]
+			}
+		}
+	}, nil
+}
+
+// openBuildLeft holds the left rows by key and streams the right list's
+// rows past them (inner joins only).
+func (j *joinSpec) openBuildLeft(rt *runtime) (rowFunc, error) {
+	lnext, err := j.leftIn.open(rt)
+	if err != nil {
+		return nil, err
+	}
+	table := map[string][][]any{}
+	for {
+		row, err := lnext()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		k, ok, err := joinKey(j.leftKeys, row)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		if err := rt.hold(1, "the rows held for a join"); err != nil {
+			return nil, err
+		}
+		table[k] = append(table[k], row)
+	}
+	rnext, err := j.right.open(rt)
+	if err != nil {
+		return nil, err
+	}
+	lo, hi := j.right.t.base, j.right.t.base+len(j.right.t.cols)
+	var (
+		cur   []any
+		cands [][]any
+	)
+	return func() ([]any, error) {
+		for {
+			for len(cands) > 0 {
+				c := cands[0]
+				cands = cands[1:]
+				out := make([]any, len(c))
+				copy(out, c)
+				copy(out[lo:hi], cur[lo:hi])
+				ok, err := allTrue(j.residual, out)
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					return out, nil
+				}
+			}
+			row, err := rnext()
+			if err != nil {
+				return nil, err
+			}
+			cur = row
+			k, ok, err := joinKey(j.rightKeys, row)
+			if err != nil {
+				return nil, err
+			}
+			cands = nil
+			if ok {
+				cands = table[k]
+			}
+		}
+	}, nil
+}
+
+// grouping is GROUP BY and the aggregates: it reads all its input and
+// returns one row per group — the key values, then the aggregates — in
+// the order the groups were first seen.
+type grouping struct {
+	in   operator
+	keys []*rexpr
+	aggs []*rexpr
+}
+
+// regroup rewrites an expression of the select list, HAVING or ORDER BY
+// to read the grouped row: GROUP BY expressions and aggregates become
+// columns of it; any other column reference is an error.
+func (g *grouping) regroup(e *rexpr) (*rexpr, error) {
+	for i, k := range g.keys {
+		if sameExpr(e, k) {
+			return g.slot(i, e, k), nil
+		}
+	}
+	switch e.op {
+	case opAgg:
+		for i, a := range g.aggs {
+			if sameExpr(e, a) {
+				return g.slot(len(g.keys)+i, e, a), nil
+			}
+		}
+		g.aggs = append(g.aggs, e)
+		return g.slot(len(g.keys)+len(g.aggs)-1, e, e), nil
+	case opCol:
+		return nil, fmt.Errorf("sqlparse: %s must be in GROUP BY or inside an aggregate such as MIN(%s)", e.text, e.text)
+	case opConst:
+		return e, nil
+	}
+	out := *e
+	out.args = make([]*rexpr, len(e.args))
+	for i, a := range e.args {
+		r, err := g.regroup(a)
+		if err != nil {
+			return nil, err
+		}
+		out.args[i] = r
+	}
+	return &out, nil
+}
+
+// slot is a column of the grouped row at i holding what src computes. A
+// group key or MIN/MAX of a plain column keeps that column's type (a
+// date-only field stays a date).
+func (g *grouping) slot(i int, e, src *rexpr) *rexpr {
+	var c column
+	arg := src
+	if src.op == opAgg && (src.name == "MIN" || src.name == "MAX") && len(src.args) == 1 {
+		arg = src.args[0]
+	}
+	if arg.op == opCol {
+		c = *arg.col
+	} else {
+		c = column{kind: colValue, typ: src.typ, vtype: valueTypeOf(src.typ), dbType: src.typ.String()}
+		if src.typ == tNull {
+			c.dbType = "NULL"
+		}
+	}
+	if src.op == opAgg && src.name != "MIN" && src.name != "MAX" {
+		c = column{kind: colValue, typ: src.typ, vtype: valueTypeOf(src.typ), dbType: src.typ.String()}
+	}
+	c.idx = i
+	return &rexpr{op: opCol, col: &c, typ: c.typ, text: e.text}
+}
+
+// sameExpr reports whether two resolved expressions compute the same.
+func sameExpr(a, b *rexpr) bool {
+	if a.op != b.op || a.name != b.name || a.not != b.not || a.distinct != b.distinct || len(a.args) != len(b.args) || a.sub != b.sub {
+		return false
+	}
+	switch a.op {
+	case opCol:
+		return a.col == b.col
+	case opConst:
+		return a.text == b.text && fmt.Sprint(a.val) == fmt.Sprint(b.val)
+	}
+	for i := range a.args {
+		if !sameExpr(a.args[i], b.args[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// aggState accumulates one aggregate of one group.
+type aggState struct {
+	count    int64
+	sumI     int64
+	sumF     float64
+	floats   bool
+	best     any // MIN/MAX: the value as fetched
+	bestNorm any // and as compared
+	seen     map[string]bool
+}
+
+type group struct {
+	keys []any
+	aggs []aggState
+}
+
+func (g *grouping) open(rt *runtime) (rowFunc, error) {
+	next, err := g.in.open(rt)
+	if err != nil {
+		return nil, err
+	}
+	groups := map[string]*group{}
+	var order []*group
+	keyVals := make([]any, len(g.keys))
+	for {
+		row, err := next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		for i, k := range g.keys {
+			if keyVals[i], err = k.eval(row); err != nil {
+				return nil, err
+			}
+		}
+		key := rowKey(keyVals)
+		gr := groups[key]
+		if gr == nil {
+			if err := rt.hold(1, "groups"); err != nil {
+				return nil, err
+			}
+			gr = &group{keys: make([]any, len(g.keys)), aggs: make([]aggState, len(g.aggs))}
+			for i, k := range g.keys {
+				gr.keys[i] = conform(keyVals[i], k.typ)
+				if k.op == opCol {
+					gr.keys[i] = row[k.col.idx] // as fetched: a date-only key stays a date
+				}
+			}
+			groups[key] = gr
+			order = append(order, gr)
+		}
+		for i, a := range g.aggs {
+			if err := gr.aggs[i].add(rt, a, row); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(order) == 0 && len(g.keys) == 0 {
+		order = append(order, &group{aggs: make([]aggState, len(g.aggs))})
+	}
+	pos := 0
+	return func() ([]any, error) {
+		if pos >= len(order) {
+			return nil, io.EOF
+		}
+		gr := order[pos]
+		order[pos] = nil
+		pos++
+		out := make([]any, 0, len(g.keys)+len(g.aggs))
+		out = append(out, gr.keys...)
+		for i, a := range g.aggs {
+			v, err := gr.aggs[i].result(a)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+		return out, nil
+	}, nil
+}
+
+func (s *aggState) add(rt *runtime, a *rexpr, row []any) error {
+	if len(a.args) == 0 { // COUNT(*)
+		s.count++
+		return nil
+	}
+	v, err := a.args[0].eval(row)
+	if err != nil || v == nil {
+		return err
+	}
+	if a.distinct {
+		k := rowKey([]any{v})
+		if s.seen[k] {
+			return nil
+		}
+		if s.seen == nil {
+			s.seen = map[string]bool{}
+		}
+		if err := rt.hold(1, "the distinct values of "+a.text); err != nil {
+			return err
+		}
+		s.seen[k] = true
+	}
+	switch a.name {
+	case "COUNT":
+		s.count++
+	case "SUM", "AVG":
+		switch x := v.(type) {
+		case int64:
+			sum := s.sumI + x
+			if (sum > s.sumI) != (x > 0) {
+				return fmt.Errorf("sqlparse: integer overflow in %s", a.text)
+			}
+			s.sumI = sum
+		case float64:
+			s.sumF += x
+			s.floats = true
+		default:
+			return fmt.Errorf("sqlparse: %s needs numbers, got %s", a.text, typeOfValue(v))
+		}
+		s.count++
+	case "MIN", "MAX":
+		if s.bestNorm != nil {
+			c, err := compareValues(v, s.bestNorm)
+			if err != nil {
+				return err
+			}
+			if a.name == "MIN" && c >= 0 || a.name == "MAX" && c <= 0 {
+				return nil
+			}
+		}
+		s.bestNorm, s.best = v, v
+		if arg := a.args[0]; arg.op == opCol {
+			s.best = row[arg.col.idx]
+		}
+	}
+	return nil
+}
+
+func (s *aggState) result(a *rexpr) (any, error) {
+	switch a.name {
+	case "COUNT":
+		return s.count, nil
+	case "SUM":
+		if s.count == 0 {
+			return nil, nil
+		}
+		if s.floats || a.typ == tFloat {
+			return s.sumF + float64(s.sumI), nil
+		}
+		return s.sumI, nil
+	case "AVG":
+		if s.count == 0 {
+			return nil, nil
+		}
+		return (float64(s.sumI) + s.sumF) / float64(s.count), nil
+	}
+	return s.best, nil
+}
+
+func (g *grouping) explain(lines *[]string, depth int) {
+	line := indent(depth) + "driver: "
+	if len(g.keys) > 0 {
+		line += "group by " + exprList(g.keys, ", ")
+		if len(g.aggs) > 0 {
+			line += ", computing " + exprList(g.aggs, ", ")
+		}
+		line += " (one row held per group)"
+	} else {
+		line += "aggregate " + exprList(g.aggs, ", ") + " over all rows (one row)"
+	}
+	*lines = append(*lines, line)
+	g.in.explain(lines, depth+1)
+}
+
+// projectOp computes the select list (and hidden ORDER BY keys after it).
+type projectOp struct {
+	in     operator
+	cols   []OutputColumn
+	hidden []*rexpr
+}
+
+func (p *projectOp) open(rt *runtime) (rowFunc, error) {
+	next, err := p.in.open(rt)
+	if err != nil {
+		return nil, err
+	}
+	return func() ([]any, error) {
+		row, err := next()
+		if err != nil {
+			return nil, err
+		}
+		out := make([]any, len(p.cols)+len(p.hidden))
+		for i, c := range p.cols {
+			if out[i], err = c.Eval(row); err != nil {
+				return nil, err
+			}
+		}
+		for i, h := range p.hidden {
+			v, err := h.eval(row)
+			if err != nil {
+				return nil, err
+			}
+			out[len(p.cols)+i] = conform(v, h.typ)
+		}
+		return out, nil
+	}, nil
+}
+
+func (p *projectOp) explain(lines *[]string, depth int) {
+	names := make([]string, len(p.cols))
+	for i, c := range p.cols {
+		names[i] = c.Name
+	}
+	line := indent(depth) + "driver: return " + strings.Join(names, ", ")
+	if len(p.hidden) > 0 {
+		line += " (sorting by " + exprList(p.hidden, ", ") + ")"
+	}
+	*lines = append(*lines, line)
+	p.in.explain(lines, depth+1)
+}
+
+// distinctOp drops rows equal (in their first width columns) to an
+// earlier one.
+type distinctOp struct {
+	in    operator
+	width int
+}
+
+func (d *distinctOp) open(rt *runtime) (rowFunc, error) {
+	next, err := d.in.open(rt)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	return func() ([]any, error) {
+		for {
+			row, err := next()
+			if err != nil {
+				return nil, err
+			}
+			k := rowKey(row[:d.width])
+			if seen[k] {
+				continue
+			}
+			if err := rt.hold(1, "the keys of DISTINCT"); err != nil {
+				return nil, err
+			}
+			seen[k] = true
+			return row, nil
+		}
+	}, nil
+}
+
+func (d *distinctOp) explain(lines *[]string, depth int) {
+	*lines = append(*lines, indent(depth)+"driver: drop duplicate rows (DISTINCT)")
+	d.in.explain(lines, depth+1)
+}
+
+// sortKey is an ORDER BY key: a position in the projected row.
+type sortKey struct {
+	pos  int
+	desc bool
+	name string // for Explain
+}
+
+// sortOp sorts its input, stably; with top ≥ 0 only the first top rows
+// are wanted, and it holds about twice that many instead of all.
+type sortOp struct {
+	in   operator
+	keys []sortKey
+	top  int
+}
+
+type sortRow struct {
+	row  []any
+	keys []any
+}
+
+func (s *sortOp) less(a, b *sortRow) (bool, error) {
+	for i, k := range s.keys {
+		c, err := compareForSort(a.keys[i], b.keys[i])
+		if err != nil {
+			return false, err
+		}
+		if c != 0 {
+			return (c < 0) != k.desc, nil
+		}
+	}
+	return false, nil
+}
+
+func (s *sortOp) sortRows(rows []sortRow) error {
+	var sortErr error
+	sort.SliceStable(rows, func(i, j int) bool {
+		l, err := s.less(&rows[i], &rows[j])
+		if err != nil && sortErr == nil {
+			sortErr = err
+		}
+		return l
+	})
+	return sortErr
+}
+
+func (s *sortOp) open(rt *runtime) (rowFunc, error) {
+	next, err := s.in.open(rt)
+	if err != nil {
+		return nil, err
+	}
+	var rows []sortRow
+	for {
+		row, err := next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		sr := sortRow{row: row, keys: make([]any, len(s.keys))}
+		for i, k := range s.keys {
+			if sr.keys[i], err = normaliseValue(row[k.pos], nil); err != nil {
+				return nil, err
+			}
+		}
+		if err := rt.hold(1, "the rows to sort"); err != nil {
+			return nil, err
+		}
+		rows = append(rows, sr)
+		if s.top >= 0 && len(rows) >= 2*s.top+1024 {
+			if err := s.sortRows(rows); err != nil {
+				return nil, err
+			}
+			rt.release(len(rows) - s.top)
+			clear(rows[s.top:])
+			rows = rows[:s.top]
+		}
+	}
+	if err := s.sortRows(rows); err != nil {
+		return nil, err
+	}
+	if s.top >= 0 && len(rows) > s.top {
+		rows = rows[:s.top]
+	}
+	pos := 0
+	return func() ([]any, error) {
+		if pos >= len(rows) {
+			return nil, io.EOF
+		}
+		row := rows[pos].row
+		rows[pos] = sortRow{}
+		pos++
+		return row, nil
+	}, nil
+}
+
+func (s *sortOp) explain(lines *[]string, depth int) {
+	keys := make([]string, len(s.keys))
+	for i, k := range s.keys {
+		keys[i] = k.name
+		if k.desc {
+			keys[i] += " DESC"
+		}
+	}
+	line := indent(depth) + "driver: sort by " + strings.Join(keys, ", ")
+	if s.top >= 0 {
+		line += fmt.Sprintf(" (keeping the first %d)", s.top)
+	} else {
+		line += " (all rows held)"
+	}
+	*lines = append(*lines, line)
+	s.in.explain(lines, depth+1)
+}
+
+// limitOp skips offset rows, returns at most limit (-1: all), and cuts
+// the hidden sort keys off.
+type limitOp struct {
+	in            operator
+	limit, offset int
+	width         int
+}
+
+func (l *limitOp) open(rt *runtime) (rowFunc, error) {
+	next, err := l.in.open(rt)
+	if err != nil {
+		return nil, err
+	}
+	skipped, returned := 0, 0
+	return func() ([]any, error) {
+		for {
+			if l.limit >= 0 && returned >= l.limit {
+				return nil, io.EOF
+			}
+			row, err := next()
+			if err != nil {
+				return nil, err
+			}
+			if skipped < l.offset {
+				skipped++
+				continue
+			}
+			returned++
+			return row[:l.width:l.width], nil
+		}
+	}, nil
+}
+
+func (l *limitOp) explain(lines *[]string, depth int) {
+	var parts []string
+	if l.offset > 0 {
+		parts = append(parts, fmt.Sprintf("skip %d rows", l.offset))
+	}
+	if l.limit >= 0 {
+		parts = append(parts, fmt.Sprintf("return at most %d rows", l.limit))
+	}
+	if len(parts) > 0 {
+		*lines = append(*lines, indent(depth)+"driver: "+strings.Join(parts, ", then "))
+		depth++
+	}
+	l.in.explain(lines, depth)
+}
+
+// unionOp returns its parts' rows one part after the other; the parts up
+// to distinctUpTo (a UNION without ALL) are de-duplicated together.
+type unionOp struct {
+	parts        []operator
+	distinctUpTo int
+	conform      []OutputColumn
+}
+
+func (u *unionOp) open(rt *runtime) (rowFunc, error) {
+	i := 0
+	var next rowFunc
+	seen := map[string]bool{}
+	return func() ([]any, error) {
+		for {
+			if next == nil {
+				if i >= len(u.parts) {
+					return nil, io.EOF
+				}
+				var err error
+				if next, err = u.parts[i].open(rt); err != nil {
+					return nil, err
+				}
+			}
+			row, err := next()
+			if err == io.EOF {
+				next = nil
+				i++
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			for k, c := range u.conform {
+				if row[k], err = c.Eval(row); err != nil {
+					return nil, err
+				}
+			}
+			if i <= u.distinctUpTo && u.distinctUpTo > 0 {
+				k := rowKey(row)
+				if seen[k] {
+					continue
+				}
+				if err := rt.hold(1, "the keys of UNION"); err != nil {
+					return nil, err
+				}
+				seen[k] = true
+			}
+			return row, nil
+		}
+	}, nil
+}
+
+func (u *unionOp) explain(lines *[]string, depth int) {
+	line := indent(depth) + "driver: UNION ALL of the parts, in order"
+	if u.distinctUpTo > 0 {
+		line = indent(depth) + fmt.Sprintf("driver: UNION of the parts, duplicates dropped among parts 1 to %d", u.distinctUpTo+1)
+	}
+	*lines = append(*lines, line)
+	for _, p := range u.parts {
+		p.explain(lines, depth+1)
+	}
+}
+
+// subquery is the SELECT of an IN (SELECT …): run once, before the
+// query, its values held as a set.
+type subquery struct {
+	n       int
+	op      operator
+	typ     sqlType
+	set     map[string]bool
+	hasNull bool
+}
+
+func (sq *subquery) run(rt *runtime) error {
+	next, err := sq.op.open(rt)
+	if err != nil {
+		return err
+	}
+	sq.set, sq.hasNull = map[string]bool{}, false
+	for {
+		row, err := next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		v, err := normaliseValue(row[0], nil)
+		if err != nil {
+			return err
+		}
+		if v == nil {
+			sq.hasNull = true
+			continue
+		}
+		k := rowKey([]any{v})
+		if !sq.set[k] {
+			if err := rt.hold(1, fmt.Sprintf("the values of subquery %d", sq.n)); err != nil {
+				return err
+			}
+			sq.set[k] = true
+		}
+	}
+}
+
+// contains is SQL's x IN (values): true when found, else NULL if the
+// values hold a NULL, else false; NOT IN negates it.
+func (sq *subquery) contains(v any, not bool) (any, error) {
+	if sq.set == nil {
+		return nil, errors.New("sqlparse: internal error: subquery read before it ran")
+	}
+	if sq.set[rowKey([]any{v})] {
+		return !not, nil
+	}
+	if sq.hasNull {
+		return nil, nil
+	}
+	return not, nil
+}

@@ -1,0 +1,965 @@
+package sqlparse
+
+import (
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-spsql/spsql/sharepoint"
+)
+
+// BuildQuery plans what BuildPlan does not: joins, GROUP BY, aggregates,
+// HAVING, UNION and IN (SELECT …). SharePoint answers none of these, so
+// each list is read by its own Plan — with its part of WHERE and ON
+// pushed down, and only the columns the query uses — and the driver
+// joins, groups and sorts the rows in a tree of operators. Operators hold
+// only what they must (a join's smaller side, the groups, the rows being
+// sorted), within Options.MaxMemoryRows.
+
+// Catalog is what BuildQuery needs to know about the site's lists.
+type Catalog interface {
+	// Fields returns a list's fields.
+	Fields(list string) ([]sharepoint.Field, error)
+	// ItemCount returns a list's number of items, or -1 when it is not
+	// known; it decides which side of a join is held in memory.
+	ItemCount(list string) int64
+}
+
+// ErrMemoryLimit is returned when answering a query would hold more rows
+// in memory than Options.MaxMemoryRows allows.
+var ErrMemoryLimit = errors.New("sqlparse: memory limit (MaxMemoryRows) reached")
+
+// Query is a planned SELECT that needs the driver's operators.
+type Query struct {
+	// Columns are the result columns, in order.
+	Columns []OutputColumn
+
+	root operator
+	subs []*subquery // IN (SELECT …) subqueries, run before the root
+	opts Options
+}
+
+// BuildQuery resolves sel against the catalog's lists, binds args to its
+// placeholders and plans it. It does no I/O beyond asking cat.
+func BuildQuery(sel *Select, cat Catalog, args []driver.NamedValue, opts Options) (*Query, error) {
+	if sel == nil {
+		return nil, errors.New("sqlparse: BuildQuery needs a Select")
+	}
+	values, err := bindArgs(sel.params, args)
+	if err != nil {
+		return nil, err
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = sharepoint.DefaultPageSize
+	}
+	if opts.Location == nil {
+		opts.Location = time.UTC
+	}
+	qb := &queryBuilder{cat: cat, values: values, opts: opts}
+	root, cols, err := qb.statement(sel)
+	if err != nil {
+		return nil, err
+	}
+	return &Query{Columns: cols, root: root, subs: qb.subs, opts: opts}, nil
+}
+
+// queryBuilder holds what the blocks of one statement share.
+type queryBuilder struct {
+	cat    Catalog
+	values map[string]any
+	opts   Options
+	subs   []*subquery
+}
+
+// statement plans a SELECT or a UNION.
+func (qb *queryBuilder) statement(sel *Select) (operator, []OutputColumn, error) {
+	if sel.union != nil {
+		return qb.union(sel)
+	}
+	bb := &blockBuilder{qb: qb, sel: sel}
+	return bb.build()
+}
+
+// subquery plans the SELECT of x IN (SELECT …): one column, no
+// correlation (its names resolve against its own lists only).
+func (qb *queryBuilder) subquery(sel *Select) (*subquery, error) {
+	op, cols, err := qb.statement(sel)
+	if err != nil {
+		return nil, err
+	}
+	if len(cols) != 1 {
+		return nil, fmt.Errorf("sqlparse: a subquery after IN must select one column, not %d", len(cols))
+	}
+	sq := &subquery{n: len(qb.subs) + 1, op: op, typ: sqlTypeOf(cols[0].Type)}
+	if cols[0].DatabaseTypeName == "NULL" {
+		sq.typ = tNull
+	}
+	qb.subs = append(qb.subs, sq)
+	return sq, nil
+}
+
+// table is one list of a SELECT's FROM, as the operators above its scan
+// see it: the columns they use sit at base+i of the joined row.
+type table struct {
+	list, alias string
+	fields      []sharepoint.Field
+	r           *resolver // resolves the query's names; its columns index the joined row
+	nullable    bool      // the right side of a LEFT JOIN
+	count       int64     // ItemCount, -1 if unknown
+
+	items []selectItem    // the scan's select list
+	cols  []*column       // the joined row's columns read from this list, by item
+	used  map[*column]int // index in cols
+	where []node          // conjuncts pushed into the scan
+	base  int
+	plan  *Plan
+	sel   *Select // the scan's statement (for ID lookups)
+}
+
+func (t *table) name() string {
+	if t.alias != "" {
+		return quoteIdent(t.list) + " AS " + quoteIdent(t.alias)
+	}
+	return quoteIdent(t.list)
+}
+
+// use makes c (one of t.r's columns) part of the joined row; get
+// resolves the same column in the scan's own resolver.
+func (t *table) use(c *column, text string, get func(r *resolver) (*column, error)) {
+	if _, ok := t.used[c]; ok {
+		return
+	}
+	t.used[c] = len(t.cols)
+	t.cols = append(t.cols, c)
+	t.items = append(t.items, selectItem{expr: &colRefNode{text: text, get: get}})
+}
+
+// blockBuilder plans one SELECT (no UNION).
+type blockBuilder struct {
+	qb     *queryBuilder
+	sel    *Select
+	tables []*table
+	width  int // of the joined row
+}
+
+func (bb *blockBuilder) binder(aggregates bool) *binder {
+	return &binder{
+		r:          bb.tables[0].r,
+		values:     bb.qb.values,
+		columns:    bb.column,
+		aggregates: aggregates,
+		subquery:   bb.qb.subquery,
+	}
+}
+
+// find resolves a column reference against the FROM lists without
+// using it: a qualifier (alias or list name) picks the list, else the
+// one list that has the column.
+func (bb *blockBuilder) find(path []string) (*table, *column, string, error) {
+	if len(path) >= 2 {
+		for _, byAlias := range []bool{true, false} {
+			for _, t := range bb.tables {
+				q := t.list
+				if byAlias {
+					q = t.alias
+				}
+				if q != "" && strings.EqualFold(q, path[0]) {
+					c, written, err := t.r.resolvePath(path)
+					return t, c, written, err
+				}
+			}
+		}
+	}
+	var (
+		found           *table
+		col             *column
+		written         string
+		firstErr        error
+		foundIn, listed []string
+	)
+	for _, t := range bb.tables {
+		listed = append(listed, t.name())
+		c, w, err := t.r.resolvePath(path)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		foundIn = append(foundIn, t.name())
+		if found == nil {
+			found, col, written = t, c, w
+		}
+	}
+	switch {
+	case len(foundIn) > 1:
+		return nil, nil, "", fmt.Errorf("sqlparse: column %q is ambiguous: it is in %s; qualify it (alias.%s)", strings.Join(path, "."), strings.Join(foundIn, ", "), strings.Join(path, "."))
+	case found == nil && len(bb.tables) == 1:
+		return nil, nil, "", firstErr
+	case found == nil:
+		return nil, nil, "", fmt.Errorf("sqlparse: no list of this query (%s) has a column %q: %w", strings.Join(listed, ", "), strings.Join(path, "."), sharepoint.ErrFieldNotFound)
+	}
+	return found, col, written, nil
+}
+
+// column resolves a column reference of the block's expressions and
+// makes it part of the joined row.
+func (bb *blockBuilder) column(path []string) (*column, string, error) {
+	t, c, written, err := bb.find(path)
+	if err != nil {
+		return nil, "", err
+	}
+	p := append([]string(nil), path...)
+	t.use(c, quotePath(written), func(r *resolver) (*column, error) {
+		c, _, err := r.resolvePath(p)
+		return c, err
+	})
+	if len(bb.tables) > 1 {
+		written = tableQualifier(t) + "." + written
+	}
+	return c, written, nil
+}
+
+func tableQualifier(t *table) string {
+	if t.alias != "" {
+		return t.alias
+	}
+	return t.list
+}
+
+// refs returns the indexes of the tables an expression reads, and
+// whether it holds a subquery or an aggregate.
+func (bb *blockBuilder) refs(n node) (tables map[int]bool, sub, agg bool, err error) {
+	tables = map[int]bool{}
+	walkNodes(n, func(n node) {
+		switch n := n.(type) {
+		case *colNode:
+			t, _, _, e := bb.find(n.path)
+			if e != nil {
+				if err == nil {
+					err = e
+				}
+				return
+			}
+			for i, x := range bb.tables {
+				if x == t {
+					tables[i] = true
+				}
+			}
+		case *inSubNode:
+			sub = true
+		case *aggNode:
+			agg = true
+		}
+	})
+	return tables, sub, agg, err
+}
+
+// splitAnd returns the AND-ed parts of a condition.
+func splitAnd(n node) []node {
+	if a, ok := n.(*andNode); ok {
+		return append(splitAnd(a.l), splitAnd(a.r)...)
+	}
+	return []node{n}
+}
+
+func andAll(parts []node) node {
+	var out node
+	for _, p := range parts {
+		if out == nil {
+			out = p
+		} else {
+			out = &andNode{out, p}
+		}
+	}
+	return out
+}
+
+// build plans the block: scans, joins, WHERE, grouping, the select list,
+// DISTINCT, ORDER BY and LIMIT, in SQL's logical order.
+func (bb *blockBuilder) build() (operator, []OutputColumn, error) {
+	sel, qb := bb.sel, bb.qb
+	if sel.Schema != "" {
+		return nil, nil, fmt.Errorf("sqlparse: %s.%s cannot be joined, grouped or used in a subquery", sel.Schema, sel.List)
+	}
+	if err := bb.addTable(sel.List, sel.Alias, false); err != nil {
+		return nil, nil, err
+	}
+	for _, j := range sel.joins {
+		if j.schema != "" {
+			return nil, nil, fmt.Errorf("sqlparse: %s.%s cannot be joined", j.schema, j.list)
+		}
+		if err := bb.addTable(j.list, j.alias, j.left); err != nil {
+			return nil, nil, err
+		}
+	}
+
+	// ON: a list's own conditions go into its scan; equalities with the
+	// lists before it are the join's keys; the rest is checked per pair.
+	joins := make([]*joinSpec, len(bb.tables))
+	for i := 1; i < len(bb.tables); i++ {
+		joins[i] = &joinSpec{left: sel.joins[i-1].left}
+		if on := sel.joins[i-1].on; on != nil {
+			for _, c := range splitAnd(on) {
+				if err := bb.placeOn(i, c, joins[i]); err != nil {
+					return nil, nil, fmt.Errorf("%w (in ON)", err)
+				}
+			}
+		}
+	}
+
+	// WHERE: a conjunct on one list goes into its scan (unless the list
+	// is the NULL-extended side of a LEFT JOIN, where filtering first
+	// would bring the NULL rows back); an equality between lists of an
+	// inner join is a join key; anything else is checked as soon as
+	// every list it reads has been joined.
+	filters := make([][]node, len(bb.tables))
+	if sel.where != nil {
+		for _, c := range splitAnd(sel.where) {
+			refs, sub, agg, err := bb.refs(c)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%w (in WHERE)", err)
+			}
+			if agg {
+				return nil, nil, fmt.Errorf("sqlparse: aggregates are not allowed in WHERE (%s); use HAVING", c.sqlText())
+			}
+			last := 0
+			for i := range refs {
+				last = max(last, i)
+			}
+			switch {
+			case len(refs) == 1 && !sub && !bb.tables[last].nullable:
+				bb.tables[last].where = append(bb.tables[last].where, c)
+			case last > 0 && !joins[last].left && bb.joinKey(last, c, refs, joins[last]):
+			default:
+				filters[last] = append(filters[last], c)
+			}
+		}
+	}
+
+	grouped := len(sel.groupBy) > 0 || sel.having != nil || bb.hasAggregate()
+
+	// Resolve everything above the scans now: the columns they read
+	// become the scans' select lists.
+	proj := &projection{}
+	b := bb.binder(grouped)
+	for i := 1; i < len(bb.tables); i++ {
+		if err := bb.resolveJoin(joins[i]); err != nil {
+			return nil, nil, err
+		}
+	}
+	var filterExprs [][]*rexpr
+	for _, fs := range filters {
+		var es []*rexpr
+		for _, f := range fs {
+			e, err := bb.binder(false).condition(f)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%w (in WHERE)", err)
+			}
+			es = append(es, e)
+		}
+		filterExprs = append(filterExprs, es)
+	}
+	var g *grouping
+	if grouped {
+		var err error
+		if g, err = bb.grouping(); err != nil {
+			return nil, nil, err
+		}
+	}
+	outs, err := bb.outputs(b, g, proj)
+	if err != nil {
+		return nil, nil, err
+	}
+	var having *rexpr
+	if sel.having != nil {
+		h, err := b.condition(bb.aliasesToExprs(sel.having))
+		if err == nil {
+			h, err = g.regroup(h)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w (in HAVING)", err)
+		}
+		having = h
+	}
+	keys, err := bb.orderKeys(b, g, proj)
+	if err != nil {
+		return nil, nil, err
+	}
+	limit, offset, err := qb.limits(sel.limit, sel.offset)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	// The scans: each list's plan reads the columns used above.
+	for _, t := range bb.tables {
+		t.base = bb.width
+		for j, c := range t.cols {
+			c.idx = t.base + j
+		}
+		bb.width += len(t.cols)
+		t.sel = &Select{List: t.list, Alias: t.alias, items: t.items, where: andAll(t.where), params: sel.params}
+		if t.plan, err = buildPlan(t.sel, t.list, t.fields, qb.values, qb.opts); err != nil {
+			return nil, nil, err
+		}
+	}
+
+	// The operator tree, from the first scan up.
+	var op operator = &scanOp{t: bb.tables[0], width: bb.width}
+	if len(filterExprs[0]) > 0 {
+		op = &filterOp{in: op, preds: filterExprs[0]}
+	}
+	for i := 1; i < len(bb.tables); i++ {
+		j := joins[i]
+		j.right = &scanOp{t: bb.tables[i], width: bb.width}
+		j.leftIn = op
+		j.chooseBuild(bb.tables[:i], bb.tables[i], qb.opts)
+		op = j
+		if len(filterExprs[i]) > 0 {
+			op = &filterOp{in: op, preds: filterExprs[i]}
+		}
+	}
+	if g != nil {
+		g.in = op
+		op = g
+		if having != nil {
+			op = &filterOp{in: op, preds: []*rexpr{having}, having: true}
+		}
+	}
+	op = &projectOp{in: op, cols: outs, hidden: proj.hidden}
+	if sel.Distinct {
+		op = &distinctOp{in: op, width: len(outs)}
+	}
+	if len(keys) > 0 {
+		op = &sortOp{in: op, keys: keys, top: topN(limit, offset)}
+	}
+	if limit >= 0 || offset > 0 || len(proj.hidden) > 0 {
+		op = &limitOp{in: op, limit: limit, offset: offset, width: len(outs)}
+	}
+	return op, outs, nil
+}
+
+func topN(limit, offset int) int {
+	if limit < 0 {
+		return -1
+	}
+	return limit + offset
+}
+
+func (bb *blockBuilder) addTable(list, alias string, left bool) error {
+	fields, err := bb.qb.cat.Fields(list)
+	if err != nil {
+		return err
+	}
+	for _, t := range bb.tables {
+		if strings.EqualFold(tableQualifier(t), alias) && alias != "" || alias == "" && t.alias == "" && strings.EqualFold(t.list, list) {
+			return fmt.Errorf("sqlparse: list %q appears twice in FROM; give each an alias (FROM %s a JOIN %s b …)", list, quoteIdent(list), quoteIdent(list))
+		}
+	}
+	t := &table{list: list, alias: alias, fields: fields, nullable: left, count: bb.qb.cat.ItemCount(list), used: map[*column]int{}}
+	t.r = newResolver(list, alias, fields, bb.qb.opts.Location)
+	bb.tables = append(bb.tables, t)
+	return nil
+}
+
+func (bb *blockBuilder) hasAggregate() bool {
+	found := false
+	check := func(n node) {
+		walkNodes(n, func(n node) {
+			if _, ok := n.(*aggNode); ok {
+				found = true
+			}
+		})
+	}
+	for _, it := range bb.sel.items {
+		check(it.expr)
+	}
+	for _, o := range bb.sel.orderBy {
+		check(o.expr)
+	}
+	return found
+}
+
+// placeOn sorts one conjunct of join i's ON.
+func (bb *blockBuilder) placeOn(i int, c node, j *joinSpec) error {
+	refs, sub, agg, err := bb.refs(c)
+	if err != nil {
+		return err
+	}
+	switch {
+	case agg:
+		return fmt.Errorf("sqlparse: aggregates are not allowed in ON (%s)", c.sqlText())
+	case sub:
+		return fmt.Errorf("sqlparse: IN (SELECT …) is not supported in ON; put it in WHERE")
+	}
+	for k := range refs {
+		if k > i {
+			return fmt.Errorf("sqlparse: ON of %s reads %s, which is joined after it", bb.tables[i].name(), bb.tables[k].name())
+		}
+	}
+	if len(refs) == 1 && refs[i] {
+		bb.tables[i].where = append(bb.tables[i].where, c)
+		return nil
+	}
+	if bb.joinKey(i, c, refs, j) {
+		return nil
+	}
+	j.residualNodes = append(j.residualNodes, c)
+	return nil
+}
+
+// joinKey takes c as a key of join i when it is left = right with one
+// side reading only list i and the other only lists before it.
+func (bb *blockBuilder) joinKey(i int, c node, refs map[int]bool, j *joinSpec) bool {
+	cmp, ok := c.(*cmpNode)
+	if !ok || cmp.op != "=" || !refs[i] || len(refs) < 2 {
+		return false
+	}
+	side := func(n node) int { // 1: only list i, -1: only lists before i, 0: neither
+		r, sub, agg, err := bb.refs(n)
+		if err != nil || sub || agg || len(r) == 0 {
+			return 0
+		}
+		if len(r) == 1 && r[i] {
+			return 1
+		}
+		if r[i] {
+			return 0
+		}
+		return -1
+	}
+	l, r := side(cmp.l), side(cmp.r)
+	switch {
+	case l == -1 && r == 1:
+		j.keyNodes = append(j.keyNodes, [2]node{cmp.l, cmp.r})
+	case l == 1 && r == -1:
+		j.keyNodes = append(j.keyNodes, [2]node{cmp.r, cmp.l})
+	default:
+		return false
+	}
+	return true
+}
+
+// resolveJoin types a join's keys and residual. Keys of different types
+// (a text column = a date column) are compared in the residual instead,
+// where = reads the text as a date.
+func (bb *blockBuilder) resolveJoin(j *joinSpec) error {
+	b := bb.binder(false)
+	for _, k := range j.keyNodes {
+		l, err := b.resolve(k[0])
+		if err != nil {
+			return fmt.Errorf("%w (in a join condition)", err)
+		}
+		r, err := b.resolve(k[1])
+		if err != nil {
+			return fmt.Errorf("%w (in a join condition)", err)
+		}
+		if _, _, err := b.coercePair(l, r, "="); err != nil {
+			return fmt.Errorf("%w (in a join condition)", err)
+		}
+		if l.typ != r.typ && !(l.typ.numeric() && r.typ.numeric()) {
+			e, err := b.condition(&cmpNode{op: "=", l: k[0], r: k[1]})
+			if err != nil {
+				return err
+			}
+			j.residual = append(j.residual, e)
+			continue
+		}
+		j.leftKeys = append(j.leftKeys, l)
+		j.rightKeys = append(j.rightKeys, r)
+	}
+	for _, n := range j.residualNodes {
+		e, err := b.condition(n)
+		if err != nil {
+			return fmt.Errorf("%w (in ON)", err)
+		}
+		j.residual = append(j.residual, e)
+	}
+	return nil
+}
+
+// aliasesToExprs replaces, in a HAVING or ORDER BY expression, the names
+// of select-list aliases by the aliased expressions (as MySQL allows).
+func (bb *blockBuilder) aliasesToExprs(n node) node {
+	if cn, ok := n.(*colNode); ok && len(cn.path) == 1 {
+		for _, it := range bb.sel.items {
+			if it.alias != "" && it.expr != nil && strings.EqualFold(it.alias, cn.path[0]) {
+				return it.expr
+			}
+		}
+		return n
+	}
+	switch x := n.(type) {
+	case *cmpNode:
+		return &cmpNode{op: x.op, l: bb.aliasesToExprs(x.l), r: bb.aliasesToExprs(x.r)}
+	case *andNode:
+		return &andNode{bb.aliasesToExprs(x.l), bb.aliasesToExprs(x.r)}
+	case *orNode:
+		return &orNode{bb.aliasesToExprs(x.l), bb.aliasesToExprs(x.r)}
+	case *notNode:
+		return &notNode{bb.aliasesToExprs(x.x)}
+	case *isNode:
+		return &isNode{x: bb.aliasesToExprs(x.x), what: x.what}
+	case *inNode:
+		out := &inNode{x: bb.aliasesToExprs(x.x), not: x.not}
+		for _, v := range x.list {
+			out.list = append(out.list, bb.aliasesToExprs(v))
+		}
+		return out
+	case *betweenNode:
+		return &betweenNode{x: bb.aliasesToExprs(x.x), lo: bb.aliasesToExprs(x.lo), hi: bb.aliasesToExprs(x.hi), not: x.not}
+	case *arithNode:
+		return &arithNode{op: x.op, l: bb.aliasesToExprs(x.l), r: bb.aliasesToExprs(x.r)}
+	case *negNode:
+		return &negNode{bb.aliasesToExprs(x.x)}
+	}
+	return n
+}
+
+// grouping resolves GROUP BY: expressions, select-list positions
+// (GROUP BY 1) or aliases that name no column.
+func (bb *blockBuilder) grouping() (*grouping, error) {
+	g := &grouping{}
+	b := bb.binder(false)
+	for _, n := range bb.sel.groupBy {
+		target := n
+		switch x := n.(type) {
+		case *litNode:
+			if i, ok := x.v.(int64); ok {
+				if i < 1 || int(i) > len(bb.sel.items) || bb.sel.items[i-1].expr == nil {
+					return nil, fmt.Errorf("sqlparse: GROUP BY %d: the select list has no expression %d", i, i)
+				}
+				target = bb.sel.items[i-1].expr
+			}
+		case *colNode:
+			if len(x.path) == 1 {
+				if _, _, _, err := bb.find(x.path); err != nil {
+					for _, it := range bb.sel.items {
+						if it.alias != "" && it.expr != nil && strings.EqualFold(it.alias, x.path[0]) {
+							target = it.expr
+						}
+					}
+				}
+			}
+		}
+		e, err := b.resolve(target)
+		if err != nil {
+			return nil, fmt.Errorf("%w (in GROUP BY)", err)
+		}
+		if e.op == opConst {
+			continue // grouping by a constant groups nothing
+		}
+		g.keys = append(g.keys, e)
+	}
+	return g, nil
+}
+
+// projection collects ORDER BY keys that are not output columns: they
+// are computed with the row and cut off after the sort.
+type projection struct {
+	hidden []*rexpr
+}
+
+// outputs resolves the select list.
+func (bb *blockBuilder) outputs(b *binder, g *grouping, proj *projection) ([]OutputColumn, error) {
+	var outs []OutputColumn
+	for _, it := range bb.sel.items {
+		if it.star {
+			if g != nil {
+				return nil, errors.New("sqlparse: SELECT * cannot be grouped; name the columns")
+			}
+			found := it.starQual == ""
+			for _, t := range bb.tables {
+				if it.starQual != "" && !t.r.isQualifier(it.starQual) {
+					continue
+				}
+				found = true
+				cols, names, err := t.r.starColumns(bb.qb.opts.AuditColumns)
+				if err != nil {
+					return nil, err
+				}
+				for i, c := range cols {
+					i := i
+					t.use(c, quoteIdent(names[i]), func(r *resolver) (*column, error) {
+						cols, _, err := r.starColumns(bb.qb.opts.AuditColumns)
+						if err != nil || i >= len(cols) {
+							return nil, fmt.Errorf("sqlparse: internal error: star column %d of %s: %v", i, t.list, err)
+						}
+						return cols[i], nil
+					})
+					outs = append(outs, outputColumn(names[i], &rexpr{op: opCol, col: c, typ: c.typ, text: quoteIdent(names[i])}))
+				}
+				if it.starQual != "" {
+					break
+				}
+			}
+			if !found {
+				return nil, fmt.Errorf("sqlparse: %s.* names no list of this query", it.starQual)
+			}
+			continue
+		}
+		e, err := b.resolve(it.expr)
+		if err != nil {
+			return nil, err
+		}
+		if g != nil {
+			if e, err = g.regroup(e); err != nil {
+				return nil, err
+			}
+		}
+		name := it.alias
+		if name == "" {
+			if cn, ok := it.expr.(*colNode); ok {
+				path := cn.path
+				if len(path) >= 2 {
+					for _, t := range bb.tables {
+						if t.r.isQualifier(path[0]) {
+							path = path[1:]
+							break
+						}
+					}
+				}
+				name = strings.Join(path, ".")
+			} else {
+				name = it.expr.sqlText()
+			}
+		}
+		outs = append(outs, outputColumn(name, e))
+	}
+	return outs, nil
+}
+
+// outputColumn describes a result column computed by e.
+func outputColumn(name string, e *rexpr) OutputColumn {
+	oc := OutputColumn{Name: name}
+	if e.op == opCol {
+		c := e.col
+		oc.Field, oc.DatabaseTypeName, oc.Type = c.field, c.dbType, c.vtype
+		if c.kind == colURLDesc {
+			oc.Type = sharepoint.ValueString
+		}
+		oc.Eval = func(row []any) (any, error) {
+			if c.kind == colURLDesc {
+				return c.read(row)
+			}
+			return row[c.idx], nil
+		}
+		return oc
+	}
+	oc.Type, oc.DatabaseTypeName = valueTypeOf(e.typ), e.typ.String()
+	if e.typ == tNull {
+		oc.DatabaseTypeName = "TEXT"
+	}
+	oc.Eval = func(row []any) (any, error) {
+		v, err := e.eval(row)
+		return conform(v, e.typ), err
+	}
+	return oc
+}
+
+// orderKeys resolves ORDER BY: a position, an alias or an expression.
+// Keys that are not output columns become hidden columns of the
+// projection.
+func (bb *blockBuilder) orderKeys(b *binder, g *grouping, proj *projection) ([]sortKey, error) {
+	var keys []sortKey
+	nOut := len(bb.outputsLen())
+	for _, o := range bb.sel.orderBy {
+		pos := -1
+		switch x := o.expr.(type) {
+		case *litNode:
+			if i, ok := x.v.(int64); ok {
+				if i < 1 || int(i) > nOut {
+					return nil, fmt.Errorf("sqlparse: ORDER BY %d: the select list has %d columns", i, nOut)
+				}
+				pos = int(i) - 1
+			}
+		case *colNode:
+			if len(x.path) == 1 {
+				for i, it := range bb.sel.items {
+					if it.alias != "" && strings.EqualFold(it.alias, x.path[0]) {
+						pos = bb.outputIndex(i)
+					}
+				}
+			}
+		}
+		if pos < 0 {
+			e, err := b.resolve(o.expr)
+			if err != nil {
+				return nil, fmt.Errorf("%w (in ORDER BY)", err)
+			}
+			if g != nil {
+				if e, err = g.regroup(e); err != nil {
+					return nil, fmt.Errorf("%w (in ORDER BY)", err)
+				}
+			}
+			if e.op == opConst {
+				continue
+			}
+			if bb.sel.Distinct {
+				return nil, fmt.Errorf("sqlparse: with SELECT DISTINCT, ORDER BY must name selected columns (%s is not one)", e.text)
+			}
+			pos = nOut + len(proj.hidden)
+			proj.hidden = append(proj.hidden, e)
+		}
+		keys = append(keys, sortKey{pos: pos, desc: o.desc, name: o.expr.sqlText()})
+	}
+	return keys, nil
+}
+
+// outputsLen returns one entry per output column (stars expanded).
+func (bb *blockBuilder) outputsLen() []int {
+	var out []int
+	for i := range bb.sel.items {
+		for range bb.itemWidth(i) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func (bb *blockBuilder) outputIndex(item int) int {
+	n := 0
+	for i := 0; i < item; i++ {
+		n += bb.itemWidth(i)
+	}
+	return n
+}
+
+func (bb *blockBuilder) itemWidth(i int) int {
+	it := bb.sel.items[i]
+	if !it.star {
+		return 1
+	}
+	n := 0
+	for _, t := range bb.tables {
+		if it.starQual != "" && !t.r.isQualifier(it.starQual) {
+			continue
+		}
+		cols, _, _ := t.r.starColumns(bb.qb.opts.AuditColumns)
+		n += len(cols)
+		if it.starQual != "" {
+			break
+		}
+	}
+	return n
+}
+
+// limits evaluates LIMIT and OFFSET.
+func (qb *queryBuilder) limits(limitNode, offsetNode node) (limit, offset int, err error) {
+	pb := &planBuilder{sel: &Select{limit: limitNode, offset: offsetNode}, b: &binder{values: qb.values}}
+	return pb.limits()
+}
+
+// union plans SELECT … UNION [ALL] SELECT …: each part on its own, the
+// result columns named by the first part.
+func (qb *queryBuilder) union(sel *Select) (operator, []OutputColumn, error) {
+	u := &unionOp{}
+	var cols []OutputColumn
+	for i, part := range sel.union.parts {
+		op, pc, err := qb.statement(part)
+		if err != nil {
+			return nil, nil, err
+		}
+		if i == 0 {
+			cols = append(cols, pc...)
+		} else {
+			if len(pc) != len(cols) {
+				return nil, nil, fmt.Errorf("sqlparse: the SELECTs of a UNION must have as many columns: the first has %d, number %d has %d", len(cols), i+1, len(pc))
+			}
+			for k := range cols {
+				t, err := unionType(cols[k], pc[k], k, i)
+				if err != nil {
+					return nil, nil, err
+				}
+				cols[k] = t
+			}
+			if !sel.union.all[i-1] {
+				u.distinctUpTo = i
+			}
+		}
+		u.parts = append(u.parts, op)
+	}
+	for k := range cols {
+		c := cols[k]
+		typ := c.Type
+		c.Eval = func(row []any) (any, error) {
+			if i, ok := row[k].(int64); ok && typ == sharepoint.ValueFloat {
+				return float64(i), nil
+			}
+			return row[k], nil
+		}
+		cols[k] = c
+	}
+	u.conform = cols
+	var op operator = u
+	var keys []sortKey
+	for _, o := range sel.orderBy {
+		pos := -1
+		switch x := o.expr.(type) {
+		case *litNode:
+			if i, ok := x.v.(int64); ok && i >= 1 && int(i) <= len(cols) {
+				pos = int(i) - 1
+			}
+		case *colNode:
+			name := x.path[len(x.path)-1]
+			for k, c := range cols {
+				if strings.EqualFold(c.Name, name) {
+					pos = k
+					break
+				}
+			}
+		}
+		if pos < 0 {
+			return nil, nil, fmt.Errorf("sqlparse: ORDER BY of a UNION takes result column names or positions, not %s", o.expr.sqlText())
+		}
+		keys = append(keys, sortKey{pos: pos, desc: o.desc, name: quoteIdent(cols[pos].Name)})
+	}
+	limit, offset, err := qb.limits(sel.limit, sel.offset)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(keys) > 0 {
+		op = &sortOp{in: op, keys: keys, top: topN(limit, offset)}
+	}
+	if limit >= 0 || offset > 0 {
+		op = &limitOp{in: op, limit: limit, offset: offset, width: len(cols)}
+	}
+	return op, cols, nil
+}
+
+// unionType is the type of a UNION's column k given part i's column.
+func unionType(first, other OutputColumn, k, i int) (OutputColumn, error) {
+	a, b := sqlTypeOf(first.Type), sqlTypeOf(other.Type)
+	if first.DatabaseTypeName == "NULL" || a == b {
+		if first.DatabaseTypeName == "NULL" {
+			first.Type, first.DatabaseTypeName, first.Field = other.Type, other.DatabaseTypeName, other.Field
+		}
+		if first.Field != other.Field {
+			first.Field = nil
+		}
+		return first, nil
+	}
+	if a.numeric() && b.numeric() {
+		first.Type, first.DatabaseTypeName, first.Field = sharepoint.ValueFloat, tFloat.String(), nil
+		return first, nil
+	}
+	return first, fmt.Errorf("sqlparse: column %d of the UNION is %s in the first SELECT and %s in SELECT number %d", k+1, a, b, i+1)
+}
+
+// Explain describes the operator tree, one line per operator, children
+// indented under their parent; each list's request is shown as in
+// Plan.Explain.
+func (q *Query) Explain() []string {
+	var lines []string
+	for _, sq := range q.subs {
+		lines = append(lines, "subquery "+strconv.Itoa(sq.n)+": run first, its values held in memory")
+		sq.op.explain(&lines, 1)
+	}
+	q.root.explain(&lines, 0)
+	return lines
+}
+
+func indent(depth int) string { return strings.Repeat("  ", depth) }

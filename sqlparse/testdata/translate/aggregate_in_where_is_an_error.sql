@@ -1,0 +1,1 @@
+SELECT Status FROM Tasks WHERE COUNT(*) > 1 GROUP BY Status

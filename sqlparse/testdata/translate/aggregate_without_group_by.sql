@@ -1,0 +1,1 @@
+SELECT COUNT(Title), SUM(Budget), MAX(Created) FROM Tasks WHERE Status = 'Done'

@@ -1,0 +1,1 @@
+SELECT Title FROM Tasks t JOIN Projects p ON t.ProjectId = p.ID

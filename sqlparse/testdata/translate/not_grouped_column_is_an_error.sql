@@ -1,0 +1,1 @@
+SELECT Title, COUNT(*) FROM Tasks GROUP BY Status

@@ -1,0 +1,1 @@
+SELECT SUM(Title) FROM Tasks
