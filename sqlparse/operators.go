@@ -74,9 +74,13 @@ type runtime struct {
 func (rt *runtime) hold(n int, what string) error {
 	rt.held += n
 	if rt.limit > 0 && rt.held > rt.limit {
-		return fmt.Errorf("%w: the query needs more than %d rows in memory (%s); narrow it with WHERE or LIMIT, or raise MaxMemoryRows", ErrMemoryLimit, rt.limit, what)
+		return memoryError(rt.limit, what)
 	}
 	return nil
+}
+
+func memoryError(limit int, what string) error {
+	return fmt.Errorf("%w: the query needs more than %d rows in memory (%s); narrow it with WHERE or LIMIT, or raise MaxMemoryRows", ErrMemoryLimit, limit, what)
 }
 
 func (rt *runtime) release(n int) { rt.held -= n }
@@ -607,6 +611,7 @@ func (g *grouping) open(rt *runtime) (rowFunc, error) {
 		}
 	}
 	if len(order) == 0 && len(g.keys) == 0 {
+		rt.held++ // released as it is returned, like every group
 		order = append(order, &group{aggs: make([]aggState, len(g.aggs))})
 	}
 	pos := 0
@@ -617,6 +622,7 @@ func (g *grouping) open(rt *runtime) (rowFunc, error) {
 		gr := order[pos]
 		order[pos] = nil
 		pos++
+		rt.release(1)
 		out := make([]any, 0, len(g.keys)+len(g.aggs))
 		out = append(out, gr.keys...)
 		for i, a := range g.aggs {
@@ -890,6 +896,7 @@ func (s *sortOp) open(rt *runtime) (rowFunc, error) {
 		return nil, err
 	}
 	if s.top >= 0 && len(rows) > s.top {
+		rt.release(len(rows) - s.top)
 		rows = rows[:s.top]
 	}
 	pos := 0
@@ -900,6 +907,7 @@ func (s *sortOp) open(rt *runtime) (rowFunc, error) {
 		row := rows[pos].row
 		rows[pos] = sortRow{}
 		pos++
+		rt.release(1)
 		return row, nil
 	}, nil
 }

@@ -108,6 +108,9 @@ func (p *Plan) Remainder(next func() ([]any, error)) func() ([]any, error) {
 					if err != nil {
 						return nil, err
 					}
+					if err := p.checkMemory(len(rows)+1, "the rows to sort"); err != nil {
+						return nil, err
+					}
 					rows = append(rows, row)
 				}
 				var err error
@@ -178,6 +181,9 @@ func (p *Plan) Remainder(next func() ([]any, error)) func() ([]any, error) {
 				if seen[k] {
 					continue
 				}
+				if err := p.checkMemory(len(seen)+1, "the keys of DISTINCT"); err != nil {
+					return nil, err
+				}
 				seen[k] = true
 			}
 			if skipped < p.Offset {
@@ -189,6 +195,14 @@ func (p *Plan) Remainder(next func() ([]any, error)) func() ([]any, error) {
 		}
 		return nil, io.EOF
 	}
+}
+
+// checkMemory fails when holding n rows passes Options.MaxMemoryRows.
+func (p *Plan) checkMemory(n int, what string) error {
+	if limit := p.opts.MaxMemoryRows; limit > 0 && n > limit {
+		return memoryError(limit, what)
+	}
+	return nil
 }
 
 // nextKept returns the next fetched row the residual keeps.

@@ -1,0 +1,253 @@
+package spsql_test
+
+import (
+	"database/sql"
+	"errors"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-spsql/spsql/sharepoint/sptest"
+	"github.com/go-spsql/spsql/sqlparse"
+)
+
+// reportSite is small enough that every expected answer below is worked
+// out by hand from it.
+func reportSite() sptest.Site {
+	return sptest.Site{
+		TimeZone: "America/New_York",
+		Lists: []sptest.List{
+			{
+				Title:  "Customers",
+				Fields: []sptest.Field{{Title: "Region", Type: "Text"}, {Title: "Tier", Type: "Integer"}},
+				Items: []sptest.Item{
+					{"Title": "Acme", "Region": "North", "Tier": 1},
+					{"Title": "Beta", "Region": "South", "Tier": 2},
+					{"Title": "Gamma", "Region": "North"},
+					{"Title": "Delta"},
+				},
+			},
+			{
+				Title: "Orders",
+				Fields: []sptest.Field{
+					{Title: "Customer", Type: "Lookup", LookupList: "Customers"},
+					{Title: "Amount", Type: "Number"},
+					{Title: "Qty", Type: "Integer"},
+					{Title: "Status", Type: "Choice", Choices: []string{"Open", "Closed"}},
+					{Title: "Placed", Type: "DateTime", DisplayFormat: "DateOnly"},
+				},
+				Items: []sptest.Item{
+					{"Title": "A1", "Customer": 1, "Amount": 10.5, "Qty": 2, "Status": "Open", "Placed": "2024-01-05"},
+					{"Title": "A2", "Customer": 1, "Amount": 20, "Qty": 1, "Status": "Closed", "Placed": "2024-02-10"},
+					{"Title": "B1", "Customer": 2, "Qty": 5, "Status": "Open", "Placed": "2024-02-11"},
+					{"Title": "B2", "Customer": 2, "Amount": 7.25, "Status": "Open", "Placed": "2024-03-01"},
+					{"Title": "X1", "Amount": 3, "Qty": 3, "Status": "Closed", "Placed": "2025-01-01"},
+					{"Title": "G1", "Customer": 3, "Amount": 100, "Qty": 10},
+				},
+			},
+		},
+	}
+}
+
+func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+
+// mustQuery runs a query and returns its rows as driver values.
+func mustQuery(t *testing.T, db *sql.DB, query string, args ...any) [][]any {
+	t.Helper()
+	rows, err := db.Query(query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	got, err := scanAll(rows)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return got
+}
+
+func TestReportQueries(t *testing.T) {
+	db, _ := openDB(t, reportSite())
+	cases := []struct {
+		name, query string
+		args        []any
+		want        [][]any
+	}{
+		{"aggregates per group, NULL group first", "SELECT Status, COUNT(*), COUNT(Amount), SUM(Qty), AVG(Amount), MIN(Amount), MAX(Title) FROM Orders GROUP BY Status ORDER BY Status", nil, [][]any{
+			{nil, int64(1), int64(1), int64(10), 100.0, 100.0, "G1"},
+			{"Closed", int64(2), int64(2), int64(4), 11.5, 3.0, "X1"},
+			{"Open", int64(3), int64(2), int64(7), 8.875, 7.25, "B2"},
+		}},
+		{"aggregates of no rows", "SELECT COUNT(*), COUNT(Title), SUM(Amount), AVG(Qty), MAX(Placed) FROM Orders WHERE Amount > 1000", nil, [][]any{
+			{int64(0), int64(0), nil, nil, nil},
+		}},
+		{"groups of no rows", "SELECT Status, COUNT(*) FROM Orders WHERE Amount > 1000 GROUP BY Status", nil, nil},
+		{"count distinct", "SELECT COUNT(DISTINCT Status), COUNT(DISTINCT CustomerId), SUM(DISTINCT Qty) FROM Orders", nil, [][]any{
+			{int64(2), int64(3), int64(21)},
+		}},
+		{"having on an alias, order by an aggregate", "SELECT CustomerId, SUM(Amount) AS s FROM Orders GROUP BY CustomerId HAVING s > 10 ORDER BY s DESC", nil, [][]any{
+			{int64(3), 100.0}, {int64(1), 30.5},
+		}},
+		{"group by an expression and position, date-only years", "SELECT YEAR(Placed) AS y, COUNT(*), MIN(Placed) FROM Orders GROUP BY 1 ORDER BY y", nil, [][]any{
+			{nil, int64(1), nil}, {int64(2024), int64(4), date(2024, 1, 5)}, {int64(2025), int64(1), date(2025, 1, 1)},
+		}},
+		{"group by with a placeholder in WHERE and LIMIT", "SELECT Status, SUM(Qty) FROM Orders WHERE Qty >= ? GROUP BY Status ORDER BY 2 DESC LIMIT 1", []any{2}, [][]any{
+			{nil, int64(10)},
+		}},
+		{"inner join", "SELECT o.Title, c.Title FROM Orders o JOIN Customers c ON o.CustomerId = c.ID ORDER BY o.Title", nil, [][]any{
+			{"A1", "Acme"}, {"A2", "Acme"}, {"B1", "Beta"}, {"B2", "Beta"}, {"G1", "Gamma"},
+		}},
+		{"left join grouped, unmatched counted as 0", "SELECT c.Title, COUNT(o.ID), SUM(o.Amount) FROM Customers c LEFT JOIN Orders o ON o.CustomerId = c.ID GROUP BY c.Title ORDER BY c.Title", nil, [][]any{
+			{"Acme", int64(2), 30.5}, {"Beta", int64(2), 7.25}, {"Delta", int64(0), nil}, {"Gamma", int64(1), 100.0},
+		}},
+		{"left join, WHERE on the right side after the join", "SELECT c.Title FROM Customers c LEFT JOIN Orders o ON o.CustomerId = c.ID WHERE o.ID IS NULL", nil, [][]any{
+			{"Delta"},
+		}},
+		{"left join, ON on the right side before the join", "SELECT c.Title, o.Title FROM Customers c LEFT JOIN Orders o ON o.CustomerId = c.ID AND o.Status = 'Closed' ORDER BY c.Title", nil, [][]any{
+			{"Acme", "A2"}, {"Beta", nil}, {"Delta", nil}, {"Gamma", nil},
+		}},
+		{"comma join with keys in WHERE", "SELECT c.Region, COUNT(*) FROM Orders o, Customers c WHERE o.CustomerId = c.ID AND c.Region IS NOT NULL GROUP BY c.Region ORDER BY 1", nil, [][]any{
+			{"North", int64(3)}, {"South", int64(2)},
+		}},
+		{"join with an inequality checked per pair", "SELECT o.Title FROM Orders o JOIN Customers c ON o.CustomerId = c.ID AND o.Qty > c.Tier ORDER BY 1", nil, [][]any{
+			{"A1"}, {"B1"},
+		}},
+		{"join on a lookup's display value", "SELECT o.Title FROM Orders o JOIN Customers c ON o.Customer = c.Title WHERE c.Region = 'South' ORDER BY 1", nil, [][]any{
+			{"B1"}, {"B2"},
+		}},
+		{"union drops duplicates and keeps one NULL", "SELECT Region FROM Customers UNION SELECT Status FROM Orders ORDER BY 1", nil, [][]any{
+			{nil}, {"Closed"}, {"North"}, {"Open"}, {"South"},
+		}},
+		{"union all keeps everything", "SELECT Title FROM Customers WHERE Tier = 1 UNION ALL SELECT Title FROM Orders WHERE Qty >= 5 UNION ALL SELECT Title FROM Customers WHERE Tier = 1", nil, [][]any{
+			{"Acme"}, {"B1"}, {"G1"}, {"Acme"},
+		}},
+		{"in subquery", "SELECT Title FROM Orders WHERE CustomerId IN (SELECT ID FROM Customers WHERE Region = 'North') ORDER BY Title", nil, [][]any{
+			{"A1"}, {"A2"}, {"G1"},
+		}},
+		{"not in a subquery holding NULL is never true", "SELECT Title FROM Customers WHERE ID NOT IN (SELECT CustomerId FROM Orders)", nil, nil},
+		{"not in without NULL", "SELECT Title FROM Customers WHERE ID NOT IN (SELECT CustomerId FROM Orders WHERE CustomerId IS NOT NULL)", nil, [][]any{
+			{"Delta"},
+		}},
+		{"distinct over a join with order and offset", "SELECT DISTINCT c.Region FROM Orders o JOIN Customers c ON o.CustomerId = c.ID ORDER BY 1 DESC LIMIT 5 OFFSET 1", nil, [][]any{
+			{"North"},
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := mustQuery(t, db, tc.query, tc.args...)
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("%s\n got %v\nwant %v", tc.query, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestReportColumnTypes(t *testing.T) {
+	db, _ := openDB(t, reportSite())
+	rows, err := db.Query("SELECT Status, COUNT(*) AS n, SUM(Amount), SUM(Qty), AVG(Qty), MIN(Placed), c.Title FROM Orders o JOIN Customers c ON o.CustomerId = c.ID GROUP BY Status, c.Title")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"CHOICE", "INTEGER", "NUMBER", "INTEGER", "NUMBER", "DATETIME", "TEXT"}
+	names := []string{"Status", "n", "SUM(Amount)", "SUM(Qty)", "AVG(Qty)", "MIN(Placed)", "Title"}
+	for i, ct := range types {
+		if ct.DatabaseTypeName() != want[i] || ct.Name() != names[i] {
+			t.Errorf("column %d: %s %s, want %s %s", i, ct.Name(), ct.DatabaseTypeName(), names[i], want[i])
+		}
+	}
+}
+
+// TestReportReadsEachListOnce checks the requests a join and a subquery
+// send: one items request per list read, with each list's own filter.
+func TestReportReadsEachListOnce(t *testing.T) {
+	db, srv := openDB(t, reportSite())
+	mustQuery(t, db, "SELECT o.Title FROM Orders o JOIN Customers c ON o.CustomerId = c.ID WHERE c.Region = 'North' AND o.Status = 'Open' AND o.ID IN (SELECT ID FROM Orders WHERE Qty > 1)")
+	var items []string
+	for _, r := range itemsRequests(srv.Requests()) {
+		q, err := url.QueryUnescape(r.RawQuery)
+		if err != nil {
+			t.Fatal(err)
+		}
+		items = append(items, r.Path+"?"+q)
+	}
+	if len(items) != 3 {
+		t.Fatalf("%d items requests, want 3 (Orders for the subquery, Orders, Customers):\n%s", len(items), strings.Join(items, "\n"))
+	}
+	for _, want := range []string{"Region eq 'North'", "Status eq 'Open'", "Qty gt 1"} {
+		found := false
+		for _, u := range items {
+			found = found || strings.Contains(u, want)
+		}
+		if !found {
+			t.Errorf("no request filters %q:\n%s", want, strings.Join(items, "\n"))
+		}
+	}
+}
+
+func TestReportMaxMemoryRows(t *testing.T) {
+	srv := sptest.NewServer(reportSite())
+	t.Cleanup(srv.Close)
+	db, err := sql.Open("sharepoint", srv.ConnString()+";MaxMemoryRows=3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{
+		"SELECT Title, COUNT(*) FROM Orders GROUP BY Title",                                   // 6 groups
+		"SELECT Title FROM Orders ORDER BY LOWER(Title)",                                      // 6 rows sorted in the driver
+		"SELECT c.Title FROM Customers c JOIN Orders o ON o.CustomerId = c.ID",                // 5 order rows held (left join holds the right side)
+		"SELECT Title FROM Customers WHERE ID IN (SELECT ID FROM Orders)",                     // 6 values
+		"SELECT Title FROM Orders UNION SELECT Title FROM Customers",                           // 10 keys
+		"SELECT DISTINCT o.Title FROM Orders o LEFT JOIN Customers c ON o.CustomerId = c.ID", // keys
+	} {
+		err := drain(db, q)
+		if !errors.Is(err, sqlparse.ErrMemoryLimit) || !strings.Contains(err.Error(), "MaxMemoryRows") {
+			t.Errorf("%s: error %v, want ErrMemoryLimit naming MaxMemoryRows", q, err)
+		}
+	}
+	// Within the cap: 3 groups, handed one by one to the sort.
+	got := mustQuery(t, db, "SELECT Status, COUNT(*) FROM Orders GROUP BY Status ORDER BY 1")
+	if len(got) != 3 {
+		t.Errorf("grouping into 3 groups under MaxMemoryRows=3: %v", got)
+	}
+}
+
+// drain runs a query to its end and returns its first error, from Query,
+// Next or Err.
+func drain(db *sql.DB, query string) error {
+	rows, err := db.Query(query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+	}
+	return rows.Err()
+}
+
+func TestReportExplain(t *testing.T) {
+	db, _ := openDB(t, reportSite())
+	got := mustQuery(t, db, "EXPLAIN SELECT c.Title, COUNT(*) FROM Customers c LEFT JOIN Orders o ON o.CustomerId = c.ID WHERE c.Region = ? GROUP BY c.Title", "North")
+	var text []string
+	for _, r := range got {
+		text = append(text, r[0].(string))
+	}
+	joined := strings.Join(text, "\n")
+	for _, want := range []string{
+		"driver: group by c.Title, computing COUNT(*)",
+		"driver: hash left join on c.ID = o.CustomerId; holding Orders AS o",
+		"scan Customers AS c",
+		"$filter=Region eq 'North'",
+		"$select=CustomerId",
+	} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("EXPLAIN lacks %q:\n%s", want, joined)
+		}
+	}
+}
