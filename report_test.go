@@ -199,11 +199,11 @@ func TestReportMaxMemoryRows(t *testing.T) {
 	}
 	defer db.Close()
 	for _, q := range []string{
-		"SELECT Title, COUNT(*) FROM Orders GROUP BY Title",                                   // 6 groups
-		"SELECT Title FROM Orders ORDER BY LOWER(Title)",                                      // 6 rows sorted in the driver
-		"SELECT c.Title FROM Customers c JOIN Orders o ON o.CustomerId = c.ID",                // 5 order rows held (left join holds the right side)
-		"SELECT Title FROM Customers WHERE ID IN (SELECT ID FROM Orders)",                     // 6 values
-		"SELECT Title FROM Orders UNION SELECT Title FROM Customers",                           // 10 keys
+		"SELECT Title, COUNT(*) FROM Orders GROUP BY Title",                                  // 6 groups
+		"SELECT Title FROM Orders ORDER BY LOWER(Title)",                                     // 6 rows sorted in the driver
+		"SELECT c.Title FROM Customers c JOIN Orders o ON o.CustomerId = c.ID",               // 5 order rows held (left join holds the right side)
+		"SELECT Title FROM Customers WHERE ID IN (SELECT ID FROM Orders)",                    // 6 values
+		"SELECT Title FROM Orders UNION SELECT Title FROM Customers",                         // 10 keys
 		"SELECT DISTINCT o.Title FROM Orders o LEFT JOIN Customers c ON o.CustomerId = c.ID", // keys
 	} {
 		err := drain(db, q)
