@@ -251,3 +251,52 @@ func TestReportExplain(t *testing.T) {
 		}
 	}
 }
+
+// TestReportJoinReadsTargetByID: a join on the right list's ID, when
+// that list takes several pages, reads only the items the left rows name.
+func TestReportJoinReadsTargetByID(t *testing.T) {
+	srv := sptest.NewServer(reportSite())
+	t.Cleanup(srv.Close)
+	db, err := sql.Open("sharepoint", srv.ConnString()+";WSFetchSize=3") // Customers: 4 items, 2 pages
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cases := []struct {
+		query       string
+		want        [][]any
+		customerReq string // the $filter of the one Customers request; "-" for none at all
+	}{
+		{"SELECT o.Title, c.Title FROM Orders o JOIN Customers c ON o.CustomerId = c.ID WHERE o.Status = 'Closed'",
+			[][]any{{"A2", "Acme"}}, "(ID eq 1)"},
+		{"SELECT o.Title, c.Region FROM Orders o LEFT JOIN Customers c ON o.CustomerId = c.ID WHERE o.Qty >= 3 ORDER BY 1",
+			[][]any{{"B1", "South"}, {"G1", "North"}, {"X1", nil}}, "(ID eq 2 or ID eq 3)"},
+		{"SELECT o.Title, c.Title FROM Orders o LEFT JOIN Customers c ON o.CustomerId = c.ID AND c.Region = 'North' WHERE o.Title IN ('A1', 'B2') ORDER BY 1",
+			[][]any{{"A1", "Acme"}, {"B2", nil}}, "Region eq 'North' and (ID eq 1 or ID eq 2)"},
+		{"SELECT o.Title, c.Title FROM Orders o LEFT JOIN Customers c ON o.CustomerId = c.ID WHERE o.Title = 'X1'",
+			[][]any{{"X1", nil}}, "-"},
+	}
+	for _, tc := range cases {
+		before := len(srv.Requests())
+		got := mustQuery(t, db, tc.query)
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s\n got %v\nwant %v", tc.query, got, tc.want)
+		}
+		var filters []string
+		for _, r := range itemsRequests(srv.Requests()[before:]) {
+			if strings.Contains(r.Path, "Customers") {
+				q, err := url.ParseQuery(r.RawQuery)
+				if err != nil {
+					t.Fatal(err)
+				}
+				filters = append(filters, q.Get("$filter"))
+			}
+		}
+		switch {
+		case tc.customerReq == "-" && len(filters) != 0:
+			t.Errorf("%s: Customers was read (%q) though no order names a customer", tc.query, filters)
+		case tc.customerReq != "-" && (len(filters) != 1 || filters[0] != tc.customerReq):
+			t.Errorf("%s: Customers requests filtered %q, want one with %q", tc.query, filters, tc.customerReq)
+		}
+	}
+}

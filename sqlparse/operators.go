@@ -237,13 +237,36 @@ type joinSpec struct {
 
 	buildLeft bool   // hold the left rows, stream the right list
 	why       string // for Explain
+
+	// byID: the right key is the right list's ID, so once the left rows
+	// are held, the right list can be read by those IDs only (see
+	// openByID); values and opts plan those reads.
+	byID   bool
+	values map[string]any
+	opts   Options
 }
+
+// idsPerRequest is how many IDs one ID-lookup request asks for: an
+// or-chain of "ID eq n" this long keeps the URL near 1,000 characters,
+// well under the limits of SharePoint Online's front ends (2,048 for the
+// query string in IIS's defaults; not documented for SharePoint).
+const idsPerRequest = 30
 
 // chooseBuild decides which side to hold in memory: the side with fewer
 // items, by the lists' ItemCount. A LEFT JOIN holds its right side, so
 // that the left rows stream in order and unmatched ones are known at once.
+//
+// A join on the right list's ID, when that list takes more than one page
+// to read, reads it by ID instead (openByID).
 func (j *joinSpec) chooseBuild(lefts []*table, right *table, opts Options) {
 	j.why = "holding " + right.name()
+	if len(j.rightKeys) == 1 && j.rightKeys[0].op == opCol && j.leftKeys[0].typ == tInt {
+		c := j.rightKeys[0].col
+		if c.kind == colValue && c.field != nil && c.field.InternalName == "ID" && (right.count < 0 || right.count > int64(opts.PageSize)) {
+			j.byID = true
+			return
+		}
+	}
 	if j.left || len(lefts) != 1 {
 		return
 	}
@@ -278,7 +301,12 @@ func (j *joinSpec) explain(lines *[]string, depth int) {
 	if len(j.residual) > 0 {
 		line += "; each pair checked for " + exprList(j.residual, " AND ")
 	}
-	*lines = append(*lines, line+"; "+j.why)
+	if j.byID {
+		line += fmt.Sprintf("; holding the left rows, then reading %s by the IDs they name, %d per request ($filter=ID eq … or …), when that takes fewer requests than reading all of it, else all of it", j.right.t.name(), idsPerRequest)
+	} else {
+		line += "; " + j.why
+	}
+	*lines = append(*lines, line)
 	j.leftIn.explain(lines, depth+1)
 	j.right.explain(lines, depth+1)
 }
@@ -301,6 +329,9 @@ func joinKey(keys []*rexpr, row []any) (string, bool, error) {
 }
 
 func (j *joinSpec) open(rt *runtime) (rowFunc, error) {
+	if j.byID {
+		return j.openByID(rt)
+	}
 	if j.buildLeft {
 		return j.openBuildLeft(rt)
 	}
@@ -392,6 +423,164 @@ func (j *joinSpec) openBuildRight(rt *runtime) (rowFunc, error) {
 			}
 		}
 	}, nil
+}
+
+// openByID holds the left rows, then reads the right list by the IDs
+// they join to, idsPerRequest at a time, when that takes fewer requests
+// than reading the whole list (its ItemCount in pages); else it reads the
+// whole list. Either way the right rows are held by ID and the left rows
+// probe them in their order.
+func (j *joinSpec) openByID(rt *runtime) (rowFunc, error) {
+	lnext, err := j.leftIn.open(rt)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		lefts [][]any
+		ids   []int64
+		seen  = map[int64]bool{}
+	)
+	for {
+		row, err := lnext()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := rt.hold(1, "the rows held for a join"); err != nil {
+			return nil, err
+		}
+		lefts = append(lefts, row)
+		v, err := j.leftKeys[0].eval(row)
+		if err != nil {
+			return nil, err
+		}
+		if id, ok := v.(int64); ok && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	t := j.right.t
+	table := map[string][][]any{}
+	add := func(next rowFunc) error {
+		for {
+			row, err := next()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			k, ok, err := joinKey(j.rightKeys, row)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			if err := rt.hold(1, "the rows of "+t.name()+" held for a join"); err != nil {
+				return err
+			}
+			table[k] = append(table[k], row)
+		}
+	}
+	chunks := (len(ids) + idsPerRequest - 1) / idsPerRequest
+	pages := int64(-1)
+	if t.count >= 0 && rt.pageSize > 0 {
+		pages = (t.count + int64(rt.pageSize) - 1) / int64(rt.pageSize)
+	}
+	switch {
+	case len(ids) == 0:
+		// Nothing can match: the right list is not read at all.
+	case pages < 0 || int64(chunks) < pages:
+		for start := 0; start < len(ids); start += idsPerRequest {
+			p, err := j.planIDs(ids[start:min(start+idsPerRequest, len(ids))])
+			if err != nil {
+				return nil, err
+			}
+			next, err := j.right.openPlan(rt, p)
+			if err != nil {
+				return nil, err
+			}
+			if err := add(next); err != nil {
+				return nil, err
+			}
+		}
+	default:
+		next, err := j.right.open(rt)
+		if err != nil {
+			return nil, err
+		}
+		if err := add(next); err != nil {
+			return nil, err
+		}
+	}
+	pos := 0
+	lo, hi := t.base, t.base+len(t.cols)
+	var (
+		cur     []any
+		cands   [][]any
+		emitted bool
+	)
+	return func() ([]any, error) {
+		for {
+			for len(cands) > 0 {
+				c := cands[0]
+				cands = cands[1:]
+				out := cur
+				if emitted {
+					out = make([]any, len(cur))
+					copy(out, cur)
+				}
+				copy(out[lo:hi], c[lo:hi])
+				ok, err := allTrue(j.residual, out)
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					emitted = true
+					return out, nil
+				}
+			}
+			if cur != nil && !emitted && j.left {
+				clear(cur[lo:hi])
+				row := cur
+				cur = nil
+				return row, nil
+			}
+			if pos >= len(lefts) {
+				return nil, io.EOF
+			}
+			cur, emitted = lefts[pos], false
+			lefts[pos] = nil
+			pos++
+			rt.release(1)
+			k, ok, err := joinKey(j.leftKeys, cur)
+			if err != nil {
+				return nil, err
+			}
+			cands = nil
+			if ok {
+				cands = table[k]
+			}
+		}
+	}, nil
+}
+
+// planIDs plans the right list's scan restricted to some IDs.
+func (j *joinSpec) planIDs(ids []int64) (*Plan, error) {
+	t := j.right.t
+	in := &inNode{x: &colNode{path: []string{"ID"}}}
+	for _, id := range ids {
+		in.list = append(in.list, &litNode{v: id})
+	}
+	sel := *t.sel
+	sel.where = andAll([]node{t.sel.where, in})
+	if t.sel.where == nil {
+		sel.where = in
+	}
+	return buildPlan(&sel, t.list, t.fields, j.values, j.opts)
 }
 
 // openBuildLeft holds the left rows by key and streams the right list's

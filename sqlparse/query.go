@@ -415,6 +415,7 @@ func (bb *blockBuilder) build() (operator, []OutputColumn, error) {
 	for i := 1; i < len(bb.tables); i++ {
 		j := joins[i]
 		j.right = &scanOp{t: bb.tables[i], width: bb.width}
+		j.values, j.opts = qb.values, qb.opts
 		j.leftIn = op
 		j.chooseBuild(bb.tables[:i], bb.tables[i], qb.opts)
 		op = j
