@@ -128,16 +128,19 @@ func (c *column) read(row []any) (any, error) {
 }
 
 func normaliseValue(v any, c *column) (any, error) {
+	// Scalars are returned as the interface they came in: re-boxing
+	// would allocate for every value of every row a query evaluates.
 	switch x := v.(type) {
 	case nil:
 		return nil, nil
-	case string:
-		return x, nil
-	case int64, float64, bool:
-		return x, nil
+	case string, int64, float64, bool:
+		return v, nil
 	case time.Time:
 		if c != nil && c.dateOnly && c.loc != nil {
 			return x.In(c.loc), nil
+		}
+		if x.Location() == time.UTC {
+			return v, nil
 		}
 		return x.UTC(), nil
 	case []string:

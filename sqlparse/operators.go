@@ -311,21 +311,32 @@ func (j *joinSpec) explain(lines *[]string, depth int) {
 	j.right.explain(lines, depth+1)
 }
 
-// joinKey is the hash key of a row's key values; ok is false when one is
-// NULL, which matches nothing.
-func joinKey(keys []*rexpr, row []any) (string, bool, error) {
-	vals := make([]any, len(keys))
-	for i, k := range keys {
-		v, err := k.eval(row)
+// keyer computes the hash keys of rows, reusing its buffers.
+type keyer struct {
+	keys []*rexpr
+	vals []any
+	buf  []byte
+}
+
+// key returns the key of row's key values, valid until the next call;
+// ok is false when one is NULL, which matches nothing. Looking the key up
+// as m[string(key)] does not allocate.
+func (k *keyer) key(row []any) (key []byte, ok bool, err error) {
+	if k.vals == nil {
+		k.vals = make([]any, len(k.keys))
+	}
+	for i, e := range k.keys {
+		v, err := e.eval(row)
 		if err != nil {
-			return "", false, err
+			return nil, false, err
 		}
 		if v == nil {
-			return "", false, nil
+			return nil, false, nil
 		}
-		vals[i] = v
+		k.vals[i] = v
 	}
-	return rowKey(vals), true, nil
+	k.buf = appendRowKey(k.buf[:0], k.vals)
+	return k.buf, true, nil
 }
 
 func (j *joinSpec) open(rt *runtime) (rowFunc, error) {
@@ -347,6 +358,7 @@ func (j *joinSpec) openBuildRight(rt *runtime) (rowFunc, error) {
 	}
 	table := map[string][][]any{}
 	held := 0
+	rkey, lkey := &keyer{keys: j.rightKeys}, &keyer{keys: j.leftKeys}
 	for {
 		row, err := rnext()
 		if err == io.EOF {
@@ -355,7 +367,7 @@ func (j *joinSpec) openBuildRight(rt *runtime) (rowFunc, error) {
 		if err != nil {
 			return nil, err
 		}
-		k, ok, err := joinKey(j.rightKeys, row)
+		k, ok, err := rkey.key(row)
 		if err != nil {
 			return nil, err
 		}
@@ -366,7 +378,7 @@ func (j *joinSpec) openBuildRight(rt *runtime) (rowFunc, error) {
 			return nil, err
 		}
 		held++
-		table[k] = append(table[k], row)
+		table[string(k)] = append(table[string(k)], row)
 	}
 	lnext, err := j.leftIn.open(rt)
 	if err != nil {
@@ -413,13 +425,13 @@ func (j *joinSpec) openBuildRight(rt *runtime) (rowFunc, error) {
 				return nil, err
 			}
 			cur, emitted = row, false
-			k, ok, err := joinKey(j.leftKeys, row)
+			k, ok, err := lkey.key(row)
 			if err != nil {
 				return nil, err
 			}
 			cands = nil
 			if ok {
-				cands = table[k]
+				cands = table[string(k)]
 			}
 		}
 	}, nil
@@ -463,6 +475,7 @@ func (j *joinSpec) openByID(rt *runtime) (rowFunc, error) {
 	}
 	t := j.right.t
 	table := map[string][][]any{}
+	rkey, lkey := &keyer{keys: j.rightKeys}, &keyer{keys: j.leftKeys}
 	add := func(next rowFunc) error {
 		for {
 			row, err := next()
@@ -472,7 +485,7 @@ func (j *joinSpec) openByID(rt *runtime) (rowFunc, error) {
 			if err != nil {
 				return err
 			}
-			k, ok, err := joinKey(j.rightKeys, row)
+			k, ok, err := rkey.key(row)
 			if err != nil {
 				return err
 			}
@@ -482,7 +495,7 @@ func (j *joinSpec) openByID(rt *runtime) (rowFunc, error) {
 			if err := rt.hold(1, "the rows of "+t.name()+" held for a join"); err != nil {
 				return err
 			}
-			table[k] = append(table[k], row)
+			table[string(k)] = append(table[string(k)], row)
 		}
 	}
 	chunks := (len(ids) + idsPerRequest - 1) / idsPerRequest
@@ -556,13 +569,13 @@ func (j *joinSpec) openByID(rt *runtime) (rowFunc, error) {
 			lefts[pos] = nil
 			pos++
 			rt.release(1)
-			k, ok, err := joinKey(j.leftKeys, cur)
+			k, ok, err := lkey.key(cur)
 			if err != nil {
 				return nil, err
 			}
 			cands = nil
 			if ok {
-				cands = table[k]
+				cands = table[string(k)]
 			}
 		}
 	}, nil
@@ -591,6 +604,7 @@ func (j *joinSpec) openBuildLeft(rt *runtime) (rowFunc, error) {
 		return nil, err
 	}
 	table := map[string][][]any{}
+	rkey, lkey := &keyer{keys: j.rightKeys}, &keyer{keys: j.leftKeys}
 	for {
 		row, err := lnext()
 		if err == io.EOF {
@@ -599,7 +613,7 @@ func (j *joinSpec) openBuildLeft(rt *runtime) (rowFunc, error) {
 		if err != nil {
 			return nil, err
 		}
-		k, ok, err := joinKey(j.leftKeys, row)
+		k, ok, err := lkey.key(row)
 		if err != nil {
 			return nil, err
 		}
@@ -609,7 +623,7 @@ func (j *joinSpec) openBuildLeft(rt *runtime) (rowFunc, error) {
 		if err := rt.hold(1, "the rows held for a join"); err != nil {
 			return nil, err
 		}
-		table[k] = append(table[k], row)
+		table[string(k)] = append(table[string(k)], row)
 	}
 	rnext, err := j.right.open(rt)
 	if err != nil {
@@ -641,13 +655,13 @@ func (j *joinSpec) openBuildLeft(rt *runtime) (rowFunc, error) {
 				return nil, err
 			}
 			cur = row
-			k, ok, err := joinKey(j.rightKeys, row)
+			k, ok, err := rkey.key(row)
 			if err != nil {
 				return nil, err
 			}
 			cands = nil
 			if ok {
-				cands = table[k]
+				cands = table[string(k)]
 			}
 		}
 	}, nil
@@ -762,7 +776,10 @@ func (g *grouping) open(rt *runtime) (rowFunc, error) {
 		return nil, err
 	}
 	groups := map[string]*group{}
-	var order []*group
+	var (
+		order []*group
+		buf   []byte
+	)
 	keyVals := make([]any, len(g.keys))
 	for {
 		row, err := next()
@@ -777,8 +794,8 @@ func (g *grouping) open(rt *runtime) (rowFunc, error) {
 				return nil, err
 			}
 		}
-		key := rowKey(keyVals)
-		gr := groups[key]
+		buf = appendRowKey(buf[:0], keyVals)
+		gr := groups[string(buf)] // no allocation for a lookup
 		if gr == nil {
 			if err := rt.hold(1, "groups"); err != nil {
 				return nil, err
@@ -790,7 +807,7 @@ func (g *grouping) open(rt *runtime) (rowFunc, error) {
 					gr.keys[i] = row[k.col.idx] // as fetched: a date-only key stays a date
 				}
 			}
-			groups[key] = gr
+			groups[string(buf)] = gr
 			order = append(order, gr)
 		}
 		for i, a := range g.aggs {
