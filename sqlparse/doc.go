@@ -40,8 +40,11 @@
 // $filter only as one escaped literal, so it can never change the shape
 // of a query.
 //
-// Unsupported SQL — joins, GROUP BY, aggregates other than COUNT(*),
-// subqueries, UNION, CASE, CAST, INSERT … SELECT — is an error that names it.
+// Reporting SQL — joins, GROUP BY, HAVING, aggregates, UNION and
+// IN (SELECT …) — is planned by BuildQuery (see "Reporting queries"
+// below). Unsupported SQL — RIGHT and NATURAL joins, JOIN … USING,
+// EXISTS, scalar and correlated subqueries, subqueries in FROM, WITH,
+// INSERT … SELECT — is an error that names it.
 //
 // # What runs where
 //
@@ -71,6 +74,53 @@
 // predicate means the same wherever it runs. See eval.go for the details
 // (multi-values compare as their JSON array text; LENGTH counts
 // characters; division by zero and integer overflow are errors).
+//
+// # Reporting queries
+//
+//	SELECT exprs FROM list [AS a] [[INNER] JOIN | LEFT [OUTER] JOIN list [AS b] ON cond]…
+//	  [WHERE cond] [GROUP BY expr|position|alias, …] [HAVING cond]
+//	  [ORDER BY …] [LIMIT …]
+//	SELECT … FROM list a, list b WHERE a.x = b.y …
+//	SELECT … UNION [ALL] SELECT … [ORDER BY name|position] [LIMIT …]
+//	… WHERE x [NOT] IN (SELECT col FROM …)
+//
+// Statement.Simple tells the two kinds apart: BuildPlan plans a simple
+// SELECT, BuildQuery everything else, as a tree of operators over one Plan
+// per list read (Query.Explain prints it):
+//
+//   - Each list's scan gets the conjuncts of WHERE that read only that
+//     list (except on the NULL-extended side of a LEFT JOIN, where they
+//     stay above the join) and of its ON, and selects only the columns
+//     used above it; its Plan pushes down what SharePoint can evaluate.
+//   - A join's equalities between its list and the lists before it (in
+//     ON, or in WHERE for inner joins) are hash keys; the rest of ON is
+//     checked per matching pair. The side held in memory is the list
+//     with fewer items (Catalog.ItemCount); a LEFT JOIN holds its right
+//     side. When the right key is the right list's ID and that list takes
+//     more than a page, the left rows are held and the right list is read
+//     by the IDs they name, idsPerRequest per request, when that takes
+//     fewer requests than reading it all.
+//   - Columns are named as in a plain SELECT; ambiguous names (Title in
+//     both lists) must be qualified.
+//   - Aggregates: COUNT(*), COUNT/SUM/AVG/MIN/MAX([DISTINCT] x). NULLs are
+//     skipped; over no rows COUNT is 0 and the others NULL; SUM of
+//     integers is an integer (overflow is an error), AVG a float; MIN and
+//     MAX compare as ORDER BY does. GROUP BY keys compare as = does
+//     (strings case-insensitively, NULLs together); groups come out in
+//     the order first seen unless ORDER BY says otherwise. A column of
+//     the select list, HAVING or ORDER BY must be a GROUP BY expression
+//     or inside an aggregate. HAVING and ORDER BY may name select-list
+//     aliases.
+//   - UNION drops duplicate rows (as DISTINCT does), UNION ALL keeps them;
+//     mixed, they apply left to right. Column types must agree (integers
+//     and numbers mix as numbers). ORDER BY of a UNION names result
+//     columns or positions.
+//   - x IN (SELECT c …) runs the subquery once, before the query, into a
+//     set; it cannot refer to the outer query. NULL semantics are SQL's:
+//     NOT IN a set that holds NULL is never true.
+//   - Options.MaxMemoryRows caps the rows held at once (groups, a join's
+//     held side, rows to sort — about 2×(OFFSET+LIMIT) with a LIMIT —,
+//     DISTINCT and UNION keys, subquery values): beyond it, ErrMemoryLimit.
 //
 // # Time
 //
