@@ -132,6 +132,20 @@ func TestReportQueries(t *testing.T) {
 		{"distinct over a join with order and offset", "SELECT DISTINCT c.Region FROM Orders o JOIN Customers c ON o.CustomerId = c.ID ORDER BY 1 DESC LIMIT 5 OFFSET 1", nil, [][]any{
 			{"North"},
 		}},
+		{"order by an aggregate not selected", "SELECT Status FROM Orders GROUP BY Status ORDER BY COUNT(*) DESC, Status", nil, [][]any{
+			{"Open"}, {"Closed"}, {nil},
+		}},
+		{"join ordered by a column not selected, NULL last descending", "SELECT o.Title FROM Orders o JOIN Customers c ON o.CustomerId = c.ID ORDER BY c.Tier DESC, o.Title", nil, [][]any{
+			{"B1"}, {"B2"}, {"A1"}, {"A2"}, {"G1"},
+		}},
+		{"self join", "SELECT a.Title, b.Title FROM Orders a JOIN Orders b ON a.Qty = b.ID ORDER BY 1", nil, [][]any{
+			{"A1", "A2"}, {"A2", "A1"}, {"B1", "X1"}, {"X1", "B1"},
+		}},
+		{"count of a join", "SELECT COUNT(*) FROM Orders o JOIN Customers c ON o.CustomerId = c.ID", nil, [][]any{{int64(5)}}},
+		{"limit 0", "SELECT Status, COUNT(*) FROM Orders GROUP BY Status LIMIT 0", nil, nil},
+		{"three lists", "SELECT a.Title, c.Title, b.Title FROM Orders a JOIN Customers c ON a.CustomerId = c.ID LEFT JOIN Orders b ON b.CustomerId = c.ID AND b.ID <> a.ID WHERE c.Region = 'North' ORDER BY 1", nil, [][]any{
+			{"A1", "Acme", "A2"}, {"A2", "Acme", "A1"}, {"G1", "Gamma", nil},
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -140,6 +154,31 @@ func TestReportQueries(t *testing.T) {
 				t.Errorf("%s\n got %v\nwant %v", tc.query, got, tc.want)
 			}
 		})
+	}
+}
+
+func TestReportJoinStar(t *testing.T) {
+	db, _ := openDB(t, reportSite())
+	cols := func(q string) []string {
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		defer rows.Close()
+		c, _ := rows.Columns()
+		return c
+	}
+	want := append(cols("SELECT * FROM Customers"), cols("SELECT * FROM Orders")...)
+	got := cols("SELECT * FROM Customers c JOIN Orders o ON o.CustomerId = c.ID")
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("columns of the join's *: %q, want %q", got, want)
+	}
+	if got := cols("SELECT o.*, c.Title FROM Customers c JOIN Orders o ON o.CustomerId = c.ID"); !reflect.DeepEqual(got, append(cols("SELECT * FROM Orders"), "Title")) {
+		t.Errorf("columns of o.*, c.Title: %q", got)
+	}
+	rows := mustQuery(t, db, "SELECT * FROM Customers c JOIN Orders o ON o.CustomerId = c.ID WHERE o.Title = 'B2'")
+	if len(rows) != 1 || rows[0][0] != int64(2) || rows[0][1] != "Beta" || rows[0][len(cols("SELECT * FROM Customers"))+1] != "B2" {
+		t.Errorf("SELECT * of a join: %v", rows)
 	}
 }
 

@@ -84,7 +84,7 @@
 //	SELECT … UNION [ALL] SELECT … [ORDER BY name|position] [LIMIT …]
 //	… WHERE x [NOT] IN (SELECT col FROM …)
 //
-// Statement.Simple tells the two kinds apart: BuildPlan plans a simple
+// Select.Simple tells the two kinds apart: BuildPlan plans a simple
 // SELECT, BuildQuery everything else, as a tree of operators over one Plan
 // per list read (Query.Explain prints it):
 //
