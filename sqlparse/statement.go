@@ -270,6 +270,19 @@ func respell(sel *Select, toks []token) {
 			for _, x := range n.args {
 				walk(x)
 			}
+		case *caseNode:
+			if n.operand != nil {
+				walk(n.operand)
+			}
+			for _, w := range n.whens {
+				walk(w.cond)
+				walk(w.val)
+			}
+			if n.els != nil {
+				walk(n.els)
+			}
+		case *castNode:
+			walk(n.x)
 		}
 	}
 	for i := range sel.items {
