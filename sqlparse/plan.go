@@ -29,6 +29,10 @@ type Options struct {
 	// list view threshold fallback (see Plan.Fallback) and for tables the
 	// caller synthesises (information_schema).
 	ClientOnly bool
+	// Now is the clock of NOW(), CURRENT_TIMESTAMP and CURDATE(): read
+	// once per BuildPlan, so every use in a statement (and its Fallback)
+	// sees the same instant. Nil means time.Now; tests fix it.
+	Now func() time.Time
 }
 
 // CountMode says how a COUNT(*) query is answered.
@@ -137,12 +141,17 @@ func BuildPlan(sel *Select, list string, fields []sharepoint.Field, args []drive
 	if opts.Location == nil {
 		opts.Location = time.UTC
 	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	at := now()
 	var build func(Options) (*Plan, error)
 	build = func(o Options) (*Plan, error) {
 		pb := &planBuilder{
 			sel:  sel,
 			opts: o,
-			b:    &binder{r: newResolver(list, sel.Alias, fields, o.Location), values: values},
+			b:    &binder{r: newResolver(list, sel.Alias, fields, o.Location), values: values, now: at},
 			plan: &Plan{List: list, Limit: -1, opts: o, rebuild: build},
 		}
 		if err := pb.build(); err != nil {
