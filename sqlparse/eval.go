@@ -30,9 +30,11 @@ import (
 //     sets) are their JSON array text (["Red","Blue"]), as the rows show
 //     them; an empty set is NULL. Hyperlinks are their URL, taxonomy
 //     values their label.
-//   - YEAR, MONTH and DAY read times in UTC, except date-only fields,
-//     which are read in the site's time zone (Options.Location), where
-//     SharePoint stores them as midnight.
+//   - YEAR, MONTH, DAY and DATE read times in UTC, except date-only
+//     fields, which are read in the site's time zone (Options.Location),
+//     where SharePoint stores them as midnight.
+//   - Functions follow MySQL where it is exact and say so where it is
+//     not (castValue, substring, roundFloat; doc.go lists them).
 
 // sqlType is the static type of an expression.
 type sqlType int
