@@ -3,6 +3,7 @@ package sqlparse
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -194,7 +195,23 @@ type (
 		text string
 		get  func(r *resolver) (*column, error)
 	}
+	// caseNode is CASE [operand] WHEN … THEN … [ELSE …] END.
+	caseNode struct {
+		operand node // CASE x WHEN v …; nil for CASE WHEN cond …
+		whens   []caseWhen
+		els     node // nil without ELSE
+	}
+	// castNode is CAST(x AS to) or CONVERT(x, to).
+	castNode struct {
+		x  node
+		to string // SIGNED, UNSIGNED, DECIMAL, CHAR, DATE or DATETIME
+		// length is n of CHAR(n), scale d of DECIMAL(m, d); -1 when not
+		// given.
+		length, scale int
+	}
 )
+
+type caseWhen struct{ cond, val node }
 
 // childNodes returns n's operands, for walks over expressions.
 func childNodes(n node) []node {
@@ -230,6 +247,20 @@ func childNodes(n node) []node {
 		}
 	case *inSubNode:
 		return []node{n.x} // the subquery is a statement of its own
+	case *caseNode:
+		var out []node
+		if n.operand != nil {
+			out = append(out, n.operand)
+		}
+		for _, w := range n.whens {
+			out = append(out, w.cond, w.val)
+		}
+		if n.els != nil {
+			out = append(out, n.els)
+		}
+		return out
+	case *castNode:
+		return []node{n.x}
 	}
 	return nil
 }
@@ -628,15 +659,19 @@ func convertExpr(e sqlparser.Expr, params map[string]placeholder) (node, error) 
 	case *sqlparser.Subquery, *sqlparser.ExistsExpr:
 		return nil, errors.New("sqlparse: only IN (SELECT …) subqueries are supported (not EXISTS or a scalar subquery)")
 	case *sqlparser.CaseExpr:
-		return nil, errors.New("sqlparse: CASE is not supported yet")
-	case *sqlparser.ConvertExpr, *sqlparser.ConvertUsingExpr:
-		return nil, errors.New("sqlparse: CAST and CONVERT are not supported yet")
+		return convertCase(e, params)
+	case *sqlparser.ConvertExpr:
+		return convertCast(e, params)
+	case *sqlparser.ConvertUsingExpr:
+		return nil, errors.New("sqlparse: CONVERT … USING is not supported: text is Unicode throughout")
 	case *sqlparser.IntervalExpr:
 		return nil, errors.New("sqlparse: INTERVAL is not supported yet")
 	case *sqlparser.CollateExpr:
 		return nil, errors.New("sqlparse: COLLATE is not supported: string comparisons are case-insensitive, as in SharePoint")
 	case *sqlparser.SubstrExpr:
-		return nil, errors.New("sqlparse: SUBSTRING is not supported yet")
+		// The parser's own SUBSTRING rule takes only a column;
+		// rewriteForParser turns every SUBSTRING into an ordinary call.
+		return nil, errors.New("sqlparse: internal error: SUBSTRING was not rewritten for the parser")
 	case *sqlparser.GroupConcatExpr:
 		return nil, errors.New("sqlparse: GROUP_CONCAT is not supported yet")
 	case *sqlparser.MatchExpr:
@@ -699,22 +734,130 @@ func convertComparison(e *sqlparser.ComparisonExpr, params map[string]placeholde
 	return nil, fmt.Errorf("sqlparse: the operator %s is not supported", e.Operator)
 }
 
-// functions lists the scalar functions the driver evaluates, with their
-// number of arguments (-1: one or more).
-var functions = map[string]int{
-	"LOWER": 1, "LCASE": 1, "UPPER": 1, "UCASE": 1, "LENGTH": 1, "CHAR_LENGTH": 1,
-	"TRIM": 1, "LTRIM": 1, "RTRIM": 1,
-	"YEAR": 1, "MONTH": 1, "DAY": 1, "DAYOFMONTH": 1,
-	"COALESCE": -1, "IFNULL": 2, "CONCAT": -1, "ABS": 1,
+// convertCase converts both forms of CASE.
+func convertCase(e *sqlparser.CaseExpr, params map[string]placeholder) (node, error) {
+	n := &caseNode{}
+	var err error
+	if e.Expr != nil {
+		if n.operand, err = convertExpr(e.Expr, params); err != nil {
+			return nil, err
+		}
+	}
+	for _, w := range e.Whens {
+		var cw caseWhen
+		if cw.cond, err = convertExpr(w.Cond, params); err != nil {
+			return nil, err
+		}
+		if cw.val, err = convertExpr(w.Val, params); err != nil {
+			return nil, err
+		}
+		n.whens = append(n.whens, cw)
+	}
+	if e.Else != nil {
+		if n.els, err = convertExpr(e.Else, params); err != nil {
+			return nil, err
+		}
+	}
+	return n, nil
+}
+
+// convertCast converts CAST(x AS t) and CONVERT(x, t). The parser knows
+// only its own type names; rewriteForParser has already mapped INTEGER,
+// DOUBLE, VARCHAR, SQL_INTEGER… onto them.
+func convertCast(e *sqlparser.ConvertExpr, params map[string]placeholder) (node, error) {
+	to := strings.ToUpper(e.Type.Type)
+	switch to {
+	case "SIGNED", "UNSIGNED", "DECIMAL", "CHAR", "DATE", "DATETIME":
+	case "NCHAR":
+		to = "CHAR"
+	case "TIME":
+		return nil, errors.New("sqlparse: CAST to TIME is not supported: there is no time-of-day type; use DATETIME")
+	default:
+		return nil, fmt.Errorf("sqlparse: CAST to %s is not supported (use SIGNED, UNSIGNED, DECIMAL, DOUBLE, CHAR, DATE or DATETIME)", to)
+	}
+	x, err := convertExpr(e.Expr, params)
+	if err != nil {
+		return nil, err
+	}
+	n := &castNode{x: x, to: to, length: -1, scale: -1}
+	size := func(v *sqlparser.SQLVal, what string) (int, error) {
+		if v == nil {
+			return -1, nil
+		}
+		i, err := strconv.Atoi(string(v.Val))
+		if err != nil || v.Type != sqlparser.IntVal || i < 0 || i > 65535 {
+			return 0, fmt.Errorf("sqlparse: CAST to %s: bad %s %s", to, what, v.Val)
+		}
+		return i, nil
+	}
+	switch to {
+	case "CHAR":
+		if n.length, err = size(e.Type.Length, "length"); err != nil {
+			return nil, err
+		}
+	case "DECIMAL":
+		// DECIMAL(m) is DECIMAL(m, 0), as in MySQL; the precision m
+		// itself is not enforced.
+		if e.Type.Length != nil {
+			n.scale = 0
+		}
+		if e.Type.Scale != nil {
+			if n.scale, err = size(e.Type.Scale, "scale"); err != nil {
+				return nil, err
+			}
+			if n.scale > 30 {
+				return nil, fmt.Errorf("sqlparse: CAST to DECIMAL: the scale %d is over 30", n.scale)
+			}
+		}
+	}
+	return n, nil
+}
+
+// functions lists the scalar functions the driver evaluates (resolveFunc
+// types them, rexpr.call runs them) with the number of arguments each
+// takes. CASE, CAST and CONVERT have syntax of their own.
+var functions = map[string]arity{
+	"LOWER": {1, 1}, "LCASE": {1, 1}, "UPPER": {1, 1}, "UCASE": {1, 1},
+	"LENGTH": {1, 1}, "CHAR_LENGTH": {1, 1},
+	"TRIM": {1, 1}, "LTRIM": {1, 1}, "RTRIM": {1, 1},
+	"SUBSTRING": {2, 3}, "SUBSTR": {2, 3}, "CONCAT": {1, -1},
+	"YEAR": {1, 1}, "MONTH": {1, 1}, "DAY": {1, 1}, "DAYOFMONTH": {1, 1}, "DATE": {1, 1},
+	"NOW": {0, 0}, "CURRENT_TIMESTAMP": {0, 0}, "LOCALTIME": {0, 0}, "LOCALTIMESTAMP": {0, 0}, "UTC_TIMESTAMP": {0, 0},
+	"CURDATE": {0, 0}, "CURRENT_DATE": {0, 0}, "UTC_DATE": {0, 0},
+	"COALESCE": {1, -1}, "IFNULL": {2, 2},
+	"ABS": {1, 1}, "ROUND": {1, 2}, "MOD": {2, 2},
+}
+
+// arity is how many arguments a function takes: min to max, max -1 for
+// any number.
+type arity struct{ min, max int }
+
+func (a arity) String() string {
+	switch {
+	case a.max == 0:
+		return "no arguments"
+	case a.max < 0:
+		return "one or more arguments"
+	case a.min == a.max && a.min == 1:
+		return "1 argument"
+	case a.min == a.max:
+		return strconv.Itoa(a.min) + " arguments"
+	}
+	return strconv.Itoa(a.min) + " or " + strconv.Itoa(a.max) + " arguments"
 }
 
 func checkFunction(f *funcNode) error {
 	want, ok := functions[f.name]
 	if !ok {
-		return fmt.Errorf("sqlparse: unknown function %s (supported: LOWER, UPPER, LENGTH, TRIM, LTRIM, RTRIM, YEAR, MONTH, DAY, COALESCE, IFNULL, CONCAT, ABS)", f.name)
+		names := []string{"CASE", "CAST", "CONVERT"}
+		for name := range functions {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		return fmt.Errorf("sqlparse: unknown function %s (supported: %s)", f.name, strings.Join(names, ", "))
 	}
-	if want == -1 && len(f.args) == 0 || want >= 0 && len(f.args) != want {
-		return fmt.Errorf("sqlparse: %s takes %s, got %d", f.name, map[bool]string{true: "one or more arguments", false: strconv.Itoa(want) + " argument(s)"}[want == -1], len(f.args))
+	if len(f.args) < want.min || want.max >= 0 && len(f.args) > want.max {
+		return fmt.Errorf("sqlparse: %s takes %s, got %d", f.name, want, len(f.args))
 	}
 	return nil
 }

@@ -46,6 +46,61 @@
 // EXISTS, scalar and correlated subqueries, subqueries in FROM, WITH,
 // INSERT … SELECT — is an error that names it.
 //
+// # Functions
+//
+// Scalar functions are ordinary expressions, usable in the select list,
+// WHERE, GROUP BY, HAVING and ORDER BY. Their argument types are checked before any
+// request is sent ("SUBSTRING needs text, but Amount is NUMBER"); a NULL
+// argument gives NULL except in COALESCE, IFNULL and CASE.
+//
+//	text     LOWER LCASE UPPER UCASE TRIM LTRIM RTRIM
+//	         LENGTH CHAR_LENGTH (characters, not bytes)
+//	         SUBSTRING SUBSTR (s, pos[, len]) or (s FROM pos [FOR len])
+//	         CONCAT (NULL if any argument is NULL, as MySQL)
+//	numbers  + - * / % MOD ABS ROUND(x[, d])
+//	dates    YEAR MONTH DAY DAYOFMONTH DATE NOW() CURRENT_TIMESTAMP
+//	         CURDATE() CURRENT_DATE UTC_TIMESTAMP() UTC_DATE()
+//	other    COALESCE IFNULL CASE CAST(x AS t) CONVERT(x, t)
+//
+// SUBSTRING is MySQL's, in characters: pos counts from 1, or from the
+// end when negative; pos 0, a pos beyond either end, or len ≤ 0 give the
+// empty string; a len past the end stops there; a fractional pos or len
+// is rounded.
+// ROUND rounds half away from zero on the value as written (ROUND(2.675,
+// 2) is 2.68 although the float64 is 2.67499…); d may be negative
+// (ROUND(1250, -2) is 1300); an integer stays an integer. / always
+// gives a NUMBER; MOD and % keep the dividend's sign.
+//
+// CASE WHEN c THEN v … [ELSE e] END takes the first true condition;
+// CASE x WHEN v THEN r … END compares x with each v as = does (text
+// case-insensitively; NULL never matches). Without ELSE, no match is
+// NULL. The THEN and ELSE values must share a type (integers and
+// numbers mix, as in COALESCE).
+//
+// CAST(x AS t) and CONVERT(x, t) take t among SIGNED [INTEGER], INTEGER,
+// INT, BIGINT, UNSIGNED (an int64); DECIMAL[(m[, d])], DOUBLE, FLOAT,
+// REAL (a float64; DECIMAL(m, d) rounds to d places, the others keep
+// every digit); CHAR[(n)], VARCHAR, TEXT, NCHAR (text, as CONCAT writes
+// values; CHAR(n) keeps n characters); DATE and DATETIME. A number
+// becomes an integer by rounding half away from zero (CAST(2.5 AS
+// SIGNED) is 3, as in MySQL); text must be a number (spaces around it
+// allowed): unlike MySQL, which reads '12abc' as 12 and 'abc' as 0, any
+// other text is an error, as is UNSIGNED of a negative number and a
+// result beyond int64. DATE (and DATE(x)) is the calendar date as the
+// evaluator sees the value (see Time), as midnight UTC; DATETIME is the
+// instant; text for either is read as a date literal, in UTC. TIME,
+// BINARY and JSON are refused.
+//
+// ODBC escapes are accepted anywhere an expression is: {fn f(…)} is
+// f(…) ({fn CONVERT(x, SQL_INTEGER)} maps ODBC's SQL_* types onto the
+// ones above), {d '2024-01-02'} is CAST('2024-01-02' AS DATE) and
+// {ts '2024-01-02 10:00:00'} is CAST(… AS DATETIME).
+//
+// SharePoint's $filter has no functions that work on list items, so a
+// WHERE part that calls one runs in the driver while the other AND-ed
+// parts still go to $filter. CAST and DATE of constants, NOW() and
+// CURDATE() are values, compared and pushed like literals.
+//
 // # What runs where
 //
 // A WHERE clause is split into its AND-ed parts. A part goes to $filter
@@ -129,6 +184,16 @@
 // unless they carry an offset (RFC 3339). Date-only fields hold midnight
 // in the site's time zone (Options.Location): a literal compared with
 // such a field is read in that zone, a time.Time that is midnight in its
-// own location means that calendar day there, and YEAR/MONTH/DAY read the
-// field in that zone — so that a report is never a day off.
+// own location means that calendar day there, and YEAR/MONTH/DAY and
+// DATE read the field in that zone — so that a report is never a day
+// off. A date such as DATE(x), CURDATE() or {d '…'} (midnight UTC)
+// compared with a date-only field is that calendar day in the site's
+// zone, as a literal is.
+//
+// NOW() and CURRENT_TIMESTAMP are the instant the statement was planned,
+// in UTC, in whole seconds: one value however often a statement uses it
+// (Options.Now sets the clock). CURDATE() and CURRENT_DATE are today in
+// the site's zone, so that DueDate = CURDATE() is "due today" there;
+// DATE(NOW()) and UTC_DATE() are today in UTC, which differs from it for
+// part of each day.
 package sqlparse

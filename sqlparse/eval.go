@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -29,9 +30,11 @@ import (
 //     sets) are their JSON array text (["Red","Blue"]), as the rows show
 //     them; an empty set is NULL. Hyperlinks are their URL, taxonomy
 //     values their label.
-//   - YEAR, MONTH and DAY read times in UTC, except date-only fields,
-//     which are read in the site's time zone (Options.Location), where
-//     SharePoint stores them as midnight.
+//   - YEAR, MONTH, DAY and DATE read times in UTC, except date-only
+//     fields, which are read in the site's time zone (Options.Location),
+//     where SharePoint stores them as midnight.
+//   - Functions follow MySQL where it is exact and say so where it is
+//     not (castValue, substring, roundFloat; doc.go lists them).
 
 // sqlType is the static type of an expression.
 type sqlType int
@@ -100,13 +103,15 @@ const (
 	opFunc
 	opAgg   // an aggregate; BuildQuery replaces it by its grouped value
 	opInSub // x [NOT] IN (SELECT …), against the subquery's values
+	opCase  // args: ELSE value, then WHEN condition and THEN value pairs
+	opCast  // name: the target type; val: CHAR's length or DECIMAL's scale (int64), or nil
 )
 
 // rexpr is a resolved, typed expression: columns are bound to the fetched
 // row, placeholders to their values.
 type rexpr struct {
 	op   rop
-	name string // comparison operator, IS what, arithmetic operator, function
+	name string // comparison operator, IS what, arithmetic operator, function, CAST type
 	args []*rexpr
 	col  *column
 	val  any
@@ -424,6 +429,26 @@ func (e *rexpr) eval(row []any) (any, error) {
 		return e.sub.contains(v, e.not)
 	case opAgg:
 		return nil, fmt.Errorf("sqlparse: internal error: aggregate %s evaluated outside its grouping", e.text)
+	case opCase:
+		// The first WHEN whose condition is true (not unknown) wins.
+		for i := 1; i+1 < len(e.args); i += 2 {
+			c, err := e.args[i].eval(row)
+			if err != nil {
+				return nil, err
+			}
+			if c == true {
+				v, err := e.args[i+1].eval(row)
+				return conform(v, e.typ), err
+			}
+		}
+		v, err := e.args[0].eval(row)
+		return conform(v, e.typ), err
+	case opCast:
+		v, err := e.args[0].eval(row)
+		if err != nil || v == nil {
+			return nil, err
+		}
+		return castValue(v, e.name, e.val)
 	}
 	return nil, fmt.Errorf("sqlparse: internal error: unknown operator %d", e.op)
 }
@@ -777,6 +802,36 @@ func (e *rexpr) call(row []any) (any, error) {
 			return math.Abs(x), nil
 		}
 		return nil, fmt.Errorf("sqlparse: ABS needs a number, got %s", typeOfValue(args[0]))
+	case "ROUND":
+		digits := int64(0)
+		if len(args) > 1 {
+			d, ok := args[1].(int64)
+			if !ok {
+				return nil, fmt.Errorf("sqlparse: ROUND needs a whole number of digits, got %s", typeOfValue(args[1]))
+			}
+			digits = d
+		}
+		switch x := args[0].(type) {
+		case int64:
+			return roundInt(x, digits)
+		case float64:
+			return roundFloat(x, digits), nil
+		}
+		return nil, fmt.Errorf("sqlparse: ROUND needs a number, got %s", typeOfValue(args[0]))
+	case "SUBSTRING", "SUBSTR":
+		s, ok := args[0].(string)
+		if !ok {
+			return nil, fmt.Errorf("sqlparse: %s needs text, got %s", e.name, typeOfValue(args[0]))
+		}
+		pos, ok := wholeNumber(args[1])
+		length, lenOK := int64(math.MaxInt64), true
+		if len(args) > 2 {
+			length, lenOK = wholeNumber(args[2])
+		}
+		if !ok || !lenOK {
+			return nil, fmt.Errorf("sqlparse: %s needs numbers as its position and length", e.name)
+		}
+		return substring(s, pos, length), nil
 	case "YEAR", "MONTH", "DAY", "DAYOFMONTH":
 		t, ok := args[0].(time.Time)
 		if !ok {
@@ -818,7 +873,242 @@ func (e *rexpr) call(row []any) (any, error) {
 	return nil, fmt.Errorf("sqlparse: unknown function %s", e.name)
 }
 
-// textOf renders a value for CONCAT.
+// substring is MySQL's SUBSTRING(s, pos, length) in characters: pos
+// counts from 1, or from the end when negative; pos 0, a position
+// outside s, or a length ≤ 0 give the empty string; a length past the
+// end stops there.
+func substring(s string, pos, length int64) string {
+	r := []rune(s)
+	n := int64(len(r))
+	var start int64
+	switch {
+	case pos > 0:
+		start = pos - 1
+	case pos < 0:
+		start = n + pos
+	default:
+		return ""
+	}
+	if start < 0 || start >= n || length <= 0 {
+		return ""
+	}
+	end := n
+	if length < n-start {
+		end = start + length
+	}
+	return string(r[start:end])
+}
+
+// wholeNumber reads a position or length: an integer, or a number rounded
+// half away from zero (as MySQL does) and clamped to int64.
+func wholeNumber(v any) (int64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return x, true
+	case float64:
+		switch r := math.Round(x); {
+		case math.IsNaN(r):
+			return 0, true
+		case r >= math.MaxInt64:
+			return math.MaxInt64, true
+		case r <= math.MinInt64:
+			return math.MinInt64, true
+		default:
+			return int64(r), true
+		}
+	}
+	return 0, false
+}
+
+// roundInt is ROUND of an integer: unchanged for digits ≥ 0, else to a
+// multiple of 10^-digits, half away from zero (ROUND(-1250, -2) is
+// -1300); a result past int64 is an overflow error.
+func roundInt(x, digits int64) (int64, error) {
+	if digits >= 0 {
+		return x, nil
+	}
+	if digits < -19 {
+		return 0, nil // |x| < 9.3e18, less than half of 10^20
+	}
+	p := new(big.Int).Exp(big.NewInt(10), big.NewInt(-digits), nil)
+	q, m := new(big.Int).QuoRem(new(big.Int).Abs(big.NewInt(x)), p, new(big.Int))
+	if m.Lsh(m, 1).Cmp(p) >= 0 {
+		q.Add(q, big.NewInt(1))
+	}
+	q.Mul(q, p)
+	if x < 0 {
+		q.Neg(q)
+	}
+	if !q.IsInt64() {
+		return 0, errors.New("sqlparse: integer overflow in ROUND")
+	}
+	return q.Int64(), nil
+}
+
+// roundFloat is ROUND of a number to digits decimal places (tens,
+// hundreds… when negative), half away from zero. It rounds the shortest
+// decimal that reads back as x — the number as written and as shown —
+// so ROUND(2.675, 2) is 2.68 as in MySQL, although the float64 nearest
+// 2.675 is a little below it.
+func roundFloat(x float64, digits int64) float64 {
+	switch {
+	case math.IsNaN(x) || math.IsInf(x, 0) || digits > 400:
+		return x // a float64 has no digits that far right
+	case digits < -400:
+		return 0
+	}
+	r, ok := new(big.Rat).SetString(strconv.FormatFloat(x, 'g', -1, 64))
+	if !ok {
+		return x
+	}
+	p := new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(max(digits, -digits)), nil))
+	if digits >= 0 {
+		r.Mul(r, p)
+	} else {
+		r.Quo(r, p)
+	}
+	num := new(big.Int).Abs(r.Num())
+	q, m := num.QuoRem(num, r.Denom(), new(big.Int))
+	if m.Lsh(m, 1).Cmp(r.Denom()) >= 0 {
+		q.Add(q, big.NewInt(1))
+	}
+	out := new(big.Rat).SetInt(q)
+	if digits >= 0 {
+		out.Quo(out, p)
+	} else {
+		out.Mul(out, p)
+	}
+	f, _ := out.Float64()
+	if x < 0 && f != 0 {
+		f = -f // and never -0
+	}
+	return f
+}
+
+// castValue converts a non-NULL value for CAST (resolveCast has checked
+// the static type):
+//
+//   - SIGNED, UNSIGNED: an integer; a number rounds half away from zero
+//     (CAST(2.5 AS SIGNED) is 3, as in MySQL); text must be a number
+//     (spaces around it allowed) and is then converted as that number —
+//     unlike MySQL, which reads a leading number and makes 'abc' 0,
+//     other text is an error, since a wrong number in a report is worse
+//     than no report; a boolean is 1 or 0. UNSIGNED of a negative
+//     number is an error (MySQL wraps it around 2^64).
+//   - DECIMAL: a float64, from the same inputs; DECIMAL(m, d) rounds to
+//     d places, as ROUND; a DECIMAL without (m, d) — and DOUBLE, FLOAT,
+//     REAL, mapped to it — keeps every digit (MySQL's bare DECIMAL
+//     would round to a whole number).
+//   - CHAR: the value as CONCAT writes it (textOf); CHAR(n) keeps the
+//     first n characters.
+//   - DATE: midnight UTC of the value's calendar date as the evaluator
+//     sees it (a date-only field in the site's zone, other times in
+//     UTC, text read as UTC).
+//   - DATETIME: the instant, in UTC; text read as parseTime reads it.
+func castValue(v any, to string, mod any) (any, error) {
+	fn := "CAST AS " + to
+	asNumber := func() (any, error) {
+		switch x := v.(type) {
+		case int64, float64:
+			return x, nil
+		case bool:
+			return boolInt(x), nil
+		case string:
+			n, ok := parseNumber(x)
+			if !ok {
+				return nil, fmt.Errorf("sqlparse: %s: %s is not a number", fn, sqlLiteral(x))
+			}
+			return n, nil
+		}
+		return nil, fmt.Errorf("sqlparse: %s needs a number, text or a boolean, got %s", fn, typeOfValue(v))
+	}
+	asTime := func() (time.Time, error) {
+		switch x := v.(type) {
+		case time.Time:
+			return x, nil
+		case string:
+			t, err := parseTime(x, time.UTC)
+			if err != nil {
+				return time.Time{}, fmt.Errorf("%w (in %s)", err, fn)
+			}
+			return t, nil
+		}
+		return time.Time{}, fmt.Errorf("sqlparse: %s needs a date or text, got %s", fn, typeOfValue(v))
+	}
+	switch to {
+	case "SIGNED", "UNSIGNED":
+		n, err := asNumber()
+		if err != nil {
+			return nil, err
+		}
+		i, ok := n.(int64)
+		if f, isFloat := n.(float64); isFloat {
+			r := math.Round(f)
+			if r >= math.MaxInt64 || r < math.MinInt64 || math.IsNaN(r) {
+				return nil, fmt.Errorf("sqlparse: integer overflow in %s (%s)", fn, textOf(f))
+			}
+			i, ok = int64(r), true
+		}
+		if !ok {
+			return nil, fmt.Errorf("sqlparse: internal error: %s of %T", fn, n)
+		}
+		if to == "UNSIGNED" && i < 0 {
+			return nil, fmt.Errorf("sqlparse: %s: %d is negative", fn, i)
+		}
+		return i, nil
+	case "DECIMAL":
+		n, err := asNumber()
+		if err != nil {
+			return nil, err
+		}
+		f, _ := toFloat(n)
+		if scale, ok := mod.(int64); ok {
+			f = roundFloat(f, scale)
+		}
+		return f, nil
+	case "CHAR":
+		s := textOf(v)
+		if n, ok := mod.(int64); ok && int64(utf8.RuneCountInString(s)) > n {
+			s = string([]rune(s)[:n])
+		}
+		return s, nil
+	case "DATE":
+		t, err := asTime()
+		if err != nil {
+			return nil, err
+		}
+		y, m, d := t.Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), nil
+	case "DATETIME":
+		t, err := asTime()
+		if err != nil {
+			return nil, err
+		}
+		return t.UTC(), nil
+	}
+	return nil, fmt.Errorf("sqlparse: internal error: CAST to %s", to)
+}
+
+// parseNumber reads text as a number: an integer if it is one, else a
+// decimal (optionally with an exponent), with spaces around it allowed.
+// Go's other forms (hexadecimal, underscores, Inf, NaN) are not SQL's
+// and are refused.
+func parseNumber(s string) (any, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.ContainsFunc(s, func(r rune) bool { return !strings.ContainsRune("0123456789+-.eE", r) }) {
+		return nil, false
+	}
+	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return i, true
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return nil, false
+	}
+	return f, true
+}
+
+// textOf renders a value for CONCAT and CAST AS CHAR.
 func textOf(v any) string {
 	switch x := v.(type) {
 	case string:

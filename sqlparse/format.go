@@ -65,6 +65,35 @@ func (n *funcNode) sqlText() string {
 	return n.name + "(" + strings.Join(parts, ", ") + ")"
 }
 
+func (n *caseNode) sqlText() string {
+	var b strings.Builder
+	b.WriteString("CASE")
+	if n.operand != nil {
+		b.WriteString(" " + n.operand.sqlText())
+	}
+	for _, w := range n.whens {
+		b.WriteString(" WHEN " + w.cond.sqlText() + " THEN " + w.val.sqlText())
+	}
+	if n.els != nil {
+		b.WriteString(" ELSE " + n.els.sqlText())
+	}
+	b.WriteString(" END")
+	return b.String()
+}
+
+func (n *castNode) sqlText() string { return "CAST(" + n.x.sqlText() + " AS " + n.typeText() + ")" }
+
+// typeText is the CAST type as SQL: CHAR(10), DECIMAL(65, 2).
+func (n *castNode) typeText() string {
+	switch {
+	case n.length >= 0:
+		return n.to + "(" + strconv.Itoa(n.length) + ")"
+	case n.scale >= 0:
+		return n.to + "(65, " + strconv.Itoa(n.scale) + ")"
+	}
+	return n.to
+}
+
 func not(b bool) string {
 	if b {
 		return " NOT"

@@ -26,6 +26,8 @@ func FuzzParse(f *testing.F) {
 		"SELECT * FROM Tasks WHERE ID = ? AND Title = :t OR Status = @s -- c\n LIMIT ?, ?",
 		"DESCRIBE [x", "SHOW COLUMNS FROM", "EXPLAIN SELECT", "SELECT 'unterminated", "/* x", "SELECT Größe FROM Ä",
 		"SELECT COUNT(*) FROM Tasks WHERE NOT NOT (Done OR NOT Estimate IN (1, NULL))",
+		"SELECT {fn UCASE({fn SUBSTRING(Title, -2, 1)})}, {d '2024-01-02'}, CAST(Budget AS DECIMAL(5, 2)) FROM Tasks WHERE DueDate = {fn CURDATE()}",
+		"SELECT CASE Status WHEN 'x' THEN ROUND(Budget, -1) ELSE MOD(Estimate, 2) END FROM Tasks ORDER BY SUBSTRING(Title FROM 2 FOR 3)",
 	} {
 		f.Add(s)
 	}

@@ -21,7 +21,9 @@ import (
 //     that positional and named ones can never collide;
 //   - comments (--, #, /* */, including MySQL's executable /*! */) become
 //     a space, so no hidden text reaches the parser;
-//   - a bare word with non-ASCII letters (Größe) is quoted for the parser.
+//   - a bare word with non-ASCII letters (Größe) is quoted for the parser;
+//   - ODBC escapes, SUBSTRING's forms and CAST's type names are rewritten
+//     into forms the parser has (see rewriteForParser).
 //
 // The same tokens classify the statements the parser cannot represent
 // (DESCRIBE, SHOW COLUMNS, EXPLAIN lose their table in its AST).
@@ -217,6 +219,7 @@ type placeholder struct {
 // this file) and returns the placeholders in order of appearance, keyed
 // by the bind variable name the parser will report.
 func renderForParser(toks []token) (string, map[string]placeholder) {
+	toks = rewriteForParser(toks)
 	var b strings.Builder
 	params := map[string]placeholder{}
 	positional := 0
@@ -276,4 +279,178 @@ func isASCII(s string) bool {
 		}
 	}
 	return true
+}
+
+// rewriteForParser rewrites, on tokens, the syntax the parser lacks into
+// forms it has. Working on tokens means that strings and quoted
+// identifiers are never touched, whatever braces or keywords they hold.
+//
+//   - ODBC escapes, which ODBC applications (Excel, Power BI, Tableau)
+//     send: {fn f(…)} is f(…); {d '…'} is CAST('…' AS DATE) and {ts '…'}
+//     is CAST('…' AS DATETIME) ({t '…'} becomes a CAST AS TIME, which is
+//     refused with a message). Only a brace with its matching closing
+//     brace is rewritten; anything else is left for the parser to refuse.
+//   - SUBSTRING(s, …) and SUBSTR: the parser takes only a column as s
+//     and knows no FROM without FOR, so the name is quoted (making it an
+//     ordinary call) and FROM and FOR at the call's level become commas.
+//   - The type of CAST(x AS t) and CONVERT(x, t): INTEGER, DOUBLE,
+//     VARCHAR… and ODBC's SQL_INTEGER… become the parser's SIGNED,
+//     DECIMAL, CHAR… (castTypeAliases).
+func rewriteForParser(toks []token) []token {
+	toks = rewriteODBCEscapes(toks)
+	out := make([]token, len(toks))
+	copy(out, toks)
+	for i, t := range out {
+		if t.kind != tkWord {
+			continue
+		}
+		open := nextSignificant(out, i+1)
+		if open < 0 || out[open].kind != tkPunct || out[open].text != "(" {
+			continue
+		}
+		switch strings.ToUpper(t.text) {
+		case "SUBSTRING", "SUBSTR":
+			out[i] = token{kind: tkQuoted, text: t.text, val: t.text, pos: t.pos}
+			forEachTopLevel(out, open, func(j int) {
+				if out[j].kind == tkWord && (strings.EqualFold(out[j].text, "FROM") || strings.EqualFold(out[j].text, "FOR")) {
+					out[j] = token{kind: tkPunct, text: ",", pos: out[j].pos}
+				}
+			})
+		case "CAST", "CONVERT":
+			sep := "AS"
+			if strings.EqualFold(t.text, "CONVERT") {
+				sep = ","
+			}
+			typeAt := -1
+			forEachTopLevel(out, open, func(j int) {
+				if typeAt < 0 && strings.EqualFold(out[j].text, sep) && out[j].kind != tkString && out[j].kind != tkQuoted {
+					typeAt = nextSignificant(out, j+1)
+				}
+			})
+			if typeAt >= 0 && out[typeAt].kind == tkWord {
+				if to, ok := castTypeAliases[strings.ToUpper(out[typeAt].text)]; ok {
+					out[typeAt].text = to
+				}
+			}
+		}
+	}
+	return out
+}
+
+// castTypeAliases maps the type names of CAST and CONVERT that the parser
+// lacks to the ones it has and the evaluator implements (see castValue).
+var castTypeAliases = map[string]string{
+	"INTEGER": "SIGNED", "INT": "SIGNED", "BIGINT": "SIGNED", "SMALLINT": "SIGNED", "TINYINT": "SIGNED",
+	"DOUBLE": "DECIMAL", "FLOAT": "DECIMAL", "REAL": "DECIMAL", "NUMERIC": "DECIMAL",
+	"VARCHAR": "CHAR", "NVARCHAR": "CHAR", "TEXT": "CHAR",
+	"TIMESTAMP": "DATETIME",
+	// ODBC's CONVERT types ({fn CONVERT(x, SQL_INTEGER)}).
+	"SQL_INTEGER": "SIGNED", "SQL_BIGINT": "SIGNED", "SQL_SMALLINT": "SIGNED", "SQL_TINYINT": "SIGNED", "SQL_BIT": "SIGNED",
+	"SQL_DOUBLE": "DECIMAL", "SQL_FLOAT": "DECIMAL", "SQL_REAL": "DECIMAL", "SQL_DECIMAL": "DECIMAL", "SQL_NUMERIC": "DECIMAL",
+	"SQL_CHAR": "CHAR", "SQL_VARCHAR": "CHAR", "SQL_LONGVARCHAR": "CHAR", "SQL_WCHAR": "CHAR", "SQL_WVARCHAR": "CHAR", "SQL_WLONGVARCHAR": "CHAR",
+	"SQL_DATE": "DATE", "SQL_TYPE_DATE": "DATE",
+	"SQL_TIMESTAMP": "DATETIME", "SQL_TYPE_TIMESTAMP": "DATETIME",
+	"SQL_TIME": "TIME", "SQL_TYPE_TIME": "TIME",
+}
+
+// rewriteODBCEscapes removes {fn …} around function calls and turns the
+// date and timestamp escapes into CASTs. Escapes nest ({fn UCASE({fn
+// LTRIM(x)})}); a brace without its partner is left as it is.
+func rewriteODBCEscapes(toks []token) []token {
+	closing := map[int]int{} // index of '{' → index of its '}'
+	var open []int
+	for i, t := range toks {
+		switch {
+		case t.kind != tkPunct:
+		case t.text == "{":
+			open = append(open, i)
+		case t.text == "}" && len(open) > 0:
+			closing[open[len(open)-1]] = i
+			open = open[:len(open)-1]
+		}
+	}
+	if len(closing) == 0 {
+		return toks
+	}
+	drop := map[int]bool{}       // tokens that become a space
+	skip := map[int]bool{}       // tokens that go
+	replace := map[int][]token{} // index of '{' → the tokens that stand for the whole escape
+	for start, end := range closing {
+		kw := nextSignificant(toks, start+1)
+		if kw < 0 || kw >= end || toks[kw].kind != tkWord {
+			continue
+		}
+		switch word := strings.ToLower(toks[kw].text); word {
+		case "fn":
+			drop[start], drop[kw], drop[end] = true, true, true
+		case "d", "ts", "t":
+			lit := nextSignificant(toks, kw+1)
+			if lit < 0 || toks[lit].kind != tkString || nextSignificant(toks, lit+1) != end {
+				continue
+			}
+			to := map[string]string{"d": "DATE", "ts": "DATETIME", "t": "TIME"}[word]
+			pos := toks[start].pos
+			replace[start] = []token{
+				{kind: tkWord, text: "CAST", pos: pos}, {kind: tkPunct, text: "(", pos: pos}, toks[lit],
+				{kind: tkSpace, text: " ", pos: pos}, {kind: tkWord, text: "AS", pos: pos},
+				{kind: tkSpace, text: " ", pos: pos}, {kind: tkWord, text: to, pos: pos}, {kind: tkPunct, text: ")", pos: pos},
+			}
+			for j := start + 1; j <= end; j++ {
+				skip[j] = true
+			}
+		}
+	}
+	out := make([]token, 0, len(toks))
+	for i, t := range toks {
+		if r, ok := replace[i]; ok {
+			out = append(out, r...)
+			continue
+		}
+		if skip[i] {
+			continue
+		}
+		if drop[i] {
+			// A space keeps neighbours apart ({fn x}AND … stays two words).
+			out = append(out, token{kind: tkSpace, text: " ", pos: t.pos})
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// nextSignificant returns the index of the first token at or after i that
+// is not a space, or -1.
+func nextSignificant(toks []token, i int) int {
+	for ; i < len(toks); i++ {
+		if toks[i].kind != tkSpace {
+			return i
+		}
+	}
+	return -1
+}
+
+// forEachTopLevel calls f with the index of every token inside the
+// parentheses opening at toks[open], at their own level (not inside
+// nested parentheses).
+func forEachTopLevel(toks []token, open int, f func(i int)) {
+	depth := 0
+	for i := open; i < len(toks); i++ {
+		if toks[i].kind == tkPunct {
+			switch toks[i].text {
+			case "(":
+				depth++
+				continue
+			case ")":
+				depth--
+				if depth == 0 {
+					return
+				}
+				continue
+			}
+		}
+		if depth == 1 {
+			f(i)
+		}
+	}
 }

@@ -34,6 +34,10 @@ type Options struct {
 	// side, a subquery's values — so that a runaway query fails with
 	// ErrMemoryLimit instead of exhausting memory. 0 means no cap.
 	MaxMemoryRows int
+	// Now is the clock of NOW(), CURRENT_TIMESTAMP and CURDATE(): read
+	// once per BuildPlan, so every use in a statement (and its Fallback)
+	// sees the same instant. Nil means time.Now; tests fix it.
+	Now func() time.Time
 }
 
 // CountMode says how a COUNT(*) query is answered.
@@ -151,12 +155,17 @@ func buildPlan(sel *Select, list string, fields []sharepoint.Field, values map[s
 	if opts.Location == nil {
 		opts.Location = time.UTC
 	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	at := now()
 	var build func(Options) (*Plan, error)
 	build = func(o Options) (*Plan, error) {
 		pb := &planBuilder{
 			sel:  sel,
 			opts: o,
-			b:    &binder{r: newResolver(list, sel.Alias, fields, o.Location), values: values},
+			b:    &binder{r: newResolver(list, sel.Alias, fields, o.Location), values: values, now: at},
 			plan: &Plan{List: list, Limit: -1, opts: o, rebuild: build},
 		}
 		if err := pb.build(); err != nil {

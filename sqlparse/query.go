@@ -58,7 +58,13 @@ func BuildQuery(sel *Select, cat Catalog, args []driver.NamedValue, opts Options
 	if opts.Location == nil {
 		opts.Location = time.UTC
 	}
-	qb := &queryBuilder{cat: cat, values: values, opts: opts}
+	// One NOW() for the whole statement, its scans and subqueries too.
+	at := time.Now()
+	if opts.Now != nil {
+		at = opts.Now()
+	}
+	opts.Now = func() time.Time { return at }
+	qb := &queryBuilder{cat: cat, values: values, opts: opts, now: at}
 	root, cols, err := qb.statement(sel)
 	if err != nil {
 		return nil, err
@@ -72,6 +78,7 @@ type queryBuilder struct {
 	values map[string]any
 	opts   Options
 	subs   []*subquery
+	now    time.Time // NOW()
 }
 
 // statement plans a SELECT or a UNION.
@@ -152,6 +159,7 @@ func (bb *blockBuilder) binder(aggregates bool) *binder {
 		columns:    bb.column,
 		aggregates: aggregates,
 		subquery:   bb.qb.subquery,
+		now:        bb.qb.now,
 	}
 }
 
@@ -850,7 +858,7 @@ func (bb *blockBuilder) itemWidth(i int) int {
 
 // limits evaluates LIMIT and OFFSET.
 func (qb *queryBuilder) limits(limitNode, offsetNode node) (limit, offset int, err error) {
-	pb := &planBuilder{sel: &Select{limit: limitNode, offset: offsetNode}, b: &binder{values: qb.values}}
+	pb := &planBuilder{sel: &Select{limit: limitNode, offset: offsetNode}, b: &binder{values: qb.values, now: qb.now}}
 	return pb.limits()
 }
 

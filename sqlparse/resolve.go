@@ -3,6 +3,7 @@ package sqlparse
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,20 @@ type binder struct {
 	aggregates, inAggregate bool
 	// subquery plans x IN (SELECT …); nil where subqueries are refused.
 	subquery func(sel *Select) (*subquery, error)
+	// now is NOW()'s value: one instant for the whole statement, in UTC.
+	// BuildPlan sets it from Options.Now; zero means read the clock when
+	// first needed (see clock).
+	now time.Time
+}
+
+// clock returns the statement's NOW(), reading the system clock once if
+// the caller fixed none. Whole seconds, as MySQL's NOW() without a
+// precision, which also lets a comparison with it go to $filter.
+func (b *binder) clock() time.Time {
+	if b.now.IsZero() {
+		b.now = time.Now()
+	}
+	return b.now.UTC().Truncate(time.Second)
 }
 
 func (b *binder) resolve(n node) (*rexpr, error) {
@@ -197,17 +212,7 @@ func (b *binder) resolve(n node) (*rexpr, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, e := range []*rexpr{l, r} {
-			if !e.typ.numeric() && e.typ != tNull {
-				return nil, fmt.Errorf("sqlparse: %s needs numbers, but %s is %s", n.op, e.text, e.typ)
-			}
-		}
-		t := tInt
-		if n.op == "/" || l.typ == tFloat || r.typ == tFloat {
-			t = tFloat
-		}
-		e := &rexpr{op: opArith, name: n.op, args: []*rexpr{l, r}, typ: t, text: "(" + l.text + " " + n.op + " " + r.text + ")"}
-		return foldConstant(e)
+		return resolveArith(n.op, n.op, l, r, "("+l.text+" "+n.op+" "+r.text+")")
 	case *negNode:
 		x, err := b.resolve(n.x)
 		if err != nil {
@@ -219,6 +224,14 @@ func (b *binder) resolve(n node) (*rexpr, error) {
 		return foldConstant(&rexpr{op: opNeg, args: []*rexpr{x}, typ: x.typ, text: "-" + x.text})
 	case *funcNode:
 		return b.resolveFunc(n)
+	case *caseNode:
+		return b.resolveCase(n)
+	case *castNode:
+		x, err := b.resolve(n.x)
+		if err != nil {
+			return nil, err
+		}
+		return resolveCast("CAST AS "+n.to, x, n.to, n.length, n.scale, "CAST("+x.text+" AS "+n.typeText()+")")
 	}
 	return nil, fmt.Errorf("sqlparse: internal error: unexpected %T", n)
 }
@@ -285,53 +298,209 @@ func (b *binder) resolveFunc(n *funcNode) (*rexpr, error) {
 		}
 		args[i], texts[i] = e, e.text
 	}
-	e := &rexpr{op: opFunc, name: n.name, args: args, text: n.name + "(" + strings.Join(texts, ", ") + ")"}
-	need := func(want ...sqlType) error {
-		for _, a := range args {
-			ok := a.typ == tNull
-			for _, w := range want {
-				ok = ok || a.typ == w
-			}
-			if !ok {
-				return fmt.Errorf("sqlparse: %s needs %s, but %s is %s", n.name, want[0], a.text, a.typ)
-			}
-		}
-		return nil
-	}
+	text := n.name + "(" + strings.Join(texts, ", ") + ")"
+	e := &rexpr{op: opFunc, name: n.name, args: args, text: text}
 	var err error
 	switch n.name {
 	case "LOWER", "LCASE", "UPPER", "UCASE", "TRIM", "LTRIM", "RTRIM":
-		e.typ, err = tString, need(tString)
+		e.typ, err = tString, needArgs(n.name, "text", args, tString)
 	case "LENGTH", "CHAR_LENGTH":
-		e.typ, err = tInt, need(tString)
+		e.typ, err = tInt, needArgs(n.name, "text", args, tString)
+	case "SUBSTRING", "SUBSTR":
+		e.typ, err = tString, needArgs(n.name, "text", args[:1], tString)
+		if err == nil {
+			err = needArgs(n.name, "a number as its position and length", args[1:], tInt, tFloat)
+		}
 	case "YEAR", "MONTH", "DAY", "DAYOFMONTH":
-		e.typ, err = tInt, need(tTime, tString)
+		e.typ, err = tInt, needArgs(n.name, "a date", args, tTime, tString)
+	case "DATE":
+		return resolveCast(n.name, args[0], "DATE", -1, -1, text)
+	case "NOW", "CURRENT_TIMESTAMP", "LOCALTIME", "LOCALTIMESTAMP", "UTC_TIMESTAMP":
+		c := constant(b.clock())
+		c.text = text
+		return c, nil
+	case "CURDATE", "CURRENT_DATE":
+		// Today is the site's today: the date that a date-only field
+		// holding today shows (see doc.go, "Time").
+		loc := b.r.loc
+		if loc == nil {
+			loc = time.UTC
+		}
+		y, m, d := b.clock().In(loc).Date()
+		c := constant(time.Date(y, m, d, 0, 0, 0, 0, time.UTC))
+		c.text = text
+		return c, nil
+	case "UTC_DATE":
+		y, m, d := b.clock().Date()
+		c := constant(time.Date(y, m, d, 0, 0, 0, 0, time.UTC))
+		c.text = text
+		return c, nil
 	case "ABS":
-		e.typ, err = args[0].typ, need(tInt, tFloat)
+		e.typ, err = args[0].typ, needArgs(n.name, "a number", args, tInt, tFloat)
+	case "ROUND":
+		// An integer stays an integer (ROUND(1250, -2) is 1300), as in
+		// MySQL; a NUMBER stays a NUMBER.
+		e.typ, err = args[0].typ, needArgs(n.name, "a number", args[:1], tInt, tFloat)
+		if err == nil {
+			err = needArgs(n.name, "a whole number of digits", args[1:], tInt)
+		}
+	case "MOD":
+		return resolveArith("%", n.name, args[0], args[1], text)
 	case "CONCAT":
 		e.typ = tString
 	case "COALESCE", "IFNULL":
-		e.typ = tNull
-		for _, a := range args {
-			switch {
-			case a.typ == tNull:
-			case e.typ == tNull:
-				e.typ = a.typ
-			case e.typ.numeric() && a.typ.numeric():
-				if a.typ == tFloat {
-					e.typ = tFloat
-				}
-			case e.typ != a.typ:
-				return nil, fmt.Errorf("sqlparse: %s mixes %s and %s", n.name, e.typ, a.typ)
-			}
-		}
+		e.typ, err = unify(n.name, args)
 	default:
 		return nil, fmt.Errorf("sqlparse: unknown function %s", n.name)
 	}
 	if err != nil {
 		return nil, err
 	}
+	// Calls are not folded even over constants, so that which conjuncts
+	// reach $filter stays as it was (LIKE CONCAT(?, '%') runs in the
+	// driver). CAST, DATE and NOW(), by contrast, are values: a date-only
+	// field compared with them compares calendar dates (coerceConst).
 	return e, nil
+}
+
+// needArgs checks that every argument has one of the types want (or is
+// NULL), naming the function and the argument that does not.
+func needArgs(fn, what string, args []*rexpr, want ...sqlType) error {
+	for _, a := range args {
+		if a.typ != tNull && !slices.Contains(want, a.typ) {
+			return fmt.Errorf("sqlparse: %s needs %s, but %s is %s", fn, what, a.text, a.typ)
+		}
+	}
+	return nil
+}
+
+// unify is the type of an expression whose value is one of args
+// (COALESCE, CASE): their common type, NUMBER when integers and numbers
+// mix, NULL when all are NULL. Other mixes are an error: the column's
+// values must share one Go type.
+func unify(fn string, args []*rexpr) (sqlType, error) {
+	t := tNull
+	for _, a := range args {
+		switch {
+		case a.typ == tNull:
+		case t == tNull:
+			t = a.typ
+		case t.numeric() && a.typ.numeric():
+			if a.typ == tFloat {
+				t = tFloat
+			}
+		case t != a.typ:
+			return tNull, fmt.Errorf("sqlparse: %s mixes %s and %s (%s); CAST one of them", fn, t, a.typ, a.text)
+		}
+	}
+	return t, nil
+}
+
+// resolveArith types + - * / % (and MOD): numbers only; integers stay
+// integers except for /, which always gives a NUMBER.
+// fn names the operator in errors (MOD for MOD(a, b)).
+func resolveArith(op, fn string, l, r *rexpr, text string) (*rexpr, error) {
+	if err := needArgs(fn, "numbers", []*rexpr{l, r}, tInt, tFloat); err != nil {
+		return nil, err
+	}
+	t := tInt
+	if op == "/" || l.typ == tFloat || r.typ == tFloat {
+		t = tFloat
+	}
+	return foldConstant(&rexpr{op: opArith, name: op, args: []*rexpr{l, r}, typ: t, text: text})
+}
+
+// resolveCaseExpr types CASE: a searched CASE's conditions must be
+// conditions; a simple CASE compares its operand with each WHEN value as
+// = does (coercing constants, case-insensitive text, NULL never
+// matching). The result type is unified as COALESCE's; without ELSE the
+// result is NULL when nothing matches.
+func (b *binder) resolveCase(n *caseNode) (*rexpr, error) {
+	var operand *rexpr
+	text := "CASE"
+	if n.operand != nil {
+		var err error
+		if operand, err = b.resolve(n.operand); err != nil {
+			return nil, err
+		}
+		text += " " + operand.text
+	}
+	// args[0] is the ELSE value (a NULL constant without ELSE), then the
+	// WHEN conditions and THEN values in pairs.
+	args := []*rexpr{constant(nil)}
+	var results []*rexpr
+	for _, w := range n.whens {
+		var cond *rexpr
+		if operand == nil {
+			c, err := b.condition(w.cond)
+			if err != nil {
+				return nil, fmt.Errorf("%w (in CASE WHEN)", err)
+			}
+			cond, text = c, text+" WHEN "+c.text
+		} else {
+			v, err := b.resolve(w.cond)
+			if err != nil {
+				return nil, err
+			}
+			l, r, err := b.coercePair(operand, v, "CASE")
+			if err != nil {
+				return nil, fmt.Errorf("%w (in CASE WHEN)", err)
+			}
+			cond = &rexpr{op: opCmp, name: "=", args: []*rexpr{l, r}, typ: tBool, text: l.text + " = " + r.text}
+			text += " WHEN " + r.text
+		}
+		val, err := b.resolve(w.val)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, cond, val)
+		results = append(results, val)
+		text += " THEN " + val.text
+	}
+	if n.els != nil {
+		els, err := b.resolve(n.els)
+		if err != nil {
+			return nil, err
+		}
+		args[0] = els
+		results = append(results, els)
+		text += " ELSE " + els.text
+	}
+	typ, err := unify("CASE", results)
+	if err != nil {
+		return nil, err
+	}
+	return &rexpr{op: opCase, args: args, typ: typ, text: text + " END"}, nil
+}
+
+// resolveCast types CAST(x AS to) and DATE(x) (which is CAST AS DATE;
+// fn names either in errors). What each conversion does at run time is
+// castValue's; here only the types that can never convert are refused.
+func resolveCast(fn string, x *rexpr, to string, length, scale int, text string) (*rexpr, error) {
+	e := &rexpr{op: opCast, name: to, args: []*rexpr{x}, text: text}
+	var err error
+	switch to {
+	case "SIGNED", "UNSIGNED":
+		e.typ, err = tInt, needArgs(fn, "a number, text or a boolean", e.args, tInt, tFloat, tString, tBool)
+	case "DECIMAL":
+		e.typ, err = tFloat, needArgs(fn, "a number, text or a boolean", e.args, tInt, tFloat, tString, tBool)
+		if scale >= 0 {
+			e.val = int64(scale)
+		}
+	case "CHAR":
+		e.typ = tString
+		if length >= 0 {
+			e.val = int64(length)
+		}
+	case "DATE", "DATETIME":
+		e.typ, err = tTime, needArgs(fn, "a date or text", e.args, tTime, tString)
+	default:
+		return nil, fmt.Errorf("sqlparse: internal error: CAST to %s", to)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return foldConstant(e)
 }
 
 // constant makes a constant expression from a literal or bound value.
