@@ -737,14 +737,16 @@ func (g *grouping) slot(i int, e, src *rexpr) *rexpr {
 
 // sameExpr reports whether two resolved expressions compute the same.
 func sameExpr(a, b *rexpr) bool {
-	if a.op != b.op || a.name != b.name || a.not != b.not || a.distinct != b.distinct || len(a.args) != len(b.args) || a.sub != b.sub {
+	if a.op != b.op || a.name != b.name || a.not != b.not || a.distinct != b.distinct || len(a.args) != len(b.args) || a.sub != b.sub || a.typ != b.typ {
 		return false
 	}
-	switch a.op {
-	case opCol:
+	if a.op == opCol {
 		return a.col == b.col
-	case opConst:
-		return a.text == b.text && fmt.Sprint(a.val) == fmt.Sprint(b.val)
+	}
+	if a.val != nil || b.val != nil { // a constant, CAST's length or scale
+		if fmt.Sprintf("%T %v", a.val, a.val) != fmt.Sprintf("%T %v", b.val, b.val) {
+			return false
+		}
 	}
 	for i := range a.args {
 		if !sameExpr(a.args[i], b.args[i]) {
