@@ -423,7 +423,7 @@ func (e *rexpr) eval(row []any) (any, error) {
 		return e.call(row)
 	case opInSub:
 		v, err := e.args[0].eval(row)
-		if err != nil || v == nil {
+		if err != nil {
 			return nil, err
 		}
 		return e.sub.contains(v, e.not)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Rows is the stream of a Plan's result rows, read from SharePoint by
@@ -1255,6 +1256,7 @@ type subquery struct {
 	n       int
 	op      operator
 	typ     sqlType
+	asTime  bool // compared with a date: text values are read as dates
 	set     map[string]bool
 	hasNull bool
 }
@@ -1273,9 +1275,9 @@ func (sq *subquery) run(rt *runtime) error {
 		if err != nil {
 			return err
 		}
-		v, err := normaliseValue(row[0], nil)
+		v, err := sq.canon(row[0])
 		if err != nil {
-			return err
+			return fmt.Errorf("%w (a value of subquery %d)", err, sq.n)
 		}
 		if v == nil {
 			sq.hasNull = true
@@ -1291,11 +1293,41 @@ func (sq *subquery) run(rt *runtime) error {
 	}
 }
 
-// contains is SQL's x IN (values): true when found, else NULL if the
-// values hold a NULL, else false; NOT IN negates it.
+// canon puts a value of either side of the IN in the form both are
+// compared in, as = compares them: a boolean as 0 or 1, and text as a
+// date when the other side is a date.
+func (sq *subquery) canon(v any) (any, error) {
+	v, err := normaliseValue(v, nil)
+	if err != nil {
+		return nil, err
+	}
+	switch x := v.(type) {
+	case bool:
+		return boolInt(x), nil
+	case string:
+		if sq.asTime {
+			return parseTime(x, time.UTC)
+		}
+	}
+	return v, nil
+}
+
+// contains is SQL's x IN (values): true when found, else NULL if x is
+// NULL or the values hold a NULL, else false; NOT IN negates it. Over no
+// values at all, IN is false and NOT IN true, even for a NULL x.
 func (sq *subquery) contains(v any, not bool) (any, error) {
 	if sq.set == nil {
 		return nil, errors.New("sqlparse: internal error: subquery read before it ran")
+	}
+	if len(sq.set) == 0 && !sq.hasNull {
+		return not, nil
+	}
+	if v == nil {
+		return nil, nil
+	}
+	v, err := sq.canon(v)
+	if err != nil {
+		return nil, err
 	}
 	if sq.set[rowKey([]any{v})] {
 		return !not, nil

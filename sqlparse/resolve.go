@@ -75,6 +75,9 @@ func (b *binder) resolve(n node) (*rexpr, error) {
 		if !compatible(x.typ, sq.typ) {
 			return nil, fmt.Errorf("sqlparse: cannot compare %s (%s) with the subquery's %s", x.text, x.typ, sq.typ)
 		}
+		if x.typ == tTime || sq.typ == tTime {
+			sq.asTime = true
+		}
 		return &rexpr{op: opInSub, args: []*rexpr{x}, sub: sq, not: n.not, typ: tBool, text: x.text + not(n.not) + " IN (subquery " + strconv.Itoa(sq.n) + ")"}, nil
 	case *litNode:
 		return constant(n.v), nil
