@@ -44,6 +44,9 @@ type listModel struct {
 	// gen, when set, produces items 1..gen.Len() instead.
 	gen   Generator
 	synth *synthPlan // gen's allocation-free fast path, for Synthetic
+	// site converts gen's values as declared Items are converted: dates
+	// in the site's zone, persons among its users.
+	site *siteContext
 
 	idIdx, titleIdx, createdIdx, modifiedIdx, authorIdx, editorIdx, guidIdx int
 	uiVersionIdx, versionIdx, ctIdx, attachIdx, fileRefIdx                  int
@@ -107,6 +110,7 @@ func buildSite(site Site, threshold int) (*siteModel, error) {
 			return nil, fmt.Errorf("sptest: list %q: another list has the same title or ID", l.Title)
 		}
 		titles[key], ids[lm.ID] = true, true
+		lm.site = sc
 		m.lists = append(m.lists, lm)
 	}
 	ul, err := newListModel(site.Path, List{
@@ -594,7 +598,10 @@ func (l *listModel) generate(id int, buf []value) {
 	l.defaultRow(id, buf)
 	// A custom Generator's values were declared like Items; values that do
 	// not convert are left empty rather than failing mid-response.
-	sc := &siteContext{loc: time.UTC}
+	sc := l.site
+	if sc == nil {
+		sc = &siteContext{loc: time.UTC}
+	}
 	for key, raw := range l.gen.Item(id) {
 		if f := l.itemKey(key); f != nil && key != "ID" && key != "Id" {
 			if v, err := sc.convertValue(f, raw); err == nil {

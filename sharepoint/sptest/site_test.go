@@ -177,3 +177,26 @@ func TestParseSite(t *testing.T) {
 		t.Error("LoadSite of a missing file succeeded")
 	}
 }
+
+// oneDay generates one item whose date-only Day is 2024-03-10.
+type oneDay struct{}
+
+func (oneDay) Len() int             { return 1 }
+func (oneDay) Item(int) sptest.Item { return sptest.Item{"Day": "2024-03-10"} }
+
+// TestGeneratedDateOnlyIsSiteMidnight: a custom Generator's date-only
+// values are stored as the site's local midnight, as declared Items are.
+func TestGeneratedDateOnlyIsSiteMidnight(t *testing.T) {
+	field := sptest.Field{Title: "Day", Type: "DateTime", DisplayFormat: "DateOnly"}
+	srv := sptest.NewServer(sptest.Site{TimeZone: "America/New_York", Lists: []sptest.List{
+		{Title: "Declared", Fields: []sptest.Field{field}, Items: []sptest.Item{{"Day": "2024-03-10"}}},
+		{Title: "Generated", Fields: []sptest.Field{field}, Generator: oneDay{}},
+	}}, sptest.WithoutAuth())
+	defer srv.Close()
+	for _, list := range []string{"Declared", "Generated"} {
+		r := get(t, srv, "/sites/demo/_api/web/lists/getbytitle('"+list+"')/items?$select=Day", "")
+		if !strings.Contains(r.body, `"Day":"2024-03-10T05:00:00Z"`) {
+			t.Errorf("%s: HTTP %d %s, want Day 2024-03-10T05:00:00Z (New York midnight)", list, r.status, r.body)
+		}
+	}
+}
