@@ -29,7 +29,13 @@ func (c *conn) selectQuery(ctx context.Context, sel *sqlparse.Select, args []dri
 	if err != nil {
 		return nil, err
 	}
-	return &rows{cols: resultColumns(q.Columns), src: cursorSource{cur}, zone: tz.Location}, nil
+	cols := resultColumns(q.Columns)
+	for i, oc := range q.Columns {
+		// A join or an aggregate can make any column NULL (the ID of a
+		// LEFT JOIN's missing item, MAX over no rows): only counts cannot.
+		cols[i].nullable = !oc.NeverNull
+	}
+	return &rows{cols: cols, src: cursorSource{cur}, zone: tz.Location}, nil
 }
 
 // buildQuery plans sel against the lists it names. As for a plain

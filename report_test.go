@@ -339,3 +339,114 @@ func TestReportJoinReadsTargetByID(t *testing.T) {
 		}
 	}
 }
+
+// flagsSite holds the types whose comparisons mix: a Boolean with 0/1,
+// a date with its text, and a date-only field.
+func flagsSite() sptest.Site {
+	site := reportSite()
+	site.Lists = append(site.Lists, sptest.List{
+		Title: "Flags",
+		Fields: []sptest.Field{
+			{Title: "Done", Type: "Boolean"},
+			{Title: "Flag", Type: "Integer"},
+			{Title: "Due", Type: "DateTime"},
+			{Title: "DueText", Type: "Text"},
+			{Title: "Day", Type: "DateTime", DisplayFormat: "DateOnly"},
+		},
+		Items: []sptest.Item{
+			{"Title": "t1", "Done": true, "Flag": 1, "Due": "2024-01-05T10:00:00Z", "DueText": "2024-01-05T10:00:00Z", "Day": "2024-06-01"},
+			{"Title": "t2", "Done": false, "Flag": 0, "Due": "2024-02-01T00:00:00Z", "DueText": "2030-01-01T00:00:00Z"},
+		},
+	})
+	return site
+}
+
+// TestReportRegressions pins the answers a review of the reporting
+// engine found wrong.
+func TestReportRegressions(t *testing.T) {
+	db, _ := openDB(t, flagsSite())
+	cases := []struct {
+		name, query string
+		want        [][]any
+	}{
+		{"IN matches a Boolean with 1", "SELECT Title FROM Flags WHERE Done IN (SELECT Flag FROM Flags WHERE Flag = 1)", [][]any{{"t1"}}},
+		{"NOT IN likewise", "SELECT Title FROM Flags WHERE Done NOT IN (SELECT Flag FROM Flags WHERE Flag = 1)", [][]any{{"t2"}}},
+		{"IN matches a date with its text", "SELECT Title FROM Flags WHERE Due IN (SELECT DueText FROM Flags)", [][]any{{"t1"}}},
+		{"IN matches text with a date", "SELECT Title FROM Flags WHERE DueText IN (SELECT Due FROM Flags)", [][]any{{"t1"}}},
+		{"IN over no values is false even for NULL", "SELECT COUNT(*) FROM Orders WHERE CustomerId IN (SELECT ID FROM Customers WHERE Tier = 9)", [][]any{{int64(0)}}},
+		{"NOT IN over no values is true even for NULL", "SELECT COUNT(*) FROM Orders WHERE CustomerId NOT IN (SELECT ID FROM Customers WHERE Tier = 9)", [][]any{{int64(6)}}},
+		{"UNION of two date-only fields stays dates", "SELECT Placed FROM Orders WHERE Title = 'A1' UNION ALL SELECT Day FROM Flags WHERE Title = 't1'", [][]any{{date(2024, 1, 5)}, {date(2024, 6, 1)}}},
+		{"DISTINCT ordered by a selected column by name", "SELECT DISTINCT c.Title FROM Orders o JOIN Customers c ON o.CustomerId = c.ID ORDER BY c.Title DESC", [][]any{{"Gamma"}, {"Beta"}, {"Acme"}}},
+		{"NULL literal in a UNION", "SELECT NULL FROM Customers WHERE Tier = 1 UNION SELECT Tier FROM Customers ORDER BY 1", [][]any{{nil}, {int64(1)}, {int64(2)}}},
+		{"NULL literal in a subquery", "SELECT COUNT(*) FROM Customers WHERE Tier IN (SELECT NULL FROM Orders)", [][]any{{int64(0)}}},
+		{"GROUP BY an IN (SELECT …) expression", "SELECT CustomerId IN (SELECT ID FROM Customers WHERE Tier = 1) AS premium, COUNT(*) FROM Orders GROUP BY 1 ORDER BY 1", [][]any{{nil, int64(1)}, {false, int64(3)}, {true, int64(2)}}},
+		{"GROUP BY a constant over no rows is no rows", "SELECT COUNT(*) FROM Orders WHERE Qty > 1000 GROUP BY 'x'", nil},
+		{"an alias inside a function in HAVING and ORDER BY", "SELECT Status, COUNT(*) AS n FROM Orders GROUP BY Status HAVING ABS(n) > 1 ORDER BY n * -1", [][]any{{"Open", int64(3)}, {"Closed", int64(2)}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := mustQuery(t, db, tc.query)
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("%s\n got %v\nwant %v", tc.query, got, tc.want)
+			}
+		})
+	}
+	for _, tc := range []struct{ query, want string }{
+		{"SELECT a.Title FROM Orders a JOIN Orders b ON a.Qty = b.ID WHERE Orders.Title = 'A2'", "Orders.Title is ambiguous: the query reads list \"Orders\" more than once"},
+		{"SELECT c.Title FROM Customers c WHERE c.ID IN (SELECT o.CustomerId FROM Orders o WHERE o.CustomerId = c.ID)", "c.ID refers to Customers AS c of the outer query: correlated subqueries are not supported"},
+	} {
+		if _, err := db.Query(tc.query); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one containing %q", tc.query, err, tc.want)
+		}
+	}
+}
+
+func TestReportNullability(t *testing.T) {
+	db, _ := openDB(t, reportSite())
+	rows, err := db.Query("SELECT c.Title, o.ID, COUNT(o.ID), MAX(o.ID) FROM Customers c LEFT JOIN Orders o ON o.CustomerId = c.ID GROUP BY c.Title, o.ID")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	types, _ := rows.ColumnTypes()
+	for i, want := range []bool{true, true, false, true} {
+		if got, ok := types[i].Nullable(); !ok || got != want {
+			t.Errorf("column %s: Nullable %v, %v, want %v", types[i].Name(), got, ok, want)
+		}
+	}
+}
+
+// TestReportMemoryIsReleased: what one part of a query held is given
+// back when that part is done, so the parts of a UNION ALL each fit.
+func TestReportMemoryIsReleased(t *testing.T) {
+	srv := sptest.NewServer(reportSite())
+	t.Cleanup(srv.Close)
+	db, err := sql.Open("sharepoint", srv.ConnString()+";MaxMemoryRows=5;WSFetchSize=3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{
+		// Customers (4) held as the smaller side of an inner join.
+		"SELECT c.Title FROM Customers c JOIN Orders o ON o.CustomerId = c.ID UNION ALL SELECT c.Title FROM Customers c JOIN Orders o ON o.CustomerId = c.ID",
+		// Two orders held, their two customers read by ID (Customers
+		// takes 2 pages of 3): 4 rows per part.
+		"SELECT o.Title FROM Orders o JOIN Customers c ON o.CustomerId = c.ID WHERE o.Qty >= 5 UNION ALL SELECT o.Title FROM Orders o JOIN Customers c ON o.CustomerId = c.ID WHERE o.Qty >= 5",
+		// COUNT(DISTINCT) values released with their group.
+		"SELECT COUNT(DISTINCT Title) FROM Orders WHERE Qty >= 2 UNION ALL SELECT COUNT(DISTINCT Title) FROM Orders WHERE Qty >= 2",
+	} {
+		if err := drain(db, q); err != nil {
+			t.Errorf("%s: %v", q, err)
+		}
+	}
+	// A top-2 sort of 20 rows holds at most 2×2+8 of them at once.
+	db15, err := sql.Open("sharepoint", srv.ConnString()+";MaxMemoryRows=15")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db15.Close()
+	q := "SELECT Title FROM Orders UNION ALL SELECT Title FROM Customers UNION ALL SELECT Title FROM Orders UNION ALL SELECT Title FROM Customers ORDER BY 1 LIMIT 2"
+	if got := mustQuery(t, db15, q); !reflect.DeepEqual(got, [][]any{{"A1"}, {"A1"}}) {
+		t.Errorf("%s: %v", q, got)
+	}
+}

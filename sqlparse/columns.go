@@ -43,6 +43,8 @@ type column struct {
 	loc        *time.Location // the site's zone, for date-only fields
 
 	idx int // position in Query.Select, -1 until needed
+
+	count bool // a COUNT of a grouped row: never NULL
 }
 
 var (

@@ -174,7 +174,7 @@
 //     set; it cannot refer to the outer query. NULL semantics are SQL's:
 //     NOT IN a set that holds NULL is never true.
 //   - Options.MaxMemoryRows caps the rows held at once (groups, a join's
-//     held side, rows to sort — about 2×(OFFSET+LIMIT) with a LIMIT —,
+//     held side, rows to sort — 2×(OFFSET+LIMIT)+8 at most with a LIMIT —,
 //     DISTINCT and UNION keys, subquery values): beyond it, ErrMemoryLimit.
 //
 // # Time

@@ -476,6 +476,7 @@ func (j *joinSpec) openByID(rt *runtime) (rowFunc, error) {
 	}
 	t := j.right.t
 	table := map[string][][]any{}
+	rightHeld := 0
 	rkey, lkey := &keyer{keys: j.rightKeys}, &keyer{keys: j.leftKeys}
 	add := func(next rowFunc) error {
 		for {
@@ -496,6 +497,7 @@ func (j *joinSpec) openByID(rt *runtime) (rowFunc, error) {
 			if err := rt.hold(1, "the rows of "+t.name()+" held for a join"); err != nil {
 				return err
 			}
+			rightHeld++
 			table[string(k)] = append(table[string(k)], row)
 		}
 	}
@@ -564,6 +566,8 @@ func (j *joinSpec) openByID(rt *runtime) (rowFunc, error) {
 				return row, nil
 			}
 			if pos >= len(lefts) {
+				rt.release(rightHeld)
+				rightHeld = 0
 				return nil, io.EOF
 			}
 			cur, emitted = lefts[pos], false
@@ -605,6 +609,7 @@ func (j *joinSpec) openBuildLeft(rt *runtime) (rowFunc, error) {
 		return nil, err
 	}
 	table := map[string][][]any{}
+	held := 0
 	rkey, lkey := &keyer{keys: j.rightKeys}, &keyer{keys: j.leftKeys}
 	for {
 		row, err := lnext()
@@ -624,6 +629,7 @@ func (j *joinSpec) openBuildLeft(rt *runtime) (rowFunc, error) {
 		if err := rt.hold(1, "the rows held for a join"); err != nil {
 			return nil, err
 		}
+		held++
 		table[string(k)] = append(table[string(k)], row)
 	}
 	rnext, err := j.right.open(rt)
@@ -635,6 +641,7 @@ func (j *joinSpec) openBuildLeft(rt *runtime) (rowFunc, error) {
 		cur   []any
 		cands [][]any
 	)
+	heldLeft := held
 	return func() ([]any, error) {
 		for {
 			for len(cands) > 0 {
@@ -653,6 +660,10 @@ func (j *joinSpec) openBuildLeft(rt *runtime) (rowFunc, error) {
 			}
 			row, err := rnext()
 			if err != nil {
+				if err == io.EOF {
+					rt.release(heldLeft)
+					heldLeft = 0
+				}
 				return nil, err
 			}
 			cur = row
@@ -675,6 +686,9 @@ type grouping struct {
 	in   operator
 	keys []*rexpr
 	aggs []*rexpr
+	// explicit: the query says GROUP BY; without it, no rows still make
+	// one group (COUNT(*) is 0), with it none.
+	explicit bool
 }
 
 // regroup rewrites an expression of the select list, HAVING or ORDER BY
@@ -730,7 +744,7 @@ func (g *grouping) slot(i int, e, src *rexpr) *rexpr {
 		}
 	}
 	if src.op == opAgg && src.name != "MIN" && src.name != "MAX" {
-		c = column{kind: colValue, typ: src.typ, vtype: valueTypeOf(src.typ), dbType: src.typ.String()}
+		c = column{kind: colValue, typ: src.typ, vtype: valueTypeOf(src.typ), dbType: src.typ.String(), count: src.name == "COUNT"}
 	}
 	c.idx = i
 	return &rexpr{op: opCol, col: &c, typ: c.typ, text: e.text}
@@ -771,6 +785,7 @@ type aggState struct {
 type group struct {
 	keys []any
 	aggs []aggState
+	held int // rows held for it: 1, and its DISTINCT values
 }
 
 func (g *grouping) open(rt *runtime) (rowFunc, error) {
@@ -803,7 +818,7 @@ func (g *grouping) open(rt *runtime) (rowFunc, error) {
 			if err := rt.hold(1, "groups"); err != nil {
 				return nil, err
 			}
-			gr = &group{keys: make([]any, len(g.keys)), aggs: make([]aggState, len(g.aggs))}
+			gr = &group{keys: make([]any, len(g.keys)), aggs: make([]aggState, len(g.aggs)), held: 1}
 			for i, k := range g.keys {
 				gr.keys[i] = conform(keyVals[i], k.typ)
 				if k.op == opCol {
@@ -814,14 +829,16 @@ func (g *grouping) open(rt *runtime) (rowFunc, error) {
 			order = append(order, gr)
 		}
 		for i, a := range g.aggs {
-			if err := gr.aggs[i].add(rt, a, row); err != nil {
+			n, err := gr.aggs[i].add(rt, a, row)
+			if err != nil {
 				return nil, err
 			}
+			gr.held += n
 		}
 	}
-	if len(order) == 0 && len(g.keys) == 0 {
+	if len(order) == 0 && !g.explicit {
 		rt.held++ // released as it is returned, like every group
-		order = append(order, &group{aggs: make([]aggState, len(g.aggs))})
+		order = append(order, &group{aggs: make([]aggState, len(g.aggs)), held: 1})
 	}
 	pos := 0
 	return func() ([]any, error) {
@@ -831,7 +848,7 @@ func (g *grouping) open(rt *runtime) (rowFunc, error) {
 		gr := order[pos]
 		order[pos] = nil
 		pos++
-		rt.release(1)
+		rt.release(gr.held)
 		out := make([]any, 0, len(g.keys)+len(g.aggs))
 		out = append(out, gr.keys...)
 		for i, a := range g.aggs {
@@ -845,27 +862,31 @@ func (g *grouping) open(rt *runtime) (rowFunc, error) {
 	}, nil
 }
 
-func (s *aggState) add(rt *runtime, a *rexpr, row []any) error {
+// add accumulates row; it returns how many values it now holds more
+// (a new DISTINCT value).
+func (s *aggState) add(rt *runtime, a *rexpr, row []any) (int, error) {
 	if len(a.args) == 0 { // COUNT(*)
 		s.count++
-		return nil
+		return 0, nil
 	}
 	v, err := a.args[0].eval(row)
 	if err != nil || v == nil {
-		return err
+		return 0, err
 	}
+	held := 0
 	if a.distinct {
 		k := rowKey([]any{v})
 		if s.seen[k] {
-			return nil
+			return 0, nil
 		}
 		if s.seen == nil {
 			s.seen = map[string]bool{}
 		}
 		if err := rt.hold(1, "the distinct values of "+a.text); err != nil {
-			return err
+			return 0, err
 		}
 		s.seen[k] = true
+		held = 1
 	}
 	switch a.name {
 	case "COUNT":
@@ -875,24 +896,30 @@ func (s *aggState) add(rt *runtime, a *rexpr, row []any) error {
 		case int64:
 			sum := s.sumI + x
 			if (sum > s.sumI) != (x > 0) {
-				return fmt.Errorf("sqlparse: integer overflow in %s", a.text)
+				if a.name == "SUM" {
+					return held, fmt.Errorf("sqlparse: integer overflow in %s", a.text)
+				}
+				// An average needs no exact sum: go on in floats.
+				s.sumF += float64(s.sumI) + float64(x)
+				s.sumI = 0
+				break
 			}
 			s.sumI = sum
 		case float64:
 			s.sumF += x
 			s.floats = true
 		default:
-			return fmt.Errorf("sqlparse: %s needs numbers, got %s", a.text, typeOfValue(v))
+			return held, fmt.Errorf("sqlparse: %s needs numbers, got %s", a.text, typeOfValue(v))
 		}
 		s.count++
 	case "MIN", "MAX":
 		if s.bestNorm != nil {
 			c, err := compareValues(v, s.bestNorm)
 			if err != nil {
-				return err
+				return held, err
 			}
 			if a.name == "MIN" && c >= 0 || a.name == "MAX" && c <= 0 {
-				return nil
+				return held, nil
 			}
 		}
 		s.bestNorm, s.best = v, v
@@ -900,7 +927,7 @@ func (s *aggState) add(rt *runtime, a *rexpr, row []any) error {
 			s.best = row[arg.col.idx]
 		}
 	}
-	return nil
+	return held, nil
 }
 
 func (s *aggState) result(a *rexpr) (any, error) {
@@ -1092,7 +1119,7 @@ func (s *sortOp) open(rt *runtime) (rowFunc, error) {
 			return nil, err
 		}
 		rows = append(rows, sr)
-		if s.top >= 0 && len(rows) >= 2*s.top+1024 {
+		if s.top >= 0 && len(rows) >= 2*s.top+8 {
 			if err := s.sortRows(rows); err != nil {
 				return nil, err
 			}

@@ -113,6 +113,15 @@ type OutputColumn struct {
 	// Eval computes the column's value from a fetched row.
 	Eval func(row []any) (any, error)
 
+	// NeverNull is set for the columns of a reporting query (BuildQuery)
+	// that cannot be NULL: counts. (A plain SELECT's caller knows its
+	// non-NULL columns from Field.)
+	NeverNull bool
+
+	// null: the column is the NULL literal, which goes with any type in
+	// a UNION or an IN (SELECT …).
+	null bool
+
 	// plain is 1 + the fetched row index this column copies as is, or 0
 	// for anything else: when every column copies its own position, the
 	// remainder hands the fetched row on instead of building a new one.

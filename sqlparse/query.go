@@ -65,7 +65,7 @@ func BuildQuery(sel *Select, cat Catalog, args []driver.NamedValue, opts Options
 	}
 	opts.Now = func() time.Time { return at }
 	qb := &queryBuilder{cat: cat, values: values, opts: opts, now: at}
-	root, cols, err := qb.statement(sel)
+	root, cols, err := qb.statement(sel, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -78,22 +78,28 @@ type queryBuilder struct {
 	values map[string]any
 	opts   Options
 	subs   []*subquery
-	now    time.Time // NOW()
+	subq   map[*Select]*subquery // by statement
+	now    time.Time             // NOW()
 }
 
 // statement plans a SELECT or a UNION.
-func (qb *queryBuilder) statement(sel *Select) (operator, []OutputColumn, error) {
+func (qb *queryBuilder) statement(sel *Select, outer *blockBuilder) (operator, []OutputColumn, error) {
 	if sel.union != nil {
-		return qb.union(sel)
+		return qb.union(sel, outer)
 	}
-	bb := &blockBuilder{qb: qb, sel: sel}
+	bb := &blockBuilder{qb: qb, sel: sel, outer: outer}
 	return bb.build()
 }
 
 // subquery plans the SELECT of x IN (SELECT …): one column, no
 // correlation (its names resolve against its own lists only).
-func (qb *queryBuilder) subquery(sel *Select) (*subquery, error) {
-	op, cols, err := qb.statement(sel)
+func (qb *queryBuilder) subquery(sel *Select, outer *blockBuilder) (*subquery, error) {
+	// An expression resolved twice (a select item and its GROUP BY, an
+	// alias in HAVING) must name one subquery, run once.
+	if sq, ok := qb.subq[sel]; ok {
+		return sq, nil
+	}
+	op, cols, err := qb.statement(sel, outer)
 	if err != nil {
 		return nil, err
 	}
@@ -101,10 +107,14 @@ func (qb *queryBuilder) subquery(sel *Select) (*subquery, error) {
 		return nil, fmt.Errorf("sqlparse: a subquery after IN must select one column, not %d", len(cols))
 	}
 	sq := &subquery{n: len(qb.subs) + 1, op: op, typ: sqlTypeOf(cols[0].Type)}
-	if cols[0].DatabaseTypeName == "NULL" {
+	if cols[0].null {
 		sq.typ = tNull
 	}
 	qb.subs = append(qb.subs, sq)
+	if qb.subq == nil {
+		qb.subq = map[*Select]*subquery{}
+	}
+	qb.subq[sel] = sq
 	return sq, nil
 }
 
@@ -149,7 +159,21 @@ type blockBuilder struct {
 	qb     *queryBuilder
 	sel    *Select
 	tables []*table
-	width  int // of the joined row
+	width  int           // of the joined row
+	outer  *blockBuilder // the query this one is a subquery of
+}
+
+// outerTable returns the list of an enclosing query that q qualifies,
+// or nil: for the error of a correlated subquery.
+func (bb *blockBuilder) outerTable(q string) *table {
+	for o := bb.outer; o != nil; o = o.outer {
+		for _, t := range o.tables {
+			if strings.EqualFold(t.alias, q) || t.alias == "" && strings.EqualFold(t.list, q) {
+				return t
+			}
+		}
+	}
+	return nil
 }
 
 func (bb *blockBuilder) binder(aggregates bool) *binder {
@@ -158,7 +182,7 @@ func (bb *blockBuilder) binder(aggregates bool) *binder {
 		values:     bb.qb.values,
 		columns:    bb.column,
 		aggregates: aggregates,
-		subquery:   bb.qb.subquery,
+		subquery:   func(sel *Select) (*subquery, error) { return bb.qb.subquery(sel, bb) },
 		now:        bb.qb.now,
 	}
 }
@@ -168,17 +192,27 @@ func (bb *blockBuilder) binder(aggregates bool) *binder {
 // one list that has the column.
 func (bb *blockBuilder) find(path []string) (*table, *column, string, error) {
 	if len(path) >= 2 {
-		for _, byAlias := range []bool{true, false} {
-			for _, t := range bb.tables {
-				q := t.list
-				if byAlias {
-					q = t.alias
-				}
-				if q != "" && strings.EqualFold(q, path[0]) {
-					c, written, err := t.r.resolvePath(path)
-					return t, c, written, err
-				}
+		for _, t := range bb.tables {
+			if t.alias != "" && strings.EqualFold(t.alias, path[0]) {
+				c, written, err := t.r.resolvePath(path)
+				return t, c, written, err
 			}
+		}
+		var named []*table
+		for _, t := range bb.tables {
+			if strings.EqualFold(t.list, path[0]) {
+				named = append(named, t)
+			}
+		}
+		switch {
+		case len(named) > 1:
+			return nil, nil, "", fmt.Errorf("sqlparse: %s.%s is ambiguous: the query reads list %q more than once; qualify the column with an alias", path[0], strings.Join(path[1:], "."), named[0].list)
+		case len(named) == 1:
+			c, written, err := named[0].r.resolvePath(path)
+			return named[0], c, written, err
+		}
+		if outer := bb.outerTable(path[0]); outer != nil {
+			return nil, nil, "", fmt.Errorf("sqlparse: %s refers to %s of the outer query: correlated subqueries are not supported; write the condition as a JOIN", strings.Join(path, "."), outer.name())
 		}
 	}
 	var (
@@ -393,7 +427,7 @@ func (bb *blockBuilder) build() (operator, []OutputColumn, error) {
 		}
 		having = h
 	}
-	keys, err := bb.orderKeys(b, g, proj)
+	keys, err := bb.orderKeys(b, g, proj, outs)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -624,6 +658,32 @@ func (bb *blockBuilder) aliasesToExprs(n node) node {
 		return &arithNode{op: x.op, l: bb.aliasesToExprs(x.l), r: bb.aliasesToExprs(x.r)}
 	case *negNode:
 		return &negNode{bb.aliasesToExprs(x.x)}
+	case *funcNode:
+		out := &funcNode{name: x.name}
+		for _, a := range x.args {
+			out.args = append(out.args, bb.aliasesToExprs(a))
+		}
+		return out
+	case *likeNode:
+		out := *x
+		out.x, out.pattern = bb.aliasesToExprs(x.x), bb.aliasesToExprs(x.pattern)
+		return &out
+	case *castNode:
+		out := *x
+		out.x = bb.aliasesToExprs(x.x)
+		return &out
+	case *caseNode:
+		out := &caseNode{}
+		if x.operand != nil {
+			out.operand = bb.aliasesToExprs(x.operand)
+		}
+		for _, w := range x.whens {
+			out.whens = append(out.whens, caseWhen{cond: bb.aliasesToExprs(w.cond), val: bb.aliasesToExprs(w.val)})
+		}
+		if x.els != nil {
+			out.els = bb.aliasesToExprs(x.els)
+		}
+		return out
 	}
 	return n
 }
@@ -631,7 +691,7 @@ func (bb *blockBuilder) aliasesToExprs(n node) node {
 // grouping resolves GROUP BY: expressions, select-list positions
 // (GROUP BY 1) or aliases that name no column.
 func (bb *blockBuilder) grouping() (*grouping, error) {
-	g := &grouping{}
+	g := &grouping{explicit: len(bb.sel.groupBy) > 0}
 	b := bb.binder(false)
 	for _, n := range bb.sel.groupBy {
 		target := n
@@ -670,6 +730,7 @@ func (bb *blockBuilder) grouping() (*grouping, error) {
 // are computed with the row and cut off after the sort.
 type projection struct {
 	hidden []*rexpr
+	outs   []*rexpr // the select list's expressions, by output column
 }
 
 // outputs resolves the select list.
@@ -699,7 +760,9 @@ func (bb *blockBuilder) outputs(b *binder, g *grouping, proj *projection) ([]Out
 						}
 						return cols[i], nil
 					})
-					outs = append(outs, outputColumn(names[i], &rexpr{op: opCol, col: c, typ: c.typ, text: quoteIdent(names[i])}))
+					e := &rexpr{op: opCol, col: c, typ: c.typ, text: quoteIdent(names[i])}
+					outs = append(outs, outputColumn(names[i], e))
+					proj.outs = append(proj.outs, e)
 				}
 				if it.starQual != "" {
 					break
@@ -737,13 +800,14 @@ func (bb *blockBuilder) outputs(b *binder, g *grouping, proj *projection) ([]Out
 			}
 		}
 		outs = append(outs, outputColumn(name, e))
+		proj.outs = append(proj.outs, e)
 	}
 	return outs, nil
 }
 
 // outputColumn describes a result column computed by e.
 func outputColumn(name string, e *rexpr) OutputColumn {
-	oc := OutputColumn{Name: name}
+	oc := OutputColumn{Name: name, NeverNull: e.op == opCol && e.col.count}
 	if e.op == opCol {
 		c := e.col
 		oc.Field, oc.DatabaseTypeName, oc.Type = c.field, c.dbType, c.vtype
@@ -760,7 +824,7 @@ func outputColumn(name string, e *rexpr) OutputColumn {
 	}
 	oc.Type, oc.DatabaseTypeName = valueTypeOf(e.typ), e.typ.String()
 	if e.typ == tNull {
-		oc.DatabaseTypeName = "TEXT"
+		oc.DatabaseTypeName, oc.null = "TEXT", true
 	}
 	oc.Eval = func(row []any) (any, error) {
 		v, err := e.eval(row)
@@ -772,7 +836,7 @@ func outputColumn(name string, e *rexpr) OutputColumn {
 // orderKeys resolves ORDER BY: a position, an alias or an expression.
 // Keys that are not output columns become hidden columns of the
 // projection.
-func (bb *blockBuilder) orderKeys(b *binder, g *grouping, proj *projection) ([]sortKey, error) {
+func (bb *blockBuilder) orderKeys(b *binder, g *grouping, proj *projection, outs []OutputColumn) ([]sortKey, error) {
 	var keys []sortKey
 	nOut := len(bb.outputsLen())
 	for _, o := range bb.sel.orderBy {
@@ -794,8 +858,12 @@ func (bb *blockBuilder) orderKeys(b *binder, g *grouping, proj *projection) ([]s
 				}
 			}
 		}
+		name := o.expr.sqlText()
+		if pos >= 0 && pos < len(outs) {
+			name = quoteIdent(outs[pos].Name)
+		}
 		if pos < 0 {
-			e, err := b.resolve(o.expr)
+			e, err := b.resolve(bb.aliasesToExprs(o.expr))
 			if err != nil {
 				return nil, fmt.Errorf("%w (in ORDER BY)", err)
 			}
@@ -807,13 +875,28 @@ func (bb *blockBuilder) orderKeys(b *binder, g *grouping, proj *projection) ([]s
 			if e.op == opConst {
 				continue
 			}
+			for i, oe := range proj.outs {
+				if sameExpr(e, oe) {
+					pos = i
+					break
+				}
+			}
+		}
+		if pos < 0 {
+			e, err := b.resolve(bb.aliasesToExprs(o.expr))
+			if err == nil && g != nil {
+				e, err = g.regroup(e)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%w (in ORDER BY)", err)
+			}
 			if bb.sel.Distinct {
 				return nil, fmt.Errorf("sqlparse: with SELECT DISTINCT, ORDER BY must name selected columns (%s is not one)", e.text)
 			}
 			pos = nOut + len(proj.hidden)
 			proj.hidden = append(proj.hidden, e)
 		}
-		keys = append(keys, sortKey{pos: pos, desc: o.desc, name: o.expr.sqlText()})
+		keys = append(keys, sortKey{pos: pos, desc: o.desc, name: name})
 	}
 	return keys, nil
 }
@@ -864,11 +947,11 @@ func (qb *queryBuilder) limits(limitNode, offsetNode node) (limit, offset int, e
 
 // union plans SELECT … UNION [ALL] SELECT …: each part on its own, the
 // result columns named by the first part.
-func (qb *queryBuilder) union(sel *Select) (operator, []OutputColumn, error) {
+func (qb *queryBuilder) union(sel *Select, outer *blockBuilder) (operator, []OutputColumn, error) {
 	u := &unionOp{}
 	var cols []OutputColumn
 	for i, part := range sel.union.parts {
-		op, pc, err := qb.statement(part)
+		op, pc, err := qb.statement(part, outer)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -940,23 +1023,33 @@ func (qb *queryBuilder) union(sel *Select) (operator, []OutputColumn, error) {
 }
 
 // unionType is the type of a UNION's column k given part i's column.
+// NULL goes with any type; integers and numbers mix as numbers; a column
+// stays a date-only field's when it is one in every part.
 func unionType(first, other OutputColumn, k, i int) (OutputColumn, error) {
+	if other.null {
+		return first, nil
+	}
+	if first.null {
+		other.Name = first.Name
+		return other, nil
+	}
 	a, b := sqlTypeOf(first.Type), sqlTypeOf(other.Type)
-	if first.DatabaseTypeName == "NULL" || a == b {
-		if first.DatabaseTypeName == "NULL" {
-			first.Type, first.DatabaseTypeName, first.Field = other.Type, other.DatabaseTypeName, other.Field
-		}
-		if first.Field != other.Field {
+	if a == b {
+		if first.Field != other.Field && !(dateOnlyField(first.Field) && dateOnlyField(other.Field)) {
 			first.Field = nil
 		}
+		first.NeverNull = first.NeverNull && other.NeverNull
 		return first, nil
 	}
 	if a.numeric() && b.numeric() {
 		first.Type, first.DatabaseTypeName, first.Field = sharepoint.ValueFloat, tFloat.String(), nil
+		first.NeverNull = first.NeverNull && other.NeverNull
 		return first, nil
 	}
 	return first, fmt.Errorf("sqlparse: column %d of the UNION is %s in the first SELECT and %s in SELECT number %d", k+1, a, b, i+1)
 }
+
+func dateOnlyField(f *sharepoint.Field) bool { return f != nil && f.Type == "DateTime" && f.DateOnly() }
 
 // Explain describes the operator tree, one line per operator, children
 // indented under their parent; each list's request is shown as in
