@@ -347,6 +347,10 @@ const rdiffGone = 3
 // rdiffEnv is what every case of a run shares.
 type rdiffEnv struct {
 	our, lite *sql.DB
+	// paged reads 30 items a page: Customers then takes 7 requests, so
+	// a join on c.ID may read it by ID instead (sqlparse's ID lookup),
+	// which the join families use on odd cases.
+	paged     *sql.DB
 	customers *rtable
 	orders    *rtable
 	newFuncs  map[string]bool // the new functions the driver accepts
@@ -1726,7 +1730,11 @@ func runReportCases(t *testing.T, env *rdiffEnv, fam string, gen func(*rgen) rqu
 			t.Errorf("seed %d case %d (%s):\n  ours:   %s\n  args:   %#v\n  sqlite: %s\n  args:   %#v\n  %s\n  EXPLAIN:%s\n  rerun: go test -run 'TestReportDifferential/%s/' -rdiff.seed=%d -rdiff.case=%d -v",
 				seed, i, fam, q.our, q.ourArgs, q.lite, q.liteArgs, fmt.Sprintf(format, a...), plan.String(), fam, seed, i)
 		}
-		got, err := scanNormalised(env.our, q.our, q.ourArgs, q.kinds, q.foldCase)
+		db := env.our
+		if i%2 == 1 && (fam == "join" || fam == "commajoin") {
+			db = env.paged
+		}
+		got, err := scanNormalised(db, q.our, q.ourArgs, q.kinds, q.foldCase)
 		if err != nil {
 			fail("driver error: %v", err)
 		} else if want, err := scanNormalised(env.lite, q.lite, q.liteArgs, q.kinds, q.foldCase); err != nil {
@@ -1757,13 +1765,18 @@ func runReportCases(t *testing.T, env *rdiffEnv, fam string, gen func(*rgen) rqu
 func TestReportDifferential(t *testing.T) {
 	const customers, orders = 200, 3000
 	start := time.Now()
-	our, _ := openDB(t, rdiffSite(customers, orders))
+	our, srv := openDB(t, rdiffSite(customers, orders))
+	paged, err := sql.Open("sharepoint", srv.ConnString()+";WSFetchSize=30")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { paged.Close() })
 	lite, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "oracle.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { lite.Close() })
-	env := &rdiffEnv{our: our, lite: lite,
+	env := &rdiffEnv{our: our, lite: lite, paged: paged,
 		customers: &rtable{name: "Customers", cols: rdiffCustomerCols},
 		orders:    &rtable{name: "Orders", cols: rdiffOrderCols},
 	}
