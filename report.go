@@ -47,12 +47,7 @@ func (c *conn) buildQuery(ctx context.Context, sel *sqlparse.Select, args []driv
 	if err != nil {
 		return nil, nil, err
 	}
-	opts := sqlparse.Options{
-		AuditColumns:  c.connector.cfg.AuditColumns == AuditColumnsAll,
-		PageSize:      c.connector.cfg.FetchSize,
-		Location:      tz.Location,
-		MaxMemoryRows: c.connector.cfg.MaxMemoryRows,
-	}
+	opts := c.planOptions(tz)
 	for attempt := 0; ; attempt++ {
 		cat := &catalog{ctx: ctx, conn: c}
 		q, err := sqlparse.BuildQuery(sel, cat, args, opts)

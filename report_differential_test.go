@@ -1,6 +1,7 @@
 package spsql_test
 
 import (
+	"cmp"
 	"database/sql"
 	"flag"
 	"fmt"
@@ -1612,19 +1613,9 @@ func cmpRval(a, b rval) int {
 		return c
 	}
 	if a.num {
-		return cmpFloat(a.f, b.f)
+		return cmp.Compare(a.f, b.f)
 	}
 	return strings.Compare(a.s, b.s)
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func cmpRows(a, b []rval) int {

@@ -105,12 +105,7 @@ func (c *conn) plan(ctx context.Context, sel *sqlparse.Select, args []driver.Nam
 	if err != nil {
 		return nil, nil, c.listError(sel.List, err)
 	}
-	opts := sqlparse.Options{
-		AuditColumns:  c.connector.cfg.AuditColumns == AuditColumnsAll,
-		PageSize:      c.connector.cfg.FetchSize,
-		Location:      tz.Location,
-		MaxMemoryRows: c.connector.cfg.MaxMemoryRows,
-	}
+	opts := c.planOptions(tz)
 	for attempt := 0; ; attempt++ {
 		fields, err := client.Fields(ctx, sel.List)
 		if err != nil {
@@ -122,6 +117,16 @@ func (c *conn) plan(ctx context.Context, sel *sqlparse.Select, args []driver.Nam
 			continue
 		}
 		return plan, tz, err
+	}
+}
+
+// planOptions are the connection's settings for sqlparse.
+func (c *conn) planOptions(tz *sharepoint.TimeZone) sqlparse.Options {
+	return sqlparse.Options{
+		AuditColumns:  c.connector.cfg.AuditColumns == AuditColumnsAll,
+		PageSize:      c.connector.cfg.FetchSize,
+		Location:      tz.Location,
+		MaxMemoryRows: c.connector.cfg.MaxMemoryRows,
 	}
 }
 

@@ -385,6 +385,15 @@ func (j *joinSpec) openBuildRight(rt *runtime) (rowFunc, error) {
 	if err != nil {
 		return nil, err
 	}
+	return j.probe(table, lkey, lnext, func() { rt.release(held) }), nil
+}
+
+// probe returns the joined rows of each row nextLeft returns (in its
+// order) with the held right rows of the same key: for a LEFT JOIN, the
+// left row alone when none passes the residual. done runs at the end.
+// The left row itself carries its first match, so a left row with one
+// match costs no copy.
+func (j *joinSpec) probe(table map[string][][]any, lkey *keyer, nextLeft rowFunc, done func()) rowFunc {
 	lo, hi := j.right.t.base, j.right.t.base+len(j.right.t.cols)
 	var (
 		cur     []any
@@ -417,11 +426,11 @@ func (j *joinSpec) openBuildRight(rt *runtime) (rowFunc, error) {
 				cur = nil
 				return row, nil
 			}
-			row, err := lnext()
+			row, err := nextLeft()
 			if err != nil {
-				if err == io.EOF {
-					rt.release(held)
-					held = 0
+				if err == io.EOF && done != nil {
+					done()
+					done = nil
 				}
 				return nil, err
 			}
@@ -435,7 +444,7 @@ func (j *joinSpec) openBuildRight(rt *runtime) (rowFunc, error) {
 				cands = table[string(k)]
 			}
 		}
-	}, nil
+	}
 }
 
 // openByID holds the left rows, then reads the right list by the IDs
@@ -533,57 +542,17 @@ func (j *joinSpec) openByID(rt *runtime) (rowFunc, error) {
 		}
 	}
 	pos := 0
-	lo, hi := t.base, t.base+len(t.cols)
-	var (
-		cur     []any
-		cands   [][]any
-		emitted bool
-	)
-	return func() ([]any, error) {
-		for {
-			for len(cands) > 0 {
-				c := cands[0]
-				cands = cands[1:]
-				out := cur
-				if emitted {
-					out = make([]any, len(cur))
-					copy(out, cur)
-				}
-				copy(out[lo:hi], c[lo:hi])
-				ok, err := allTrue(j.residual, out)
-				if err != nil {
-					return nil, err
-				}
-				if ok {
-					emitted = true
-					return out, nil
-				}
-			}
-			if cur != nil && !emitted && j.left {
-				clear(cur[lo:hi])
-				row := cur
-				cur = nil
-				return row, nil
-			}
-			if pos >= len(lefts) {
-				rt.release(rightHeld)
-				rightHeld = 0
-				return nil, io.EOF
-			}
-			cur, emitted = lefts[pos], false
-			lefts[pos] = nil
-			pos++
-			rt.release(1)
-			k, ok, err := lkey.key(cur)
-			if err != nil {
-				return nil, err
-			}
-			cands = nil
-			if ok {
-				cands = table[string(k)]
-			}
+	nextLeft := func() ([]any, error) {
+		if pos >= len(lefts) {
+			return nil, io.EOF
 		}
-	}, nil
+		row := lefts[pos]
+		lefts[pos] = nil
+		pos++
+		rt.release(1)
+		return row, nil
+	}
+	return j.probe(table, lkey, nextLeft, func() { rt.release(rightHeld) }), nil
 }
 
 // planIDs plans the right list's scan restricted to some IDs.
