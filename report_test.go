@@ -1,6 +1,7 @@
 package spsql_test
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"net/url"
@@ -449,4 +450,46 @@ func TestReportMemoryIsReleased(t *testing.T) {
 	if got := mustQuery(t, db15, q); !reflect.DeepEqual(got, [][]any{{"A1"}, {"A1"}}) {
 		t.Errorf("%s: %v", q, got)
 	}
+}
+
+// TestReportCancel: a reporting query's context stops it wherever it is
+// (a subquery, a join's held side, grouping), with no goroutine left
+// behind (TestMain runs goleak) and the DB usable after.
+func TestReportCancel(t *testing.T) {
+	srv := sptest.NewServer(reportSite())
+	t.Cleanup(srv.Close)
+	db, err := sql.Open("sharepoint", srv.ConnString()+";WSFetchSize=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	queries := []string{
+		"SELECT Status, COUNT(*) FROM Orders GROUP BY Status",
+		"SELECT o.Title, c.Title FROM Orders o JOIN Customers c ON o.CustomerId = c.ID",
+		"SELECT Title FROM Orders WHERE CustomerId IN (SELECT ID FROM Customers)",
+	}
+	for _, q := range queries {
+		mustQuery(t, db, q)                // metadata cached: the next request reads items
+		for hang := 1; hang <= 3; hang++ { // every query sends at least 3 requests
+			srv.FailRequest(hang, sptest.Fault{Latency: time.Minute})
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			err := drainContext(ctx, db, q)
+			cancel()
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("%s with request %d hanging: %v, want context.DeadlineExceeded", q, hang, err)
+			}
+		}
+		mustQuery(t, db, q)
+	}
+}
+
+func drainContext(ctx context.Context, db *sql.DB, query string) error {
+	rows, err := db.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+	}
+	return rows.Err()
 }
