@@ -108,6 +108,12 @@ func TestReportQueries(t *testing.T) {
 		{"left join, ON on the right side before the join", "SELECT c.Title, o.Title FROM Customers c LEFT JOIN Orders o ON o.CustomerId = c.ID AND o.Status = 'Closed' ORDER BY c.Title", nil, [][]any{
 			{"Acme", "A2"}, {"Beta", nil}, {"Delta", nil}, {"Gamma", nil},
 		}},
+		{"left join holding its smaller left side: NULL keys and no match come back", "SELECT c.Title, o.Title FROM Customers c LEFT JOIN Orders o ON c.Tier = o.Qty ORDER BY c.Title", nil, [][]any{
+			{"Acme", "A2"}, {"Beta", "A1"}, {"Delta", nil}, {"Gamma", nil},
+		}},
+		{"left join holding its left side, the pair check failing for all", "SELECT c.Title, o.Title FROM Customers c LEFT JOIN Orders o ON o.CustomerId = c.ID AND o.Qty > 100 ORDER BY 1", nil, [][]any{
+			{"Acme", nil}, {"Beta", nil}, {"Delta", nil}, {"Gamma", nil},
+		}},
 		{"comma join with keys in WHERE", "SELECT c.Region, COUNT(*) FROM Orders o, Customers c WHERE o.CustomerId = c.ID AND c.Region IS NOT NULL GROUP BY c.Region ORDER BY 1", nil, [][]any{
 			{"North", int64(3)}, {"South", int64(2)},
 		}},
@@ -241,7 +247,7 @@ func TestReportMaxMemoryRows(t *testing.T) {
 	for _, q := range []string{
 		"SELECT Title, COUNT(*) FROM Orders GROUP BY Title",                                  // 6 groups
 		"SELECT Title FROM Orders ORDER BY LOWER(Title)",                                     // 6 rows sorted in the driver
-		"SELECT c.Title FROM Customers c JOIN Orders o ON o.CustomerId = c.ID",               // 5 order rows held (left join holds the right side)
+		"SELECT c.Title FROM Customers c JOIN Orders o ON o.CustomerId = c.ID",               // the 4 customers held, the smaller side
 		"SELECT Title FROM Customers WHERE ID IN (SELECT ID FROM Orders)",                    // 6 values
 		"SELECT Title FROM Orders UNION SELECT Title FROM Customers",                         // 10 keys
 		"SELECT DISTINCT o.Title FROM Orders o LEFT JOIN Customers c ON o.CustomerId = c.ID", // keys
@@ -281,7 +287,7 @@ func TestReportExplain(t *testing.T) {
 	joined := strings.Join(text, "\n")
 	for _, want := range []string{
 		"driver: group by c.Title, computing COUNT(*)",
-		"driver: hash left join on c.ID = o.CustomerId; holding Orders AS o",
+		"driver: hash left join on c.ID = o.CustomerId; holding Customers AS c, the smaller list (4 items, 6 in Orders AS o)",
 		"scan Customers AS c",
 		"$filter=Region eq 'North'",
 		"$select=CustomerId",

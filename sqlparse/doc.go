@@ -150,8 +150,8 @@
 //   - A join's equalities between its list and the lists before it (in
 //     ON, or in WHERE for inner joins) are hash keys; the rest of ON is
 //     checked per matching pair. The side held in memory is the list
-//     with fewer items (Catalog.ItemCount); a LEFT JOIN holds its right
-//     side. When the right key is the right list's ID and that list takes
+//     with fewer items (Catalog.ItemCount); holding the left side of a
+//     LEFT JOIN returns its unmatched rows last. When the right key is the right list's ID and that list takes
 //     more than a page, the left rows are held and the right list is read
 //     by the IDs they name, idsPerRequest per request, when that takes
 //     fewer requests than reading it all.

@@ -254,8 +254,8 @@ type joinSpec struct {
 const idsPerRequest = 30
 
 // chooseBuild decides which side to hold in memory: the side with fewer
-// items, by the lists' ItemCount. A LEFT JOIN holds its right side, so
-// that the left rows stream in order and unmatched ones are known at once.
+// items, by the lists' ItemCount. (Holding the left side of a LEFT JOIN
+// returns its unmatched rows last.)
 //
 // A join on the right list's ID, when that list takes more than one page
 // to read, reads it by ID instead (openByID).
@@ -268,7 +268,7 @@ func (j *joinSpec) chooseBuild(lefts []*table, right *table, opts Options) {
 			return
 		}
 	}
-	if j.left || len(lefts) != 1 {
+	if len(lefts) != 1 {
 		return
 	}
 	l := lefts[0]
@@ -571,14 +571,20 @@ func (j *joinSpec) planIDs(ids []int64) (*Plan, error) {
 }
 
 // openBuildLeft holds the left rows by key and streams the right list's
-// rows past them (inner joins only).
+// rows past them; for a LEFT JOIN, the left rows nothing matched follow.
 func (j *joinSpec) openBuildLeft(rt *runtime) (rowFunc, error) {
 	lnext, err := j.leftIn.open(rt)
 	if err != nil {
 		return nil, err
 	}
-	table := map[string][][]any{}
-	held := 0
+	// A LEFT JOIN returns the held rows no right row matched at the end,
+	// in their order, so each held row remembers whether one did.
+	type heldRow struct {
+		row     []any
+		matched bool
+	}
+	var all []*heldRow
+	table := map[string][]*heldRow{}
 	rkey, lkey := &keyer{keys: j.rightKeys}, &keyer{keys: j.leftKeys}
 	for {
 		row, err := lnext()
@@ -592,14 +598,17 @@ func (j *joinSpec) openBuildLeft(rt *runtime) (rowFunc, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
-			continue
+		if !ok && !j.left {
+			continue // a NULL key matches nothing
 		}
 		if err := rt.hold(1, "the rows held for a join"); err != nil {
 			return nil, err
 		}
-		held++
-		table[string(k)] = append(table[string(k)], row)
+		h := &heldRow{row: row}
+		all = append(all, h)
+		if ok {
+			table[string(k)] = append(table[string(k)], h)
+		}
 	}
 	rnext, err := j.right.open(rt)
 	if err != nil {
@@ -607,32 +616,46 @@ func (j *joinSpec) openBuildLeft(rt *runtime) (rowFunc, error) {
 	}
 	lo, hi := j.right.t.base, j.right.t.base+len(j.right.t.cols)
 	var (
-		cur   []any
-		cands [][]any
+		cur       []any
+		cands     []*heldRow
+		rightDone bool
+		pos       int // in all, returning the unmatched rows
 	)
-	heldLeft := held
 	return func() ([]any, error) {
 		for {
 			for len(cands) > 0 {
 				c := cands[0]
 				cands = cands[1:]
-				out := make([]any, len(c))
-				copy(out, c)
+				out := make([]any, len(c.row))
+				copy(out, c.row)
 				copy(out[lo:hi], cur[lo:hi])
 				ok, err := allTrue(j.residual, out)
 				if err != nil {
 					return nil, err
 				}
 				if ok {
+					c.matched = true
 					return out, nil
 				}
 			}
-			row, err := rnext()
-			if err != nil {
-				if err == io.EOF {
-					rt.release(heldLeft)
-					heldLeft = 0
+			if rightDone {
+				for pos < len(all) {
+					h := all[pos]
+					all[pos] = nil
+					pos++
+					rt.release(1)
+					if j.left && !h.matched {
+						return h.row, nil // its right columns were never set: NULL
+					}
 				}
+				return nil, io.EOF
+			}
+			row, err := rnext()
+			if err == io.EOF {
+				rightDone = true
+				continue
+			}
+			if err != nil {
 				return nil, err
 			}
 			cur = row
