@@ -387,6 +387,7 @@ func TestReportRegressions(t *testing.T) {
 		{"NULL literal in a UNION", "SELECT NULL FROM Customers WHERE Tier = 1 UNION SELECT Tier FROM Customers ORDER BY 1", [][]any{{nil}, {int64(1)}, {int64(2)}}},
 		{"NULL literal in a subquery", "SELECT COUNT(*) FROM Customers WHERE Tier IN (SELECT NULL FROM Orders)", [][]any{{int64(0)}}},
 		{"GROUP BY an IN (SELECT …) expression", "SELECT CustomerId IN (SELECT ID FROM Customers WHERE Tier = 1) AS premium, COUNT(*) FROM Orders GROUP BY 1 ORDER BY 1", [][]any{{nil, int64(1)}, {false, int64(3)}, {true, int64(2)}}},
+		{"a date literal against MAX of a date-only field is that day in the site's zone", "SELECT Status FROM Orders GROUP BY Status HAVING MAX(Placed) = '2024-03-01'", [][]any{{"Open"}}},
 		{"GROUP BY a constant over no rows is no rows", "SELECT COUNT(*) FROM Orders WHERE Qty > 1000 GROUP BY 'x'", nil},
 		{"an alias inside a function in HAVING and ORDER BY", "SELECT Status, COUNT(*) AS n FROM Orders GROUP BY Status HAVING ABS(n) > 1 ORDER BY n * -1", [][]any{{"Open", int64(3)}, {"Closed", int64(2)}}},
 	}

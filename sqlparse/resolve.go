@@ -574,6 +574,19 @@ func hintFor(l, r *rexpr) string {
 	return ""
 }
 
+// dateOnlyColumn returns the date-only column whose values e has — the
+// column itself, or MIN or MAX of it — or nil: a date literal compared
+// with them means that calendar day in the site's zone.
+func dateOnlyColumn(e *rexpr) *column {
+	switch {
+	case e.op == opCol && e.col.dateOnly:
+		return e.col
+	case e.op == opAgg && (e.name == "MIN" || e.name == "MAX") && len(e.args) == 1:
+		return dateOnlyColumn(e.args[0])
+	}
+	return nil
+}
+
 // coerceConst converts constant c to the type of the expression it is
 // compared with.
 func coerceConst(c, other *rexpr) (*rexpr, error) {
@@ -588,9 +601,10 @@ func coerceConst(c, other *rexpr) (*rexpr, error) {
 	switch other.typ {
 	case tTime:
 		loc := time.UTC
-		dateOnly := other.op == opCol && other.col.dateOnly
-		if dateOnly && other.col.loc != nil {
-			loc = other.col.loc
+		dc := dateOnlyColumn(other)
+		dateOnly := dc != nil
+		if dateOnly && dc.loc != nil {
+			loc = dc.loc
 		}
 		switch v := c.val.(type) {
 		case string:
