@@ -34,6 +34,9 @@ func (c *conn) selectQuery(ctx context.Context, sel *sqlparse.Select, args []dri
 		// A join or an aggregate can make any column NULL (the ID of a
 		// LEFT JOIN's missing item, MAX over no rows): only counts cannot.
 		cols[i].nullable = !oc.NeverNull
+		// The query's projection already turned date-only values into
+		// their calendar day (midnight UTC).
+		cols[i].dateOnly = false
 	}
 	return &rows{cols: cols, src: cursorSource{cur}, zone: tz.Location}, nil
 }

@@ -500,3 +500,42 @@ func drainContext(ctx context.Context, db *sql.DB, query string) error {
 	}
 	return rows.Err()
 }
+
+// TestReportDateOnly: a date-only field is its calendar day wherever it
+// goes — through MIN/MAX, COALESCE and CASE, against DATE(x), in an IN
+// subquery, in a UNION — in New York (west of UTC) and Tokyo (east).
+func TestReportDateOnly(t *testing.T) {
+	for _, zone := range []string{"America/New_York", "Asia/Tokyo"} {
+		t.Run(zone, func(t *testing.T) {
+			site := flagsSite()
+			site.TimeZone = zone
+			db, _ := openDB(t, site)
+			cases := []struct {
+				query string
+				args  []any
+				want  [][]any
+			}{
+				{"SELECT Status FROM Orders GROUP BY Status HAVING MIN(Placed) = '2024-01-05'", nil, [][]any{{"Open"}}},
+				{"SELECT Status FROM Orders GROUP BY Status HAVING MAX(Placed) <= '2024-03-01'", nil, [][]any{{"Open"}}},
+				{"SELECT c.Title FROM Customers c JOIN Orders o ON o.CustomerId = c.ID GROUP BY c.Title HAVING MAX(o.Placed) = ?", []any{"2024-03-01"}, [][]any{{"Beta"}}},
+				{"SELECT Title FROM Orders WHERE COALESCE(Placed, Placed) = '2024-01-05'", nil, [][]any{{"A1"}}},
+				{"SELECT Title FROM Orders WHERE CASE WHEN Qty > 0 THEN Placed END = {d '2024-01-05'}", nil, [][]any{{"A1"}}},
+				{"SELECT Title FROM Orders WHERE DATE(Placed) = Placed ORDER BY 1", nil, [][]any{{"A1"}, {"A2"}, {"B1"}, {"B2"}, {"X1"}}},
+				{"SELECT o.Title FROM Orders o JOIN Flags f ON o.Placed = DATE(f.Due)", nil, [][]any{{"A1"}}},
+				{"SELECT Title FROM Orders WHERE Placed IN (SELECT CAST('2024-01-05' AS DATE) FROM Flags)", nil, [][]any{{"A1"}}},
+				{"SELECT Title FROM Orders WHERE Placed IN (SELECT SUBSTRING(DueText, 1, 10) FROM Flags)", nil, [][]any{{"A1"}}},
+				{"SELECT Title FROM Orders WHERE Placed IN (SELECT Day FROM Flags)", nil, nil},
+				{"SELECT Placed, COALESCE(Placed, Placed), CASE WHEN Qty > 0 THEN Placed END FROM Orders o JOIN Customers c ON o.CustomerId = c.ID WHERE o.Title = 'A1'", nil, [][]any{{date(2024, 1, 5), date(2024, 1, 5), date(2024, 1, 5)}}},
+				{"SELECT MAX(CASE WHEN Status = 'Open' THEN Placed END), MIN(Placed) FROM Orders", nil, [][]any{{date(2024, 3, 1), date(2024, 1, 5)}}},
+				{"SELECT Placed FROM Orders WHERE Title = 'A1' UNION SELECT DATE(Due) FROM Flags WHERE Title = 't1'", nil, [][]any{{date(2024, 1, 5)}}},
+				{"SELECT Placed, COUNT(*) FROM Orders WHERE Placed < '2024-02-11' GROUP BY Placed ORDER BY 1", nil, [][]any{{date(2024, 1, 5), int64(1)}, {date(2024, 2, 10), int64(1)}}},
+			}
+			for _, tc := range cases {
+				got := mustQuery(t, db, tc.query, tc.args...)
+				if !reflect.DeepEqual(got, tc.want) {
+					t.Errorf("%s\n got %v\nwant %v", tc.query, got, tc.want)
+				}
+			}
+		})
+	}
+}

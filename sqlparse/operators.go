@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/go-spsql/spsql/sharepoint"
 )
 
 // Rows is the stream of a Plan's result rows, read from SharePoint by
@@ -729,6 +731,9 @@ func (g *grouping) slot(i int, e, src *rexpr) *rexpr {
 	}
 	if arg.op == opCol {
 		c = *arg.col
+	} else if dc := dateOnlyColumn(arg); dc != nil {
+		// COALESCE, CASE… of date-only fields: still their days.
+		c = column{kind: colValue, typ: tTime, vtype: sharepoint.ValueTime, dbType: dc.dbType, dateOnly: true, loc: dc.loc}
 	} else {
 		c = column{kind: colValue, typ: src.typ, vtype: valueTypeOf(src.typ), dbType: src.typ.String()}
 		if src.typ == tNull {
@@ -1272,12 +1277,13 @@ func (u *unionOp) explain(lines *[]string, depth int) {
 // subquery is the SELECT of an IN (SELECT …): run once, before the
 // query, its values held as a set.
 type subquery struct {
-	n       int
-	op      operator
-	typ     sqlType
-	asTime  bool // compared with a date: text values are read as dates
-	set     map[string]bool
-	hasNull bool
+	n        int
+	op       operator
+	typ      sqlType
+	calendar bool // its values are calendar days
+	asTime   bool // compared with a date: text values are read as dates
+	set      map[string]bool
+	hasNull  bool
 }
 
 func (sq *subquery) run(rt *runtime) error {

@@ -121,6 +121,9 @@ type OutputColumn struct {
 	// null: the column is the NULL literal, which goes with any type in
 	// a UNION or an IN (SELECT …).
 	null bool
+	// calendar: BuildQuery's values are calendar days (midnight UTC):
+	// date-only fields already converted, DATE(x).
+	calendar bool
 
 	// plain is 1 + the fetched row index this column copies as is, or 0
 	// for anything else: when every column copies its own position, the

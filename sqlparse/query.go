@@ -106,7 +106,7 @@ func (qb *queryBuilder) subquery(sel *Select, outer *blockBuilder) (*subquery, e
 	if len(cols) != 1 {
 		return nil, fmt.Errorf("sqlparse: a subquery after IN must select one column, not %d", len(cols))
 	}
-	sq := &subquery{n: len(qb.subs) + 1, op: op, typ: sqlTypeOf(cols[0].Type)}
+	sq := &subquery{n: len(qb.subs) + 1, op: op, typ: sqlTypeOf(cols[0].Type), calendar: cols[0].calendar}
 	if cols[0].null {
 		sq.typ = tNull
 	}
@@ -600,7 +600,7 @@ func (bb *blockBuilder) resolveJoin(j *joinSpec) error {
 		if err != nil {
 			return fmt.Errorf("%w (in a join condition)", err)
 		}
-		if _, _, err := b.coercePair(l, r, "="); err != nil {
+		if l, r, err = b.coercePair(l, r, "="); err != nil {
 			return fmt.Errorf("%w (in a join condition)", err)
 		}
 		if l.typ != r.typ && !(l.typ.numeric() && r.typ.numeric()) {
@@ -805,9 +805,41 @@ func (bb *blockBuilder) outputs(b *binder, g *grouping, proj *projection) ([]Out
 	return outs, nil
 }
 
+// isMidnight reports a constant time at midnight in its own location —
+// CAST('2024-01-05' AS DATE), {d '…'}, a time.Time argument: a calendar
+// day, as coerceConst reads it too.
+func isMidnight(e *rexpr) bool {
+	t, ok := e.val.(time.Time)
+	if e.op != opConst || !ok {
+		return false
+	}
+	y, m, d := t.Date()
+	return t.Equal(time.Date(y, m, d, 0, 0, 0, 0, t.Location()))
+}
+
 // outputColumn describes a result column computed by e.
 func outputColumn(name string, e *rexpr) OutputColumn {
 	oc := OutputColumn{Name: name, NeverNull: e.op == opCol && e.col.count}
+	if dc := dateOnlyColumn(e); dc != nil {
+		// A date-only field's values are midnight in the site's zone:
+		// the column shows the calendar day (midnight UTC), as a plain
+		// SELECT does, so that results of every part agree (UNION) and
+		// compare as days with DATE(x).
+		oc.Type, oc.DatabaseTypeName, oc.calendar = sharepoint.ValueTime, dc.dbType, true
+		if e.op == opCol {
+			oc.Field = dc.field
+		}
+		oc.Eval = func(row []any) (any, error) {
+			v, err := e.eval(row)
+			if t, ok := v.(time.Time); ok && err == nil {
+				y, m, d := t.Date() // e.eval reads a date-only field in its zone
+				return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), nil
+			}
+			return v, err
+		}
+		return oc
+	}
+	oc.calendar = isCalendarDate(e) || isMidnight(e)
 	if e.op == opCol {
 		c := e.col
 		oc.Field, oc.DatabaseTypeName, oc.Type = c.field, c.dbType, c.vtype
@@ -1034,22 +1066,20 @@ func unionType(first, other OutputColumn, k, i int) (OutputColumn, error) {
 		return other, nil
 	}
 	a, b := sqlTypeOf(first.Type), sqlTypeOf(other.Type)
-	if a == b {
-		if first.Field != other.Field && !(dateOnlyField(first.Field) && dateOnlyField(other.Field)) {
+	switch {
+	case a == b:
+		if first.Field != other.Field {
 			first.Field = nil
 		}
-		first.NeverNull = first.NeverNull && other.NeverNull
-		return first, nil
-	}
-	if a.numeric() && b.numeric() {
+	case a.numeric() && b.numeric():
 		first.Type, first.DatabaseTypeName, first.Field = sharepoint.ValueFloat, tFloat.String(), nil
-		first.NeverNull = first.NeverNull && other.NeverNull
-		return first, nil
+	default:
+		return first, fmt.Errorf("sqlparse: column %d of the UNION is %s in the first SELECT and %s in SELECT number %d", k+1, a, b, i+1)
 	}
-	return first, fmt.Errorf("sqlparse: column %d of the UNION is %s in the first SELECT and %s in SELECT number %d", k+1, a, b, i+1)
+	first.NeverNull = first.NeverNull && other.NeverNull
+	first.calendar = first.calendar && other.calendar
+	return first, nil
 }
-
-func dateOnlyField(f *sharepoint.Field) bool { return f != nil && f.Type == "DateTime" && f.DateOnly() }
 
 // Explain describes the operator tree, one line per operator, children
 // indented under their parent; each list's request is shown as in

@@ -75,6 +75,10 @@ func (b *binder) resolve(n node) (*rexpr, error) {
 		if !compatible(x.typ, sq.typ) {
 			return nil, fmt.Errorf("sqlparse: cannot compare %s (%s) with the subquery's %s", x.text, x.typ, sq.typ)
 		}
+		if dateOnlyColumn(x) != nil && (sq.calendar || sq.typ == tString) {
+			// The subquery's dates (or date text) are days: compare days.
+			x = asCalendarDate(x)
+		}
 		if x.typ == tTime || sq.typ == tTime {
 			sq.asTime = true
 		}
@@ -545,7 +549,27 @@ func (b *binder) coercePair(l, r *rexpr, op string) (*rexpr, *rexpr, error) {
 	if !compatible(l.typ, r.typ) {
 		return nil, nil, fmt.Errorf("sqlparse: cannot compare %s (%s) with %s (%s)%s", l.text, l.typ, r.text, r.typ, hintFor(l, r))
 	}
+	// A date-only field compared with a calendar date (DATE(x)) means its
+	// day: compare DATE(field), not the site-midnight instant it holds.
+	switch {
+	case dateOnlyColumn(l) != nil && isCalendarDate(r):
+		l = asCalendarDate(l)
+	case dateOnlyColumn(r) != nil && isCalendarDate(l):
+		r = asCalendarDate(r)
+	}
 	return l, r, nil
+}
+
+// isCalendarDate reports an expression whose values are calendar dates
+// (midnight UTC of a day): DATE(x) and CAST(x AS DATE) of non-constants.
+// (Constants are converted by coerceConst instead.)
+func isCalendarDate(e *rexpr) bool {
+	return e.op == opCast && e.name == "DATE"
+}
+
+// asCalendarDate is DATE(e).
+func asCalendarDate(e *rexpr) *rexpr {
+	return &rexpr{op: opCast, name: "DATE", args: []*rexpr{e}, typ: tTime, text: "DATE(" + e.text + ")"}
 }
 
 func compatible(a, b sqlType) bool {
@@ -575,16 +599,45 @@ func hintFor(l, r *rexpr) string {
 }
 
 // dateOnlyColumn returns the date-only column whose values e has — the
-// column itself, or MIN or MAX of it — or nil: a date literal compared
-// with them means that calendar day in the site's zone.
+// column itself, MIN or MAX of it, COALESCE, IFNULL or CASE of such
+// columns and NULLs — or nil: a date literal compared with them means
+// that calendar day in the site's zone, and they are shown as that day.
 func dateOnlyColumn(e *rexpr) *column {
 	switch {
 	case e.op == opCol && e.col.dateOnly:
 		return e.col
 	case e.op == opAgg && (e.name == "MIN" || e.name == "MAX") && len(e.args) == 1:
 		return dateOnlyColumn(e.args[0])
+	case e.op == opFunc && (e.name == "COALESCE" || e.name == "IFNULL"):
+		return allDateOnly(e.args)
+	case e.op == opCase:
+		// args: ELSE, then WHEN condition and THEN value pairs.
+		values := []*rexpr{e.args[0]}
+		for i := 2; i < len(e.args); i += 2 {
+			values = append(values, e.args[i])
+		}
+		return allDateOnly(values)
 	}
 	return nil
+}
+
+// allDateOnly returns the date-only column of the first of values when
+// each is one (of the same zone) or a NULL constant, else nil.
+func allDateOnly(values []*rexpr) *column {
+	var first *column
+	for _, v := range values {
+		if v.op == opConst && v.val == nil {
+			continue
+		}
+		c := dateOnlyColumn(v)
+		if c == nil || first != nil && c.loc != first.loc {
+			return nil
+		}
+		if first == nil {
+			first = c
+		}
+	}
+	return first
 }
 
 // coerceConst converts constant c to the type of the expression it is
