@@ -286,7 +286,8 @@ func isASCII(s string) bool {
 // identifiers are never touched, whatever braces or keywords they hold.
 //
 //   - ODBC escapes, which ODBC applications (Excel, Power BI, Tableau)
-//     send: {fn f(…)} is f(…); {d '…'} is CAST('…' AS DATE) and {ts '…'}
+//     send: {fn f(…)} is f(…); {oj a LEFT OUTER JOIN b ON …} is the join;
+//     {escape 'c'} after LIKE is ESCAPE 'c'; {d '…'} is CAST('…' AS DATE) and {ts '…'}
 //     is CAST('…' AS DATETIME) ({t '…'} becomes a CAST AS TIME, which is
 //     refused with a message). Only a brace with its matching closing
 //     brace is rewritten; anything else is left for the parser to refuse.
@@ -381,8 +382,20 @@ func rewriteODBCEscapes(toks []token) []token {
 			continue
 		}
 		switch word := strings.ToLower(toks[kw].text); word {
-		case "fn":
+		case "fn", "oj":
+			// {oj a LEFT OUTER JOIN b ON …} is the join itself.
 			drop[start], drop[kw], drop[end] = true, true, true
+		case "escape":
+			// LIKE 'a\_%' {escape '\'} is LIKE … ESCAPE '\'.
+			lit := nextSignificant(toks, kw+1)
+			if lit < 0 || toks[lit].kind != tkString || nextSignificant(toks, lit+1) != end {
+				continue
+			}
+			pos := toks[start].pos
+			replace[start] = []token{{kind: tkWord, text: "ESCAPE", pos: pos}, {kind: tkSpace, text: " ", pos: pos}, toks[lit]}
+			for j := start + 1; j <= end; j++ {
+				skip[j] = true
+			}
 		case "d", "ts", "t":
 			lit := nextSignificant(toks, kw+1)
 			if lit < 0 || toks[lit].kind != tkString || nextSignificant(toks, lit+1) != end {

@@ -1028,16 +1028,21 @@ func (qb *queryBuilder) union(sel *Select, outer *blockBuilder) (operator, []Out
 				pos = int(i) - 1
 			}
 		case *colNode:
-			name := x.path[len(x.path)-1]
-			for k, c := range cols {
-				if strings.EqualFold(c.Name, name) {
-					pos = k
-					break
+			if len(x.path) == 1 {
+				for k, c := range cols {
+					if strings.EqualFold(c.Name, x.path[0]) {
+						pos = k
+						break
+					}
 				}
 			}
 		}
 		if pos < 0 {
-			return nil, nil, fmt.Errorf("sqlparse: ORDER BY of a UNION takes result column names or positions, not %s", o.expr.sqlText())
+			names := make([]string, len(cols))
+			for k, c := range cols {
+				names[k] = quoteIdent(c.Name)
+			}
+			return nil, nil, fmt.Errorf("sqlparse: ORDER BY of a UNION takes the result's column names (%s) or positions 1 to %d, not %s", strings.Join(names, ", "), len(cols), o.expr.sqlText())
 		}
 		keys = append(keys, sortKey{pos: pos, desc: o.desc, name: quoteIdent(cols[pos].Name)})
 	}

@@ -32,3 +32,38 @@ func TestBuildQueryOneNow(t *testing.T) {
 		}
 	}
 }
+
+// TestODBCJoinAndEscape: Excel, Power BI and Tableau send outer joins as
+// {oj …} and LIKE escapes as {escape '…'}.
+func TestODBCJoinAndEscape(t *testing.T) {
+	st, err := Parse(`SELECT t.Title FROM {oj Tasks t LEFT OUTER JOIN Projects p ON t.ProjectId = p.ID} WHERE t.Title LIKE 'a\_%' {escape '\'}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := BuildQuery(st.(*Select), fixtureCatalog{}, nil, Options{Location: newYork(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	explain := strings.Join(q.Explain(), "\n")
+	for _, want := range []string{"hash left join on t.ProjectId = p.ID", `$filter=startswith(Title,'a_')`} {
+		if !strings.Contains(explain, want) {
+			t.Errorf("EXPLAIN lacks %q:\n%s", want, explain)
+		}
+	}
+}
+
+func TestUnionOrderByNamesTheColumns(t *testing.T) {
+	for sql, want := range map[string]string{
+		"SELECT Title FROM Tasks UNION SELECT Title FROM Projects ORDER BY 2":         `ORDER BY of a UNION takes the result's column names (Title) or positions 1 to 1, not 2`,
+		"SELECT Title FROM Tasks t UNION SELECT Title FROM Projects ORDER BY t.Title": `not t.Title`,
+	} {
+		st, err := Parse(sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = BuildQuery(st.(*Select), fixtureCatalog{}, nil, Options{})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want one containing %q", sql, err, want)
+		}
+	}
+}

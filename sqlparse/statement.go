@@ -165,6 +165,9 @@ func parseSelect(toks []token) (*Select, error) {
 	text, params := renderForParser(toks)
 	st, err := sqlparser.ParseStrictDDL(text)
 	if err != nil {
+		if msg := unsupportedConstruct(significant(toks)); msg != "" {
+			return nil, errors.New("sqlparse: " + msg)
+		}
 		return nil, syntaxError(err, toks)
 	}
 	ss, ok := st.(sqlparser.SelectStatement)
@@ -220,6 +223,36 @@ func convertSelectStatement(st sqlparser.SelectStatement, params map[string]plac
 		return sel, nil
 	}
 	return nil, fmt.Errorf("sqlparse: %T statements are not supported", st)
+}
+
+// unsupportedConstruct names well-known SQL that the parser cannot read
+// and the dialect lacks, so that the error says what instead of "syntax
+// error near SELECT". It is consulted only when parsing failed.
+func unsupportedConstruct(sig []token) string {
+	word := func(i int) string {
+		if i < 0 || i >= len(sig) || sig[i].kind != tkWord {
+			return ""
+		}
+		return strings.ToUpper(sig[i].text)
+	}
+	punct := func(i int, p string) bool { return i < len(sig) && sig[i].kind == tkPunct && sig[i].text == p }
+	for i := range sig {
+		switch w := word(i); {
+		case w == "OVER" && punct(i+1, "("):
+			return "window functions (… OVER (…)) are not supported; use GROUP BY"
+		case w == "INTERSECT" || w == "EXCEPT" || w == "MINUS":
+			return w + " is not supported; use IN (SELECT …) or NOT IN (SELECT …)"
+		case w == "FULL" && (word(i+1) == "JOIN" || word(i+1) == "OUTER"):
+			return "FULL JOIN is not supported; use LEFT JOIN (and a UNION of the unmatched rows of the other side)"
+		case w == "CROSS" && word(i+1) == "APPLY", w == "OUTER" && word(i+1) == "APPLY":
+			return w + " APPLY is not supported"
+		case w == "WITH" && word(i+1) == "ROLLUP":
+			return "WITH ROLLUP is not supported; run the totals as a second query or a UNION"
+		case (w == "ANY" || w == "SOME" || w == "ALL") && punct(i+1, "(") && word(i+2) == "SELECT":
+			return w + " (SELECT …) is not supported; use IN (SELECT …) or an aggregate such as MAX in the subquery"
+		}
+	}
+	return ""
 }
 
 // syntaxError rewrites the parser's message: its positions count in the
