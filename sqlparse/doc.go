@@ -108,7 +108,8 @@
 // Number, Currency, Integer, Counter, DateTime columns; = and <> of
 // Choice and Boolean columns, of single lookup/person IDs, and = of their
 // display values; IS [NOT] NULL; LIKE 'abc', 'abc%' (startswith) and
-// '%abc%' (substringof) on Text and Choice; IN (an or-chain), BETWEEN;
+// '%abc%' (substringof) on Text and Choice; IN (an or-chain of at most
+// 1,500 characters; a longer list is checked in the driver), BETWEEN;
 // AND, OR, and NOT pushed down to the comparisons. Everything else runs
 // in the driver (the residual): Note, MultiChoice, multi-value lookups
 // and persons, Calculated, Hyperlink, taxonomy and Guid columns, other

@@ -34,6 +34,12 @@ const (
 	precOr
 )
 
+// maxPushedList caps the $filter text of one IN list: a longer list is
+// checked in the driver, so that a URL stays within what SharePoint's
+// front ends accept (IIS's default query string limit is 2,048
+// characters; SharePoint Online's own is not documented).
+const maxPushedList = 1500
+
 // odata is a $filter fragment with what it needs from the request.
 type odata struct {
 	text    string
@@ -189,10 +195,15 @@ func pushExpr(e *rexpr, neg bool) (odata, bool) {
 		if len(parts) == 0 {
 			return odata{}, false
 		}
+		word, prec := "or", precOr
 		if not {
-			return combine(precAnd, "and", parts...), true
+			word, prec = "and", precAnd
 		}
-		return combine(precOr, "or", parts...), true
+		o := combine(prec, word, parts...)
+		if len(o.text) > maxPushedList {
+			return odata{}, false // checked in the driver instead
+		}
+		return o, true
 	case opBetween:
 		not := e.not != neg
 		x, lo, hi := e.args[0], e.args[1], e.args[2]

@@ -1,6 +1,7 @@
 package sqlparse
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -65,5 +66,41 @@ func TestUnionOrderByNamesTheColumns(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want one containing %q", sql, err, want)
 		}
+	}
+}
+
+// TestLongINListStaysInTheDriver: an IN list too long for a URL is
+// checked in the driver, not sent as a huge $filter.
+func TestLongINListStaysInTheDriver(t *testing.T) {
+	plan := func(n int) *Plan {
+		vals := make([]string, n)
+		for i := range vals {
+			vals[i] = strconv.Itoa(i)
+		}
+		st, err := Parse("SELECT Title FROM Tasks WHERE Estimate IN (" + strings.Join(vals, ", ") + ") AND Status = 'Done'")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := BuildPlan(st.(*Select), "Tasks", tasksFields(), nil, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if short := plan(10); !strings.Contains(short.Query.Filter, "Estimate eq 9") || short.Residual != nil {
+		t.Errorf("10 values: $filter=%s, residual %v; want them pushed", short.Query.Filter, short.Residual != nil)
+	}
+	long := plan(400)
+	if strings.Contains(long.Query.Filter, "Estimate") || long.Query.Filter != "Status eq 'Done'" || long.Residual == nil {
+		t.Errorf("400 values: $filter=%.80s…, residual %v; want only Status pushed and the list in the driver", long.Query.Filter, long.Residual != nil)
+	}
+	row := make([]any, len(long.Query.Select))
+	for i, s := range long.Query.Select {
+		if s == "Estimate" {
+			row[i] = int64(399)
+		}
+	}
+	if ok, err := long.Residual(row); err != nil || !ok {
+		t.Errorf("the driver's check of Estimate = 399: %v, %v", ok, err)
 	}
 }
