@@ -527,6 +527,8 @@ func TestReportDateOnly(t *testing.T) {
 				{"SELECT Title FROM Orders WHERE Placed IN (SELECT Day FROM Flags)", nil, nil},
 				{"SELECT Placed, COALESCE(Placed, Placed), CASE WHEN Qty > 0 THEN Placed END FROM Orders o JOIN Customers c ON o.CustomerId = c.ID WHERE o.Title = 'A1'", nil, [][]any{{date(2024, 1, 5), date(2024, 1, 5), date(2024, 1, 5)}}},
 				{"SELECT MAX(CASE WHEN Status = 'Open' THEN Placed END), MIN(Placed) FROM Orders", nil, [][]any{{date(2024, 3, 1), date(2024, 1, 5)}}},
+				// A plain SELECT (no join, no grouping) shows them alike.
+				{"SELECT Placed, COALESCE(Placed, Placed), CASE WHEN Qty > 0 THEN Placed END FROM Orders WHERE Title = 'A1'", nil, [][]any{{date(2024, 1, 5), date(2024, 1, 5), date(2024, 1, 5)}}},
 				{"SELECT Placed FROM Orders WHERE Title = 'A1' UNION SELECT DATE(Due) FROM Flags WHERE Title = 't1'", nil, [][]any{{date(2024, 1, 5)}}},
 				{"SELECT Placed, COUNT(*) FROM Orders WHERE Placed < '2024-02-11' GROUP BY Placed ORDER BY 1", nil, [][]any{{date(2024, 1, 5), int64(1)}, {date(2024, 2, 10), int64(1)}}},
 			}

@@ -443,6 +443,15 @@ func (pb *planBuilder) addOutput(name string, e *rexpr) {
 			v, err := e.eval(row)
 			return conform(v, e.typ), err
 		}
+		if dc := dateOnlyColumn(e); dc != nil {
+			// COALESCE, CASE… of date-only fields show their day, as
+			// the fields themselves do (and as BuildQuery's outputs do).
+			oc.DatabaseTypeName = dc.dbType
+			oc.Eval = func(row []any) (any, error) {
+				v, err := e.eval(row)
+				return calendarDay(v), err
+			}
+		}
 	}
 	pb.plan.Columns = append(pb.plan.Columns, oc)
 }

@@ -805,6 +805,16 @@ func (bb *blockBuilder) outputs(b *binder, g *grouping, proj *projection) ([]Out
 	return outs, nil
 }
 
+// calendarDay turns a date-only value, as the evaluator reads it (in the
+// site's zone), into its day at midnight UTC; other values stay.
+func calendarDay(v any) any {
+	if t, ok := v.(time.Time); ok {
+		y, m, d := t.Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	}
+	return v
+}
+
 // isMidnight reports a constant time at midnight in its own location —
 // CAST('2024-01-05' AS DATE), {d '…'}, a time.Time argument: a calendar
 // day, as coerceConst reads it too.
@@ -831,11 +841,7 @@ func outputColumn(name string, e *rexpr) OutputColumn {
 		}
 		oc.Eval = func(row []any) (any, error) {
 			v, err := e.eval(row)
-			if t, ok := v.(time.Time); ok && err == nil {
-				y, m, d := t.Date() // e.eval reads a date-only field in its zone
-				return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), nil
-			}
-			return v, err
+			return calendarDay(v), err
 		}
 		return oc
 	}
