@@ -48,6 +48,8 @@ const (
 	DefaultTimeout      = 120 * time.Second
 	DefaultRetryCount   = 5
 	DefaultLoginTimeout = 30 * time.Second
+	// DefaultParallelRequests is ParallelRequests's default.
+	DefaultParallelRequests = 4
 	// DefaultMaxMemoryRows is MaxMemoryRows's default: about a gigabyte
 	// for rows of a dozen columns.
 	DefaultMaxMemoryRows = 1_000_000
@@ -97,6 +99,12 @@ type Config struct {
 	// LoginTimeout bounds obtaining one access token, retries included;
 	// 0 means no limit beyond Timeout.
 	LoginTimeout time.Duration
+	// ParallelRequests (1–16) is how many requests a read of a whole
+	// list in ID order (SELECT without WHERE or ORDER BY, the view
+	// threshold fallback) keeps in flight on lists of 8 pages or more:
+	// the ID range is read in slices of one page, rows still in ID
+	// order. 1 reads page after page.
+	ParallelRequests int
 	// MaxMemoryRows caps the rows the driver holds in memory to answer
 	// one query: rows being sorted in the driver, groups of GROUP BY,
 	// DISTINCT keys, the side of a join held in memory, the values of an
@@ -146,6 +154,7 @@ func NewConfig() *Config {
 		RetryCount:           DefaultRetryCount,
 		LoginTimeout:         DefaultLoginTimeout,
 		MaxMemoryRows:        DefaultMaxMemoryRows,
+		ParallelRequests:     DefaultParallelRequests,
 		AuditColumns:         AuditColumnsNone,
 		TransactionMode:      TransactionModeNone,
 	}
@@ -321,6 +330,7 @@ var properties = []property{
 	intProp("WSRetryCount", 0, 100, DefaultRetryCount, func(c *Config) *int { return &c.RetryCount }),
 	secondsProp("LoginTimeout", DefaultLoginTimeout, func(c *Config) *time.Duration { return &c.LoginTimeout }),
 	intProp("MaxMemoryRows", 0, math.MaxInt32, DefaultMaxMemoryRows, func(c *Config) *int { return &c.MaxMemoryRows }),
+	intProp("ParallelRequests", 1, 16, DefaultParallelRequests, func(c *Config) *int { return &c.ParallelRequests }),
 	boolProp("ReadOnly", func(c *Config) *bool { return &c.ReadOnly }),
 	boolProp("AllowFullTableWrites", func(c *Config) *bool { return &c.AllowFullTableWrites }),
 	enumProp("TransactionMode", TransactionModeNone,
@@ -676,6 +686,9 @@ func (c *Config) check(externalTokens bool) error {
 	}
 	if c.FetchSize < 1 || c.FetchSize > MaxFetchSize {
 		return fmt.Errorf("spsql: WSFetchSize must be between 1 and %d, got %d", MaxFetchSize, c.FetchSize)
+	}
+	if c.ParallelRequests < 1 || c.ParallelRequests > 16 {
+		return fmt.Errorf("spsql: ParallelRequests must be between 1 and 16, got %d", c.ParallelRequests)
 	}
 	if c.MaxMemoryRows < 0 || c.MaxMemoryRows > math.MaxInt32 {
 		return fmt.Errorf("spsql: MaxMemoryRows must be between 0 and %d, got %d", math.MaxInt32, c.MaxMemoryRows)

@@ -119,6 +119,11 @@ func (c *conn) exec(ctx context.Context, parsed sqlparse.Statement, args []drive
 func (c *conn) runOps(ctx context.Context, wp *sqlparse.WritePlan, ops []sharepoint.Op) (driver.Result, error) {
 	client := c.connector.client
 	res := result{hasID: wp.Kind == sqlparse.WriteInsert}
+	if len(ops) > 0 && wp.Kind != sqlparse.WriteUpdate {
+		// COUNT(*) of a whole list reads the cached ItemCount: after items
+		// were added or deleted (even in part), it must be read again.
+		defer client.InvalidateItemCounts()
+	}
 	switch len(ops) {
 	case 0:
 		return res, nil

@@ -335,3 +335,31 @@ func mustConnector(t *testing.T, srv *sptest.Server, rt http.RoundTripper) *spsq
 	}
 	return c.(*spsql.Connector)
 }
+
+// TestCountAfterWrites: COUNT(*) of a whole list (answered from the
+// cached ItemCount) sees the items a write added or deleted.
+func TestCountAfterWrites(t *testing.T) {
+	db, _ := openDB(t, sptest.Site{Lists: []sptest.List{{Title: "Notes", Items: []sptest.Item{{"Title": "a"}, {"Title": "b"}}}}})
+	count := func() int64 {
+		var n int64
+		if err := db.QueryRow("SELECT COUNT(*) FROM Notes").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(); n != 2 {
+		t.Fatalf("COUNT(*) = %d, want 2", n)
+	}
+	if _, err := db.Exec("INSERT INTO Notes (Title) VALUES ('c'), ('d')"); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 4 {
+		t.Errorf("after INSERT: COUNT(*) = %d, want 4", n)
+	}
+	if _, err := db.Exec("DELETE FROM Notes WHERE Title = 'a'"); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 3 {
+		t.Errorf("after DELETE: COUNT(*) = %d, want 3", n)
+	}
+}

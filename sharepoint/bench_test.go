@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime/metrics"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -169,7 +170,9 @@ func sampleHeap() func() uint64 {
 // would. "items" is the client (Items, which fetches the next page while
 // the caller reads the current one); "sequential" is the same requests
 // and decoding one after the other, with nothing in flight while a page
-// is decoded or read. ms/page is wall time per page; 30 of it is latency.
+// is decoded or read; "slices-N" reads the list in ID slices, N requests
+// in flight (Query.Parallel). ms/page is wall time per page; 30 of it is
+// latency.
 func BenchmarkStreamLatency30ms(b *testing.B) {
 	const pages, n = 40, 40 * MaxPageSize
 	srv := sptest.NewServer(synthetic(n), sptest.WithoutAuth())
@@ -196,6 +199,18 @@ func BenchmarkStreamLatency30ms(b *testing.B) {
 		}
 		report(b)
 	})
+	for _, parallel := range []int{2, 4} {
+		b.Run("slices-"+strconv.Itoa(parallel), func(b *testing.B) {
+			q := benchStreamQuery
+			q.Parallel = parallel
+			for b.Loop() {
+				if rows, err := readErr(c.Items(ctx, "Big", q)); err != nil || rows != n {
+					b.Fatalf("%d rows, %v", rows, err)
+				}
+			}
+			report(b)
+		})
+	}
 	b.Run("sequential", func(b *testing.B) {
 		cols, selects, expands, err := resolveColumns("Big", fields, benchStreamQuery.Select)
 		if err != nil {

@@ -119,6 +119,10 @@ func (c *Client) Fields(ctx context.Context, list string) ([]Field, error) {
 	return append([]Field(nil), v.([]Field)...), nil
 }
 
+// InvalidateItemCounts drops the cached lists (and their ItemCount), for
+// after a write that added or deleted items.
+func (c *Client) InvalidateItemCounts() { c.meta.invalidate("lists") }
+
 // Invalidate drops the cached metadata of list (its fields), or all
 // cached metadata when list is "". The next use fetches it again.
 func (c *Client) Invalidate(list string) {

@@ -1,6 +1,7 @@
 package sptest
 
 import (
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -24,11 +25,15 @@ type itemsRequest struct {
 	q    *queryCtx
 	proj projection
 
-	filter     pred
-	filterSrc  string
-	order      []orderCol // empty: ID order
-	orderSrc   string
-	idDesc     bool
+	filter    pred
+	filterSrc string
+	order     []orderCol // empty: ID order
+	orderSrc  string
+	idDesc    bool
+	// idLo and idHi bound the IDs the filter can match (1 and MaxInt
+	// when it says nothing): a scan starts and stops there, as
+	// SharePoint's index on ID lets it.
+	idLo, idHi int
 	top        int
 	cursor     bool
 	cursorID   int
@@ -60,10 +65,14 @@ func (s *Server) newItemsRequest(r *http.Request, f format, l *listModel, single
 	if single {
 		return ir, nil
 	}
+	ir.idLo, ir.idHi = 1, math.MaxInt
 	if src := strings.TrimSpace(qv.Get("$filter")); src != "" {
 		ir.filterSrc = src
 		if ir.filter, err = ir.q.compileFilter(src); err != nil {
 			return nil, err
+		}
+		if n, perr := parseFilter(src); perr == nil {
+			ir.idLo, ir.idHi = idBounds(n)
 		}
 	}
 	if src := strings.TrimSpace(qv.Get("$orderby")); src != "" {
@@ -171,8 +180,14 @@ func (ir *itemsRequest) page(r *http.Request) []byte {
 		if ir.cursor {
 			after = ir.cursorID
 		}
+		if !ir.idDesc {
+			after = max(after, ir.idLo-1)
+		}
 		if ir.top > 0 {
 			l.scan(after, ir.idDesc, ir.buf, func(row []value) bool {
+				if !ir.idDesc && row[l.idIdx].int() > ir.idHi {
+					return false // no later item can match
+				}
 				if ir.filter != nil && !ir.filter(ir.q, row) {
 					return true
 				}
@@ -425,4 +440,38 @@ func (s *Server) serveItem(w http.ResponseWriter, r *http.Request, f format, l *
 	w.Header().Set("ETag", `"`+strconv.Itoa(max(row[l.versionIdx].int(), 1))+`"`)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b)
+}
+
+// idBounds returns the range of IDs a $filter can match, from the ID
+// comparisons AND-ed at its top (ID ge 11 and ID le 20 and …): the
+// range an index seek on ID would read.
+func idBounds(n *node) (lo, hi int) {
+	lo, hi = 1, math.MaxInt
+	var walk func(n *node)
+	walk = func(n *node) {
+		if n.op == "and" {
+			walk(n.args[0])
+			walk(n.args[1])
+			return
+		}
+		if len(n.args) != 2 || n.args[0].op != "ref" || !strings.EqualFold(n.args[0].name, "ID") ||
+			n.args[1].op != "lit" || n.args[1].lit.kind != litNumber || !n.args[1].lit.isInt {
+			return
+		}
+		v := int(n.args[1].lit.n)
+		switch n.op {
+		case "eq":
+			lo, hi = max(lo, v), min(hi, v)
+		case "ge":
+			lo = max(lo, v)
+		case "gt":
+			lo = max(lo, v+1)
+		case "le":
+			hi = min(hi, v)
+		case "lt":
+			hi = min(hi, v-1)
+		}
+	}
+	walk(n)
+	return lo, hi
 }
