@@ -531,6 +531,15 @@ func TestReportDateOnly(t *testing.T) {
 				{"SELECT Placed, COALESCE(Placed, Placed), CASE WHEN Qty > 0 THEN Placed END FROM Orders WHERE Title = 'A1'", nil, [][]any{{date(2024, 1, 5), date(2024, 1, 5), date(2024, 1, 5)}}},
 				{"SELECT Placed FROM Orders WHERE Title = 'A1' UNION SELECT DATE(Due) FROM Flags WHERE Title = 't1'", nil, [][]any{{date(2024, 1, 5)}}},
 				{"SELECT Placed, COUNT(*) FROM Orders WHERE Placed < '2024-02-11' GROUP BY Placed ORDER BY 1", nil, [][]any{{date(2024, 1, 5), int64(1)}, {date(2024, 2, 10), int64(1)}}},
+				// From the third review.
+				{"SELECT Title FROM Orders WHERE Placed IN (SELECT Placed FROM Orders UNION ALL SELECT Due FROM Flags) ORDER BY 1", nil, [][]any{{"A1"}, {"A2"}, {"B1"}, {"B2"}, {"X1"}}},
+				{"SELECT Title FROM Orders WHERE Placed IN ('2024-01-05', DATE(Modified))", nil, [][]any{{"A1"}}},
+				{"SELECT Title FROM Orders WHERE Placed IN (?, DATE(Modified))", []any{time.Date(2024, 1, 5, 0, 0, 0, 0, time.UTC)}, [][]any{{"A1"}}},
+				{"SELECT Title FROM Orders WHERE Placed BETWEEN '2024-01-05' AND DATE(CONCAT('2024-12-31', '')) ORDER BY 1", nil, [][]any{{"A1"}, {"A2"}, {"B1"}, {"B2"}}},
+				{"SELECT Status FROM Orders GROUP BY Status HAVING MIN(Placed) IN ('2024-01-05', DATE(CONCAT('1999-01-01', '')))", nil, [][]any{{"Open"}}},
+				{"SELECT Title FROM Orders WHERE COALESCE(Placed, {d '2099-01-01'}) = '2024-01-05'", nil, [][]any{{"A1"}}},
+				{"SELECT Title FROM Orders WHERE CASE WHEN Placed IS NULL THEN CAST('2099-01-01' AS DATE) ELSE Placed END = '2025-01-01'", nil, [][]any{{"X1"}}},
+				{"SELECT COALESCE(Placed, {d '2099-01-01'}) AS d, COUNT(*) FROM Orders WHERE Qty >= 3 OR Qty IS NULL GROUP BY 1 ORDER BY 1", nil, [][]any{{date(2024, 2, 11), int64(1)}, {date(2024, 3, 1), int64(1)}, {date(2025, 1, 1), int64(1)}, {date(2099, 1, 1), int64(1)}}},
 			}
 			for _, tc := range cases {
 				got := mustQuery(t, db, tc.query, tc.args...)

@@ -34,11 +34,28 @@ const (
 	precOr
 )
 
-// maxPushedList caps the $filter text of one IN list: a longer list is
+// maxPushedList caps the $filter text of one IN list, percent-encoded as
+// it travels: a longer list is
 // checked in the driver, so that a URL stays within what SharePoint's
 // front ends accept (IIS's default query string limit is 2,048
 // characters; SharePoint Online's own is not documented).
 const maxPushedList = 1500
+
+// encodedLen is the length of s in a URL, percent-encoded as the client
+// sends it (sharepoint's queryEscape): non-ASCII and most punctuation
+// take three characters a byte.
+func encodedLen(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~,'()/:$*", c) >= 0 {
+			n++
+		} else {
+			n += 3
+		}
+	}
+	return n
+}
 
 // odata is a $filter fragment with what it needs from the request.
 type odata struct {
@@ -200,7 +217,7 @@ func pushExpr(e *rexpr, neg bool) (odata, bool) {
 			word, prec = "and", precAnd
 		}
 		o := combine(prec, word, parts...)
-		if len(o.text) > maxPushedList {
+		if encodedLen(o.text) > maxPushedList {
 			return odata{}, false // checked in the driver instead
 		}
 		return o, true

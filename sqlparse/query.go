@@ -1088,7 +1088,8 @@ func unionType(first, other OutputColumn, k, i int) (OutputColumn, error) {
 		return first, fmt.Errorf("sqlparse: column %d of the UNION is %s in the first SELECT and %s in SELECT number %d", k+1, a, b, i+1)
 	}
 	first.NeverNull = first.NeverNull && other.NeverNull
-	first.calendar = first.calendar && other.calendar
+	// Days in any part make IN (SELECT … UNION …) compare days.
+	first.calendar = first.calendar || other.calendar
 	return first, nil
 }
 

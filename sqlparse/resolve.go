@@ -174,13 +174,17 @@ func (b *binder) resolve(n node) (*rexpr, error) {
 		if err != nil {
 			return nil, err
 		}
-		args := []*rexpr{x}
-		texts := make([]string, 0, len(n.list))
-		for _, item := range n.list {
-			v, err := b.resolve(item)
-			if err != nil {
+		items := make([]*rexpr, len(n.list))
+		for i, item := range n.list {
+			if items[i], err = b.resolve(item); err != nil {
 				return nil, err
 			}
+		}
+		// Decide on comparing days before any constant is converted.
+		x = daysIfAnyCalendar(x, items...)
+		args := []*rexpr{x}
+		texts := make([]string, 0, len(n.list))
+		for _, v := range items {
 			if x, v, err = b.coercePair(x, v, "IN"); err != nil {
 				return nil, err
 			}
@@ -202,6 +206,7 @@ func (b *binder) resolve(n node) (*rexpr, error) {
 		if err != nil {
 			return nil, err
 		}
+		x = daysIfAnyCalendar(x, lo, hi)
 		if x, lo, err = b.coercePair(x, lo, "BETWEEN"); err != nil {
 			return nil, err
 		}
@@ -230,9 +235,17 @@ func (b *binder) resolve(n node) (*rexpr, error) {
 		}
 		return foldConstant(&rexpr{op: opNeg, args: []*rexpr{x}, typ: x.typ, text: "-" + x.text})
 	case *funcNode:
-		return b.resolveFunc(n)
+		e, err := b.resolveFunc(n)
+		if err != nil {
+			return nil, err
+		}
+		return pinDays(e), nil
 	case *caseNode:
-		return b.resolveCase(n)
+		e, err := b.resolveCase(n)
+		if err != nil {
+			return nil, err
+		}
+		return pinDays(e), nil
 	case *castNode:
 		x, err := b.resolve(n.x)
 		if err != nil {
@@ -560,6 +573,56 @@ func (b *binder) coercePair(l, r *rexpr, op string) (*rexpr, *rexpr, error) {
 	return l, r, nil
 }
 
+// pinDays makes the date constants of COALESCE(dateOnlyField, {d '…'})
+// or CASE … THEN dateOnlyField ELSE {d '…'} END midnight in the field's
+// zone, like the field's own values, so that the expression is one
+// date-only column's values (dateOnlyColumn): compared and shown as days.
+func pinDays(e *rexpr) *rexpr {
+	var values []int // the indexes of e.args that are values
+	switch {
+	case e.op == opFunc && (e.name == "COALESCE" || e.name == "IFNULL"):
+		for i := range e.args {
+			values = append(values, i)
+		}
+	case e.op == opCase:
+		values = append(values, 0)
+		for i := 2; i < len(e.args); i += 2 {
+			values = append(values, i)
+		}
+	default:
+		return e
+	}
+	dc := dateOnlyColumn(e)
+	if dc == nil || dc.loc == nil {
+		return e
+	}
+	for _, i := range values {
+		if a := e.args[i]; a.op == opConst && isMidnight(a) {
+			y, m, d := a.val.(time.Time).Date()
+			// Kept in the zone: midnight there, still a date constant.
+			pinned := constant(time.Date(y, m, d, 0, 0, 0, 0, dc.loc))
+			pinned.text = a.text
+			e.args[i] = pinned
+		}
+	}
+	return e
+}
+
+// daysIfAnyCalendar returns DATE(x) when x is a date-only field's values
+// and one of others is a calendar date, so that x is compared as days
+// with all of them (IN, BETWEEN); else x.
+func daysIfAnyCalendar(x *rexpr, others ...*rexpr) *rexpr {
+	if dateOnlyColumn(x) == nil {
+		return x
+	}
+	for _, o := range others {
+		if isCalendarDate(o) {
+			return asCalendarDate(x)
+		}
+	}
+	return x
+}
+
 // isCalendarDate reports an expression whose values are calendar dates
 // (midnight UTC of a day): DATE(x) and CAST(x AS DATE) of non-constants.
 // (Constants are converted by coerceConst instead.)
@@ -622,11 +685,12 @@ func dateOnlyColumn(e *rexpr) *column {
 }
 
 // allDateOnly returns the date-only column of the first of values when
-// each is one (of the same zone) or a NULL constant, else nil.
+// each is one (of the same zone), a NULL or a date constant (midnight in
+// its own location: pinDays makes it the site's), else nil.
 func allDateOnly(values []*rexpr) *column {
 	var first *column
 	for _, v := range values {
-		if v.op == opConst && v.val == nil {
+		if v.op == opConst && (v.val == nil || isMidnight(v)) {
 			continue
 		}
 		c := dateOnlyColumn(v)
@@ -671,7 +735,8 @@ func coerceConst(c, other *rexpr) (*rexpr, error) {
 			// that is midnight in its own location means that calendar
 			// date (time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC) is "2 Jan"),
 			// not the instant, or reports would be a day off.
-			if dateOnly {
+			// Against a calendar date (DATE(x)), that date is midnight UTC.
+			if dateOnly || isCalendarDate(other) {
 				if y, m, d := v.Date(); v.Equal(time.Date(y, m, d, 0, 0, 0, 0, v.Location())) {
 					return convert(time.Date(y, m, d, 0, 0, 0, 0, loc).UTC()), nil
 				}

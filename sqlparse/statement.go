@@ -248,7 +248,7 @@ func unsupportedConstruct(sig []token) string {
 			return w + " APPLY is not supported"
 		case w == "WITH" && word(i+1) == "ROLLUP":
 			return "WITH ROLLUP is not supported; run the totals as a second query or a UNION"
-		case (w == "ANY" || w == "SOME" || w == "ALL") && punct(i+1, "(") && word(i+2) == "SELECT":
+		case (w == "ANY" || w == "SOME" || w == "ALL") && punct(i+1, "(") && word(i+2) == "SELECT" && word(i-1) != "UNION":
 			return w + " (SELECT …) is not supported; use IN (SELECT …) or an aggregate such as MAX in the subquery"
 		}
 	}
