@@ -101,9 +101,10 @@ type Config struct {
 	LoginTimeout time.Duration
 	// ParallelRequests (1–16) is how many requests a read of a whole
 	// list in ID order (SELECT without WHERE or ORDER BY, the view
-	// threshold fallback) keeps in flight on lists of 8 pages or more:
-	// the ID range is read in slices of one page, rows still in ID
-	// order. 1 reads page after page.
+	// threshold fallback) keeps in flight on lists of 8 pages or more
+	// with dense IDs: the ID range is read in slices of one page, rows
+	// still in ID order (sharepoint.Query.Parallel). 1 reads page after
+	// page.
 	ParallelRequests int
 	// MaxMemoryRows caps the rows the driver holds in memory to answer
 	// one query: rows being sorted in the driver, groups of GROUP BY,

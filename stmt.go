@@ -222,38 +222,14 @@ func (c *conn) openItems(ctx context.Context, list string, q sharepoint.Query) (
 	if split != nil {
 		return c.openSplit(ctx, list, split, q.OrderBy)
 	}
-	q.Parallel = c.parallelFor(ctx, list)
+	// The client slices only whole-list reads in ID order of large lists.
+	q.Parallel = c.connector.cfg.ParallelRequests
 	it, err := c.connector.client.Items(ctx, list, q)
 	if err != nil {
 		return nil, err
 	}
 	return it, nil
 }
-
-// parallelFor is the Query.Parallel for reading list: ParallelRequests
-// when the list has at least parallelMinPages pages (by its cached
-// ItemCount), else 1. The client uses it only for reads of the whole
-// list in ID order (an unfiltered SELECT, the view-threshold fallback).
-func (c *conn) parallelFor(ctx context.Context, list string) int {
-	n := c.connector.cfg.ParallelRequests
-	if n <= 1 {
-		return 1
-	}
-	lists, err := c.connector.client.Lists(ctx)
-	if err != nil {
-		return 1 // only an optimisation: the read itself reports errors
-	}
-	for _, l := range lists {
-		if strings.EqualFold(l.Title, list) && l.ItemCount >= int64(parallelMinPages*c.connector.cfg.FetchSize) {
-			return n
-		}
-	}
-	return 1
-}
-
-// parallelMinPages: a list of fewer pages is read one page after the
-// other, saving the request for its highest ID that slices need.
-const parallelMinPages = 8
 
 // itemCount answers COUNT(*) of a whole list from its ItemCount.
 func (c *conn) itemCount(ctx context.Context, list string) (int64, error) {

@@ -30,17 +30,18 @@ type Query struct {
 	// Select's "X/Y" names imply.
 	Expand []string
 	// Parallel, when above 1, lets a read of the whole list in ID order
-	// (no Filter, no Top, OrderBy empty or "ID asc") have up to Parallel
-	// requests in flight: the ID range is read in slices of one page
-	// each, and rows still come in ID order (see slices.go). It costs
-	// one request more (the highest ID) and pays off on lists of many
-	// pages over a link with latency.
+	// (no Filter, no Top, OrderBy empty or "ID asc") of a list of 8
+	// pages or more have up to Parallel requests in flight: the ID range
+	// is read in slices of one page each, and rows still come in ID
+	// order (see slices.go). It costs two requests more (the lowest and
+	// highest IDs) and pays off on lists of many pages over a link with
+	// latency; up to Parallel decoded pages are then held ahead.
 	Parallel int
 }
 
 // Items streams the items of list that q selects. Rows come page by page:
 // while the caller reads one page, the next is fetched, so at most two
-// pages are held in memory. Values are typed as Columns says (nil is
+// pages are held in memory (Parallel + 1 with Query.Parallel). Values are typed as Columns says (nil is
 // NULL). The caller must call Close (or cancel ctx) when done.
 func (c *Client) Items(ctx context.Context, list string, q Query) (*ItemIterator, error) {
 	if len(q.Select) == 0 {
@@ -76,7 +77,7 @@ func (c *Client) Items(ctx context.Context, list string, q Query) (*ItemIterator
 			cancel()
 			return nil, err
 		}
-		go it.fetchSlices(ctx, c, list, selects, expands, q, idCols)
+		go it.fetchSlices(ctx, c, list, first, selects, expands, q, idCols)
 		return it, nil
 	}
 	go it.fetch(ctx, c, first, newPageDecoder(cols), q.Top)

@@ -26,13 +26,30 @@ func (q Query) sliceable() bool {
 	return q.Parallel > 1 && q.Filter == "" && q.Top == 0 && (order == "" || order == "id" || order == "id asc")
 }
 
-// fetchSlices is fetch for a sliceable query: it reads the highest ID,
-// then the slices up to it, q.Parallel at a time.
-func (it *ItemIterator) fetchSlices(ctx context.Context, c *Client, list string, selects, expands []string, q Query, idCols []Column) {
+// sliceMinPages: a list of fewer pages is read page after page, saving
+// the requests for its lowest and highest IDs.
+const sliceMinPages = 8
+
+// fetchSlices is fetch for a sliceable query. It reads the list's
+// ItemCount (cached metadata) and its lowest and highest IDs; when the
+// list has sliceMinPages pages or more and its IDs are dense enough that
+// slices of one page of IDs hold about a page of items, it reads the
+// slices, q.Parallel at a time; otherwise it follows next links as fetch
+// does (a list whose items were mostly deleted would need many more
+// requests in slices).
+func (it *ItemIterator) fetchSlices(ctx context.Context, c *Client, list, first string, selects, expands []string, q Query, idCols []Column) {
+	lo, hi, ok, err := c.sliceRange(ctx, list, idCols)
+	if err == nil && !ok {
+		it.fetch(ctx, c, first, newPageDecoder(it.cols), q.Top)
+		return
+	}
 	defer close(it.done)
 	defer close(it.pages)
 	var wg sync.WaitGroup
 	defer wg.Wait() // no slice request outlives the iterator
+	// A failing slice stops those still in flight (this runs before Wait).
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	send := func(p page) bool {
 		select {
 		case it.pages <- p:
@@ -48,26 +65,12 @@ func (it *ItemIterator) fetchSlices(ctx context.Context, c *Client, list string,
 		}
 		send(page{err: err})
 	}
-
-	base := c.apiURL(ListPath(list) + "/items?")
-	highest := base + "$select=ID&$orderby=ID%20desc&$top=1"
-	body, err := c.download(ctx, highest, nil)
 	if err != nil {
 		fail(err)
 		return
 	}
-	rows, _, err := newPageDecoder(idCols).decode(body)
-	if err != nil {
-		fail(fmt.Errorf("sharepoint: decoding the answer to GET %s: %w", highest, err))
-		return
-	}
-	if len(rows) == 0 {
+	if hi < lo {
 		return // an empty list
-	}
-	maxID, ok := rows[0][0].(int64)
-	if !ok {
-		fail(fmt.Errorf("sharepoint: the highest ID of list %q is %v, not a number", list, rows[0][0]))
-		return
 	}
 
 	width := int64(c.pageSize)
@@ -76,10 +79,14 @@ func (it *ItemIterator) fetchSlices(ctx context.Context, c *Client, list string,
 		rows [][]any
 		err  error
 	}
-	start := func(lo int64) *slice {
+	base := c.apiURL(ListPath(list) + "/items?")
+	start := func(from int64) *slice {
 		s := &slice{done: make(chan struct{})}
 		sq := q
-		sq.Filter = "ID ge " + strconv.FormatInt(lo, 10) + " and ID le " + strconv.FormatInt(lo+width-1, 10)
+		sq.Filter = "ID ge " + strconv.FormatInt(from, 10)
+		if from+width <= hi {
+			sq.Filter += " and ID le " + strconv.FormatInt(from+width-1, 10)
+		} // else the last slice is open-ended: items added since are read, as by next links
 		target := base + c.itemsQuery(selects, expands, sq)
 		wg.Add(1)
 		go func() {
@@ -90,9 +97,9 @@ func (it *ItemIterator) fetchSlices(ctx context.Context, c *Client, list string,
 		return s
 	}
 	var window []*slice
-	next := int64(1)
-	for next <= maxID || len(window) > 0 {
-		for len(window) < q.Parallel && next <= maxID {
+	next := lo
+	for next <= hi || len(window) > 0 {
+		for len(window) < q.Parallel && next <= hi {
 			window = append(window, start(next))
 			next += width
 		}
@@ -115,29 +122,63 @@ func (it *ItemIterator) fetchSlices(ctx context.Context, c *Client, list string,
 	}
 }
 
+// sliceRange returns list's lowest and highest item IDs (hi < lo for an
+// empty list), and whether slicing pays: the list has sliceMinPages pages
+// or more by its ItemCount, and no more than about twice as many IDs as
+// items.
+func (c *Client) sliceRange(ctx context.Context, list string, idCols []Column) (lo, hi int64, ok bool, err error) {
+	lists, err := c.Lists(ctx)
+	if err != nil {
+		return 0, 0, false, nil // only an optimisation: the read reports errors
+	}
+	count := int64(-1)
+	for _, l := range lists {
+		if strings.EqualFold(l.Title, list) {
+			count = l.ItemCount
+		}
+	}
+	page := int64(c.pageSize)
+	if count < sliceMinPages*page {
+		return 0, 0, false, nil
+	}
+	base := c.apiURL(ListPath(list) + "/items?$select=ID&$top=1&$orderby=")
+	ends := [2]int64{}
+	for i, order := range []string{"ID", "ID%20desc"} {
+		rows, _, _, err := c.readPage(ctx, base+order, newPageDecoder(idCols), nil)
+		if err != nil {
+			return 0, 0, false, err
+		}
+		if len(rows) == 0 {
+			return 1, 0, true, nil // emptied since ItemCount was read
+		}
+		id, isInt := rows[0][0].(int64)
+		if !isInt {
+			return 0, 0, false, fmt.Errorf("sharepoint: an ID of list %q is %v, not a number", list, rows[0][0])
+		}
+		ends[i] = id
+	}
+	lo, hi = ends[0], ends[1]
+	return lo, hi, hi-lo+1 <= 2*count+page, nil
+}
+
 // readSlice reads one slice: normally one page, but it follows next
-// links should the server page it further (a smaller page cap).
+// links should the server page it further (a smaller page cap, or the
+// open-ended last slice).
 func (c *Client) readSlice(ctx context.Context, target string, dec *pageDecoder) ([][]any, error) {
 	var all [][]any
 	visited := map[string]bool{}
 	var body []byte
-	for attempt := 0; ; {
-		var err error
-		body, err = c.download(ctx, target, body)
+	for {
+		var (
+			rows [][]any
+			next string
+			err  error
+		)
+		rows, next, body, err = c.readPage(ctx, target, dec, body)
 		if err != nil {
 			return nil, err
 		}
 		visited[target] = true
-		rows, next, err := dec.decode(body)
-		if err != nil {
-			err = fmt.Errorf("sharepoint: decoding the answer to GET %s: %w", target, err)
-			if truncated(err) && attempt < c.retry.max {
-				attempt++
-				continue
-			}
-			return nil, err
-		}
-		attempt = 0
 		all = append(all, rows...)
 		switch {
 		case next == "":
@@ -148,5 +189,23 @@ func (c *Client) readSlice(ctx context.Context, target string, dec *pageDecoder)
 			return nil, fmt.Errorf("sharepoint: the server's next link leads back to a page already read (%s); stopping instead of looping", next)
 		}
 		target = next
+	}
+}
+
+// readPage GETs and decodes one page, fetching it again when its body
+// was cut short unnoticed (as fetch does); buf is reused for the body.
+func (c *Client) readPage(ctx context.Context, target string, dec *pageDecoder, buf []byte) (rows [][]any, next string, body []byte, err error) {
+	for attempt := 0; ; attempt++ {
+		if buf, err = c.download(ctx, target, buf); err != nil {
+			return nil, "", buf, err
+		}
+		rows, next, err = dec.decode(buf)
+		if err == nil {
+			return rows, next, buf, nil
+		}
+		err = fmt.Errorf("sharepoint: decoding the answer to GET %s: %w", target, err)
+		if !truncated(err) || attempt >= c.retry.max {
+			return nil, "", buf, err
+		}
 	}
 }

@@ -55,16 +55,22 @@ func TestSlicedReadEqualsSequential(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("Parallel %d, order %q: rows differ from the sequential read (%d vs %d rows)", parallel, order, len(got), len(want))
 			}
-			reqs := srv.Requests()[before:]
-			if len(reqs) != 1+12 {
-				t.Errorf("Parallel %d: %d requests, want 13 (the highest ID, then 12 slices of 10 IDs)", parallel, len(reqs))
+			var reqs []sptest.SPRequest
+			for _, r := range srv.Requests()[before:] {
+				if strings.HasSuffix(r.Path, "/items") {
+					reqs = append(reqs, r)
+				}
+			}
+			if len(reqs) != 2+12 {
+				t.Errorf("Parallel %d: %d items requests, want 14 (the lowest and highest IDs, then 12 slices of 10 IDs)", parallel, len(reqs))
 			}
 			slices := map[string]bool{}
-			for _, r := range reqs[1:] {
+			for _, r := range reqs[2:] {
 				v, _ := url.ParseQuery(r.RawQuery)
 				slices[v.Get("$filter")] = true
 			}
-			if !slices["ID ge 1 and ID le 10"] || !slices["ID ge 111 and ID le 120"] || len(slices) != 12 {
+			// The last slice is open-ended: items added meanwhile are read.
+			if !slices["ID ge 1 and ID le 10"] || !slices["ID ge 111"] || len(slices) != 12 {
 				t.Errorf("Parallel %d: slice filters %v", parallel, slices)
 			}
 		}
@@ -159,4 +165,41 @@ func TestSlicedReadStopsOnClose(t *testing.T) {
 		t.Errorf("after cancel: %v, want context.Canceled", err)
 	}
 	it2.Close()
+}
+
+// TestSlicedReadFallsBackToNextLinks: a list of few pages, or whose IDs
+// are sparse (most items deleted), is read page after page: slices of
+// one page of IDs would be many more requests than pages.
+func TestSlicedReadFallsBackToNextLinks(t *testing.T) {
+	var sparse []sptest.Item
+	for id := 1; id <= 100; id++ {
+		sparse = append(sparse, sptest.Item{"ID": id})
+	}
+	sparse = append(sparse, sptest.Item{"ID": 1_000_000})
+	var small []sptest.Item
+	for id := 1; id <= 50; id++ {
+		small = append(small, sptest.Item{"ID": id})
+	}
+	srv := emulator(t, sptest.Site{Lists: []sptest.List{{Title: "Sparse", Items: sparse}, {Title: "Small", Items: small}}})
+	c := emulatorClient(t, srv, nil, WithPageSize(10))
+	for list, want := range map[string]struct{ rows, maxItemsRequests int }{
+		"Sparse": {101, 2 + 11}, // the lowest and highest IDs, then 11 pages
+		"Small":  {50, 5},       // 5 pages: fewer than 8, no ID requests
+	} {
+		before := len(srv.Requests())
+		it, err := c.Items(context.Background(), list, Query{Select: []string{"ID"}, Parallel: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := readAll(t, it)
+		n := 0
+		for _, r := range srv.Requests()[before:] {
+			if strings.Contains(r.Path, "/items") {
+				n++
+			}
+		}
+		if len(rows) != want.rows || n > want.maxItemsRequests {
+			t.Errorf("%s: %d rows in %d items requests, want %d rows in at most %d", list, len(rows), n, want.rows, want.maxItemsRequests)
+		}
+	}
 }
