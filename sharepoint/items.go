@@ -226,22 +226,8 @@ func (it *ItemIterator) fetch(ctx context.Context, c *Client, target string, dec
 	defer close(it.done)
 	defer close(it.pages)
 	produced := 0
-	send := func(p page) bool {
-		select {
-		case it.pages <- p:
-			return true
-		case <-ctx.Done():
-			// Read by Next after pages is closed (the close orders it).
-			it.stopErr = fmt.Errorf("sharepoint: reading items: %w", ctx.Err())
-			return false
-		}
-	}
-	fail := func(err error) {
-		if ctx.Err() != nil {
-			err = fmt.Errorf("sharepoint: reading items: %w", ctx.Err())
-		}
-		send(page{err: err})
-	}
+	send := func(p page) bool { return it.send(ctx, p) }
+	fail := func(err error) { it.fail(ctx, err) }
 	// Two body buffers, alternating between the page being decoded and
 	// the one being downloaded: decoded rows share no memory with a
 	// buffer (FuzzDecodePage checks), so a buffer is reused two pages on.
@@ -323,6 +309,26 @@ func (it *ItemIterator) fetch(ctx context.Context, c *Client, target string, dec
 			body, err = c.download(ctx, target, body)
 		}
 	}
+}
+
+// send hands a page to Next; false when ctx ended first.
+func (it *ItemIterator) send(ctx context.Context, p page) bool {
+	select {
+	case it.pages <- p:
+		return true
+	case <-ctx.Done():
+		// Read by Next after pages is closed (the close orders it).
+		it.stopErr = fmt.Errorf("sharepoint: reading items: %w", ctx.Err())
+		return false
+	}
+}
+
+// fail ends the stream with err, or with ctx's error when ctx ended.
+func (it *ItemIterator) fail(ctx context.Context, err error) {
+	if ctx.Err() != nil {
+		err = fmt.Errorf("sharepoint: reading items: %w", ctx.Err())
+	}
+	it.send(ctx, page{err: err})
 }
 
 // download GETs one page's whole body into buf (its capacity reused),

@@ -50,21 +50,8 @@ func (it *ItemIterator) fetchSlices(ctx context.Context, c *Client, list, first 
 	// A failing slice stops those still in flight (this runs before Wait).
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	send := func(p page) bool {
-		select {
-		case it.pages <- p:
-			return true
-		case <-ctx.Done():
-			it.stopErr = fmt.Errorf("sharepoint: reading items: %w", ctx.Err())
-			return false
-		}
-	}
-	fail := func(err error) {
-		if ctx.Err() != nil {
-			err = fmt.Errorf("sharepoint: reading items: %w", ctx.Err())
-		}
-		send(page{err: err})
-	}
+	send := func(p page) bool { return it.send(ctx, p) }
+	fail := func(err error) { it.fail(ctx, err) }
 	if err != nil {
 		fail(err)
 		return

@@ -1022,22 +1022,20 @@ func (d *distinctOp) open(rt *runtime) (rowFunc, error) {
 	if err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
+	seen := &keySet{what: "the keys of DISTINCT"}
 	return func() ([]any, error) {
 		for {
 			row, err := next()
 			if err != nil {
 				return nil, err
 			}
-			k := rowKey(row[:d.width])
-			if seen[k] {
-				continue
-			}
-			if err := rt.hold(1, "the keys of DISTINCT"); err != nil {
+			first, err := seen.add(rt, row[:d.width])
+			if err != nil {
 				return nil, err
 			}
-			seen[k] = true
-			return row, nil
+			if first {
+				return row, nil
+			}
 		}
 	}, nil
 }
@@ -1045,6 +1043,30 @@ func (d *distinctOp) open(rt *runtime) (rowFunc, error) {
 func (d *distinctOp) explain(lines *[]string, depth int) {
 	*lines = append(*lines, indent(depth)+"driver: drop duplicate rows (DISTINCT)")
 	d.in.explain(lines, depth+1)
+}
+
+// keySet remembers rows by their key (rowKey), for DISTINCT and UNION,
+// holding each new key against MaxMemoryRows.
+type keySet struct {
+	seen map[string]bool
+	buf  []byte
+	what string // for the memory error
+}
+
+// add reports whether row's key is new, remembering it.
+func (k *keySet) add(rt *runtime, row []any) (bool, error) {
+	k.buf = appendRowKey(k.buf[:0], row)
+	if k.seen[string(k.buf)] { // no allocation for a lookup
+		return false, nil
+	}
+	if err := rt.hold(1, k.what); err != nil {
+		return false, err
+	}
+	if k.seen == nil {
+		k.seen = map[string]bool{}
+	}
+	k.seen[string(k.buf)] = true
+	return true, nil
 }
 
 // sortKey is an ORDER BY key: a position in the projected row.
@@ -1222,7 +1244,7 @@ type unionOp struct {
 func (u *unionOp) open(rt *runtime) (rowFunc, error) {
 	i := 0
 	var next rowFunc
-	seen := map[string]bool{}
+	seen := &keySet{what: "the keys of UNION"}
 	return func() ([]any, error) {
 		for {
 			if next == nil {
@@ -1249,14 +1271,13 @@ func (u *unionOp) open(rt *runtime) (rowFunc, error) {
 				}
 			}
 			if i <= u.distinctUpTo && u.distinctUpTo > 0 {
-				k := rowKey(row)
-				if seen[k] {
-					continue
-				}
-				if err := rt.hold(1, "the keys of UNION"); err != nil {
+				first, err := seen.add(rt, row)
+				if err != nil {
 					return nil, err
 				}
-				seen[k] = true
+				if !first {
+					continue
+				}
 			}
 			return row, nil
 		}
