@@ -225,11 +225,7 @@ func (s *writeStmt) NumInput() int {
 }
 
 func (s *writeStmt) Exec(args []driver.Value) (driver.Result, error) {
-	named := make([]driver.NamedValue, len(args))
-	for i, v := range args {
-		named[i] = driver.NamedValue{Ordinal: i + 1, Value: v}
-	}
-	return s.ExecContext(context.Background(), named)
+	return s.ExecContext(context.Background(), namedValues(args))
 }
 
 func (s *writeStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {

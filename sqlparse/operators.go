@@ -361,33 +361,43 @@ func (j *joinSpec) openBuildRight(rt *runtime) (rowFunc, error) {
 	}
 	table := map[string][][]any{}
 	held := 0
-	rkey, lkey := &keyer{keys: j.rightKeys}, &keyer{keys: j.leftKeys}
-	for {
-		row, err := rnext()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		k, ok, err := rkey.key(row)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			continue
-		}
-		if err := rt.hold(1, "the rows of "+j.right.t.name()+" held for a join"); err != nil {
-			return nil, err
-		}
-		held++
-		table[string(k)] = append(table[string(k)], row)
+	if err := j.holdRight(rt, rnext, table, &held); err != nil {
+		return nil, err
 	}
+	lkey := &keyer{keys: j.leftKeys}
 	lnext, err := j.leftIn.open(rt)
 	if err != nil {
 		return nil, err
 	}
 	return j.probe(table, lkey, lnext, func() { rt.release(held) }), nil
+}
+
+// holdRight adds the right rows next returns to table by key (a row
+// with a NULL key can match nothing and is dropped), counting them in
+// *held against MaxMemoryRows.
+func (j *joinSpec) holdRight(rt *runtime, next rowFunc, table map[string][][]any, held *int) error {
+	rkey := &keyer{keys: j.rightKeys}
+	for {
+		row, err := next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		k, ok, err := rkey.key(row)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		if err := rt.hold(1, "the rows of "+j.right.t.name()+" held for a join"); err != nil {
+			return err
+		}
+		*held++
+		table[string(k)] = append(table[string(k)], row)
+	}
 }
 
 // probe returns the joined rows of each row nextLeft returns (in its
@@ -488,30 +498,8 @@ func (j *joinSpec) openByID(rt *runtime) (rowFunc, error) {
 	t := j.right.t
 	table := map[string][][]any{}
 	rightHeld := 0
-	rkey, lkey := &keyer{keys: j.rightKeys}, &keyer{keys: j.leftKeys}
-	add := func(next rowFunc) error {
-		for {
-			row, err := next()
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			k, ok, err := rkey.key(row)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				continue
-			}
-			if err := rt.hold(1, "the rows of "+t.name()+" held for a join"); err != nil {
-				return err
-			}
-			rightHeld++
-			table[string(k)] = append(table[string(k)], row)
-		}
-	}
+	lkey := &keyer{keys: j.leftKeys}
+	add := func(next rowFunc) error { return j.holdRight(rt, next, table, &rightHeld) }
 	chunks := (len(ids) + idsPerRequest - 1) / idsPerRequest
 	pages := int64(-1)
 	if t.count >= 0 && rt.pageSize > 0 {
