@@ -391,6 +391,16 @@ func TestReadOnlyRefusesWritesBeforeAnyRequest(t *testing.T) {
 	}
 }
 
+func mustOpen(t *testing.T, dsn string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sharepoint", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 // TestSelectReadsLargeListsInSlices: an unfiltered SELECT of a list of
 // 8 pages or more reads ID slices several at once (ParallelRequests),
 // with the same rows in the same order as page after page.
@@ -415,6 +425,10 @@ func TestSelectReadsLargeListsInSlices(t *testing.T) {
 	}
 	if len(seqReqs) != 20 {
 		t.Errorf("ParallelRequests=1: %d items requests, want 20 pages", len(seqReqs))
+	}
+	explain := mustQuery(t, mustOpen(t, srv.ConnString()), "EXPLAIN SELECT ID, Title, Amount FROM Big")
+	if last := explain[len(explain)-1][0].(string); !strings.Contains(last, "ID slices of a page, 4 requests in flight") {
+		t.Errorf("EXPLAIN does not say the list may be read in slices: %q", last)
 	}
 	if len(reqs) != 22 || !strings.Contains(reqs[1].RawQuery, "orderby=ID%20desc") {
 		t.Errorf("default: %d items requests (second %q), want the lowest and highest IDs, then 20 slices", len(reqs), reqs[1].RawQuery)

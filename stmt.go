@@ -132,6 +132,8 @@ func (c *conn) planOptions(tz *sharepoint.TimeZone) sqlparse.Options {
 		PageSize:      c.connector.cfg.FetchSize,
 		Location:      tz.Location,
 		MaxMemoryRows: c.connector.cfg.MaxMemoryRows,
+		// openItems sets Query.Parallel from it; Explain says so.
+		ParallelRequests: c.connector.cfg.ParallelRequests,
 	}
 }
 

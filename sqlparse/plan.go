@@ -29,6 +29,9 @@ type Options struct {
 	// list view threshold fallback (see Plan.Fallback) and for tables the
 	// caller synthesises (information_schema).
 	ClientOnly bool
+	// ParallelRequests is the caller's sharepoint.Query.Parallel, for
+	// Explain only: a whole-list read in ID order may be read in slices.
+	ParallelRequests int
 	// MaxMemoryRows caps the rows the driver holds at once to answer a
 	// query — sorted rows, groups, DISTINCT keys, a join's in-memory
 	// side, a subquery's values — so that a runaway query fails with

@@ -40,6 +40,9 @@ func (p *Plan) Explain() []string {
 		lines = append(lines, fmt.Sprintf("  $top=%d, following next links until %d items", page, q.Top))
 	default:
 		lines = append(lines, fmt.Sprintf("  $top=%d, following next links to the end", page))
+		if order := strings.ToLower(q.OrderBy); p.opts.ParallelRequests > 1 && q.Filter == "" && (order == "" || order == "id asc") {
+			lines = append(lines, fmt.Sprintf("  (on a list of 8 pages or more with dense IDs: ID slices of a page, %d requests in flight)", p.opts.ParallelRequests))
+		}
 	}
 	if p.opts.ClientOnly {
 		lines = append(lines, "driver: nothing pushed but $select: an ID-ordered scan")
