@@ -902,37 +902,28 @@ func (bb *blockBuilder) orderKeys(b *binder, g *grouping, proj *projection, outs
 		}
 		if pos < 0 {
 			e, err := b.resolve(bb.aliasesToExprs(o.expr))
-			if err != nil {
-				return nil, fmt.Errorf("%w (in ORDER BY)", err)
-			}
-			if g != nil {
-				if e, err = g.regroup(e); err != nil {
-					return nil, fmt.Errorf("%w (in ORDER BY)", err)
-				}
-			}
-			if e.op == opConst {
-				continue
-			}
-			for i, oe := range proj.outs {
-				if sameExpr(e, oe) {
-					pos = i
-					break
-				}
-			}
-		}
-		if pos < 0 {
-			e, err := b.resolve(bb.aliasesToExprs(o.expr))
 			if err == nil && g != nil {
 				e, err = g.regroup(e)
 			}
 			if err != nil {
 				return nil, fmt.Errorf("%w (in ORDER BY)", err)
 			}
-			if bb.sel.Distinct {
-				return nil, fmt.Errorf("sqlparse: with SELECT DISTINCT, ORDER BY must name selected columns (%s is not one)", e.text)
+			if e.op == opConst {
+				continue // ordering by a constant orders nothing
 			}
-			pos = nOut + len(proj.hidden)
-			proj.hidden = append(proj.hidden, e)
+			for i, oe := range proj.outs {
+				if sameExpr(e, oe) {
+					pos = i // a selected expression, written out again
+					break
+				}
+			}
+			if pos < 0 {
+				if bb.sel.Distinct {
+					return nil, fmt.Errorf("sqlparse: with SELECT DISTINCT, ORDER BY must name selected columns (%s is not one)", e.text)
+				}
+				pos = nOut + len(proj.hidden)
+				proj.hidden = append(proj.hidden, e)
+			}
 		}
 		keys = append(keys, sortKey{pos: pos, desc: o.desc, name: name})
 	}
