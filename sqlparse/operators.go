@@ -762,9 +762,9 @@ type aggState struct {
 	sumI     int64
 	sumF     float64
 	floats   bool
-	best     any // MIN/MAX: the value as fetched
-	bestNorm any // and as compared
-	seen     map[string]bool
+	best     any     // MIN/MAX: the value as fetched
+	bestNorm any     // and as compared
+	seen     *keySet // DISTINCT: the values counted
 }
 
 type group struct {
@@ -860,17 +860,13 @@ func (s *aggState) add(rt *runtime, a *rexpr, row []any) (int, error) {
 	}
 	held := 0
 	if a.distinct {
-		k := rowKey([]any{v})
-		if s.seen[k] {
-			return 0, nil
-		}
 		if s.seen == nil {
-			s.seen = map[string]bool{}
+			s.seen = &keySet{what: "the distinct values of " + a.text}
 		}
-		if err := rt.hold(1, "the distinct values of "+a.text); err != nil {
+		first, err := s.seen.add(rt, []any{v})
+		if err != nil || !first {
 			return 0, err
 		}
-		s.seen[k] = true
 		held = 1
 	}
 	switch a.name {
@@ -1041,10 +1037,18 @@ type keySet struct {
 	what string // for the memory error
 }
 
+// has reports whether row's key is in the set.
+func (k *keySet) has(row []any) bool {
+	k.buf = appendRowKey(k.buf[:0], row)
+	return k.seen[string(k.buf)] // no allocation for a lookup
+}
+
+// len is the number of keys held.
+func (k *keySet) len() int { return len(k.seen) }
+
 // add reports whether row's key is new, remembering it.
 func (k *keySet) add(rt *runtime, row []any) (bool, error) {
-	k.buf = appendRowKey(k.buf[:0], row)
-	if k.seen[string(k.buf)] { // no allocation for a lookup
+	if k.has(row) {
 		return false, nil
 	}
 	if err := rt.hold(1, k.what); err != nil {
@@ -1289,9 +1293,9 @@ type subquery struct {
 	n        int
 	op       operator
 	typ      sqlType
-	calendar bool // its values are calendar days
-	asTime   bool // compared with a date: text values are read as dates
-	set      map[string]bool
+	calendar bool    // its values are calendar days
+	asTime   bool    // compared with a date: text values are read as dates
+	set      *keySet // its non-NULL values; nil until it ran
 	hasNull  bool
 }
 
@@ -1300,7 +1304,7 @@ func (sq *subquery) run(rt *runtime) error {
 	if err != nil {
 		return err
 	}
-	sq.set, sq.hasNull = map[string]bool{}, false
+	sq.set, sq.hasNull = &keySet{what: fmt.Sprintf("the values of subquery %d", sq.n)}, false
 	for {
 		row, err := next()
 		if err == io.EOF {
@@ -1317,12 +1321,8 @@ func (sq *subquery) run(rt *runtime) error {
 			sq.hasNull = true
 			continue
 		}
-		k := rowKey([]any{v})
-		if !sq.set[k] {
-			if err := rt.hold(1, fmt.Sprintf("the values of subquery %d", sq.n)); err != nil {
-				return err
-			}
-			sq.set[k] = true
+		if _, err := sq.set.add(rt, []any{v}); err != nil {
+			return err
 		}
 	}
 }
@@ -1353,7 +1353,7 @@ func (sq *subquery) contains(v any, not bool) (any, error) {
 	if sq.set == nil {
 		return nil, errors.New("sqlparse: internal error: subquery read before it ran")
 	}
-	if len(sq.set) == 0 && !sq.hasNull {
+	if sq.set.len() == 0 && !sq.hasNull {
 		return not, nil
 	}
 	if v == nil {
@@ -1363,7 +1363,7 @@ func (sq *subquery) contains(v any, not bool) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if sq.set[rowKey([]any{v})] {
+	if sq.set.has([]any{v}) {
 		return !not, nil
 	}
 	if sq.hasNull {
