@@ -97,7 +97,7 @@ func (c *conn) exec(ctx context.Context, parsed sqlparse.Statement, args []drive
 	case sqlparse.WriteUpdate, sqlparse.WriteDelete:
 		ids := wp.IDs
 		if wp.Select != nil {
-			if ids, err = c.selectIDs(ctx, wp.Select); err != nil {
+			if ids, err = c.selectIDs(ctx, wp.Select, args); err != nil {
 				return nil, err
 			}
 		}
@@ -185,28 +185,29 @@ func (c *conn) writeError(wp *sqlparse.WritePlan, err error) error {
 	return fmt.Errorf("spsql: %s %s: %w", verb, wp.List, c.listError(wp.List, err))
 }
 
-// selectIDs runs an ID-selecting plan to the end: every ID is read before
-// the first write, so the writes cannot disturb the paging.
-func (c *conn) selectIDs(ctx context.Context, plan *sqlparse.Plan) ([]int, error) {
-	src, err := c.stream(ctx, plan)
+// selectIDs runs the SELECT ID of an UPDATE or DELETE to the end: every
+// ID is read before the first write, so the writes cannot disturb the
+// paging.
+func (c *conn) selectIDs(ctx context.Context, sel *sqlparse.Select, args []driver.NamedValue) ([]int, error) {
+	q, err := c.buildQuery(ctx, sel, args)
 	if err != nil {
 		return nil, err
 	}
-	defer src.close()
+	cur, err := q.Open(ctx, c.source())
+	if err != nil {
+		return nil, err
+	}
+	defer cur.Close()
 	var ids []int
 	for {
-		row, err := src.nextRow()
+		row, err := cur.Next()
 		if err == io.EOF {
 			return ids, nil
 		}
 		if err != nil {
 			return nil, err
 		}
-		v, err := plan.Columns[0].Eval(row)
-		if err != nil {
-			return nil, err
-		}
-		if id, ok := v.(int64); ok {
+		if id, ok := row[0].(int64); ok {
 			ids = append(ids, int(id))
 		}
 	}

@@ -16,24 +16,12 @@ type column struct {
 	typ      sharepoint.ValueType
 	dbType   string // DatabaseTypeName, e.g. "DATETIME"
 	nullable bool
-	// dateOnly marks a DateTime shown as a date: SharePoint stores the
-	// site-local midnight in UTC, which is returned as that date at UTC
-	// midnight (see dateInZone).
-	dateOnly bool
-}
-
-// rowSource yields the rows of a result, already projected to the result
-// columns and converted to the sharepoint value types; io.EOF ends it.
-type rowSource interface {
-	nextRow() ([]any, error)
-	close() error
 }
 
 // rows is the driver.Rows of a query.
 type rows struct {
 	cols   []column
-	src    rowSource
-	zone   *time.Location // the site's time zone, for date-only columns
+	src    sqlparse.Rows // the result rows, in the sharepoint value types
 	closed bool
 }
 
@@ -51,19 +39,19 @@ func (r *rows) Close() error {
 		return nil
 	}
 	r.closed = true
-	return r.src.close()
+	return r.src.Close()
 }
 
 func (r *rows) Next(dest []driver.Value) error {
 	if r.closed {
 		return io.EOF
 	}
-	row, err := r.src.nextRow()
+	row, err := r.src.Next()
 	if err != nil {
 		return err
 	}
 	for i := range dest {
-		dest[i] = driverValue(row[i], r.cols[i], r.zone)
+		dest[i] = driverValue(row[i])
 	}
 	return nil
 }
@@ -71,7 +59,7 @@ func (r *rows) Next(dest []driver.Value) error {
 // driverValue converts a sharepoint value to a driver.Value: scalars stay
 // as they are; sets become JSON array text (["Red","Blue"], [3,7]); a URL
 // its address; a managed-metadata term its label.
-func driverValue(v any, c column, zone *time.Location) driver.Value {
+func driverValue(v any) driver.Value {
 	// Scalars are returned as the interface they came in: unboxing and
 	// re-boxing would allocate once per value (issue 6's budget is one
 	// allocation per non-NULL column, spent by the decoder).
@@ -81,9 +69,6 @@ func driverValue(v any, c column, zone *time.Location) driver.Value {
 	case string, int64, float64, bool:
 		return v
 	case time.Time:
-		if c.dateOnly {
-			return dateInZone(x, zone)
-		}
 		if x.Location() == time.UTC {
 			return v
 		}
@@ -115,18 +100,6 @@ func driverValue(v any, c column, zone *time.Location) driver.Value {
 		return int64(x)
 	}
 	return sqlparse.JSONArray(v)
-}
-
-// dateInZone turns the UTC instant SharePoint stores for a date-only value
-// (midnight in the site's time zone, e.g. 2024-03-10T05:00:00Z for New
-// York) back into that calendar date, as midnight UTC — so a report shows
-// the date the user entered, not the day before.
-func dateInZone(t time.Time, zone *time.Location) time.Time {
-	if zone == nil {
-		zone = time.UTC
-	}
-	local := t.In(zone)
-	return time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
 }
 
 var (

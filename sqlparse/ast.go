@@ -23,6 +23,10 @@ type Select struct {
 	// Distinct is SELECT DISTINCT.
 	Distinct bool
 
+	// describe: DESCRIBE's SELECT, which fails for a list that does not
+	// exist (see Describe.Select).
+	describe bool
+
 	items   []selectItem
 	where   node // nil without WHERE
 	orderBy []orderItem

@@ -39,7 +39,7 @@ func keeps(t *testing.T, where string, values map[string]any) bool {
 	if p.Residual == nil {
 		t.Fatalf("%s: no residual", where)
 	}
-	r := row(t, p, values)
+	r := row(t, p.Plan, values)
 	ok, err := p.Residual(r)
 	if err != nil {
 		t.Fatalf("%s: %v", where, err)
@@ -166,7 +166,7 @@ func TestResidualRuntimeErrorsAreErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = p.Residual(row(t, p, tt.row))
+			_, err = p.Residual(row(t, p.Plan, tt.row))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error = %v, want one containing %q", err, tt.want)
 			}

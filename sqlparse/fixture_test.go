@@ -1,7 +1,10 @@
 package sqlparse
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -67,10 +70,14 @@ func projectsFields() []sharepoint.Field {
 }
 
 // fixtureCatalog serves Tasks (12,000 items) and Projects (40) to
-// BuildQuery.
+// BuildQuery: metadata only, no items.
 type fixtureCatalog struct{}
 
-func (fixtureCatalog) Fields(list string) ([]sharepoint.Field, error) {
+func (fixtureCatalog) Lists(context.Context) ([]sharepoint.List, error) {
+	return []sharepoint.List{{Title: "Tasks", ItemCount: 12000}, {Title: "Projects", ItemCount: 40}}, nil
+}
+
+func (fixtureCatalog) Fields(_ context.Context, list string) ([]sharepoint.Field, error) {
 	switch strings.ToLower(list) {
 	case "tasks":
 		return tasksFields(), nil
@@ -80,14 +87,128 @@ func (fixtureCatalog) Fields(list string) ([]sharepoint.Field, error) {
 	return nil, fmt.Errorf("list %q: %w", list, sharepoint.ErrListNotFound)
 }
 
-func (fixtureCatalog) ItemCount(list string) int64 {
-	switch strings.ToLower(list) {
-	case "tasks":
-		return 12000
-	case "projects":
-		return 40
+func (fixtureCatalog) Invalidate(string) {}
+
+func (c fixtureCatalog) ItemCount(ctx context.Context, list string) (int64, error) {
+	lists, _ := c.Lists(ctx)
+	for _, l := range lists {
+		if strings.EqualFold(l.Title, list) {
+			return l.ItemCount, nil
+		}
 	}
-	return -1
+	return 0, fmt.Errorf("list %q: %w", list, sharepoint.ErrListNotFound)
+}
+
+func (fixtureCatalog) Items(context.Context, string, sharepoint.Query) (Rows, error) {
+	return nil, errors.New("fixtureCatalog serves no items")
+}
+
+// memSource is an in-memory site for the engine's tests: the fixture
+// lists, with the items a test gives as maps by $select name. It does
+// not evaluate $filter or $orderby: a test gives the rows SharePoint
+// would return for the pushed-down request (it does honour $top). With
+// threshold, it refuses every request with a $filter or an $orderby
+// other than ID, as SharePoint does on a large list without indexes.
+type memSource struct {
+	fixtureCatalog
+	items     map[string][]map[string]any // by lower-cased list title
+	count     int64                       // ItemCount of every list, when not 0
+	threshold bool
+
+	requests []sharepoint.Query
+	read     int // rows handed out
+	open     int // streams not closed
+}
+
+func (m *memSource) ItemCount(ctx context.Context, list string) (int64, error) {
+	if m.count != 0 {
+		return m.count, nil
+	}
+	return m.fixtureCatalog.ItemCount(ctx, list)
+}
+
+func (m *memSource) Items(_ context.Context, list string, q sharepoint.Query) (Rows, error) {
+	m.requests = append(m.requests, q)
+	if m.threshold && (q.Filter != "" || q.OrderBy != "" && q.OrderBy != "ID asc") {
+		return nil, fmt.Errorf("refused: %w", sharepoint.ErrViewThreshold)
+	}
+	var rows [][]any
+	for _, item := range m.items[strings.ToLower(list)] {
+		if q.Top > 0 && len(rows) == q.Top {
+			break
+		}
+		row := make([]any, len(q.Select))
+		for i, name := range q.Select {
+			row[i] = item[name]
+		}
+		rows = append(rows, row)
+	}
+	m.open++
+	return &memRows{m: m, rows: rows}, nil
+}
+
+type memRows struct {
+	m      *memSource
+	rows   [][]any
+	closed bool
+}
+
+func (r *memRows) Next() ([]any, error) {
+	if len(r.rows) == 0 {
+		return nil, io.EOF
+	}
+	r.m.read++
+	row := r.rows[0]
+	r.rows = r.rows[1:]
+	return row, nil
+}
+
+func (r *memRows) Close() error {
+	if !r.closed {
+		r.closed = true
+		r.m.open--
+	}
+	return nil
+}
+
+// query plans sql against src.
+func query(t testing.TB, src Source, sql string, opts Options, args ...any) *Query {
+	t.Helper()
+	st, err := Parse(sql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel, ok := st.(*Select)
+	if !ok {
+		t.Fatalf("%s parsed as %T", sql, st)
+	}
+	q, err := BuildQuery(context.Background(), sel, src, namedValues(args...), opts)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return q
+}
+
+// run plans and runs sql over src and returns its rows.
+func run(t testing.TB, src Source, sql string, opts Options, args ...any) ([][]any, *Query) {
+	t.Helper()
+	q := query(t, src, sql, opts, args...)
+	cur, err := q.Open(context.Background(), src)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	defer cur.Close()
+	var out [][]any
+	for {
+		row, err := cur.Next()
+		if err == io.EOF {
+			return out, q
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		out = append(out, row)
+	}
 }
 
 // newYork is the site time zone of the tests: date-only fields hold

@@ -12,16 +12,35 @@ import (
 	"github.com/go-spsql/spsql/sharepoint"
 )
 
-// Rows is the stream of a Plan's result rows, read from SharePoint by
-// the caller (the driver follows next links, retries, falls back on the
-// view threshold). Next returns io.EOF at the end.
+// Rows is a stream of rows: Next returns io.EOF at the end; Close stops
+// it (idempotent) and releases what it holds. Every stream of the engine
+// has this shape: a list's items as Source.Items returns them, each
+// operator's output, and a Cursor.
 type Rows interface {
 	Next() ([]any, error)
 	Close() error
 }
 
-// Scanner starts reading a Plan's rows.
-type Scanner func(ctx context.Context, p *Plan) (Rows, error)
+// Source is where a query's lists come from: their metadata and items, in
+// the sharepoint package's types. The root package's connection provides
+// it over a *sharepoint.Client.
+type Source interface {
+	// Lists returns the site's lists (metadata may be cached).
+	Lists(ctx context.Context) ([]sharepoint.List, error)
+	// Fields returns a list's fields (metadata may be cached); an unknown
+	// list is an error wrapping sharepoint.ErrListNotFound.
+	Fields(ctx context.Context, list string) ([]sharepoint.Field, error)
+	// Invalidate drops a list's cached fields: a query naming a column
+	// they lack re-reads them once before failing.
+	Invalidate(list string)
+	// ItemCount returns a list's number of items as it is now (not from a
+	// cache): COUNT(*) of a whole list is answered with it.
+	ItemCount(ctx context.Context, list string) (int64, error)
+	// Items starts reading the items q selects from list, in q's order;
+	// the rows hold q.Select's columns in order. Errors may surface from
+	// Items or from the first Next.
+	Items(ctx context.Context, list string, q sharepoint.Query) (Rows, error)
+}
 
 // Cursor reads a Query's result rows.
 type Cursor struct {
@@ -37,10 +56,12 @@ func (c *Cursor) Close() error { return c.rt.close() }
 
 // Open runs the query: subqueries first, then the operator tree. Work
 // that needs all of its input — a join's in-memory side, grouping,
-// sorting — is done before Open returns, so that its errors surface
-// here. A Query is opened once.
-func (q *Query) Open(ctx context.Context, scan Scanner) (*Cursor, error) {
-	rt := &runtime{ctx: ctx, scan: scan, limit: q.opts.MaxMemoryRows, pageSize: q.opts.PageSize}
+// sorting — is done before Open returns, and every list's first page is
+// read, so that errors surface here rather than from the first Next. A
+// Query is opened once; every operator stops within a few thousand rows
+// of ctx being done.
+func (q *Query) Open(ctx context.Context, src Source) (*Cursor, error) {
+	rt := &runtime{ctx: ctx, src: src, limit: q.opts.MaxMemoryRows, opts: q.opts, fellBack: map[*scanOp]bool{}}
 	for _, sq := range q.subs {
 		if err := sq.run(rt); err != nil {
 			rt.close()
@@ -65,12 +86,32 @@ type operator interface {
 
 // runtime is one execution's state: open streams and the rows held.
 type runtime struct {
-	ctx      context.Context
-	scan     Scanner
-	limit    int
-	held     int
-	pageSize int
-	open     []*onceRows
+	ctx   context.Context
+	src   Source
+	opts  Options
+	limit int
+	held  int
+	open  []*onceRows
+	// fellBack: the scans that ran their list view threshold fallback,
+	// whose rows therefore do not come in the pushed-down order.
+	fellBack map[*scanOp]bool
+	ticks    int
+}
+
+// checkEvery is how many rows an operator loop handles between looks at
+// the query's context: often enough that a cancelled query stops within
+// milliseconds even in a nested loop, rarely enough to cost nothing.
+const checkEvery = 1024
+
+// tick is called once per row (or pair of rows) by every loop that may
+// run long without reading from SharePoint; it returns the context's
+// error once the query is cancelled or past its deadline.
+func (rt *runtime) tick() error {
+	rt.ticks++
+	if rt.ticks%checkEvery != 0 {
+		return nil
+	}
+	return rt.ctx.Err()
 }
 
 // hold accounts for n more rows kept in memory by what.
@@ -83,22 +124,16 @@ func (rt *runtime) hold(n int, what string) error {
 }
 
 func memoryError(limit int, what string) error {
-	return fmt.Errorf("%w: the query needs more than %d rows in memory (%s); narrow it with WHERE or LIMIT, or raise MaxMemoryRows", ErrMemoryLimit, limit, what)
+	return fmt.Errorf("%w: the query needs more than %d rows in memory (%s); add a LIMIT (ORDER BY … LIMIT n keeps only n rows), narrow it with WHERE, or raise MaxMemoryRows (0 = no cap)", ErrMemoryLimit, limit, what)
 }
 
 func (rt *runtime) release(n int) { rt.held -= n }
 
-func (rt *runtime) start(p *Plan) (*onceRows, error) {
-	if err := rt.ctx.Err(); err != nil {
-		return nil, err
-	}
-	r, err := rt.scan(rt.ctx, p)
-	if err != nil {
-		return nil, err
-	}
+// track closes r when the query ends, if it has not ended before.
+func (rt *runtime) track(r Rows) *onceRows {
 	o := &onceRows{Rows: r}
 	rt.open = append(rt.open, o)
-	return o, nil
+	return o
 }
 
 func (rt *runtime) close() error {
@@ -126,50 +161,6 @@ func (o *onceRows) Close() error {
 	return o.Rows.Close()
 }
 
-// scanOp reads one list through its Plan, placing the columns at the
-// list's offset of the joined row.
-type scanOp struct {
-	t     *table
-	width int
-}
-
-func (s *scanOp) open(rt *runtime) (rowFunc, error) {
-	return s.openPlan(rt, s.t.plan)
-}
-
-func (s *scanOp) openPlan(rt *runtime, p *Plan) (rowFunc, error) {
-	r, err := rt.start(p)
-	if err != nil {
-		return nil, err
-	}
-	n := len(s.t.cols)
-	return func() ([]any, error) {
-		row, err := r.Next()
-		if err == io.EOF {
-			r.Close()
-		}
-		if err != nil {
-			return nil, err
-		}
-		if len(row) != n {
-			return nil, fmt.Errorf("sqlparse: internal error: %s gave %d columns, want %d", s.t.list, len(row), n)
-		}
-		if s.t.base == 0 && n == s.width {
-			return row, nil
-		}
-		out := make([]any, s.width)
-		copy(out[s.t.base:], row)
-		return out, nil
-	}, nil
-}
-
-func (s *scanOp) explain(lines *[]string, depth int) {
-	*lines = append(*lines, indent(depth)+"scan "+s.t.name())
-	for _, l := range s.t.plan.Explain() {
-		*lines = append(*lines, indent(depth+1)+l)
-	}
-}
-
 // filterOp keeps the rows for which every predicate is true.
 type filterOp struct {
 	in     operator
@@ -194,6 +185,9 @@ func (f *filterOp) open(rt *runtime) (rowFunc, error) {
 			}
 			if ok {
 				return row, nil
+			}
+			if err := rt.tick(); err != nil {
+				return nil, err
 			}
 		}
 	}, nil
@@ -369,7 +363,7 @@ func (j *joinSpec) openBuildRight(rt *runtime) (rowFunc, error) {
 	if err != nil {
 		return nil, err
 	}
-	return j.probe(table, lkey, lnext, func() { rt.release(held) }), nil
+	return j.probe(rt, table, lkey, lnext, func() { rt.release(held) }), nil
 }
 
 // holdRight adds the right rows next returns to table by key (a row
@@ -378,6 +372,9 @@ func (j *joinSpec) openBuildRight(rt *runtime) (rowFunc, error) {
 func (j *joinSpec) holdRight(rt *runtime, next rowFunc, table map[string][][]any, held *int) error {
 	rkey := &keyer{keys: j.rightKeys}
 	for {
+		if err := rt.tick(); err != nil {
+			return err
+		}
 		row, err := next()
 		if err == io.EOF {
 			return nil
@@ -405,7 +402,7 @@ func (j *joinSpec) holdRight(rt *runtime, next rowFunc, table map[string][][]any
 // left row alone when none passes the residual. done runs at the end.
 // The left row itself carries its first match, so a left row with one
 // match costs no copy.
-func (j *joinSpec) probe(table map[string][][]any, lkey *keyer, nextLeft rowFunc, done func()) rowFunc {
+func (j *joinSpec) probe(rt *runtime, table map[string][][]any, lkey *keyer, nextLeft rowFunc, done func()) rowFunc {
 	lo, hi := j.right.t.base, j.right.t.base+len(j.right.t.cols)
 	var (
 		cur     []any
@@ -415,6 +412,9 @@ func (j *joinSpec) probe(table map[string][][]any, lkey *keyer, nextLeft rowFunc
 	return func() ([]any, error) {
 		for {
 			for len(cands) > 0 {
+				if err := rt.tick(); err != nil {
+					return nil, err
+				}
 				c := cands[0]
 				cands = cands[1:]
 				out := cur
@@ -475,6 +475,9 @@ func (j *joinSpec) openByID(rt *runtime) (rowFunc, error) {
 		seen  = map[int64]bool{}
 	)
 	for {
+		if err := rt.tick(); err != nil {
+			return nil, err
+		}
 		row, err := lnext()
 		if err == io.EOF {
 			break
@@ -502,8 +505,8 @@ func (j *joinSpec) openByID(rt *runtime) (rowFunc, error) {
 	add := func(next rowFunc) error { return j.holdRight(rt, next, table, &rightHeld) }
 	chunks := (len(ids) + idsPerRequest - 1) / idsPerRequest
 	pages := int64(-1)
-	if t.count >= 0 && rt.pageSize > 0 {
-		pages = (t.count + int64(rt.pageSize) - 1) / int64(rt.pageSize)
+	if t.count >= 0 && rt.opts.PageSize > 0 {
+		pages = (t.count + int64(rt.opts.PageSize) - 1) / int64(rt.opts.PageSize)
 	}
 	switch {
 	case len(ids) == 0:
@@ -542,7 +545,7 @@ func (j *joinSpec) openByID(rt *runtime) (rowFunc, error) {
 		rt.release(1)
 		return row, nil
 	}
-	return j.probe(table, lkey, nextLeft, func() { rt.release(rightHeld) }), nil
+	return j.probe(rt, table, lkey, nextLeft, func() { rt.release(rightHeld) }), nil
 }
 
 // planIDs plans the right list's scan restricted to some IDs.
@@ -577,6 +580,9 @@ func (j *joinSpec) openBuildLeft(rt *runtime) (rowFunc, error) {
 	table := map[string][]*heldRow{}
 	rkey, lkey := &keyer{keys: j.rightKeys}, &keyer{keys: j.leftKeys}
 	for {
+		if err := rt.tick(); err != nil {
+			return nil, err
+		}
 		row, err := lnext()
 		if err == io.EOF {
 			break
@@ -614,6 +620,9 @@ func (j *joinSpec) openBuildLeft(rt *runtime) (rowFunc, error) {
 	return func() ([]any, error) {
 		for {
 			for len(cands) > 0 {
+				if err := rt.tick(); err != nil {
+					return nil, err
+				}
 				c := cands[0]
 				cands = cands[1:]
 				out := make([]any, len(c.row))
@@ -671,6 +680,9 @@ type grouping struct {
 	// explicit: the query says GROUP BY; without it, no rows still make
 	// one group (COUNT(*) is 0), with it none.
 	explicit bool
+	// itemCount: the aggregates are all COUNT(*) of this whole list,
+	// answered from its ItemCount without reading the input.
+	itemCount *table
 }
 
 // regroup rewrites an expression of the select list, HAVING or ORDER BY
@@ -774,6 +786,17 @@ type group struct {
 }
 
 func (g *grouping) open(rt *runtime) (rowFunc, error) {
+	if g.itemCount != nil {
+		n, err := rt.src.ItemCount(rt.ctx, g.itemCount.list)
+		if err != nil {
+			return nil, err
+		}
+		row := make([]any, len(g.aggs))
+		for i := range row {
+			row[i] = n
+		}
+		return (&funcRows{next: oneRow(row)}).Next, nil
+	}
 	next, err := g.in.open(rt)
 	if err != nil {
 		return nil, err
@@ -785,6 +808,9 @@ func (g *grouping) open(rt *runtime) (rowFunc, error) {
 	)
 	keyVals := make([]any, len(g.keys))
 	for {
+		if err := rt.tick(); err != nil {
+			return nil, err
+		}
 		row, err := next()
 		if err == io.EOF {
 			break
@@ -932,7 +958,24 @@ func (s *aggState) result(a *rexpr) (any, error) {
 	return s.best, nil
 }
 
+// oneRow returns row, then io.EOF.
+func oneRow(row []any) func() ([]any, error) {
+	done := false
+	return func() ([]any, error) {
+		if done {
+			return nil, io.EOF
+		}
+		done = true
+		return row, nil
+	}
+}
+
 func (g *grouping) explain(lines *[]string, depth int) {
+	if g.itemCount != nil {
+		*lines = append(*lines, indent(depth)+"driver: COUNT(*) is the list's ItemCount")
+		*lines = append(*lines, indent(depth+1)+fmt.Sprintf("GET list %s: ItemCount (no items are read)", quoteOData(g.itemCount.list)))
+		return
+	}
 	line := indent(depth) + "driver: "
 	if len(g.keys) > 0 {
 		line += "group by " + exprList(g.keys, ", ")
@@ -1020,6 +1063,9 @@ func (d *distinctOp) open(rt *runtime) (rowFunc, error) {
 			if first {
 				return row, nil
 			}
+			if err := rt.tick(); err != nil {
+				return nil, err
+			}
 		}
 	}, nil
 }
@@ -1074,6 +1120,9 @@ type sortOp struct {
 	in   operator
 	keys []sortKey
 	top  int
+	// presorted: the scan's $orderby already gives this order, unless
+	// that scan fell back to an ID-ordered read (see scanOp.start).
+	presorted *scanOp
 }
 
 type sortRow struct {
@@ -1094,9 +1143,16 @@ func (s *sortOp) less(a, b *sortRow) (bool, error) {
 	return false, nil
 }
 
-func (s *sortOp) sortRows(rows []sortRow) error {
+func (s *sortOp) sortRows(rt *runtime, rows []sortRow) error {
 	var sortErr error
 	sort.SliceStable(rows, func(i, j int) bool {
+		if sortErr != nil {
+			return false // finish quickly: the sort's result is dropped
+		}
+		if err := rt.tick(); err != nil {
+			sortErr = err
+			return false
+		}
 		l, err := s.less(&rows[i], &rows[j])
 		if err != nil && sortErr == nil {
 			sortErr = err
@@ -1111,8 +1167,14 @@ func (s *sortOp) open(rt *runtime) (rowFunc, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.presorted != nil && !rt.fellBack[s.presorted] {
+		return next, nil
+	}
 	var rows []sortRow
 	for {
+		if err := rt.tick(); err != nil {
+			return nil, err
+		}
 		row, err := next()
 		if err == io.EOF {
 			break
@@ -1131,7 +1193,7 @@ func (s *sortOp) open(rt *runtime) (rowFunc, error) {
 		}
 		rows = append(rows, sr)
 		if s.top >= 0 && len(rows) >= 2*s.top+8 {
-			if err := s.sortRows(rows); err != nil {
+			if err := s.sortRows(rt, rows); err != nil {
 				return nil, err
 			}
 			rt.release(len(rows) - s.top)
@@ -1139,7 +1201,7 @@ func (s *sortOp) open(rt *runtime) (rowFunc, error) {
 			rows = rows[:s.top]
 		}
 	}
-	if err := s.sortRows(rows); err != nil {
+	if err := s.sortRows(rt, rows); err != nil {
 		return nil, err
 	}
 	if s.top >= 0 && len(rows) > s.top {
@@ -1168,7 +1230,12 @@ func (s *sortOp) explain(lines *[]string, depth int) {
 		}
 	}
 	line := indent(depth) + "driver: sort by " + strings.Join(keys, ", ")
-	if s.top >= 0 {
+	if s.presorted != nil {
+		line = indent(depth) + "driver: rows come sorted by " + strings.Join(keys, ", ") + " ($orderby); sorted here only if the list view threshold makes the scan fall back"
+		if s.top >= 0 {
+			line += fmt.Sprintf(", keeping the first %d", s.top)
+		}
+	} else if s.top >= 0 {
 		line += fmt.Sprintf(" (keeping the first %d)", s.top)
 	} else {
 		line += " (all rows held)"
@@ -1202,6 +1269,9 @@ func (l *limitOp) open(rt *runtime) (rowFunc, error) {
 			}
 			if skipped < l.offset {
 				skipped++
+				if err := rt.tick(); err != nil {
+					return nil, err
+				}
 				continue
 			}
 			returned++
@@ -1268,6 +1338,9 @@ func (u *unionOp) open(rt *runtime) (rowFunc, error) {
 					return nil, err
 				}
 				if !first {
+					if err := rt.tick(); err != nil {
+						return nil, err
+					}
 					continue
 				}
 			}
@@ -1306,6 +1379,9 @@ func (sq *subquery) run(rt *runtime) error {
 	}
 	sq.set, sq.hasNull = &keySet{what: fmt.Sprintf("the values of subquery %d", sq.n)}, false
 	for {
+		if err := rt.tick(); err != nil {
+			return err
+		}
 		row, err := next()
 		if err == io.EOF {
 			return nil

@@ -1,6 +1,7 @@
 package sqlparse
 
 import (
+	"context"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
@@ -13,7 +14,15 @@ import (
 )
 
 // plan parses sql and plans it against the Tasks fixture.
-func plan(t *testing.T, sql string, args ...any) *Plan {
+// testPlan is a planned single-list SELECT as the tests look at it: its
+// scan's request and residual, and the query's result columns.
+type testPlan struct {
+	*Plan
+	Columns []OutputColumn
+	q       *Query
+}
+
+func plan(t *testing.T, sql string, args ...any) *testPlan {
 	t.Helper()
 	p, err := tryPlan(t, sql, Options{Location: newYork(t)}, args...)
 	if err != nil {
@@ -22,7 +31,7 @@ func plan(t *testing.T, sql string, args ...any) *Plan {
 	return p
 }
 
-func tryPlan(t *testing.T, sql string, opts Options, args ...any) (*Plan, error) {
+func tryPlan(t *testing.T, sql string, opts Options, args ...any) (*testPlan, error) {
 	t.Helper()
 	st, err := Parse(sql)
 	if err != nil {
@@ -32,7 +41,11 @@ func tryPlan(t *testing.T, sql string, opts Options, args ...any) (*Plan, error)
 	if !ok {
 		t.Fatalf("%s parsed as %T", sql, st)
 	}
-	return BuildPlan(sel, sel.List, tasksFields(), namedValues(args...), opts)
+	q, err := BuildQuery(context.Background(), sel, fixtureCatalog{}, namedValues(args...), opts)
+	if err != nil {
+		return nil, err
+	}
+	return &testPlan{Plan: q.scans[0], Columns: q.Columns, q: q}, nil
 }
 
 // namedValues turns arguments as database/sql passes them: sql.Named
@@ -255,8 +268,8 @@ func TestPlaceholdersBindByPositionAndName(t *testing.T) {
 		})
 	}
 	p := plan(t, "SELECT ID FROM Tasks LIMIT ? OFFSET ?", int64(5), int64(2))
-	if p.Limit != 5 || p.Offset != 2 || p.Query.Top != 7 {
-		t.Errorf("LIMIT ? OFFSET ?: limit %d offset %d top %d, want 5, 2, 7", p.Limit, p.Offset, p.Query.Top)
+	if ex := explainText(p.q); p.Query.Top != 7 || !strings.Contains(ex, "skip 2 rows, then return at most 5 rows") {
+		t.Errorf("LIMIT ? OFFSET ?: top %d, plan:\n%s\nwant $top 7, skip 2, return 5", p.Query.Top, ex)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"strings"
 	"time"
@@ -37,61 +38,44 @@ type Options struct {
 	// side, a subquery's values — so that a runaway query fails with
 	// ErrMemoryLimit instead of exhausting memory. 0 means no cap.
 	MaxMemoryRows int
+	// Logger, when not nil, receives the warning of a list view threshold
+	// fallback (which columns to index).
+	Logger *slog.Logger
 	// Now is the clock of NOW(), CURRENT_TIMESTAMP and CURDATE(): read
 	// once per BuildPlan, so every use in a statement (and its Fallback)
 	// sees the same instant. Nil means time.Now; tests fix it.
 	Now func() time.Time
 }
 
-// CountMode says how a COUNT(*) query is answered.
-type CountMode int
-
-const (
-	// CountNone: not a COUNT(*) query.
-	CountNone CountMode = iota
-	// CountItemCount: COUNT(*) of a whole list. The caller answers with
-	// the list's ItemCount (which counts folders too) without reading items.
-	CountItemCount
-	// CountRows: count the rows that Query and Residual select;
-	// Plan.Remainder does it.
-	CountRows
-)
-
-// Plan is a SELECT resolved against one list: what SharePoint is asked
-// (Query) and what the driver does with the answer (the remainder).
+// Plan is one list's scan: the request SharePoint answers (Query) and
+// what the driver does with each item it returns — keep it if Residual
+// says so, then compute Columns from it. Everything above a scan
+// (sorting, grouping, joins, DISTINCT, LIMIT) is an operator of the
+// Query's tree.
 type Plan struct {
 	// List is the list's title as written in the statement.
 	List string
 	// Query is exactly what is pushed down. Select names every column
-	// that the output, the residual and the client-side sort need; rows
-	// of Items hold them in this order (a caller may append names, such
-	// as ID, after them without disturbing the indexes).
+	// that the output and the residual need; rows of Items hold them in
+	// this order (a caller may append names, such as ID, after them
+	// without disturbing the indexes).
 	Query sharepoint.Query
-	// Columns are the result columns, in order.
+	// Columns are the scan's output columns, in order.
 	Columns []OutputColumn
 
 	// Residual, when not nil, is the part of WHERE SharePoint cannot
 	// evaluate: a fetched row is kept only when it returns true.
 	Residual func(row []any) (bool, error)
-	// Sort, when not empty, is ORDER BY done in the driver over the whole
-	// result (after Residual), because a key could not go to $orderby.
-	Sort []SortKey
-	// Distinct: drop output rows equal to an earlier one (strings compare
-	// case-insensitively; NULLs are equal).
-	Distinct bool
-	// Offset rows are skipped, then at most Limit rows returned (-1: no
-	// limit), after Residual, Sort and Distinct. Query.Top already stops
-	// the fetch when nothing in between can drop rows.
-	Offset, Limit int
-	// Count is how COUNT(*) is answered.
-	Count CountMode
 	// Unindexed names the fields in $filter and $orderby that are not
 	// indexed: on a list over the view threshold, SharePoint refuses such
 	// a query; these are the columns worth indexing.
 	Unindexed []string
 
+	// ordered: the scan's ORDER BY went to $orderby whole, so its rows
+	// come sorted (unless it falls back, see Fallback).
+	ordered      bool
+	residual     []*rexpr
 	residualText []string
-	pushed       bool // whether $filter/$orderby carry anything
 	opts         Options
 	rebuild      func(Options) (*Plan, error)
 }
@@ -134,13 +118,6 @@ type OutputColumn struct {
 	plain int
 }
 
-// SortKey is one client-side ORDER BY key.
-type SortKey struct {
-	Expr string // as SQL, for Explain
-	Desc bool
-	Eval func(row []any) (any, error)
-}
-
 // BuildPlan resolves sel against the fields of list, binds args to its
 // placeholders and splits the work between SharePoint and the driver.
 // Anything it cannot do correctly is an error, never a partial answer.
@@ -181,7 +158,7 @@ func buildPlan(sel *Select, list string, fields []sharepoint.Field, values map[s
 			sel:  sel,
 			opts: o,
 			b:    &binder{r: newResolver(list, sel.Alias, fields, o.Location), values: values, now: at},
-			plan: &Plan{List: list, Limit: -1, opts: o, rebuild: build},
+			plan: &Plan{List: list, opts: o, rebuild: build},
 		}
 		if err := pb.build(); err != nil {
 			return nil, err
@@ -217,13 +194,11 @@ type planBuilder struct {
 
 func (pb *planBuilder) build() error {
 	sel, plan := pb.sel, pb.plan
-	plan.Distinct = sel.Distinct
 
 	limit, offset, err := pb.limits()
 	if err != nil {
 		return err
 	}
-	plan.Limit, plan.Offset = limit, offset
 
 	// WHERE: split into conjuncts; each goes to $filter if SharePoint can
 	// evaluate it exactly, else to the residual.
@@ -245,21 +220,14 @@ func (pb *planBuilder) build() error {
 		}
 	}
 
-	// The select list.
-	isCount := len(sel.items) == 1 && sel.items[0].count
-	if isCount {
-		plan.Columns = []OutputColumn{{Name: countName(sel.items[0]), Type: sharepoint.ValueInt, DatabaseTypeName: "INTEGER"}}
-		pb.outExprs = []*rexpr{nil}
-	} else if err := pb.outputs(); err != nil {
+	// The select list, then ORDER BY: $orderby when every key is a
+	// plain sortable column (else the Query's sort operator sorts).
+	if err := pb.outputs(); err != nil {
 		return err
 	}
-
-	// ORDER BY (meaningless for a count's single row).
-	var orderBy []string
-	if !isCount {
-		if orderBy, err = pb.orderBy(); err != nil {
-			return err
-		}
+	orderBy, err := pb.orderBy()
+	if err != nil {
+		return err
 	}
 
 	// Residual columns are fetched after the output columns.
@@ -267,6 +235,7 @@ func (pb *planBuilder) build() error {
 		pb.needColumns(r)
 		plan.residualText = append(plan.residualText, r.text)
 	}
+	plan.residual = residual
 	if len(residual) > 0 {
 		pred := residual
 		plan.Residual = func(row []any) (bool, error) {
@@ -279,21 +248,10 @@ func (pb *planBuilder) build() error {
 			return true, nil
 		}
 	}
-
-	if isCount {
-		switch {
-		case sel.where == nil && offset == 0 && limit != 0 && !pb.opts.ClientOnly:
-			plan.Count = CountItemCount
-		default:
-			plan.Count = CountRows
-		}
-		if len(pb.needed) == 0 {
-			pb.needColumn(pb.idColumn())
-		}
-	}
 	if len(pb.needed) == 0 {
-		// SharePoint needs an explicit $select (reference §1): ask for ID,
-		// the smallest column, when nothing else is needed (SELECT 1).
+		// SharePoint needs an explicit $select (docs/sharepoint.md §2):
+		// ask for ID, the smallest column, when nothing else is needed
+		// (SELECT 1, COUNT(*)).
 		pb.needColumn(pb.idColumn())
 	}
 
@@ -307,14 +265,18 @@ func (pb *planBuilder) build() error {
 	q.Expand = pb.expands
 	q.Filter = strings.Join(filters, " and ")
 	q.OrderBy = strings.Join(orderBy, ",")
+	plan.ordered = len(orderBy) > 0
 	if pb.opts.ClientOnly {
 		q.OrderBy = "ID asc" // ID order is indexed: allowed on any list
+		plan.ordered = false
 	}
-	plan.pushed = q.Filter != "" || len(orderBy) > 0
+	q.Parallel = pb.opts.ParallelRequests
 
-	// $top: only when nothing after the fetch can drop rows. SharePoint
-	// ignores $skip on items, so OFFSET rows are fetched and skipped.
-	if limit >= 0 && plan.Residual == nil && len(plan.Sort) == 0 && !plan.Distinct && plan.Count == CountNone {
+	// $top: a scan given a LIMIT (by a Query that has nothing above it
+	// that drops rows) stops at it unless its residual may drop rows or
+	// its order is not SharePoint's. SharePoint ignores $skip on items,
+	// so OFFSET rows are fetched and skipped.
+	if limit >= 0 && plan.Residual == nil && (len(sel.orderBy) == 0 || plan.ordered) {
 		top := int64(limit) + int64(offset)
 		if top > 0 && top <= math.MaxInt32 {
 			q.Top = int(top)
@@ -329,13 +291,6 @@ func (pb *planBuilder) build() error {
 		}
 	}
 	return nil
-}
-
-func countName(it selectItem) string {
-	if it.alias != "" {
-		return it.alias
-	}
-	return "COUNT(*)"
 }
 
 // limits evaluates LIMIT and OFFSET (literals or bound placeholders).
@@ -473,9 +428,10 @@ func valueTypeOf(t sqlType) sharepoint.ValueType {
 	return sharepoint.ValueString
 }
 
-// orderBy resolves ORDER BY keys: an output position (ORDER BY 2), an
-// output alias, or any expression. It returns the $orderby terms when
-// every key is a plain sortable column; else the driver sorts.
+// orderBy resolves the scan's ORDER BY keys: an output position (ORDER
+// BY 2), an output alias, or any expression. It returns the $orderby
+// terms when every key is a plain sortable column, else none: the
+// Query's sort operator then sorts.
 func (pb *planBuilder) orderBy() ([]string, error) {
 	var keys []*rexpr
 	for _, o := range pb.sel.orderBy {
@@ -485,8 +441,10 @@ func (pb *planBuilder) orderBy() ([]string, error) {
 		}
 		keys = append(keys, e)
 	}
+	if pb.opts.ClientOnly {
+		return nil, nil
+	}
 	var terms []string
-	pushable := !pb.opts.ClientOnly
 	for i, e := range keys {
 		dir := " asc"
 		if pb.sel.orderBy[i].desc {
@@ -496,31 +454,16 @@ func (pb *planBuilder) orderBy() ([]string, error) {
 			continue // ordering by a constant orders nothing
 		}
 		if e.op != opCol || !e.col.sortable {
-			pushable = false
-			break
+			return nil, nil
 		}
 		terms = append(terms, e.col.filterName+dir)
 	}
-	if pushable {
-		for _, e := range keys {
-			if e.op == opCol {
-				pb.pushedFields = append(pb.pushedFields, e.col.field)
-			}
+	for _, e := range keys {
+		if e.op == opCol {
+			pb.pushedFields = append(pb.pushedFields, e.col.field)
 		}
-		return terms, nil
 	}
-	for i, e := range keys {
-		if e.op == opConst {
-			continue
-		}
-		pb.needColumns(e)
-		key := e
-		pb.plan.Sort = append(pb.plan.Sort, SortKey{Expr: e.text, Desc: pb.sel.orderBy[i].desc, Eval: func(row []any) (any, error) {
-			v, err := key.eval(row)
-			return conform(v, key.typ), err
-		}})
-	}
-	return nil, nil
+	return terms, nil
 }
 
 func (pb *planBuilder) orderKey(n node) (*rexpr, error) {
@@ -632,4 +575,43 @@ func conjuncts(e *rexpr) []*rexpr {
 
 func negate(e *rexpr) *rexpr {
 	return &rexpr{op: opNot, args: []*rexpr{e}, typ: tBool, text: "NOT " + e.text}
+}
+
+// Explain describes the scan in lines: the REST request, then what the
+// driver does with each item. EXPLAIN shows them under the scan.
+func (p *Plan) Explain() []string {
+	q := p.Query
+	lines := []string{fmt.Sprintf("GET items of list %s", quoteOData(p.List))}
+	lines = append(lines, "  $select="+strings.Join(q.Select, ","))
+	if len(q.Expand) > 0 {
+		lines = append(lines, "  $expand="+strings.Join(q.Expand, ","))
+	}
+	if q.Filter != "" {
+		lines = append(lines, "  $filter="+q.Filter)
+	}
+	if q.OrderBy != "" {
+		lines = append(lines, "  $orderby="+q.OrderBy)
+	}
+	page := p.opts.PageSize
+	switch {
+	case q.Top > 0 && q.Top <= page:
+		lines = append(lines, fmt.Sprintf("  $top=%d (one request)", q.Top))
+	case q.Top > 0:
+		lines = append(lines, fmt.Sprintf("  $top=%d, following next links until %d items", page, q.Top))
+	default:
+		lines = append(lines, fmt.Sprintf("  $top=%d, following next links to the end", page))
+		if order := strings.ToLower(q.OrderBy); q.Parallel > 1 && q.Filter == "" && (order == "" || order == "id asc") {
+			lines = append(lines, fmt.Sprintf("  (on a list of 8 pages or more with dense IDs: ID slices of a page, %d requests in flight)", q.Parallel))
+		}
+	}
+	if p.opts.ClientOnly {
+		lines = append(lines, "driver: nothing pushed but $select: an ID-ordered scan")
+	}
+	for _, r := range p.residualText {
+		lines = append(lines, "driver: keep rows where "+r)
+	}
+	if len(p.Unindexed) > 0 {
+		lines = append(lines, "note: not indexed, refused on lists over 5,000 items: "+strings.Join(p.Unindexed, ", "))
+	}
+	return lines
 }

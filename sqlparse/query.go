@@ -1,6 +1,7 @@
 package sqlparse
 
 import (
+	"context"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -11,40 +12,37 @@ import (
 	"github.com/go-spsql/spsql/sharepoint"
 )
 
-// BuildQuery plans what BuildPlan does not: joins, GROUP BY, aggregates,
-// HAVING, UNION and IN (SELECT …). SharePoint answers none of these, so
-// each list is read by its own Plan — with its part of WHERE and ON
-// pushed down, and only the columns the query uses — and the driver
-// joins, groups and sorts the rows in a tree of operators. Operators hold
-// only what they must (a join's smaller side, the groups, the rows being
-// sorted), within Options.MaxMemoryRows.
-
-// Catalog is what BuildQuery needs to know about the site's lists.
-type Catalog interface {
-	// Fields returns a list's fields.
-	Fields(list string) ([]sharepoint.Field, error)
-	// ItemCount returns a list's number of items, or -1 when it is not
-	// known; it decides which side of a join is held in memory.
-	ItemCount(list string) int64
-}
+// A SELECT — over lists, information_schema, or both; plain, joined,
+// grouped, a UNION — is planned into one tree of operators. Each list is
+// read by its own Plan (a scan): its part of WHERE and ON pushed down to
+// $filter where SharePoint evaluates it exactly, only the columns the
+// query uses in $select, and for a single list with nothing above it but
+// a projection, its ORDER BY and LIMIT as $orderby and $top. The driver
+// does the rest — filters, joins, groups, sorts, DISTINCT, LIMIT — in
+// operators that hold only what they must (a join's smaller side, the
+// groups, a sort's top n), within Options.MaxMemoryRows.
 
 // ErrMemoryLimit is returned when answering a query would hold more rows
 // in memory than Options.MaxMemoryRows allows.
 var ErrMemoryLimit = errors.New("sqlparse: memory limit (MaxMemoryRows) reached")
 
-// Query is a planned SELECT that needs the driver's operators.
+// Query is a planned SELECT: a tree of operators over one scan per list.
 type Query struct {
 	// Columns are the result columns, in order.
 	Columns []OutputColumn
 
-	root operator
-	subs []*subquery // IN (SELECT …) subqueries, run before the root
-	opts Options
+	root  operator
+	subs  []*subquery // IN (SELECT …) subqueries, run before the root
+	scans []*Plan     // every list's scan, in the order planned
+	opts  Options
 }
 
-// BuildQuery resolves sel against the catalog's lists, binds args to its
-// placeholders and plans it. It does no I/O beyond asking cat.
-func BuildQuery(sel *Select, cat Catalog, args []driver.NamedValue, opts Options) (*Query, error) {
+// BuildQuery resolves sel against the lists of src, binds args to its
+// placeholders and plans it. It reads only metadata (fields, which may
+// be cached). A query naming a column the cached fields lack re-reads
+// the fields of its lists once before failing: a list's schema may have
+// changed since they were cached.
+func BuildQuery(ctx context.Context, sel *Select, src Source, args []driver.NamedValue, opts Options) (*Query, error) {
 	if sel == nil {
 		return nil, errors.New("sqlparse: BuildQuery needs a Select")
 	}
@@ -64,17 +62,28 @@ func BuildQuery(sel *Select, cat Catalog, args []driver.NamedValue, opts Options
 		at = opts.Now()
 	}
 	opts.Now = func() time.Time { return at }
-	qb := &queryBuilder{cat: cat, values: values, opts: opts, now: at}
-	root, cols, err := qb.statement(sel, nil)
-	if err != nil {
-		return nil, err
+	for attempt := 0; ; attempt++ {
+		qb := &queryBuilder{ctx: ctx, src: src, values: values, opts: opts, now: at}
+		root, cols, err := qb.statement(sel, nil)
+		if err != nil {
+			if attempt == 0 && errors.Is(err, sharepoint.ErrFieldNotFound) && len(qb.read) > 0 {
+				for _, l := range qb.read {
+					src.Invalidate(l)
+				}
+				continue
+			}
+			return nil, err
+		}
+		return &Query{Columns: cols, root: root, subs: qb.subs, scans: qb.scans, opts: opts}, nil
 	}
-	return &Query{Columns: cols, root: root, subs: qb.subs, opts: opts}, nil
 }
 
 // queryBuilder holds what the blocks of one statement share.
 type queryBuilder struct {
-	cat    Catalog
+	ctx    context.Context
+	src    Source
+	read   []string // the lists whose fields were read
+	scans  []*Plan
 	values map[string]any
 	opts   Options
 	subs   []*subquery
@@ -134,6 +143,10 @@ type table struct {
 	base  int
 	plan  *Plan
 	sel   *Select // the scan's statement (for ID lookups)
+	scan  *scanOp
+	// virtual: a table of information_schema, made from metadata;
+	// describe: DESCRIBE's, which fails for a list that does not exist.
+	virtual, describe bool
 }
 
 func (t *table) name() string {
@@ -324,17 +337,12 @@ func andAll(parts []node) node {
 // DISTINCT, ORDER BY and LIMIT, in SQL's logical order.
 func (bb *blockBuilder) build() (operator, []OutputColumn, error) {
 	sel, qb := bb.sel, bb.qb
-	if sel.Schema != "" {
-		return nil, nil, fmt.Errorf("sqlparse: %s.%s cannot be joined, grouped or used in a subquery", sel.Schema, sel.List)
-	}
-	if err := bb.addTable(sel.List, sel.Alias, false); err != nil {
+	if err := bb.addTable(sel.Schema, sel.List, sel.Alias, false); err != nil {
 		return nil, nil, err
 	}
+	bb.tables[0].describe = sel.describe
 	for _, j := range sel.joins {
-		if j.schema != "" {
-			return nil, nil, fmt.Errorf("sqlparse: %s.%s cannot be joined", j.schema, j.list)
-		}
-		if err := bb.addTable(j.list, j.alias, j.left); err != nil {
+		if err := bb.addTable(j.schema, j.list, j.alias, j.left); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -436,6 +444,19 @@ func (bb *blockBuilder) build() (operator, []OutputColumn, error) {
 		return nil, nil, err
 	}
 
+	// A single list with nothing between its scan and the projection
+	// hands its ORDER BY to $orderby when every key is a plain sortable
+	// column, and its LIMIT to $top when nothing above drops rows: the
+	// scan then returns the rows in order and stops after them.
+	var pushOrder []orderItem
+	var pushLimit, pushOffset node
+	if t := bb.tables[0]; len(bb.tables) == 1 && g == nil && len(filterExprs[0]) == 0 && !t.virtual {
+		pushOrder = bb.pushableOrder(t, keys, proj)
+		if limit >= 0 && !sel.Distinct && (len(keys) == 0 || pushOrder != nil) {
+			pushLimit, pushOffset = &litNode{v: int64(limit)}, &litNode{v: int64(offset)}
+		}
+	}
+
 	// The scans: each list's plan reads the columns used above.
 	for _, t := range bb.tables {
 		t.base = bb.width
@@ -444,19 +465,33 @@ func (bb *blockBuilder) build() (operator, []OutputColumn, error) {
 		}
 		bb.width += len(t.cols)
 		t.sel = &Select{List: t.list, Alias: t.alias, items: t.items, where: andAll(t.where), params: sel.params}
-		if t.plan, err = buildPlan(t.sel, t.list, t.fields, qb.values, qb.opts); err != nil {
+		if len(bb.tables) == 1 {
+			t.sel.orderBy, t.sel.limit, t.sel.offset = pushOrder, pushLimit, pushOffset
+		}
+		o := qb.opts
+		o.ClientOnly = o.ClientOnly || t.virtual
+		if t.plan, err = buildPlan(t.sel, t.list, t.fields, qb.values, o); err != nil {
 			return nil, nil, err
 		}
+		qb.scans = append(qb.scans, t.plan)
+	}
+	// COUNT(*) of a whole list is its ItemCount, read when the query runs:
+	// no item is read.
+	if t := bb.tables[0]; g != nil && len(bb.tables) == 1 && !t.virtual && t.where == nil && len(filterExprs[0]) == 0 && len(g.keys) == 0 && onlyCountStar(g.aggs) {
+		g.itemCount = t
 	}
 
 	// The operator tree, from the first scan up.
-	var op operator = &scanOp{t: bb.tables[0], width: bb.width}
+	for _, t := range bb.tables {
+		t.scan = &scanOp{t: t, width: bb.width}
+	}
+	var op operator = bb.tables[0].scan
 	if len(filterExprs[0]) > 0 {
 		op = &filterOp{in: op, preds: filterExprs[0]}
 	}
 	for i := 1; i < len(bb.tables); i++ {
 		j := joins[i]
-		j.right = &scanOp{t: bb.tables[i], width: bb.width}
+		j.right = bb.tables[i].scan
 		j.values, j.opts = qb.values, qb.opts
 		j.leftIn = op
 		j.chooseBuild(bb.tables[:i], bb.tables[i], qb.opts)
@@ -477,12 +512,53 @@ func (bb *blockBuilder) build() (operator, []OutputColumn, error) {
 		op = &distinctOp{in: op, width: len(outs)}
 	}
 	if len(keys) > 0 {
-		op = &sortOp{in: op, keys: keys, top: topN(limit, offset)}
+		s := &sortOp{in: op, keys: keys, top: topN(limit, offset)}
+		if t := bb.tables[0]; t.plan.ordered {
+			s.presorted = t.scan
+		}
+		op = s
 	}
 	if limit >= 0 || offset > 0 || len(proj.hidden) > 0 {
 		op = &limitOp{in: op, limit: limit, offset: offset, width: len(outs)}
 	}
 	return op, outs, nil
+}
+
+// pushableOrder returns the ORDER BY of a single list's block as the
+// scan's own, when every key is a plain sortable column of it; else nil.
+func (bb *blockBuilder) pushableOrder(t *table, keys []sortKey, proj *projection) []orderItem {
+	if len(keys) == 0 {
+		return nil
+	}
+	nOut := len(proj.outs)
+	var order []orderItem
+	for _, k := range keys {
+		var e *rexpr
+		if k.pos < nOut {
+			e = proj.outs[k.pos]
+		} else {
+			e = proj.hidden[k.pos-nOut]
+		}
+		if e.op != opCol || !e.col.sortable {
+			return nil
+		}
+		i, ok := t.used[e.col]
+		if !ok {
+			return nil
+		}
+		order = append(order, orderItem{expr: t.items[i].expr, desc: k.desc})
+	}
+	return order
+}
+
+// onlyCountStar reports aggregates that are all COUNT(*).
+func onlyCountStar(aggs []*rexpr) bool {
+	for _, a := range aggs {
+		if len(a.args) != 0 {
+			return false
+		}
+	}
+	return len(aggs) > 0
 }
 
 func topN(limit, offset int) int {
@@ -492,8 +568,19 @@ func topN(limit, offset int) int {
 	return limit + offset
 }
 
-func (bb *blockBuilder) addTable(list, alias string, left bool) error {
-	fields, err := bb.qb.cat.Fields(list)
+// addTable adds a list (or, with a schema, a virtual table of
+// information_schema) to the block's FROM.
+func (bb *blockBuilder) addTable(schema, list, alias string, left bool) error {
+	var fields []sharepoint.Field
+	var err error
+	virtual := schema != ""
+	if virtual {
+		fields, err = schemaFields(schema, list)
+		list = SchemaName + "." + strings.ToLower(list)
+	} else {
+		fields, err = bb.qb.src.Fields(bb.qb.ctx, list)
+		bb.qb.read = append(bb.qb.read, list)
+	}
 	if err != nil {
 		return err
 	}
@@ -502,10 +589,28 @@ func (bb *blockBuilder) addTable(list, alias string, left bool) error {
 			return fmt.Errorf("sqlparse: list %q appears twice in FROM; give each an alias (FROM %s a JOIN %s b …)", list, quoteIdent(list), quoteIdent(list))
 		}
 	}
-	t := &table{list: list, alias: alias, fields: fields, nullable: left, count: bb.qb.cat.ItemCount(list), used: map[*column]int{}}
+	t := &table{list: list, alias: alias, fields: fields, nullable: left, count: -1, virtual: virtual, used: map[*column]int{}}
+	if !virtual {
+		t.count = bb.qb.itemCount(list)
+	}
 	t.r = newResolver(list, alias, fields, bb.qb.opts.Location)
 	bb.tables = append(bb.tables, t)
 	return nil
+}
+
+// itemCount returns a list's ItemCount from the (cached) lists, or -1:
+// only a join's choice of side depends on it.
+func (qb *queryBuilder) itemCount(list string) int64 {
+	lists, err := qb.src.Lists(qb.ctx)
+	if err != nil {
+		return -1
+	}
+	for _, l := range lists {
+		if strings.EqualFold(l.Title, list) {
+			return l.ItemCount
+		}
+	}
+	return -1
 }
 
 func (bb *blockBuilder) hasAggregate() bool {

@@ -1,6 +1,7 @@
 package sqlparse
 
 import (
+	"context"
 	"flag"
 	"os"
 	"path/filepath"
@@ -66,19 +67,11 @@ func translate(t *testing.T, sql string) string {
 		lines []string
 		cols  []OutputColumn
 	)
-	if sel.Simple() {
-		plan, err := BuildPlan(sel, sel.List, tasksFields(), nil, Options{Location: newYork(t)})
-		if err != nil {
-			return "error: " + err.Error() + "\n"
-		}
-		lines, cols = plan.Explain(), plan.Columns
-	} else {
-		q, err := BuildQuery(sel, fixtureCatalog{}, nil, Options{Location: newYork(t)})
-		if err != nil {
-			return "error: " + err.Error() + "\n"
-		}
-		lines, cols = q.Explain(), q.Columns
+	q, err := BuildQuery(context.Background(), sel, fixtureCatalog{}, nil, Options{Location: newYork(t)})
+	if err != nil {
+		return "error: " + err.Error() + "\n"
 	}
+	lines, cols = q.Explain(), q.Columns
 	var b strings.Builder
 	for _, l := range lines {
 		b.WriteString(l + "\n")

@@ -235,10 +235,11 @@ type WritePlan struct {
 	// IDs are the items an UPDATE or DELETE targets when its WHERE names
 	// them (ID = n, ID IN (…)): no read is needed. Ascending, unique.
 	IDs []int
-	// Select, when not nil, selects the targets' IDs first: its only
-	// output column is ID. It is the SELECT machinery's plan, pushdown
-	// included, for any other WHERE (or the whole list).
-	Select *Plan
+	// Select, when not nil, selects the targets' IDs first (with the
+	// write's arguments): SELECT ID FROM list WHERE …, planned and run as
+	// any SELECT, pushdown included, for any other WHERE (or the whole
+	// list).
+	Select *Select
 }
 
 // readOnlyNames are SharePoint's system fields that no write may set,
@@ -345,12 +346,7 @@ func (wp *WritePlan) targets(b *binder, where node, fields []sharepoint.Field, a
 		wp.IDs = ids
 		return nil
 	}
-	sel := &Select{List: wp.List, items: []selectItem{{expr: &colNode{path: []string{"ID"}}}}, where: where, params: params}
-	plan, err := BuildPlan(sel, wp.List, fields, args, Options{Location: opts.Location, PageSize: opts.PageSize})
-	if err != nil {
-		return err
-	}
-	wp.Select = plan
+	wp.Select = &Select{List: wp.List, items: []selectItem{{expr: &colNode{path: []string{"ID"}}}}, where: where, params: params}
 	return nil
 }
 

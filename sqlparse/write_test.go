@@ -1,6 +1,7 @@
 package sqlparse
 
 import (
+	"context"
 	"database/sql/driver"
 	"reflect"
 	"strings"
@@ -105,15 +106,27 @@ func TestOtherWhereSelectsIDsThroughThePlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if wp.Select == nil || len(wp.Select.Columns) != 1 || wp.Select.Columns[0].Name != "ID" {
+	selectIDs := func(wp *WritePlan) *Query {
+		t.Helper()
+		q, err := BuildQuery(context.Background(), wp.Select, fixtureCatalog{}, nil, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return q
+	}
+	if wp.Select == nil {
 		t.Fatalf("plan %+v", wp)
 	}
-	if wp.Select.Query.Filter != "Status eq 'Done'" || wp.Select.Residual == nil {
-		t.Errorf("pushdown: filter %q, residual %v", wp.Select.Query.Filter, wp.Select.Residual != nil)
+	q := selectIDs(wp)
+	if len(q.Columns) != 1 || q.Columns[0].Name != "ID" {
+		t.Fatalf("columns %+v", q.Columns)
+	}
+	if p := q.scans[0]; p.Query.Filter != "Status eq 'Done'" || p.Residual == nil {
+		t.Errorf("pushdown: filter %q, residual %v", p.Query.Filter, p.Residual != nil)
 	}
 	for _, sql := range []string{"DELETE FROM Tasks WHERE 1=1", "UPDATE Tasks SET Done = 0 WHERE 1 = 1"} {
 		wp, err := buildWrite(t, sql, WriteOptions{})
-		if err != nil || wp.Select == nil || wp.Select.Query.Filter != "" {
+		if err != nil || wp.Select == nil || selectIDs(wp).scans[0].Query.Filter != "" {
 			t.Errorf("%s: %+v, %v", sql, wp, err)
 		}
 	}

@@ -1,0 +1,91 @@
+package spsql
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/go-spsql/spsql/sharepoint"
+	"github.com/go-spsql/spsql/sqlparse"
+)
+
+// source is the query engine's view of the site: the connector's
+// SharePoint client, with errors put in the driver's terms.
+type source struct{ c *conn }
+
+func (c *conn) source() sqlparse.Source { return source{c} }
+
+func (s source) Lists(ctx context.Context) ([]sharepoint.List, error) {
+	return s.c.connector.client.Lists(ctx)
+}
+
+func (s source) Fields(ctx context.Context, list string) ([]sharepoint.Field, error) {
+	fields, err := s.c.connector.client.Fields(ctx, list)
+	if err != nil {
+		return nil, s.c.listError(list, err)
+	}
+	return fields, nil
+}
+
+func (s source) Invalidate(list string) { s.c.connector.client.Invalidate(list) }
+
+// ItemCount reads the list's ItemCount now: a whole-list COUNT(*) must
+// see other clients' writes, which the cached lists do not.
+func (s source) ItemCount(ctx context.Context, list string) (int64, error) {
+	n, err := s.c.connector.client.ItemCount(ctx, list)
+	if err != nil {
+		return 0, s.c.listError(list, err)
+	}
+	return n, nil
+}
+
+func (s source) Items(ctx context.Context, list string, q sharepoint.Query) (sqlparse.Rows, error) {
+	it, err := s.c.openItems(ctx, list, q)
+	if err != nil {
+		return nil, s.c.listError(list, err)
+	}
+	return itemRows{it}, nil
+}
+
+// itemRows adapts the client's item iterator to the engine's row stream.
+type itemRows struct{ it itemStream }
+
+func (r itemRows) Next() ([]any, error) {
+	if r.it.Next() {
+		return r.it.Row(), nil
+	}
+	if err := r.it.Err(); err != nil {
+		return nil, err
+	}
+	return nil, io.EOF
+}
+
+func (r itemRows) Close() error { return r.it.Close() }
+
+// listError explains a missing list in the driver's terms.
+func (c *conn) listError(list string, err error) error {
+	if errors.Is(err, sharepoint.ErrListNotFound) && !strings.Contains(err.Error(), "SHOW TABLES") {
+		return fmt.Errorf("spsql: list %q does not exist at %s (SHOW TABLES lists the lists): %w", list, c.connector.cfg.ServiceURL, err)
+	}
+	return err
+}
+
+// openItems starts reading the items q selects: one request, or, when q
+// involves more lookup and person columns than SharePoint allows in one,
+// several merged by ID (see splitForLookups).
+func (c *conn) openItems(ctx context.Context, list string, q sharepoint.Query) (itemStream, error) {
+	fields, err := c.connector.client.Fields(ctx, list)
+	if err != nil {
+		return nil, err
+	}
+	split, err := splitForLookups(q, fields)
+	if err != nil {
+		return nil, err
+	}
+	if split != nil {
+		return c.openSplit(ctx, list, split, q.OrderBy)
+	}
+	return c.connector.client.Items(ctx, list, q)
+}
