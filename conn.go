@@ -3,7 +3,6 @@ package spsql
 import (
 	"context"
 	"database/sql/driver"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -17,13 +16,6 @@ type conn struct {
 	connector *Connector
 	closed    bool
 }
-
-// ErrNoTransactions is returned by Begin: SharePoint has no transactions.
-var ErrNoTransactions = errors.New("spsql: SharePoint lists do not support transactions (TransactionMode=Ignore makes Begin succeed with a transaction that commits nothing and rolls back nothing)")
-
-// ErrReadOnly is returned for a write statement on a ReadOnly connection,
-// before any request is sent.
-var ErrReadOnly = errors.New("spsql: the connection is ReadOnly: write statements are refused")
 
 func (c *conn) Prepare(query string) (driver.Stmt, error) {
 	return c.PrepareContext(context.Background(), query)

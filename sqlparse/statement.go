@@ -282,18 +282,22 @@ func syntaxError(err error, toks []token) error {
 
 // respell restores the spelling of bare identifiers that the parser
 // lower-cased because they are also keywords (Status, Double, Date…):
-// result columns are named as the user wrote them.
+// result columns are named as the user wrote them. A lower-case name is
+// left alone when the statement itself writes it in lower case (ID AS
+// id): it may be that one.
 func respell(sel *Select, toks []token) {
 	spelling := map[string]string{}
+	written := map[string]bool{}
 	for _, t := range toks {
 		if t.kind == tkWord {
+			written[t.text] = true
 			if _, ok := spelling[strings.ToLower(t.text)]; !ok {
 				spelling[strings.ToLower(t.text)] = t.text
 			}
 		}
 	}
 	fix := func(s *string) {
-		if w, ok := spelling[*s]; ok && *s == strings.ToLower(*s) {
+		if w, ok := spelling[*s]; ok && *s == strings.ToLower(*s) && !written[*s] {
 			*s = w
 		}
 	}

@@ -1,0 +1,24 @@
+package spsql
+
+import (
+	"errors"
+
+	"github.com/go-spsql/spsql/sqlparse"
+)
+
+// The errors a caller may check with errors.Is. Each message says what to
+// do about it.
+
+// ErrNoTransactions is returned by Begin: SharePoint has no transactions.
+var ErrNoTransactions = errors.New("spsql: SharePoint lists do not support transactions (TransactionMode=Ignore makes Begin succeed with a transaction that commits nothing and rolls back nothing)")
+
+// ErrReadOnly is returned for a write statement on a ReadOnly connection,
+// before any request is sent.
+var ErrReadOnly = errors.New("spsql: the connection is ReadOnly: write statements are refused")
+
+// ErrMemoryLimit is wrapped by the error of a query that would hold more
+// rows in memory than the connection's MaxMemoryRows allows (rows to
+// sort, groups, DISTINCT keys, a join's held side, a subquery's values).
+// Add a LIMIT (ORDER BY … LIMIT n holds only n rows), narrow the query
+// with WHERE, or raise MaxMemoryRows (0 = no cap).
+var ErrMemoryLimit = sqlparse.ErrMemoryLimit
