@@ -866,7 +866,7 @@ func (bb *blockBuilder) outputs(b *binder, g *grouping, proj *projection) ([]Out
 						return cols[i], nil
 					})
 					e := &rexpr{op: opCol, col: c, typ: c.typ, text: quoteIdent(names[i])}
-					outs = append(outs, outputColumn(names[i], e))
+					outs = append(outs, bb.nullability(outputColumn(names[i], e), e))
 					proj.outs = append(proj.outs, e)
 				}
 				if it.starQual != "" {
@@ -904,10 +904,25 @@ func (bb *blockBuilder) outputs(b *binder, g *grouping, proj *projection) ([]Out
 				name = it.expr.sqlText()
 			}
 		}
-		outs = append(outs, outputColumn(name, e))
+		outs = append(outs, bb.nullability(outputColumn(name, e), e))
 		proj.outs = append(proj.outs, e)
 	}
 	return outs, nil
+}
+
+// nullability marks a plain reference to a column that cannot be NULL
+// (ID, see nullableField) as never NULL, unless its list is the
+// NULL-extended side of a LEFT JOIN.
+func (bb *blockBuilder) nullability(oc OutputColumn, e *rexpr) OutputColumn {
+	if e.op != opCol || e.col.field == nil || nullableField(e.col.field) {
+		return oc
+	}
+	for _, t := range bb.tables {
+		if _, ok := t.used[e.col]; ok && !t.nullable {
+			oc.NeverNull = true
+		}
+	}
+	return oc
 }
 
 // calendarDay turns a date-only value, as the evaluator reads it (in the
