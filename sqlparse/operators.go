@@ -995,12 +995,38 @@ type projectOp struct {
 	in     operator
 	cols   []OutputColumn
 	hidden []*rexpr
+	// inPlace: each column reads its own position of the input row, and
+	// the input rows are fresh (a single list's scan): the output row is
+	// the input row, with only the columns that convert values (a
+	// date-only field's day, a URL's description) rewritten. No
+	// allocation per row.
+	inPlace bool
 }
 
 func (p *projectOp) open(rt *runtime) (rowFunc, error) {
 	next, err := p.in.open(rt)
 	if err != nil {
 		return nil, err
+	}
+	if p.inPlace {
+		var convert []int
+		for i, c := range p.cols {
+			if !c.copies {
+				convert = append(convert, i)
+			}
+		}
+		return func() ([]any, error) {
+			row, err := next()
+			if err != nil {
+				return nil, err
+			}
+			for _, i := range convert {
+				if row[i], err = p.cols[i].Eval(row); err != nil {
+					return nil, err
+				}
+			}
+			return row, nil
+		}, nil
 	}
 	return func() ([]any, error) {
 		row, err := next()

@@ -112,6 +112,10 @@ type OutputColumn struct {
 	// date-only fields already converted, DATE(x).
 	calendar bool
 
+	// copies: Eval returns the row's value at the column's index as it
+	// is (no conversion).
+	copies bool
+
 	// plain is 1 + the fetched row index this column copies as is, or 0
 	// for anything else: when every column copies its own position, the
 	// remainder hands the fetched row on instead of building a new one.

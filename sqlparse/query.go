@@ -507,7 +507,11 @@ func (bb *blockBuilder) build() (operator, []OutputColumn, error) {
 			op = &filterOp{in: op, preds: []*rexpr{having}, having: true}
 		}
 	}
-	op = &projectOp{in: op, cols: outs, hidden: proj.hidden}
+	pr := &projectOp{in: op, cols: outs, hidden: proj.hidden}
+	if len(bb.tables) == 1 && g == nil {
+		pr.inPlace = inPlace(proj, bb.width)
+	}
+	op = pr
 	if sel.Distinct {
 		op = &distinctOp{in: op, width: len(outs)}
 	}
@@ -522,6 +526,21 @@ func (bb *blockBuilder) build() (operator, []OutputColumn, error) {
 		op = &limitOp{in: op, limit: limit, offset: offset, width: len(outs)}
 	}
 	return op, outs, nil
+}
+
+// inPlace reports a projection that reads each output column from the
+// same position of a row as wide as the output: the scan's fresh row can
+// become the output row, its values converted where they stand.
+func inPlace(proj *projection, width int) bool {
+	if len(proj.hidden) > 0 || len(proj.outs) != width {
+		return false
+	}
+	for i, e := range proj.outs {
+		if e.op != opCol || e.col.idx != i {
+			return false
+		}
+	}
+	return true
 }
 
 // pushableOrder returns the ORDER BY of a single list's block as the
@@ -972,6 +991,7 @@ func outputColumn(name string, e *rexpr) OutputColumn {
 		if c.kind == colURLDesc {
 			oc.Type = sharepoint.ValueString
 		}
+		oc.copies = c.kind != colURLDesc
 		oc.Eval = func(row []any) (any, error) {
 			if c.kind == colURLDesc {
 				return c.read(row)
