@@ -18,7 +18,7 @@ import (
 	"github.com/go-spsql/spsql/sharepoint/sptest"
 )
 
-// The differential test (issue 4, "Done when"): random SELECTs over the
+// The differential test: random SELECTs over the
 // demo site and generated lists run through database/sql against the
 // emulator, and the same queries evaluated here in Go over the lists'
 // data, read once by an unfiltered scan. The generator writes each

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// tokenDecoder is the page decoder spsql shipped before issue 6: a loop
+// tokenDecoder is the page decoder spsql shipped before the scanner: a loop
 // over encoding/json's Decoder.Token, about 20-25 MB/s. It is kept as the
 // oracle that FuzzDecodePage and the decoder benchmarks hold pageDecoder
 // against, with two bugs fixed in both (marked "Fixed here"); otherwise it
@@ -25,7 +25,7 @@ func newTokenDecoder(cols []Column) *tokenDecoder {
 	for i, c := range cols {
 		d.byKey[c.key] = append(d.byKey[c.key], i)
 	}
-	// SharePoint sends an item's ID as both "Id" and "ID" (reference §2):
+	// SharePoint sends an item's ID as both "Id" and "ID" (docs/sharepoint.md §2.3):
 	// either feeds a column on the other.
 	for _, pair := range [][2]string{{"Id", "ID"}, {"ID", "Id"}} {
 		// Fixed here as in decode.go: aliasing an absent key made a nil

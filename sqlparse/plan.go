@@ -292,7 +292,7 @@ func (pb *planBuilder) build() error {
 		}
 	}
 	if len(pb.needed) == 0 {
-		// SharePoint needs an explicit $select (reference §1): ask for ID,
+		// SharePoint needs an explicit $select (docs/sharepoint.md §3.1): ask for ID,
 		// the smallest column, when nothing else is needed (SELECT 1).
 		pb.needColumn(pb.idColumn())
 	}
