@@ -287,7 +287,7 @@ func (g *gen) column(i int) operand {
 	return operand{sql: c.sql, kind: c.kind, col: i, eval: func(row []any) any { return row[i] }}
 }
 
-// operandFor returns a column, or now and then a function of one (which
+// operand returns a column, or now and then a function of one (which
 // runs in the driver).
 func (g *gen) operand() operand {
 	o := g.column(g.pick(len(g.tb.cols)))

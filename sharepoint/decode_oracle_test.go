@@ -621,7 +621,7 @@ func oracleReadString(dec *json.Decoder) (string, error) {
 	return s, nil
 }
 
-// skipValue skips one whole value.
+// oracleSkipValue skips one whole value.
 func oracleSkipValue(dec *json.Decoder) error {
 	tok, err := dec.Token()
 	if err != nil {
@@ -633,7 +633,7 @@ func oracleSkipValue(dec *json.Decoder) error {
 	return nil
 }
 
-// skipRest skips to the end of the object or array opened by open.
+// oracleSkipRest skips to the end of the object or array opened by open.
 func oracleSkipRest(dec *json.Decoder, open json.Delim) error {
 	if open != '{' && open != '[' {
 		return fmt.Errorf("unexpected %q", open)

@@ -372,7 +372,7 @@ func remarshal(in, out any) error {
 	return json.Unmarshal(b, out)
 }
 
-// calculatedString renders a Calculated field's value the way SharePoint
+// appendCalculated renders a Calculated field's value the way SharePoint
 // does: always a string (docs/sharepoint.md §6.7). Numbers have 15 significant digits,
 // as the recorded "0.500000000000000" shows; booleans are "1"/"0" (Microsoft's
 // sample Tasks list answers "Checkmark":"0"); dates are ISO 8601 UTC.
