@@ -62,7 +62,7 @@ func openCounted(b *testing.B) (*sql.DB, *countingTransport) {
 	return db, ct
 }
 
-// BenchmarkQueryRequests is issue 6's "fewest requests" target: per query,
+// BenchmarkQueryRequests measures the "fewest requests" target: per query,
 // the requests and response bytes a typical report query costs on one
 // *sql.DB (metadata is fetched once per TTL, not per query; a LIMIT with
 // a pushed filter is one request).
@@ -94,7 +94,7 @@ func BenchmarkQueryRequests(b *testing.B) {
 	}
 }
 
-// BenchmarkConcurrentQueries is issue 6's concurrency target: 8
+// BenchmarkConcurrentQueries measures the concurrency target: 8
 // goroutines querying one *sql.DB on 2 cores. Run with -mutexprofile to
 // see lock contention:
 //

@@ -10,7 +10,7 @@ import (
 	"github.com/go-spsql/spsql/sharepoint/sptest"
 )
 
-// BenchmarkInsert10k is issue 8's write benchmark: 10,000 rows inserted
+// BenchmarkInsert10k is the write benchmark: 10,000 rows inserted
 // into an empty list, one INSERT a row (one request each) against
 // multi-row INSERTs of 1,000 rows (SharePoint's $batch, 100 operations a
 // request), over loopback to the emulator on the same cores.

@@ -18,7 +18,7 @@ import (
 	"github.com/go-spsql/spsql/sharepoint/sptest"
 )
 
-// The differential test (issue 4, "Done when"): random SELECTs over the
+// The differential test: random SELECTs over the
 // demo site and generated lists run through database/sql against the
 // emulator, and the same queries evaluated here in Go over the lists'
 // data, read once by an unfiltered scan. The generator writes each
@@ -287,7 +287,7 @@ func (g *gen) column(i int) operand {
 	return operand{sql: c.sql, kind: c.kind, col: i, eval: func(row []any) any { return row[i] }}
 }
 
-// operandFor returns a column, or now and then a function of one (which
+// operand returns a column, or now and then a function of one (which
 // runs in the driver).
 func (g *gen) operand() operand {
 	o := g.column(g.pick(len(g.tb.cols)))

@@ -440,8 +440,9 @@ type pair struct {
 //
 // Keys are case-insensitive; a value runs from the first '=' to the next ';'
 // unless it is wrapped in {braces}, inside which ';' and '=' are literal and
-// "}}" stands for '}'. DSN=name loads that section of odbc.ini first (see
-// LoadODBCIni); the string's own properties override the file's. The result
+// "}}" stands for '}'. DSN=name loads the [name] section of odbc.ini first
+// (the file $ODBCINI names, else ~/.odbc.ini, then odbc.ini in $ODBCSYSINI
+// or /etc); the string's own properties override the file's. The result
 // is validated: errors name the offending key, never a secret's value.
 func ParseDSN(dsn string) (*Config, error) {
 	pairs, err := splitDSN(dsn)

@@ -13,7 +13,7 @@ import (
 )
 
 // The seed connection string from the ODBC SharePoint driver's documentation
-// (issue 2). Its secrets contain '=', '/' and '+'.
+// (docs/sharepoint.md §14). Its secrets contain '=', '/' and '+'.
 const (
 	seedSecret  = "12a3=bCD/Ef4Ik+Lm5P6s=/V+Wy1Zcd"
 	seedRefresh = "12a3=bCD/EfGh4Ijk+Lgd8g-44tk3c527831"

@@ -11,7 +11,7 @@ import (
 	"github.com/go-spsql/spsql/sqlparse"
 )
 
-// Writes (issue 8): INSERT, UPDATE and DELETE become item creations,
+// Writes: INSERT, UPDATE and DELETE become item creations,
 // MERGE updates and deletions. One row goes as one request; several go
 // through $batch, 100 to a request (sharepoint.Client.Batch). Nothing is
 // retried unless SharePoint provably did not process it, and a failure

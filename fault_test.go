@@ -25,7 +25,7 @@ import (
 	"github.com/go-spsql/spsql/sharepoint/sptest"
 )
 
-// The fault matrix (issue 7): realistic queries through database/sql while
+// The fault matrix: realistic queries through database/sql while
 // the emulator — or a proxy in front of it — misbehaves. Every scenario
 // must end with exactly the right rows or an error naming the cause:
 // never a short result without an error.

@@ -53,7 +53,7 @@ var translateWheres = []string{
 }
 
 // translateArgs are parameter values for the Title = ? variants: the
-// injection-ish strings of issue 7.
+// injection-ish strings of injection_test.go.
 var translateArgs = []string{
 	"Fix login page",
 	"' or 1 eq 1 or Title eq '",

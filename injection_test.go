@@ -15,7 +15,7 @@ import (
 	"github.com/go-spsql/spsql/sharepoint/sptest"
 )
 
-// Injection (issue 7): list titles, column names and parameters holding
+// Injection: list titles, column names and parameters holding
 // quotes, %27, &, #, /, ?, $filter= fragments, unicode look-alikes and
 // control characters reach SharePoint only as their literal values: in
 // getbytitle('…') with ' doubled and percent-encoded, and in $filter as

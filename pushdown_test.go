@@ -21,7 +21,7 @@ func itemsRequests(reqs []sptest.SPRequest) []sptest.SPRequest {
 }
 
 // TestPushdownSendsSharePointTheseQueryOptions pins, through database/sql,
-// what SharePoint receives for each construct of issue 4's pushdown list:
+// what SharePoint receives for each construct the driver pushes down:
 // the exact $filter, $orderby, $top and $expand, and how many items
 // requests a query takes. (The demo site's Tasks has 250 items, more than
 // one page of 100 here, so a query that reads everything takes three.)

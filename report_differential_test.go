@@ -21,7 +21,7 @@ import (
 	_ "modernc.org/sqlite" // the oracle: an independent, well-known SQL engine
 )
 
-// The reporting differential test (issue 9, "Done when"): random
+// The reporting differential test: random
 // aggregates, groupings, joins, unions and IN subqueries over two related
 // generated lists, run through the driver against the emulator and, as
 // their SQLite spelling, against the same data loaded into SQLite. The
@@ -61,7 +61,7 @@ var (
 
 // reportConstructs are the construct families the generator covers, with
 // their default number of queries. "select" and "count" are what the
-// driver supported before issue 9; the others arrive with its engine.
+// driver supported before its reporting engine; the others came with it.
 var reportConstructs = []struct {
 	name string
 	n    int
@@ -99,7 +99,7 @@ var raceEnabled = func() bool {
 	return false
 }()
 
-// reportNewFunctions are the scalar functions added with issue 9; each is
+// reportNewFunctions are the scalar functions added for reporting queries; each is
 // generated when set. rdiffProbe checks first that the driver accepts
 // each one (a refusal fails the test and leaves its generators out).
 var reportNewFunctions = map[string]bool{

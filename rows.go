@@ -61,7 +61,7 @@ func (r *rows) Next(dest []driver.Value) error {
 // its address; a managed-metadata term its label.
 func driverValue(v any) driver.Value {
 	// Scalars are returned as the interface they came in: unboxing and
-	// re-boxing would allocate once per value (issue 6's budget is one
+	// re-boxing would allocate once per value (the performance budget is one
 	// allocation per non-NULL column, spent by the decoder).
 	switch x := v.(type) {
 	case nil:

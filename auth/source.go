@@ -291,7 +291,7 @@ func (s *seconds) UnmarshalJSON(b []byte) error {
 	if err != nil || n != n { // n != n: NaN
 		return fmt.Errorf("auth: expires_in is neither a number nor a numeric string")
 	}
-	// Capped like x/oauth2 does (reference §8): a huge value must not
+	// Capped like x/oauth2 does (docs/sharepoint.md §13): a huge value must not
 	// overflow into a negative lifetime.
 	s.n, s.set = int64(min(max(n, 0), math.MaxInt32)), true
 	return nil

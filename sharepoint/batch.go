@@ -18,7 +18,7 @@ import (
 )
 
 // MaxBatchOps is how many operations one $batch request carries at most
-// (SharePoint's limit is 100 per batch, reference §5).
+// (SharePoint's limit is 100 per batch, docs/sharepoint.md §11.3).
 const MaxBatchOps = 100
 
 // OpKind is what a batched operation does.
@@ -263,7 +263,7 @@ func newBoundary(prefix string) string {
 	return prefix + hex.EncodeToString(b[:])
 }
 
-// encodeBatch renders ops as one changeset inside one batch (reference §5:
+// encodeBatch renders ops as one changeset inside one batch (docs/sharepoint.md §11.3:
 // application/http parts, absolute same-site URLs, binary transfer).
 func (c *Client) encodeBatch(list, entityType string, ops []Op) ([]byte, string, error) {
 	batch, changeset := newBoundary("batch_"), newBoundary("changeset_")

@@ -98,7 +98,7 @@ func BenchmarkDecodePage5000Verbose(b *testing.B) { benchmarkDecode(b, true) }
 // client path (HTTP, prefetch, decoding, typing). The emulator shares the
 // machine's cores, so this is a lower bound on the client's speed. It
 // reports the peak of the live heap, sampled, which must not grow with
-// the list (issue 6: flat memory).
+// the list (the flat-memory target of docs/performance.md).
 func BenchmarkStreamSynthetic1M(b *testing.B) { benchmarkStream(b, 1_000_000) }
 
 // BenchmarkStreamSynthetic100k is the same list a tenth as long: its peak

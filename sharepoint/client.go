@@ -21,7 +21,7 @@ import (
 
 // DefaultUserAgent identifies the driver to SharePoint, which asks callers
 // to decorate their traffic ("NONISV|Company|App/1.0") so that throttling
-// can be attributed (reference §4).
+// can be attributed (docs/sharepoint.md §10.3).
 const DefaultUserAgent = "NONISV|go-spsql|spsql"
 
 // Defaults for the client's options.

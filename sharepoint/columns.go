@@ -29,7 +29,7 @@ type URLValue struct {
 }
 
 // TaxonomyValue is a managed metadata field's value. SharePoint's REST API
-// may put the WssId in Label for single values (reference §2, recorded).
+// may put the WssId in Label for single values (docs/sharepoint.md §6.5).
 type TaxonomyValue struct {
 	Label    string `json:"Label"`
 	TermGuid string `json:"TermGuid"`
@@ -72,8 +72,8 @@ func isLookup(f *Field) bool {
 	return false
 }
 
-// valueType maps a field to the Go type of its values (reference §2's type
-// table; Calculated by its OutputType, since SharePoint sends every
+// valueType maps a field to the Go type of its values (the type table of
+// docs/sharepoint.md §6.2; Calculated by its OutputType, since SharePoint sends every
 // calculated value as a string).
 func valueType(f *Field) ValueType {
 	t, kind := f.Type, f.Kind

@@ -13,13 +13,13 @@ import (
 // pageDecoder turns one page of an items response into rows, straight from
 // the body's bytes into typed values: no page is unmarshalled into maps or
 // interface{} trees, and no token is materialised on the way. It reads the
-// four envelopes SharePoint may answer in (reference §2):
+// four envelopes SharePoint may answer in (docs/sharepoint.md §5.2):
 // nometadata/minimalmetadata {"value":[…],"odata.nextLink"}, OData v4
 // {"value":[…],"@odata.nextLink"} and verbose {"d":{"results":[…],"__next"}},
 // with verbose's {"results":[…]} wrappers around multi-values and its
 // __metadata/__deferred objects.
 //
-// It is a scanner specialised to those shapes (issue 6 chose it by
+// It is a scanner specialised to those shapes (chosen by
 // measurement over encoding/json's token loop, go-json-experiment/json's
 // jsontext and valyala/fastjson; see decode_candidates_test.go and
 // docs/performance.md). Each column's conversion is picked by its
@@ -64,7 +64,7 @@ func newPageDecoder(cols []Column) *pageDecoder {
 		d.byKey[c.key] = append(d.byKey[c.key], i)
 		d.intern[i] = c.subField != "" || (c.Field != nil && isChoice(c.Field))
 	}
-	// SharePoint sends an item's ID as both "Id" and "ID" (reference §2):
+	// SharePoint sends an item's ID as both "Id" and "ID" (docs/sharepoint.md §2.3):
 	// either feeds a column on the other. Only when that column exists: a
 	// nil entry would match "Id" on pages where no column wants it.
 	for _, pair := range [][2]string{{"Id", "ID"}, {"ID", "Id"}} {

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// tokenDecoder is the page decoder spsql shipped before issue 6: a loop
+// tokenDecoder is the page decoder spsql shipped before the scanner: a loop
 // over encoding/json's Decoder.Token, about 20-25 MB/s. It is kept as the
 // oracle that FuzzDecodePage and the decoder benchmarks hold pageDecoder
 // against, with two bugs fixed in both (marked "Fixed here"); otherwise it
@@ -25,7 +25,7 @@ func newTokenDecoder(cols []Column) *tokenDecoder {
 	for i, c := range cols {
 		d.byKey[c.key] = append(d.byKey[c.key], i)
 	}
-	// SharePoint sends an item's ID as both "Id" and "ID" (reference §2):
+	// SharePoint sends an item's ID as both "Id" and "ID" (docs/sharepoint.md §2.3):
 	// either feeds a column on the other.
 	for _, pair := range [][2]string{{"Id", "ID"}, {"ID", "Id"}} {
 		// Fixed here as in decode.go: aliasing an absent key made a nil
@@ -621,7 +621,7 @@ func oracleReadString(dec *json.Decoder) (string, error) {
 	return s, nil
 }
 
-// skipValue skips one whole value.
+// oracleSkipValue skips one whole value.
 func oracleSkipValue(dec *json.Decoder) error {
 	tok, err := dec.Token()
 	if err != nil {
@@ -633,7 +633,7 @@ func oracleSkipValue(dec *json.Decoder) error {
 	return nil
 }
 
-// skipRest skips to the end of the object or array opened by open.
+// oracleSkipRest skips to the end of the object or array opened by open.
 func oracleSkipRest(dec *json.Decoder, open json.Delim) error {
 	if open != '{' && open != '[' {
 		return fmt.Errorf("unexpected %q", open)

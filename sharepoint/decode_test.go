@@ -33,7 +33,7 @@ func recordedList(t *testing.T, name string) (fields []Field, items []map[string
 	return rec.Body.Fields, rec.Body.Items
 }
 
-// The four envelopes SharePoint answers in (reference §2), built from the
+// The four envelopes SharePoint answers in (docs/sharepoint.md §5.2), built from the
 // recorded nometadata items so that all four carry the same data.
 func envelopes(t *testing.T, items []map[string]any, next string) map[string][]byte {
 	t.Helper()

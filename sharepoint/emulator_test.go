@@ -20,7 +20,7 @@ import (
 )
 
 // These tests run the client against the sptest emulator, which follows
-// the SharePoint reference independently of this package: together they
+// docs/sharepoint.md independently of this package: together they
 // pin the client to SharePoint's behaviour, not to its own assumptions.
 
 // emulator starts a server for site without authentication (the client

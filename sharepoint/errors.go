@@ -77,11 +77,11 @@ func (e *Error) Is(target error) bool {
 		return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden
 	case ErrListNotFound:
 		// SharePoint says "List 'X' does not exist at site with URL '…'."
-		// with 404 and System.ArgumentException (reference §4).
+		// with 404 and System.ArgumentException (docs/sharepoint.md §8.2).
 		return e.StatusCode == http.StatusNotFound && strings.HasPrefix(e.Message, "List '")
 	case ErrFieldNotFound:
 		// "The field or property 'X' does not exist." ($select/$expand) and
-		// "Column 'X' does not exist. …" ($filter/$orderby), reference §4.
+		// "Column 'X' does not exist. …" ($filter/$orderby), docs/sharepoint.md §8.2.
 		return e.StatusCode == http.StatusBadRequest &&
 			(strings.HasPrefix(e.Message, "The field or property '") || strings.HasPrefix(e.Message, "Column '")) &&
 			strings.Contains(e.Message, "does not exist")
@@ -119,7 +119,7 @@ func (e *Error) FieldName() string {
 }
 
 // parseError builds an *Error from a non-2xx response body. It reads both
-// shapes SharePoint uses (reference §4): {"error":{…}} in verbose mode and
+// shapes SharePoint uses (docs/sharepoint.md §8.1): {"error":{…}} in verbose mode and
 // {"odata.error":{…}} in minimal/nometadata mode, plus the bare
 // {"error_description":"…"} that comes with a 401.
 func parseError(status int, method, url string, body []byte) *Error {

@@ -383,7 +383,7 @@ func (d *download) abandon() {
 }
 
 // nextLinkKeys are the keys under which SharePoint puts the next page's
-// address (reference §2).
+// address (docs/sharepoint.md §5.3).
 var nextLinkKeys = [][]byte{[]byte(`"odata.nextLink":"`), []byte(`"@odata.nextLink":"`), []byte(`"__next":"`)}
 
 // scanNextLink finds a page's next link without decoding the page, so

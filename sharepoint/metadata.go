@@ -25,7 +25,7 @@ type List struct {
 
 // Field is a list column's metadata. Type is SharePoint's TypeAsString,
 // which tells LookupMulti from Lookup and UserMulti from User where
-// FieldTypeKind does not (reference §3).
+// FieldTypeKind does not (docs/sharepoint.md §6.1).
 type Field struct {
 	ID                 string     `json:"Id"`
 	Title              string     `json:"Title"`        // display name (mutable)
@@ -49,7 +49,7 @@ type Field struct {
 	DisplayFormat int `json:"DisplayFormat"`
 }
 
-// FieldTypeKind values used by the decoder (reference §3, S11).
+// FieldTypeKind values used by the decoder (docs/sharepoint.md §6.1).
 const (
 	KindInteger    = 1
 	KindText       = 2
@@ -71,7 +71,7 @@ func (c *Client) Lists(ctx context.Context) ([]List, error) {
 		var lists []List
 		err := c.getCollection(ctx,
 			"_api/web/lists?$select=Id,Title,Description,ItemCount,EntityTypeName,ListItemEntityTypeFullName,BaseTemplate,Hidden,Created,LastItemModifiedDate&$filter="+
-				url.QueryEscape("Hidden eq false"), // metadata filters take true/false (reference §3)
+				url.QueryEscape("Hidden eq false"), // metadata filters take true/false (docs/sharepoint.md §4.6)
 			func(raw json.RawMessage) error {
 				var l List
 				if err := json.Unmarshal(raw, &l); err != nil {
@@ -135,7 +135,7 @@ func (c *Client) Invalidate(list string) {
 }
 
 // entityPropertyName derives the OData name from an internal name when a
-// server leaves it out: a leading '_' gets "OData_" (reference §3).
+// server leaves it out: a leading '_' gets "OData_" (docs/sharepoint.md §7.3).
 func entityPropertyName(internal string) string {
 	if strings.HasPrefix(internal, "_") {
 		return "OData_" + internal
@@ -145,7 +145,7 @@ func entityPropertyName(internal string) string {
 
 // ListPath returns the REST path of the list titled title:
 // _api/web/lists/getbytitle('…') with each ' doubled and the title
-// percent-encoded as a path segment (reference §1, as PnPjs does).
+// percent-encoded as a path segment (docs/sharepoint.md §2.2, as PnPjs does).
 func ListPath(title string) string {
 	quoted := strings.ReplaceAll(title, "'", "''")
 	return "_api/web/lists/getbytitle('" + escapePathSegment(quoted) + "')"

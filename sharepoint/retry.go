@@ -13,8 +13,8 @@ import (
 )
 
 // retryPolicy decides whether and when a failed request is made again:
-// 429 and 503 after SharePoint's Retry-After (reference §4: "honour the
-// larger" of it and our own backoff, since throttled calls still count
+// 429 and 503 after SharePoint's Retry-After (docs/sharepoint.md §10.1: the
+// larger of it and our own backoff, since throttled calls still count
 // against the budget), other 5xx, network errors and cut bodies after an
 // exponential backoff with jitter. 4xx answers are final.
 type retryPolicy struct {

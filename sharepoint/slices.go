@@ -15,7 +15,7 @@ import (
 // When the whole list is wanted in ID order (no $filter, no $top), the
 // ID range can be cut into slices of one page each —
 // $filter=ID ge a and ID le b, which SharePoint allows on any list, ID
-// being indexed (reference §6) — and Query.Parallel of them requested at
+// being indexed (docs/sharepoint.md §9.1) — and Query.Parallel of them requested at
 // once. Rows still come in ID order: slices are handed over in order,
 // and at most Parallel of them are held, decoded, ahead of the reader.
 

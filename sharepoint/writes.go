@@ -28,7 +28,7 @@ type Values map[string]any
 // write is never retried by the client: read the list to find out.
 var ErrWriteInDoubt = errors.New("sharepoint: the write may or may not have been applied")
 
-// Writes are sent in the verbose JSON format (reference §5): its shape is
+// Writes are sent in the verbose JSON format (docs/sharepoint.md §11.2): its shape is
 // the documented one — "__metadata":{"type": ListItemEntityTypeFullName},
 // multi-values as {"results":[…]}, Hyperlinks as SP.FieldUrlValue — while
 // the JSON-light array forms for multi-values are not confirmed. Answers

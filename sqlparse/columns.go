@@ -165,7 +165,7 @@ func (r *resolver) resolveSub(parent, sub string) (*column, error) {
 }
 
 // isODataName reports an OData property name: internal names are ASCII,
-// other characters being _xHHHH_-encoded (reference §3).
+// other characters being _xHHHH_-encoded (docs/sharepoint.md §7.3).
 func isODataName(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if !isNameByte(s[i], i == 0) {
@@ -200,7 +200,7 @@ func (r *resolver) valueColumn(f *sharepoint.Field) (*column, error) {
 		c := &column{sel: f.EntityPropertyName, field: f, kind: colValue, vtype: valueType(f), filterName: f.EntityPropertyName}
 		c.typ = sqlTypeOf(c.vtype)
 		c.dbType = databaseTypeName(f)
-		// What SharePoint can evaluate, by field type (reference §1).
+		// What SharePoint can evaluate, by field type (docs/sharepoint.md §4).
 		// Everything else is evaluated in the driver: Note (SharePoint
 		// refuses multi-line text in filters), MultiChoice (its eq means
 		// "contains", unverified), Calculated, URL, taxonomy, Guid.
@@ -229,7 +229,7 @@ func (r *resolver) idColumn(f *sharepoint.Field) *column {
 	return r.column(f.EntityPropertyName+"Id", func() *column {
 		c := &column{sel: f.EntityPropertyName + "Id", field: f, kind: colID, filterName: f.EntityPropertyName + "Id"}
 		if isMulti(f) {
-			// SharePoint cannot filter multi-value lookups (reference §1).
+			// SharePoint cannot filter multi-value lookups (docs/sharepoint.md §4.5).
 			c.vtype, c.typ, c.dbType = sharepoint.ValueInts, tString, databaseTypeName(f)
 		} else {
 			c.vtype, c.typ, c.dbType = sharepoint.ValueInt, tInt, "INTEGER"

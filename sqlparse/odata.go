@@ -380,7 +380,7 @@ func odataLiteral(col *column, v any) (string, bool) {
 	case tBool:
 		if b, ok := v.(bool); ok {
 			// 1/0, never true/false: on list items "eq true" returns the
-			// opposite rows (reference §1).
+			// opposite rows (docs/sharepoint.md §4.3).
 			if b {
 				return "1", true
 			}

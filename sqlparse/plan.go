@@ -253,7 +253,7 @@ func (pb *planBuilder) build() error {
 		}
 	}
 	if len(pb.needed) == 0 {
-		// SharePoint needs an explicit $select (docs/sharepoint.md §2):
+		// SharePoint needs an explicit $select (docs/sharepoint.md §3.1):
 		// ask for ID, the smallest column, when nothing else is needed
 		// (SELECT 1, COUNT(*)).
 		pb.needColumn(pb.idColumn())

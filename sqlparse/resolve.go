@@ -430,7 +430,7 @@ func resolveArith(op, fn string, l, r *rexpr, text string) (*rexpr, error) {
 	return foldConstant(&rexpr{op: opArith, name: op, args: []*rexpr{l, r}, typ: t, text: text})
 }
 
-// resolveCaseExpr types CASE: a searched CASE's conditions must be
+// resolveCase types CASE: a searched CASE's conditions must be
 // conditions; a simple CASE compares its operand with each WHEN value as
 // = does (coercing constants, case-insensitive text, NULL never
 // matching). The result type is unified as COALESCE's; without ELSE the

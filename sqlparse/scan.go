@@ -74,7 +74,7 @@ func (s *scanOp) openPlan(rt *runtime, p *Plan) (rowFunc, error) {
 
 // start opens the stream of p and reads its first row, so that a refusal
 // surfaces now. When SharePoint refuses p for the list view threshold
-// (docs/sharepoint.md §7), it runs p's fallback instead — an ID-ordered
+// (docs/sharepoint.md §9.1), it runs p's fallback instead — an ID-ordered
 // scan evaluated in the driver, which returns the same rows, though not
 // in p's order (the sort operator above sees it) — and logs which
 // columns are worth indexing. It returns the plan it ran.
@@ -163,5 +163,5 @@ func (s *scanOp) explain(lines *[]string, depth int) {
 
 // maxLookupColumns is SharePoint's lookup column threshold: one items
 // request may involve at most 12 lookup and person columns
-// (docs/sharepoint.md §7).
+// (docs/sharepoint.md §9.2).
 const maxLookupColumns = 12

@@ -232,7 +232,7 @@ func schemaColumns(ctx context.Context, src Source, opts Options, only string, m
 // column but ID. A Required field is nullable too: SharePoint enforces
 // Required only when an item is written through its forms and APIs, so
 // items created before the field became required, or written by
-// workflows that bypass validation, hold no value (docs/sharepoint.md §5).
+// workflows that bypass validation, hold no value (docs/sharepoint.md §7.2).
 // DESCRIBE, information_schema.columns and Rows.ColumnTypeNullable all
 // answer from here.
 func nullableField(f *sharepoint.Field) bool {

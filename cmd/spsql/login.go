@@ -197,7 +197,7 @@ func (c *cli) login(ctx context.Context, args []string) int {
 			TokenURL:      o.tokenURI,
 			DeviceAuthURL: o.deviceURI,
 			// Entra accepts both, but auto-detection costs a failed request
-			// first (reference §8).
+			// first (docs/sharepoint.md §13).
 			AuthStyle: oauth2.AuthStyleInParams,
 		},
 		Scopes: conn.Scopes(),

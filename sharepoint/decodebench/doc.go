@@ -1,5 +1,5 @@
 // Package decodebench holds, in a module of its own, the third-party JSON
-// decoders that issue 6 measured against the page decoder spsql ships
+// decoders that were measured against the page decoder spsql ships
 // (github.com/go-json-experiment/json's jsontext and
 // github.com/valyala/fastjson), so that they never enter spsql's go.mod.
 // Its go.work puts them beside spsql for the build-tagged candidates in

@@ -15,7 +15,7 @@ import (
 // The sign-in endpoints and grants, besides the refresh_token grant in
 // token.go: the device authorization grant (RFC 8628) here and the
 // authorization code grant with PKCE in authorize.go, in the shapes of
-// Entra ID's v2.0 endpoints (the reference, section 7, and Microsoft's
+// Entra ID's v2.0 endpoints (docs/sharepoint.md §12.7, and Microsoft's
 // "OAuth 2.0 device authorization grant" page). They let a client such as
 // "spsql login" obtain its first refresh token against the emulator.
 const (

@@ -17,7 +17,7 @@ type Fault struct {
 	// body instead of the real answer.
 	Status int
 	// RetryAfter is sent as the Retry-After header: seconds ("5") or an
-	// HTTP date, as SharePoint sends with 429 and 503 (reference §4).
+	// HTTP date, as SharePoint sends with 429 and 503 (docs/sharepoint.md §10.1).
 	RetryAfter string
 	// Code and Message override the error body's code and text.
 	Code, Message string

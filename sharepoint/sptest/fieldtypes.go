@@ -27,7 +27,7 @@ const (
 // fieldTypeInfo is what the REST API reports for a TypeAsString.
 type fieldTypeInfo struct {
 	typeAsString string
-	kind         int    // FieldTypeKind (reference §3)
+	kind         int    // FieldTypeKind (docs/sharepoint.md §6.1)
 	spType       string // odata.type of the field object, e.g. SP.FieldText
 	logical      logicalType
 	displayName  string // TypeDisplayName
@@ -35,7 +35,7 @@ type fieldTypeInfo struct {
 
 // fieldTypes is keyed by lower-cased TypeAsString. LookupMulti/UserMulti
 // share kinds 7/20 with their single forms and taxonomy fields are kind 0,
-// which is why clients must switch on TypeAsString (reference §3).
+// which is why clients must switch on TypeAsString (docs/sharepoint.md §6.1).
 var fieldTypes = func() map[string]fieldTypeInfo {
 	m := make(map[string]fieldTypeInfo)
 	for _, t := range []fieldTypeInfo{
@@ -85,7 +85,7 @@ var calculatedOutputTypes = map[string]struct {
 }
 
 // isMulti reports whether values of t are collections, which SharePoint
-// cannot filter on (reference §1).
+// cannot filter on (docs/sharepoint.md §4.5).
 func (t logicalType) isMulti() bool {
 	return t == ltMultiChoice || t == ltLookupMulti || t == ltUserMulti || t == ltTaxonomyMulti
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // format is the response shape a request asked for with its Accept and
-// OData-Version headers (reference §2).
+// OData-Version headers (docs/sharepoint.md §5.1).
 type format struct {
 	verbose bool // odata=verbose: {"d":…}, __metadata, __deferred
 	minimal bool // per-row type/id/etag annotations (minimalmetadata, v4 minimal)
@@ -32,7 +32,7 @@ type format struct {
 //     (or full) → v4 minimal, odata.metadata=none → v4 none, plain
 //     application/json → v4 minimal; an "odata=…" parameter in v4 mode is
 //     SharePoint's 400 "The HTTP header ACCEPT is missing or its value is
-//     invalid." (reference §2, S28).
+//     invalid." (docs/sharepoint.md §5.1).
 //
 // Without OData-Version 4.0 an odata.metadata parameter is ignored, as a v3
 // service ignores unknown parameters.
@@ -104,7 +104,7 @@ func (f format) contentType() string {
 }
 
 // setHeaders sets the Content-Type and the headers SharePoint sends with
-// every answer (reference §3: SPRequestGuid, SPClientServiceRequestDuration,
+// every answer (docs/sharepoint.md §5.5: SPRequestGuid, SPClientServiceRequestDuration,
 // X-SharePointHealthScore, X-SP-SERVERSTATE).
 func (f format) setHeaders(w http.ResponseWriter) {
 	h := w.Header()
@@ -131,8 +131,8 @@ type apiError struct {
 func (e *apiError) Error() string { return e.msg }
 
 // writeError writes e in f's error shape: {"odata.error":{…}} for
-// minimal/nometadata, {"error":{…}} for verbose (reference §4). For v4 the
-// reference has no recorded shape [?]; the emulator sends the verbose one,
+// minimal/nometadata, {"error":{…}} for verbose (docs/sharepoint.md §8.1). For v4 no
+// shape is recorded (unverified); the emulator sends the verbose one,
 // {"error":{"code":…,"message":{"lang":…,"value":…}}}, which both error
 // parsers a client already needs understand.
 func writeError(w http.ResponseWriter, f format, e *apiError) {
@@ -420,7 +420,7 @@ func appendEntity(b []byte, f format, site string, m entityMeta, props obj, sing
 		b = append(b, ':')
 		if ss, ok := p.v.([]string); ok && f.verbose {
 			// Verbose wraps collections: {"__metadata":{"type":
-			// "Collection(Edm.String)"},"results":[…]} (reference §3).
+			// "Collection(Edm.String)"},"results":[…]} (docs/sharepoint.md §7.2).
 			b = appendJSON(b, verboseCollection("Collection(Edm.String)", ss))
 			continue
 		}
@@ -445,7 +445,7 @@ func writeCollection(w http.ResponseWriter, f format, site, metadataSet string, 
 }
 
 // verboseCollection wraps a multi-value for verbose: {"__metadata":{"type":
-// "Collection(Edm.String)"},"results":[…]} (reference §2, §5).
+// "Collection(Edm.String)"},"results":[…]} (docs/sharepoint.md §5.2, §11.2).
 func verboseCollection(typ string, v any) obj {
 	return obj{{"__metadata", obj{{"type", typ}}}, {"results", v}}
 }

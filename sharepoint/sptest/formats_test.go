@@ -194,7 +194,7 @@ func TestListPropertiesAreSharePointsOwn(t *testing.T) {
 }
 
 // TestResponseFormats checks each format's envelope and per-row metadata
-// (reference §2).
+// (docs/sharepoint.md §5.2).
 func TestResponseFormats(t *testing.T) {
 	site := sptest.Site{Lists: []sptest.List{{Title: "Tasks", Fields: []sptest.Field{
 		{Title: "Owners", Type: "UserMulti"}, {Title: "Tags", Type: "MultiChoice", Choices: []string{"A", "B"}}, {Title: "Link", Type: "URL"},

@@ -11,7 +11,7 @@ import (
 	"github.com/go-spsql/spsql/sharepoint/sptest"
 )
 
-// Accept headers of the response formats (reference §2).
+// Accept headers of the response formats (docs/sharepoint.md §5.1).
 const (
 	acceptNo      = "application/json;odata=nometadata"
 	acceptMinimal = "application/json;odata=minimalmetadata"

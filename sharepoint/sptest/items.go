@@ -11,7 +11,7 @@ import (
 	"sync"
 )
 
-// Paging limits of /items (reference §1).
+// Paging limits of /items (docs/sharepoint.md §3.3).
 const (
 	defaultTop = 100
 	maxTop     = 5000
@@ -94,8 +94,8 @@ func (s *Server) newItemsRequest(r *http.Request, f format, l *listModel, single
 			return nil, errInvalidExpression("$top=" + t)
 		}
 		if n > maxTop {
-			// The reference's older reports have $top above 5000 fail
-			// (§1, S24); the emulator keeps that stricter behaviour so that
+			// Older reports have $top above 5000 fail
+			// (docs/sharepoint.md §3.3); the emulator keeps that stricter behaviour so that
 			// clients never rely on more.
 			return nil, &apiError{http.StatusBadRequest, codeInvalidQuery, "The $top query option value " + t + " exceeds the maximum of 5000 items per page."}
 		}
@@ -110,7 +110,7 @@ func (s *Server) newItemsRequest(r *http.Request, f format, l *listModel, single
 	if ir.lookupColumns() > LookupThreshold {
 		return nil, errLookupThreshold()
 	}
-	// The list view threshold (reference §6): on a large list, any filter
+	// The list view threshold (docs/sharepoint.md §9.1): on a large list, any filter
 	// or sort term on a non-indexed column fails, whatever $top says.
 	if l.itemCount() > l.threshold {
 		for _, u := range ir.q.used {
@@ -420,7 +420,7 @@ func (s *Server) serveItems(w http.ResponseWriter, r *http.Request, f format, l 
 }
 
 // serveItem answers GET …/items(id): the item as a single entity with its
-// ETag, or 404 "Item does not exist." (reference §4).
+// ETag, or 404 "Item does not exist." (docs/sharepoint.md §8.2).
 func (s *Server) serveItem(w http.ResponseWriter, r *http.Request, f format, l *listModel, id int) {
 	ir, err := s.newItemsRequest(r, f, l, true)
 	if err != nil {

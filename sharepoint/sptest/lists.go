@@ -78,8 +78,8 @@ func (s *Server) listMeta(l *listModel) entityMeta {
 }
 
 // serveLists answers GET web/lists with $select, $filter (metadata filters
-// take true/false, reference §3), $orderby, $top and $skip (which, unlike
-// on items, works here, reference §1).
+// take true/false, docs/sharepoint.md §4.6), $orderby, $top and $skip (which, unlike
+// on items, works here, docs/sharepoint.md §3.4).
 func (s *Server) serveLists(w http.ResponseWriter, r *http.Request, f format) {
 	var rows []obj
 	var metas []entityMeta

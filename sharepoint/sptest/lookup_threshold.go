@@ -11,7 +11,7 @@ import "net/http"
 // software boundaries and reported by PnPjs and Office365-REST-Python-
 // Client users (pnp/pnpjs#2721, vgrem/Office365-REST-Python-Client#758).
 //
-// Unverified [?]: whether managed metadata columns count (reports
+// Unverified (docs/sharepoint.md §9.2): whether managed metadata columns count (reports
 // disagree, sp-dev-docs#4660); the emulator does not count them, and
 // whether a request without $select counts every default column (the
 // emulator does: every lookup and person column is in the default view).
@@ -21,7 +21,7 @@ const LookupThreshold = 12
 // threshold, as reported in vgrem/Office365-REST-Python-Client#758: an
 // HTTP 500 SPQueryThrottledException like the list view threshold's, but
 // with its own HRESULT (0x80070093) and text. Older on-premises versions
-// append " enforced by the administrator." [Comm].
+// append " enforced by the administrator." (docs/sharepoint.md §9.2).
 func errLookupThreshold() *apiError {
 	return &apiError{http.StatusInternalServerError, "-2147024749, Microsoft.SharePoint.SPQueryThrottledException",
 		"The query cannot be completed because the number of lookup columns it contains exceeds the lookup column threshold."}

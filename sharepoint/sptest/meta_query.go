@@ -15,7 +15,7 @@ func errNoProperty(name, typeName string) *apiError {
 
 // metaQuery applies $filter, $orderby, $skip, $top and $select to metadata
 // entities. Unlike item filters, these compare Booleans with true/false
-// literally (reference §3: "metadata filters take true/false").
+// literally (docs/sharepoint.md §4.6).
 func metaQuery(r *http.Request, typeName string, rows []obj, metas []entityMeta) ([]obj, []entityMeta, *apiError) {
 	qv := r.URL.Query()
 	if len(rows) == 0 {

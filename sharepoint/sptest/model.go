@@ -9,7 +9,7 @@ import (
 	_ "time/tzdata" // Site.TimeZone must resolve the same way on every machine
 )
 
-// defaultThreshold is SharePoint Online's list view threshold (reference §6).
+// defaultThreshold is SharePoint Online's list view threshold (docs/sharepoint.md §9.1).
 const defaultThreshold = 5000
 
 // defaultListCreated is when declared lists were "created" unless they say.
@@ -281,7 +281,7 @@ func newListModel(sitePath string, l List, threshold int) (*listModel, error) {
 		lm.fields = append(lm.fields, fm)
 		if f.Type == "TaxonomyFieldType" || f.Type == "TaxonomyFieldTypeMulti" {
 			// Taxonomy columns come with a hidden Note column named after the
-			// field's GUID, its first digit replaced by 'p' (reference §3,
+			// field's GUID, its first digit replaced by 'p' (docs/sharepoint.md §6.5,
 			// recorded "paa8bb18f4854584a5ba01ad0c8432cc").
 			hexID := strings.ReplaceAll(fm.ID, "-", "")
 			if hexID[0] >= '0' && hexID[0] <= '9' {
@@ -364,7 +364,7 @@ func newFieldModel(l *listModel, f Field, sys *systemField) (*fieldModel, error)
 		}
 	} else {
 		// The list's own visible columns are returned by default, hidden
-		// ones (such as a taxonomy column's _0 note) are not ([Rec]).
+		// ones (such as a taxonomy column's _0 note) are not (docs/sharepoint.md §3.1).
 		fm.defaultOut = !f.Hidden
 	}
 	switch info.logical {

@@ -10,14 +10,14 @@ import (
 
 // maxInternalNameLen is SharePoint's limit on a field's internal name; longer
 // encoded names are cut, even inside an _xHHHH_ escape, as in Microsoft's
-// sample "How_x0020_frequently_x0020_do_x02" (reference §3).
+// sample "How_x0020_frequently_x0020_do_x02" (docs/sharepoint.md §7.3).
 const maxInternalNameLen = 32
 
 // InternalName returns the internal name SharePoint gives a field created
 // with display name title: ASCII letters, digits and '_' are kept, every
 // other UTF-16 code unit becomes _xHHHH_ (space → _x0020_, é → _x00e9_), a
 // leading digit is escaped too, and the result is cut to 32 characters
-// (reference §3).
+// (docs/sharepoint.md §7.3).
 func InternalName(title string) string {
 	s := xmlEncodeName(title, false)
 	if len(s) > maxInternalNameLen {
@@ -28,8 +28,8 @@ func InternalName(title string) string {
 
 // EntityPropertyName returns the OData property name of a field with the
 // given internal name: the internal name itself, with "OData_" prefixed when
-// it starts with '_' (_UIVersionString → OData__UIVersionString, reference
-// §3).
+// it starts with '_' (_UIVersionString → OData__UIVersionString, docs/sharepoint.md
+// §7.3).
 func EntityPropertyName(internalName string) string {
 	if strings.HasPrefix(internalName, "_") {
 		return "OData_" + internalName
@@ -43,7 +43,7 @@ func EntityPropertyName(internalName string) string {
 // with '_', and "List" appended: "Tasks" → "TasksList", "Project Tasks" →
 // "Project_x0020_TasksList". Other templates get no "List" suffix, as the
 // recorded "Shared_x0020_Documents" and "OData__x005f_catalogs_x002f_hubsite"
-// show (reference §3).
+// show (docs/sharepoint.md §7.4).
 func EntityTypeName(title string, baseTemplate int) string {
 	s := xmlEncodeName(title, true)
 	if strings.HasPrefix(s, "_") {

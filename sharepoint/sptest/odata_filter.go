@@ -9,7 +9,7 @@ import (
 
 // This file parses $filter expressions into a small AST. It accepts the
 // OData v3 grammar SharePoint's /_api understands and rejects, with a
-// reason, what SharePoint rejects (reference §1): arithmetic, "in", "has"
+// reason, what SharePoint rejects (docs/sharepoint.md §4.2): arithmetic, "in", "has"
 // and every function but startswith and substringof.
 
 // node is a $filter AST node.
@@ -50,7 +50,7 @@ type filterError struct {
 func (e *filterError) Error() string { return e.msg }
 
 // unsupportedFunctions are OData functions SharePoint's /_api rejects
-// (reference §1): the string functions, date parts (they only work on
+// (docs/sharepoint.md §4.2): the string functions, date parts (they only work on
 // listdata.svc), math, and type functions.
 var unsupportedFunctions = map[string]bool{
 	"contains": true, "endswith": true, "tolower": true, "toupper": true, "substring": true,
@@ -409,7 +409,7 @@ func typedLiteral(t token) (*node, error) {
 
 // parseFilterTime parses the date forms SharePoint accepts in filters:
 // ISO 8601 with a zone, without one (taken as UTC), or a bare date (UTC
-// midnight). Comparisons are in UTC (reference §1).
+// midnight). Comparisons are in UTC (docs/sharepoint.md §4.3).
 func parseFilterTime(s string) (time.Time, bool) {
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
 		if t, err := time.Parse(layout, s); err == nil {

@@ -35,7 +35,7 @@ type projection struct {
 var pseudoProps = []string{"FileSystemObjectType", "Id", "ServerRedirectedEmbedUri", "ServerRedirectedEmbedUrl"}
 
 // parseExpand reads $expand: lookup and person columns only, else
-// "The field or property 'X' does not exist." (reference §1, S21).
+// "The field or property 'X' does not exist." (docs/sharepoint.md §3.2).
 func (q *queryCtx) parseExpand(src string) *apiError {
 	for name := range strings.SplitSeq(src, ",") {
 		name = strings.TrimSpace(name)
@@ -82,7 +82,7 @@ func (q *queryCtx) defaultProjection() projection {
 }
 
 // defaultSubs is an expanded column's projection when $select names no
-// sub-columns: Id and the lookup's shown column (the reference does not say
+// sub-columns: Id and the lookup's shown column (no source says
 // what SharePoint projects then; this is the emulator's choice).
 func defaultSubs(f *fieldModel) []*fieldModel {
 	return []*fieldModel{nil, f.targetField}

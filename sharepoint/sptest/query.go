@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// SharePoint's error codes and texts for query options (reference §4).
+// SharePoint's error codes and texts for query options (docs/sharepoint.md §8.2).
 const (
 	codeInvalidQuery = "-1, Microsoft.SharePoint.Client.InvalidClientQueryException"
 	codeArgument     = "-2147024809, System.ArgumentException"
@@ -17,13 +17,13 @@ const (
 // errInvalidExpression is SharePoint's answer to a $filter or $orderby it
 // cannot parse or does not support: 400 "The expression "…" is not valid."
 // The emulator gives the same answer for unsupported functions, operators
-// and ill-typed literals, for which the reference records no other text.
+// and ill-typed literals (no other text is known, docs/sharepoint.md §4.2).
 func errInvalidExpression(expr string) *apiError {
 	return &apiError{http.StatusBadRequest, codeInvalidQuery, fmt.Sprintf("The expression %q is not valid.", expr)}
 }
 
 // errColumnNotExist is the answer to an unknown column in $filter or
-// $orderby (reference §4; the HTTP status is marked [?] there: 400 chosen).
+// $orderby (docs/sharepoint.md §8.2; the HTTP status is unverified: 400 chosen).
 func errColumnNotExist(name string) *apiError {
 	return &apiError{http.StatusBadRequest, codeArgument, fmt.Sprintf("Column '%s' does not exist. It may have been deleted by another user.", name)}
 }
@@ -34,19 +34,19 @@ func errFieldNotExist(name string) *apiError {
 }
 
 // errNeedsExpand is the answer to a lookup or person column (or one of its
-// projections) used without $expand (reference §1, S22).
+// projections) used without $expand (docs/sharepoint.md §3.1).
 func errNeedsExpand(path, base string) *apiError {
 	return &apiError{http.StatusBadRequest, codeInvalidQuery, fmt.Sprintf("The query to field '%s' is not valid. The $select query string must specify the target fields and the $expand query string must contain %s.", path, base)}
 }
 
 // errCannotFilter is the answer to a filter or sort on a column SharePoint
-// cannot query: multi-value lookups and persons (reference §1), multi-value
+// cannot query: multi-value lookups and persons (docs/sharepoint.md §4.5), multi-value
 // taxonomy, multi-line text, and lookups named without Id or a projection.
 func errCannotFilter(f *fieldModel, what string) *apiError {
 	return &apiError{http.StatusBadRequest, codeInvalidQuery, fmt.Sprintf("The field '%s' of type '%s' cannot be used in the query %s expression.", f.entity, f.Type, what)}
 }
 
-// errThrottled is the list view threshold failure (reference §4, §6).
+// errThrottled is the list view threshold failure (docs/sharepoint.md §8.2, §9.1).
 func errThrottled() *apiError {
 	return &apiError{http.StatusInternalServerError, "-2147024860, Microsoft.SharePoint.SPQueryThrottledException", "The attempted operation is prohibited because it exceeds the list view threshold."}
 }
@@ -313,8 +313,8 @@ func (q *queryCtx) compileComparison(n *node, src string) (pred, *apiError) {
 	}
 	cat := r.category()
 	if cat == catMultiText {
-		// MultiChoice eq 'A' matches items whose set contains A (reference
-		// §1, [?]); ne is its negation; ordering comparisons are refused.
+		// MultiChoice eq 'A' matches items whose set contains A (docs/sharepoint.md
+		// §4.5, unverified); ne is its negation; ordering comparisons are refused.
 		if lit.kind != litString || (op != "eq" && op != "ne") {
 			return nil, errInvalidExpression(src)
 		}
@@ -340,7 +340,7 @@ func (q *queryCtx) compileComparison(n *node, src string) (pred, *apiError) {
 		v := q.get(r, row)
 		if v.isNull() {
 			// A comparison with an empty value is false, except ne, which
-			// CAML's Neq answers true for empty values [?].
+			// CAML's Neq answers true for empty values (unverified, docs/sharepoint.md §4.4).
 			return op == "ne"
 		}
 		return opHolds(op, compareKeys(keyOf(cat, v), key))
@@ -396,7 +396,7 @@ func keyOf(cat category, v value) sortKey {
 }
 
 // literalKey converts a $filter literal to a key comparable with a column of
-// category cat, following SharePoint's literal rules (reference §1).
+// category cat, following SharePoint's literal rules (docs/sharepoint.md §4.3).
 func literalKey(cat category, l literal) (sortKey, bool) {
 	switch cat {
 	case catText:
@@ -424,7 +424,7 @@ func literalKey(cat category, l literal) (sortKey, bool) {
 				return sortKey{n: float64(l.s[0] - '0')}, true
 			}
 		case litBool:
-			// The documented trap (reference §1, S26): Booleans are 1/0 in
+			// The documented trap (docs/sharepoint.md §4.3): Booleans are 1/0 in
 			// SharePoint filters, and "eq true" returns the opposite rows.
 			// Emulated by reading true as 0 and false as 1.
 			if l.b {

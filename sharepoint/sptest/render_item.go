@@ -145,8 +145,8 @@ func (ir *itemsRequest) appendCol(b []byte, c *outCol, row []value, id int) []by
 	case oID:
 		v := row[c.f.index]
 		if c.f.logical == ltLookupMulti || c.f.logical == ltUserMulti {
-			// An empty multi-value lookup is [] (the reference has no
-			// recorded empty case; chosen to match the non-empty shape).
+			// An empty multi-value lookup is [] (no recording shows the
+			// empty case; chosen to match the non-empty shape, docs/sharepoint.md §6.4).
 			return ir.appendInts(b, v.ints, "Collection(Edm.Int32)", false)
 		}
 		if v.kind != vInt {
@@ -199,7 +199,7 @@ func (ir *itemsRequest) appendInts(b []byte, ids []int, typ string, quoted bool)
 }
 
 // appendValue renders column f's value in row by the value-shape table of
-// the reference (§2).
+// docs/sharepoint.md §6.2.
 func (ir *itemsRequest) appendValue(b []byte, f *fieldModel, row []value, id int) []byte {
 	if f.textual {
 		return ir.appendTextual(b, f, row, id)

@@ -81,7 +81,7 @@ func splitSegments(escaped string) ([]segment, bool) {
 
 // argument decodes a segment argument: a quoted string with ” for a quote,
 // guid'…', a number, or a parameter alias @name whose value is in the query
-// string (getbytitle(@t)?@t='…', reference §1).
+// string (getbytitle(@t)?@t='…', docs/sharepoint.md §2.2).
 func argument(arg string, q url.Values) (s string, isGUID bool, ok bool) {
 	arg = strings.TrimSpace(arg)
 	if strings.HasPrefix(arg, "@") {

@@ -1,7 +1,7 @@
 // Package sptest emulates SharePoint Online and its Entra ID token endpoint
 // on loopback HTTP(S), for tests, examples and demos of spsql. It never talks
 // to Microsoft: everything it answers is modelled on the behaviour recorded in
-// the project's SharePoint reference.
+// docs/sharepoint.md (§15 lists what it does not model).
 //
 // A Server serves both the token endpoint (see TokenEndpoint) and a
 // SharePoint site's REST API under Site.Path + "/_api/". Every _api request
@@ -407,7 +407,7 @@ func lookupFold(m map[string]any, name string) (any, bool) {
 }
 
 // unauthorized answers like SharePoint Online does for a missing, expired or
-// foreign token (reference section 4): a Bearer challenge naming the tenant
+// foreign token (docs/sharepoint.md §8.3): a Bearer challenge naming the tenant
 // and SharePoint's app ID, a diagnostics header and a short JSON body.
 func (s *Server) unauthorized(w http.ResponseWriter) {
 	h := w.Header()

@@ -20,7 +20,7 @@ type List struct {
 	Hidden       bool `json:"Hidden,omitempty"`
 	// EntityTypeName and ListItemEntityTypeFullName are derived from the
 	// title when empty: "Tasks" → "TasksList" and "SP.Data.TasksListItem",
-	// "Project Tasks" → "Project_x0020_TasksList" (reference §3). Set them
+	// "Project Tasks" → "Project_x0020_TasksList" (docs/sharepoint.md §7.4). Set them
 	// to emulate lists whose names SharePoint derived differently (renamed
 	// lists keep their first name's entity type).
 	EntityTypeName             string `json:"EntityTypeName,omitempty"`
@@ -36,8 +36,8 @@ type List struct {
 	// large to hold in memory (see Synthetic).
 	Generator Generator `json:"-"`
 	// Threshold is the list view threshold: on a list with more items than
-	// this, filtering or sorting on a non-indexed column fails (reference
-	// §6). 0 means the server's threshold (WithThreshold, default 5000).
+	// this, filtering or sorting on a non-indexed column fails (docs/sharepoint.md
+	// §9.1). 0 means the server's threshold (WithThreshold, default 5000).
 	Threshold int `json:"Threshold,omitempty"`
 	// Created is the list's creation time; zero means 2024-01-02T09:00:00Z.
 	Created time.Time `json:"Created,omitzero"`
@@ -50,7 +50,7 @@ type Field struct {
 	// InternalName is the immutable name; derived from Title when empty the
 	// way SharePoint does it: every character other than an ASCII letter or
 	// digit becomes _xHHHH_ (space → _x0020_), cut to 32 characters
-	// (reference §3).
+	// (docs/sharepoint.md §7.3).
 	InternalName string `json:"InternalName,omitempty"`
 	// Type is SharePoint's TypeAsString: Text, Note, Number, Currency,
 	// Integer, Counter, DateTime, Boolean, Choice, MultiChoice, Lookup,
@@ -80,7 +80,7 @@ type Field struct {
 	Indexed bool `json:"Indexed,omitempty"`
 	// DisplayFormat is "DateOnly" or "DateTime" (default) for DateTime
 	// fields. Date-only values are stored as the site's local midnight,
-	// in UTC, as SharePoint stores them (reference §1).
+	// in UTC, as SharePoint stores them (docs/sharepoint.md §6.8).
 	DisplayFormat string `json:"DisplayFormat,omitempty"`
 	// Description is shown in the field's metadata.
 	Description string `json:"Description,omitempty"`
@@ -117,7 +117,7 @@ type URLValue struct {
 }
 
 // TaxonomyValue is the value of a managed metadata (taxonomy) field, in the
-// shape SharePoint returns (reference §2: Label, TermGuid, WssId).
+// shape SharePoint returns (docs/sharepoint.md §6.5: Label, TermGuid, WssId).
 type TaxonomyValue struct {
 	Label    string `json:"Label"`
 	TermGuid string `json:"TermGuid"`

@@ -16,7 +16,7 @@ type systemField struct {
 	// defaultOut: returned when $select is absent. Recorded default rows
 	// carry ContentTypeId, Title, ComplianceAssetId, ID, Modified, Created,
 	// AuthorId, EditorId, OData__UIVersionString, Attachments and GUID besides
-	// the list's own visible fields (reference §2, [Rec]).
+	// the list's own visible fields (docs/sharepoint.md §3.1).
 	defaultOut bool
 	// textual: reported as Lookup/File/Computed but returned as a plain
 	// string (FileRef, FileLeafRef, …), or null for computed UI columns.
@@ -24,7 +24,7 @@ type systemField struct {
 }
 
 // systemFields are added to every list. ID, Created, Modified and Author are
-// indexed, the columns the reference (§6) names as typically indexed.
+// indexed, as they commonly are (docs/sharepoint.md §7.5).
 var systemFields = []systemField{
 	{internal: "ContentTypeId", title: "Content Type ID", typ: "ContentTypeId", hidden: true, readOnly: true, before: true, defaultOut: true},
 	{internal: "Title", title: "Title", typ: "Text", before: true, defaultOut: true},
@@ -91,7 +91,7 @@ var systemFieldIDs = map[string]string{
 
 // userInfoFields are the own columns of the hidden "User Information List"
 // that person columns point to; $expand=Author&$select=Author/Title,
-// Author/EMail projects them (reference §1).
+// Author/EMail projects them (docs/sharepoint.md §3.2).
 var userInfoFields = []Field{
 	{Title: "Account", InternalName: "Name", Type: "Text"},
 	{Title: "Work email", InternalName: "EMail", Type: "Text"},

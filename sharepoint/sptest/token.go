@@ -41,7 +41,7 @@ type TokenRequest struct {
 // be mounted on any server whose paths end that way.
 //
 // Its rules follow what Entra ID does and what a client must cope with (see
-// the reference, section 7): v2 insists on "scope" (real Entra answers
+// docs/sharepoint.md §12): v2 insists on "scope" (real Entra answers
 // AADSTS90009 when a refresh omits it) and rejects "resource"; v1 insists on
 // "resource"; refresh tokens rotate on every use and, with reuse detection on
 // (the default), a rotated-away refresh token is refused, so a client that
@@ -398,7 +398,7 @@ func (e *TokenEndpoint) answer(r *http.Request, rec TokenRequest, failStatus int
 		resp["expires_in"] = secs
 		resp["ext_expires_in"] = secs
 	} else {
-		// v1 sends every number as a JSON string (reference section 7).
+		// v1 sends every number as a JSON string (docs/sharepoint.md §12.2).
 		resp["scope"] = "AllSites.FullControl"
 		resp["expires_in"] = strconv.FormatInt(secs, 10)
 		resp["ext_expires_in"] = strconv.FormatInt(secs, 10)
@@ -433,7 +433,7 @@ func (e *TokenEndpoint) checkClientLocked(clientID, secret string, sentSecret bo
 // token paths so that Server routes them here.
 func splitTokenPath(path string) (tenant, version string) {
 	// Matched case-insensitively: IIS-hosted endpoints such as Entra's
-	// ignore the case of the path (not in the reference; assumed).
+	// ignore the case of the path (assumed; no source found).
 	p := strings.Trim(path, "/")
 	lower := strings.ToLower(p)
 	for suffix, v := range map[string]string{

@@ -226,7 +226,7 @@ func TestTokenEndpointSuccess(t *testing.T) {
 				t.Errorf("Cache-Control = %q", cc)
 			}
 			if tc.v1 {
-				// v1 sends numbers as strings (reference section 7).
+				// v1 sends numbers as strings (docs/sharepoint.md §12.2).
 				for _, k := range []string{"expires_in", "ext_expires_in", "expires_on"} {
 					if _, ok := r.body[k].(string); !ok {
 						t.Errorf("v1 %s = %#v, want a JSON string", k, r.body[k])

@@ -160,7 +160,7 @@ func (sc *siteContext) convertValue(f *fieldModel, raw any) (value, error) {
 			return value{}, err
 		}
 		if len(ss) == 0 {
-			// An empty MultiChoice comes back as null (reference §2).
+			// An empty MultiChoice comes back as null (docs/sharepoint.md §6.4).
 			return value{}, nil
 		}
 		return value{kind: vTexts, strs: ss}, nil
@@ -277,8 +277,8 @@ func (sc *siteContext) userID(raw any) (int, error) {
 }
 
 // toTime converts a declared date. Date-only fields keep the calendar date
-// and store the site's local midnight in UTC, as SharePoint does (reference
-// §1: "…T05:00:00Z"/"…T04:00:00Z" across DST for New York).
+// and store the site's local midnight in UTC, as SharePoint does (docs/sharepoint.md
+// §6.8: "…T05:00:00Z"/"…T04:00:00Z" across DST for New York).
 func (sc *siteContext) toTime(raw any, dateOnly bool) (time.Time, error) {
 	var t time.Time
 	switch r := raw.(type) {
@@ -372,8 +372,8 @@ func remarshal(in, out any) error {
 	return json.Unmarshal(b, out)
 }
 
-// calculatedString renders a Calculated field's value the way SharePoint
-// does: always a string (reference §2). Numbers have 15 significant digits,
+// appendCalculated renders a Calculated field's value the way SharePoint
+// does: always a string (docs/sharepoint.md §6.7). Numbers have 15 significant digits,
 // as the recorded "0.500000000000000" shows; booleans are "1"/"0" (Microsoft's
 // sample Tasks list answers "Checkmark":"0"); dates are ISO 8601 UTC.
 func appendCalculated(b []byte, v value) []byte {

@@ -18,7 +18,7 @@ import (
 	"time"
 )
 
-// Writes (issue 8). The emulator accepts what SharePoint accepts for list
+// Writes. The emulator accepts what SharePoint accepts for list
 // items — POST …/items (create), POST …/items(n) with X-HTTP-Method MERGE
 // or DELETE and IF-MATCH, and _api/$batch with changesets — and refuses
 // the rest with SharePoint's errors: an unknown property, a value of the
@@ -208,7 +208,7 @@ func (s *Server) updateItem(w http.ResponseWriter, r *http.Request, f format, l 
 // serveBatch answers POST _api/$batch: each application/http part (inside
 // changesets or not) is served as its own request, in order, and answered
 // as one flat part of the response, as SharePoint does. URLs must be
-// absolute and on this server (reference §5).
+// absolute and on this server (docs/sharepoint.md §11.3).
 func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request) {
 	f, _ := negotiate(r)
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
