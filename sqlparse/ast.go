@@ -23,73 +23,73 @@ type Select struct {
 	// Distinct is SELECT DISTINCT.
 	Distinct bool
 
-	// describe: DESCRIBE's SELECT, which fails for a list that does not
+	// Describe: DESCRIBE's SELECT, which fails for a list that does not
 	// exist (see Describe.Select).
-	describe bool
+	Describe bool
 
-	items   []selectItem
-	where   node // nil without WHERE
-	orderBy []orderItem
-	limit   node // *litNode (int64) or *paramNode; nil without LIMIT
-	offset  node
-	params  map[string]placeholder // by bind name (see renderForParser)
+	Items   []SelectItem
+	Where   Expr // nil without WHERE
+	OrderBy []OrderItem
+	Limit   Expr // *litNode (int64) or *paramNode; nil without LIMIT
+	Offset  Expr
+	Params  map[string]Placeholder // by bind name (see renderForParser)
 
-	// joins are the lists after the first in FROM, in order.
-	joins   []joinItem
-	groupBy []node
-	having  node
-	// union, when set, makes this Select a UNION of its parts; orderBy,
-	// limit and offset then apply to the union's result, and the other
+	// Joins are the lists after the first in FROM, in order.
+	Joins   []Join
+	GroupBy []Expr
+	Having  Expr
+	// Union, when set, makes this Select a UNION of its parts; orderBy,
+	// limit and offset then apply to the Union's result, and the other
 	// fields are empty.
-	union *union
+	Union *Union
 }
 
-// joinItem is one list joined to the lists before it.
-type joinItem struct {
-	left                bool // LEFT [OUTER] JOIN; else an inner (or comma) join
-	list, schema, alias string
-	on                  node // nil for a comma join
+// Join is one list joined to the lists before it.
+type Join struct {
+	Left                bool // LEFT [OUTER] JOIN; else an inner (or comma) join
+	List, Schema, Alias string
+	On                  Expr // nil for a comma join
 }
 
-// union is SELECT … UNION [ALL] SELECT …: parts[0] followed by the rest,
+// Union is SELECT … UNION [ALL] SELECT …: parts[0] followed by the rest,
 // all[i] telling whether parts[i+1] was added with UNION ALL.
-type union struct {
-	parts []*Select
-	all   []bool
+type Union struct {
+	Parts []*Select
+	All   []bool
 }
 
 // Simple reports whether the statement reads one list without grouping,
 // aggregates (other than a lone COUNT(*)), joins, unions or subqueries:
 // what BuildPlan plans. Anything else goes through BuildQuery.
 func (s *Select) Simple() bool {
-	if s.union != nil || len(s.joins) > 0 || len(s.groupBy) > 0 || s.having != nil {
+	if s.Union != nil || len(s.Joins) > 0 || len(s.GroupBy) > 0 || s.Having != nil {
 		return false
 	}
 	complex := false
-	visit := func(n node) {
-		walkNodes(n, func(n node) {
+	visit := func(n Expr) {
+		Walk(n, func(n Expr) {
 			switch n.(type) {
-			case *aggNode, *inSubNode:
+			case *Aggregate, *InSelect:
 				complex = true
 			}
 		})
 	}
-	for _, it := range s.items {
-		if it.expr != nil && !it.count {
-			visit(it.expr)
+	for _, it := range s.Items {
+		if it.Expr != nil && !it.count {
+			visit(it.Expr)
 		}
 	}
-	if s.where != nil {
-		visit(s.where)
+	if s.Where != nil {
+		visit(s.Where)
 	}
-	for _, o := range s.orderBy {
-		visit(o.expr)
+	for _, o := range s.OrderBy {
+		visit(o.Expr)
 	}
-	return !complex && !(len(s.items) > 1 && s.hasCount())
+	return !complex && !(len(s.Items) > 1 && s.hasCount())
 }
 
 func (s *Select) hasCount() bool {
-	for _, it := range s.items {
+	for _, it := range s.Items {
 		if it.count {
 			return true
 		}
@@ -103,7 +103,7 @@ func (s *Select) hasCount() bool {
 // leaves the count to BuildPlan, which still checks every argument).
 func (s *Select) NumInput() int {
 	positional, named := 0, map[string]bool{}
-	for _, p := range s.params {
+	for _, p := range s.Params {
 		if p.name == "" {
 			positional++
 		} else {
@@ -119,79 +119,79 @@ func (s *Select) NumInput() int {
 	return len(named)
 }
 
-// selectItem is one entry of the select list.
-type selectItem struct {
-	star     bool   // * or q.*
-	starQual string // the q of q.*
+// SelectItem is one entry of the select list.
+type SelectItem struct {
+	Star     bool   // * or q.*
+	StarQual string // the q of q.*
 	count    bool   // COUNT(*)
-	expr     node
-	alias    string // AS name, "" when none
+	Expr     Expr
+	Alias    string // AS name, "" when none
 }
 
-type orderItem struct {
-	expr node
-	desc bool
+type OrderItem struct {
+	Expr Expr
+	Desc bool
 }
 
-// node is an unresolved expression.
-type node interface{ sqlText() string }
+// Expr is an unresolved expression.
+type Expr interface{ SQL() string }
 
 type (
-	// colNode is a column reference: path holds the dotted parts as
+	// ColumnRef is a column reference: path holds the dotted parts as
 	// written (t.Project.Title is [t Project Title]).
-	colNode struct{ path []string }
-	// litNode is a constant: string, int64, float64, bool or nil.
-	litNode struct{ v any }
-	// paramNode is a placeholder, by its bind name.
-	paramNode struct {
-		bind string
-		p    placeholder
+	ColumnRef struct{ Path []string }
+	// Literal is a constant: string, int64, float64, bool or nil.
+	Literal struct{ Value any }
+	// Param is a placeholder, by its bind name.
+	Param struct {
+		Bind string
+		p    Placeholder
 	}
-	cmpNode struct {
-		op   string // = <> < <= > >= <=>
-		l, r node
+	Comparison struct {
+		Op   string // = <> < <= > >= <=>
+		L, R Expr
 	}
-	andNode struct{ l, r node }
-	orNode  struct{ l, r node }
-	notNode struct{ x node }
-	isNode  struct {
-		x    node
-		what string
+	And struct{ L, R Expr }
+	Or  struct{ L, R Expr }
+	Not struct{ X Expr }
+	Is  struct {
+		X    Expr
+		What string
 	} // "null", "not null", "true", "not true", "false", "not false"
-	likeNode struct {
-		x, pattern, escape node // escape may be nil
-		not                bool
+	Like struct {
+		X, Pattern, Escape Expr // escape may be nil
+		Not                bool
 	}
-	inNode struct {
-		x    node
-		list []node
-		not  bool
+	In struct {
+		X    Expr
+		List []Expr
+		Not  bool
 	}
-	betweenNode struct {
-		x, lo, hi node
-		not       bool
+	Between struct {
+		X, Lo, Hi Expr
+		Not       bool
 	}
-	arithNode struct {
-		op   string // + - * / %
-		l, r node
+	Arith struct {
+		Op   string // + - * / %
+		L, R Expr
 	}
-	negNode  struct{ x node }
-	funcNode struct {
-		name string // upper case
-		args []node
+	Neg  struct{ X Expr }
+	Func struct {
+		Name string // upper case
+		Args []Expr
 	}
-	// aggNode is an aggregate: COUNT(*) (arg nil), COUNT, SUM, AVG, MIN,
+	// Aggregate is an aggregate: COUNT(*) (arg nil), COUNT, SUM, AVG, MIN,
 	// MAX, with DISTINCT or not.
-	aggNode struct {
-		name     string // upper case
-		distinct bool
-		arg      node
+	Aggregate struct {
+		Name     string // upper case
+		Distinct bool
+		Arg      Expr
 	}
-	// inSubNode is x [NOT] IN (SELECT …), uncorrelated.
-	inSubNode struct {
-		x   node
-		sub *Select
-		not bool
+	// InSelect is x [NOT] IN (SELECT …), uncorrelated.
+	InSelect struct {
+		X   Expr
+		Sub *Select
+		Not bool
 	}
 	// colRefNode is a column already resolved once: get resolves it again
 	// in another resolver over the same fields (the scans of BuildQuery).
@@ -199,91 +199,91 @@ type (
 		text string
 		get  func(r *resolver) (*column, error)
 	}
-	// caseNode is CASE [operand] WHEN … THEN … [ELSE …] END.
-	caseNode struct {
-		operand node // CASE x WHEN v …; nil for CASE WHEN cond …
-		whens   []caseWhen
-		els     node // nil without ELSE
+	// Case is CASE [operand] WHEN … THEN … [ELSE …] END.
+	Case struct {
+		Operand Expr // CASE x WHEN v …; nil for CASE WHEN cond …
+		Whens   []When
+		Else    Expr // nil without ELSE
 	}
-	// castNode is CAST(x AS to) or CONVERT(x, to).
-	castNode struct {
-		x  node
-		to string // SIGNED, UNSIGNED, DECIMAL, CHAR, DATE or DATETIME
-		// length is n of CHAR(n), scale d of DECIMAL(m, d); -1 when not
+	// Cast is CAST(x AS to) or CONVERT(x, to).
+	Cast struct {
+		X  Expr
+		To string // SIGNED, UNSIGNED, DECIMAL, CHAR, DATE or DATETIME
+		// Length is n of CHAR(n), Scale d of DECIMAL(m, d); -1 when not
 		// given.
-		length, scale int
+		Length, Scale int
 	}
 )
 
-type caseWhen struct{ cond, val node }
+type When struct{ Cond, Val Expr }
 
-// childNodes returns n's operands, for walks over expressions.
-func childNodes(n node) []node {
+// Children returns n's operands, for walks over expressions.
+func Children(n Expr) []Expr {
 	switch n := n.(type) {
-	case *cmpNode:
-		return []node{n.l, n.r}
-	case *andNode:
-		return []node{n.l, n.r}
-	case *orNode:
-		return []node{n.l, n.r}
-	case *notNode:
-		return []node{n.x}
-	case *isNode:
-		return []node{n.x}
-	case *likeNode:
-		if n.escape != nil {
-			return []node{n.x, n.pattern, n.escape}
+	case *Comparison:
+		return []Expr{n.L, n.R}
+	case *And:
+		return []Expr{n.L, n.R}
+	case *Or:
+		return []Expr{n.L, n.R}
+	case *Not:
+		return []Expr{n.X}
+	case *Is:
+		return []Expr{n.X}
+	case *Like:
+		if n.Escape != nil {
+			return []Expr{n.X, n.Pattern, n.Escape}
 		}
-		return []node{n.x, n.pattern}
-	case *inNode:
-		return append([]node{n.x}, n.list...)
-	case *betweenNode:
-		return []node{n.x, n.lo, n.hi}
-	case *arithNode:
-		return []node{n.l, n.r}
-	case *negNode:
-		return []node{n.x}
-	case *funcNode:
-		return n.args
-	case *aggNode:
-		if n.arg != nil {
-			return []node{n.arg}
+		return []Expr{n.X, n.Pattern}
+	case *In:
+		return append([]Expr{n.X}, n.List...)
+	case *Between:
+		return []Expr{n.X, n.Lo, n.Hi}
+	case *Arith:
+		return []Expr{n.L, n.R}
+	case *Neg:
+		return []Expr{n.X}
+	case *Func:
+		return n.Args
+	case *Aggregate:
+		if n.Arg != nil {
+			return []Expr{n.Arg}
 		}
-	case *inSubNode:
-		return []node{n.x} // the subquery is a statement of its own
-	case *caseNode:
-		var out []node
-		if n.operand != nil {
-			out = append(out, n.operand)
+	case *InSelect:
+		return []Expr{n.X} // the subquery is a statement of its own
+	case *Case:
+		var out []Expr
+		if n.Operand != nil {
+			out = append(out, n.Operand)
 		}
-		for _, w := range n.whens {
-			out = append(out, w.cond, w.val)
+		for _, w := range n.Whens {
+			out = append(out, w.Cond, w.Val)
 		}
-		if n.els != nil {
-			out = append(out, n.els)
+		if n.Else != nil {
+			out = append(out, n.Else)
 		}
 		return out
-	case *castNode:
-		return []node{n.x}
+	case *Cast:
+		return []Expr{n.X}
 	}
 	return nil
 }
 
-// walkNodes calls fn for n and every expression under it.
-func walkNodes(n node, fn func(node)) {
+// Walk calls fn for n and every expression under it.
+func Walk(n Expr, fn func(Expr)) {
 	if n == nil {
 		return
 	}
 	fn(n)
-	for _, c := range childNodes(n) {
-		walkNodes(c, fn)
+	for _, c := range Children(n) {
+		Walk(c, fn)
 	}
 }
 
 // convertSelect turns the parser's AST into ours. Everything outside the
 // dialect is refused here, so that a plan is never built from a statement
 // whose meaning we only partly understood.
-func convertSelect(st *sqlparser.Select, params map[string]placeholder) (*Select, error) {
+func convertSelect(st *sqlparser.Select, params map[string]Placeholder) (*Select, error) {
 	switch {
 	case st.Lock != "":
 		return nil, fmt.Errorf("sqlparse: %s is not supported: SharePoint has no locks", strings.TrimSpace(st.Lock))
@@ -292,7 +292,7 @@ func convertSelect(st *sqlparser.Select, params map[string]placeholder) (*Select
 	case st.Hints != "":
 		return nil, fmt.Errorf("sqlparse: %s is not supported", strings.TrimSpace(st.Hints))
 	}
-	s := &Select{Distinct: st.Distinct != "", params: params}
+	s := &Select{Distinct: st.Distinct != "", Params: params}
 	first := true
 	for _, te := range st.From {
 		if err := s.addFrom(te, false, nil, &first, params); err != nil {
@@ -304,28 +304,28 @@ func convertSelect(st *sqlparser.Select, params map[string]placeholder) (*Select
 		if err != nil {
 			return nil, err
 		}
-		s.items = append(s.items, item)
+		s.Items = append(s.Items, item)
 	}
 	if st.Where != nil {
 		w, err := convertExpr(st.Where.Expr, params)
 		if err != nil {
 			return nil, err
 		}
-		s.where = w
+		s.Where = w
 	}
 	for _, g := range st.GroupBy {
 		e, err := convertExpr(g, params)
 		if err != nil {
 			return nil, fmt.Errorf("%w (in GROUP BY)", err)
 		}
-		s.groupBy = append(s.groupBy, e)
+		s.GroupBy = append(s.GroupBy, e)
 	}
 	if st.Having != nil {
 		h, err := convertExpr(st.Having.Expr, params)
 		if err != nil {
 			return nil, fmt.Errorf("%w (in HAVING)", err)
 		}
-		s.having = h
+		s.Having = h
 	}
 	if err := s.convertOrderLimit(st.OrderBy, st.Limit, params); err != nil {
 		return nil, err
@@ -333,21 +333,21 @@ func convertSelect(st *sqlparser.Select, params map[string]placeholder) (*Select
 	return s, nil
 }
 
-func (s *Select) convertOrderLimit(orderBy sqlparser.OrderBy, limit *sqlparser.Limit, params map[string]placeholder) error {
+func (s *Select) convertOrderLimit(orderBy sqlparser.OrderBy, limit *sqlparser.Limit, params map[string]Placeholder) error {
 	for _, o := range orderBy {
 		e, err := convertExpr(o.Expr, params)
 		if err != nil {
 			return err
 		}
-		s.orderBy = append(s.orderBy, orderItem{expr: e, desc: o.Direction == sqlparser.DescScr})
+		s.OrderBy = append(s.OrderBy, OrderItem{Expr: e, Desc: o.Direction == sqlparser.DescScr})
 	}
 	if limit != nil {
 		var err error
-		if s.limit, err = convertLimit(limit.Rowcount, "LIMIT", params); err != nil {
+		if s.Limit, err = convertLimit(limit.Rowcount, "LIMIT", params); err != nil {
 			return err
 		}
 		if limit.Offset != nil {
-			if s.offset, err = convertLimit(limit.Offset, "OFFSET", params); err != nil {
+			if s.Offset, err = convertLimit(limit.Offset, "OFFSET", params); err != nil {
 				return err
 			}
 		}
@@ -358,7 +358,7 @@ func (s *Select) convertOrderLimit(orderBy sqlparser.OrderBy, limit *sqlparser.L
 // addFrom adds one FROM entry: the first list, or a list joined to the
 // ones before it. Joins nest to the left (a JOIN b JOIN c is (a JOIN b)
 // JOIN c); a parenthesised join on the right is refused.
-func (s *Select) addFrom(te sqlparser.TableExpr, left bool, on sqlparser.Expr, first *bool, params map[string]placeholder) error {
+func (s *Select) addFrom(te sqlparser.TableExpr, left bool, on sqlparser.Expr, first *bool, params map[string]Placeholder) error {
 	switch from := te.(type) {
 	case *sqlparser.AliasedTableExpr:
 		tn, ok := from.Expr.(sqlparser.TableName)
@@ -376,15 +376,15 @@ func (s *Select) addFrom(te sqlparser.TableExpr, left bool, on sqlparser.Expr, f
 			s.List, s.Schema, s.Alias = tn.Name.String(), tn.Qualifier.String(), from.As.String()
 			return nil
 		}
-		j := joinItem{left: left, list: tn.Name.String(), schema: tn.Qualifier.String(), alias: from.As.String()}
+		j := Join{Left: left, List: tn.Name.String(), Schema: tn.Qualifier.String(), Alias: from.As.String()}
 		if on != nil {
 			n, err := convertExpr(on, params)
 			if err != nil {
 				return fmt.Errorf("%w (in ON)", err)
 			}
-			j.on = n
+			j.On = n
 		}
-		s.joins = append(s.joins, j)
+		s.Joins = append(s.Joins, j)
 		return nil
 	case *sqlparser.JoinTableExpr:
 		switch from.Join {
@@ -418,32 +418,32 @@ func (s *Select) addFrom(te sqlparser.TableExpr, left bool, on sqlparser.Expr, f
 	return errors.New("sqlparse: this FROM clause is not supported; name lists, joined with JOIN … ON")
 }
 
-func convertSelectExpr(se sqlparser.SelectExpr, params map[string]placeholder) (selectItem, error) {
+func convertSelectExpr(se sqlparser.SelectExpr, params map[string]Placeholder) (SelectItem, error) {
 	switch se := se.(type) {
 	case *sqlparser.StarExpr:
 		if !se.TableName.Qualifier.IsEmpty() {
-			return selectItem{}, fmt.Errorf("sqlparse: %s.%s.* is not supported", se.TableName.Qualifier.String(), se.TableName.Name.String())
+			return SelectItem{}, fmt.Errorf("sqlparse: %s.%s.* is not supported", se.TableName.Qualifier.String(), se.TableName.Name.String())
 		}
-		return selectItem{star: true, starQual: se.TableName.Name.String()}, nil
+		return SelectItem{Star: true, StarQual: se.TableName.Name.String()}, nil
 	case *sqlparser.AliasedExpr:
-		item := selectItem{alias: se.As.String()}
+		item := SelectItem{Alias: se.As.String()}
 		e, err := convertExpr(se.Expr, params)
 		if err != nil {
-			return selectItem{}, err
+			return SelectItem{}, err
 		}
-		item.expr = e
-		if a, ok := e.(*aggNode); ok && a.name == "COUNT" && a.arg == nil && !a.distinct {
+		item.Expr = e
+		if a, ok := e.(*Aggregate); ok && a.Name == "COUNT" && a.Arg == nil && !a.Distinct {
 			item.count = true
 		}
 		return item, nil
 	default:
-		return selectItem{}, fmt.Errorf("sqlparse: %s is not supported", sqlparser.String(se))
+		return SelectItem{}, fmt.Errorf("sqlparse: %s is not supported", sqlparser.String(se))
 	}
 }
 
 // convertAggregate converts COUNT(*), COUNT([DISTINCT] x), SUM, AVG, MIN
 // and MAX; other aggregates are refused by name.
-func convertAggregate(f *sqlparser.FuncExpr, params map[string]placeholder) (node, error) {
+func convertAggregate(f *sqlparser.FuncExpr, params map[string]Placeholder) (Expr, error) {
 	name := strings.ToUpper(f.Name.String())
 	switch name {
 	case "COUNT", "SUM", "AVG", "MIN", "MAX":
@@ -453,7 +453,7 @@ func convertAggregate(f *sqlparser.FuncExpr, params map[string]placeholder) (nod
 	if !f.Qualifier.IsEmpty() || len(f.Exprs) != 1 {
 		return nil, fmt.Errorf("sqlparse: %s takes one argument", name)
 	}
-	a := &aggNode{name: name, distinct: f.Distinct}
+	a := &Aggregate{Name: name, Distinct: f.Distinct}
 	switch x := f.Exprs[0].(type) {
 	case *sqlparser.StarExpr:
 		if name != "COUNT" || f.Distinct || !x.TableName.IsEmpty() {
@@ -468,7 +468,7 @@ func convertAggregate(f *sqlparser.FuncExpr, params map[string]placeholder) (nod
 		if err != nil {
 			return nil, err
 		}
-		a.arg = arg
+		a.Arg = arg
 		return a, nil
 	}
 	return nil, fmt.Errorf("sqlparse: bad argument to %s", name)
@@ -482,7 +482,7 @@ func isAggregate(name string) bool {
 	return false
 }
 
-func convertLimit(e sqlparser.Expr, what string, params map[string]placeholder) (node, error) {
+func convertLimit(e sqlparser.Expr, what string, params map[string]Placeholder) (Expr, error) {
 	switch v := e.(type) {
 	case *sqlparser.SQLVal:
 		switch v.Type {
@@ -491,7 +491,7 @@ func convertLimit(e sqlparser.Expr, what string, params map[string]placeholder) 
 			if err != nil || n < 0 {
 				return nil, fmt.Errorf("sqlparse: %s must be a whole number ≥ 0, got %s", what, v.Val)
 			}
-			return &litNode{v: n}, nil
+			return &Literal{Value: n}, nil
 		case sqlparser.ValArg:
 			return convertExpr(v, params)
 		}
@@ -500,8 +500,8 @@ func convertLimit(e sqlparser.Expr, what string, params map[string]placeholder) 
 }
 
 // convertExpr converts one expression, refusing what the dialect lacks.
-func convertExpr(e sqlparser.Expr, params map[string]placeholder) (node, error) {
-	conv := func(e sqlparser.Expr) (node, error) { return convertExpr(e, params) }
+func convertExpr(e sqlparser.Expr, params map[string]Placeholder) (Expr, error) {
+	conv := func(e sqlparser.Expr) (Expr, error) { return convertExpr(e, params) }
 	switch e := e.(type) {
 	case *sqlparser.ParenExpr:
 		return conv(e.Expr)
@@ -514,7 +514,7 @@ func convertExpr(e sqlparser.Expr, params map[string]placeholder) (node, error) 
 		if err != nil {
 			return nil, err
 		}
-		return &andNode{l, r}, nil
+		return &And{l, r}, nil
 	case *sqlparser.OrExpr:
 		l, err := conv(e.Left)
 		if err != nil {
@@ -524,13 +524,13 @@ func convertExpr(e sqlparser.Expr, params map[string]placeholder) (node, error) 
 		if err != nil {
 			return nil, err
 		}
-		return &orNode{l, r}, nil
+		return &Or{l, r}, nil
 	case *sqlparser.NotExpr:
 		x, err := conv(e.Expr)
 		if err != nil {
 			return nil, err
 		}
-		return &notNode{x}, nil
+		return &Not{x}, nil
 	case *sqlparser.ComparisonExpr:
 		return convertComparison(e, params)
 	case *sqlparser.RangeCond:
@@ -546,17 +546,17 @@ func convertExpr(e sqlparser.Expr, params map[string]placeholder) (node, error) 
 		if err != nil {
 			return nil, err
 		}
-		return &betweenNode{x: x, lo: lo, hi: hi, not: e.Operator == sqlparser.NotBetweenStr}, nil
+		return &Between{X: x, Lo: lo, Hi: hi, Not: e.Operator == sqlparser.NotBetweenStr}, nil
 	case *sqlparser.IsExpr:
 		x, err := conv(e.Expr)
 		if err != nil {
 			return nil, err
 		}
-		return &isNode{x: x, what: strings.TrimPrefix(e.Operator, "is ")}, nil
+		return &Is{X: x, What: strings.TrimPrefix(e.Operator, "is ")}, nil
 	case *sqlparser.SQLVal:
 		switch e.Type {
 		case sqlparser.StrVal:
-			return &litNode{v: string(e.Val)}, nil
+			return &Literal{Value: string(e.Val)}, nil
 		case sqlparser.IntVal:
 			n, err := strconv.ParseInt(string(e.Val), 10, 64)
 			if err != nil {
@@ -565,29 +565,29 @@ func convertExpr(e sqlparser.Expr, params map[string]placeholder) (node, error) 
 				if ferr != nil {
 					return nil, fmt.Errorf("sqlparse: bad number %s", e.Val)
 				}
-				return &litNode{v: f}, nil
+				return &Literal{Value: f}, nil
 			}
-			return &litNode{v: n}, nil
+			return &Literal{Value: n}, nil
 		case sqlparser.FloatVal:
 			f, err := strconv.ParseFloat(string(e.Val), 64)
 			if err != nil {
 				return nil, fmt.Errorf("sqlparse: bad number %s", e.Val)
 			}
-			return &litNode{v: f}, nil
+			return &Literal{Value: f}, nil
 		case sqlparser.ValArg:
 			bind := strings.TrimPrefix(string(e.Val), ":")
 			p, ok := params[bind]
 			if !ok {
 				return nil, fmt.Errorf("sqlparse: unexpected bind variable %s", e.Val)
 			}
-			return &paramNode{bind: bind, p: p}, nil
+			return &Param{Bind: bind, p: p}, nil
 		default:
 			return nil, fmt.Errorf("sqlparse: the literal %s is not supported (hexadecimal and bit literals)", sqlparser.String(e))
 		}
 	case *sqlparser.NullVal:
-		return &litNode{v: nil}, nil
+		return &Literal{Value: nil}, nil
 	case sqlparser.BoolVal:
-		return &litNode{v: bool(e)}, nil
+		return &Literal{Value: bool(e)}, nil
 	case *sqlparser.ColName:
 		var path []string
 		if q := e.Qualifier; !q.IsEmpty() {
@@ -597,7 +597,7 @@ func convertExpr(e sqlparser.Expr, params map[string]placeholder) (node, error) 
 			path = append(path, q.Name.String())
 		}
 		path = append(path, e.Name.String())
-		return &colNode{path: path}, nil
+		return &ColumnRef{Path: path}, nil
 	case *sqlparser.BinaryExpr:
 		op := e.Operator
 		switch op {
@@ -613,7 +613,7 @@ func convertExpr(e sqlparser.Expr, params map[string]placeholder) (node, error) 
 		if err != nil {
 			return nil, err
 		}
-		return &arithNode{op: op, l: l, r: r}, nil
+		return &Arith{Op: op, L: l, R: r}, nil
 	case *sqlparser.UnaryExpr:
 		x, err := conv(e.Expr)
 		if err != nil {
@@ -621,19 +621,19 @@ func convertExpr(e sqlparser.Expr, params map[string]placeholder) (node, error) 
 		}
 		switch e.Operator {
 		case sqlparser.UMinusStr:
-			if l, ok := x.(*litNode); ok {
-				switch v := l.v.(type) {
+			if l, ok := x.(*Literal); ok {
+				switch v := l.Value.(type) {
 				case int64:
-					return &litNode{v: -v}, nil
+					return &Literal{Value: -v}, nil
 				case float64:
-					return &litNode{v: -v}, nil
+					return &Literal{Value: -v}, nil
 				}
 			}
-			return &negNode{x}, nil
+			return &Neg{x}, nil
 		case sqlparser.UPlusStr:
 			return x, nil
 		case sqlparser.BangStr:
-			return &notNode{x}, nil
+			return &Not{x}, nil
 		}
 		return nil, fmt.Errorf("sqlparse: the operator %s is not supported", strings.TrimSpace(e.Operator))
 	case *sqlparser.FuncExpr:
@@ -644,7 +644,7 @@ func convertExpr(e sqlparser.Expr, params map[string]placeholder) (node, error) 
 		if !e.Qualifier.IsEmpty() || e.Distinct {
 			return nil, fmt.Errorf("sqlparse: %s is not supported", sqlparser.String(e))
 		}
-		f := &funcNode{name: name}
+		f := &Func{Name: name}
 		for _, a := range e.Exprs {
 			ae, ok := a.(*sqlparser.AliasedExpr)
 			if !ok || !ae.As.IsEmpty() {
@@ -654,7 +654,7 @@ func convertExpr(e sqlparser.Expr, params map[string]placeholder) (node, error) 
 			if err != nil {
 				return nil, err
 			}
-			f.args = append(f.args, x)
+			f.Args = append(f.Args, x)
 		}
 		if err := checkFunction(f); err != nil {
 			return nil, err
@@ -687,7 +687,7 @@ func convertExpr(e sqlparser.Expr, params map[string]placeholder) (node, error) 
 	}
 }
 
-func convertComparison(e *sqlparser.ComparisonExpr, params map[string]placeholder) (node, error) {
+func convertComparison(e *sqlparser.ComparisonExpr, params map[string]Placeholder) (Expr, error) {
 	l, err := convertExpr(e.Left, params)
 	if err != nil {
 		return nil, err
@@ -699,19 +699,19 @@ func convertComparison(e *sqlparser.ComparisonExpr, params map[string]placeholde
 			if err != nil {
 				return nil, fmt.Errorf("%w (in the subquery)", err)
 			}
-			return &inSubNode{x: l, sub: sub, not: e.Operator == sqlparser.NotInStr}, nil
+			return &InSelect{X: l, Sub: sub, Not: e.Operator == sqlparser.NotInStr}, nil
 		}
 		tuple, ok := e.Right.(sqlparser.ValTuple)
 		if !ok {
 			return nil, fmt.Errorf("sqlparse: %s needs a list of values or a subquery", strings.ToUpper(e.Operator))
 		}
-		n := &inNode{x: l, not: e.Operator == sqlparser.NotInStr}
+		n := &In{X: l, Not: e.Operator == sqlparser.NotInStr}
 		for _, v := range tuple {
 			x, err := convertExpr(v, params)
 			if err != nil {
 				return nil, err
 			}
-			n.list = append(n.list, x)
+			n.List = append(n.List, x)
 		}
 		return n, nil
 	}
@@ -721,13 +721,13 @@ func convertComparison(e *sqlparser.ComparisonExpr, params map[string]placeholde
 	}
 	switch e.Operator {
 	case sqlparser.EqualStr, sqlparser.LessThanStr, sqlparser.GreaterThanStr, sqlparser.LessEqualStr, sqlparser.GreaterEqualStr, sqlparser.NullSafeEqualStr:
-		return &cmpNode{op: e.Operator, l: l, r: r}, nil
+		return &Comparison{Op: e.Operator, L: l, R: r}, nil
 	case sqlparser.NotEqualStr:
-		return &cmpNode{op: "<>", l: l, r: r}, nil
+		return &Comparison{Op: "<>", L: l, R: r}, nil
 	case sqlparser.LikeStr, sqlparser.NotLikeStr:
-		n := &likeNode{x: l, pattern: r, not: e.Operator == sqlparser.NotLikeStr}
+		n := &Like{X: l, Pattern: r, Not: e.Operator == sqlparser.NotLikeStr}
 		if e.Escape != nil {
-			if n.escape, err = convertExpr(e.Escape, params); err != nil {
+			if n.Escape, err = convertExpr(e.Escape, params); err != nil {
 				return nil, err
 			}
 		}
@@ -739,26 +739,26 @@ func convertComparison(e *sqlparser.ComparisonExpr, params map[string]placeholde
 }
 
 // convertCase converts both forms of CASE.
-func convertCase(e *sqlparser.CaseExpr, params map[string]placeholder) (node, error) {
-	n := &caseNode{}
+func convertCase(e *sqlparser.CaseExpr, params map[string]Placeholder) (Expr, error) {
+	n := &Case{}
 	var err error
 	if e.Expr != nil {
-		if n.operand, err = convertExpr(e.Expr, params); err != nil {
+		if n.Operand, err = convertExpr(e.Expr, params); err != nil {
 			return nil, err
 		}
 	}
 	for _, w := range e.Whens {
-		var cw caseWhen
-		if cw.cond, err = convertExpr(w.Cond, params); err != nil {
+		var cw When
+		if cw.Cond, err = convertExpr(w.Cond, params); err != nil {
 			return nil, err
 		}
-		if cw.val, err = convertExpr(w.Val, params); err != nil {
+		if cw.Val, err = convertExpr(w.Val, params); err != nil {
 			return nil, err
 		}
-		n.whens = append(n.whens, cw)
+		n.Whens = append(n.Whens, cw)
 	}
 	if e.Else != nil {
-		if n.els, err = convertExpr(e.Else, params); err != nil {
+		if n.Else, err = convertExpr(e.Else, params); err != nil {
 			return nil, err
 		}
 	}
@@ -768,7 +768,7 @@ func convertCase(e *sqlparser.CaseExpr, params map[string]placeholder) (node, er
 // convertCast converts CAST(x AS t) and CONVERT(x, t). The parser knows
 // only its own type names; rewriteForParser has already mapped INTEGER,
 // DOUBLE, VARCHAR, SQL_INTEGER… onto them.
-func convertCast(e *sqlparser.ConvertExpr, params map[string]placeholder) (node, error) {
+func convertCast(e *sqlparser.ConvertExpr, params map[string]Placeholder) (Expr, error) {
 	to := strings.ToUpper(e.Type.Type)
 	switch to {
 	case "SIGNED", "UNSIGNED", "DECIMAL", "CHAR", "DATE", "DATETIME":
@@ -783,7 +783,7 @@ func convertCast(e *sqlparser.ConvertExpr, params map[string]placeholder) (node,
 	if err != nil {
 		return nil, err
 	}
-	n := &castNode{x: x, to: to, length: -1, scale: -1}
+	n := &Cast{X: x, To: to, Length: -1, Scale: -1}
 	size := func(v *sqlparser.SQLVal, what string) (int, error) {
 		if v == nil {
 			return -1, nil
@@ -796,21 +796,21 @@ func convertCast(e *sqlparser.ConvertExpr, params map[string]placeholder) (node,
 	}
 	switch to {
 	case "CHAR":
-		if n.length, err = size(e.Type.Length, "length"); err != nil {
+		if n.Length, err = size(e.Type.Length, "length"); err != nil {
 			return nil, err
 		}
 	case "DECIMAL":
 		// DECIMAL(m) is DECIMAL(m, 0), as in MySQL; the precision m
 		// itself is not enforced.
 		if e.Type.Length != nil {
-			n.scale = 0
+			n.Scale = 0
 		}
 		if e.Type.Scale != nil {
-			if n.scale, err = size(e.Type.Scale, "scale"); err != nil {
+			if n.Scale, err = size(e.Type.Scale, "scale"); err != nil {
 				return nil, err
 			}
-			if n.scale > 30 {
-				return nil, fmt.Errorf("sqlparse: CAST to DECIMAL: the scale %d is over 30", n.scale)
+			if n.Scale > 30 {
+				return nil, fmt.Errorf("sqlparse: CAST to DECIMAL: the scale %d is over 30", n.Scale)
 			}
 		}
 	}
@@ -850,18 +850,18 @@ func (a arity) String() string {
 	return strconv.Itoa(a.min) + " or " + strconv.Itoa(a.max) + " arguments"
 }
 
-func checkFunction(f *funcNode) error {
-	want, ok := functions[f.name]
+func checkFunction(f *Func) error {
+	want, ok := functions[f.Name]
 	if !ok {
 		names := []string{"CASE", "CAST", "CONVERT"}
 		for name := range functions {
 			names = append(names, name)
 		}
 		slices.Sort(names)
-		return fmt.Errorf("sqlparse: unknown function %s (supported: %s)", f.name, strings.Join(names, ", "))
+		return fmt.Errorf("sqlparse: unknown function %s (supported: %s)", f.Name, strings.Join(names, ", "))
 	}
-	if len(f.args) < want.min || want.max >= 0 && len(f.args) > want.max {
-		return fmt.Errorf("sqlparse: %s takes %s, got %d", f.name, want, len(f.args))
+	if len(f.Args) < want.min || want.max >= 0 && len(f.Args) > want.max {
+		return fmt.Errorf("sqlparse: %s takes %s, got %d", f.Name, want, len(f.Args))
 	}
 	return nil
 }

@@ -10,13 +10,13 @@ import (
 	"unicode/utf8"
 )
 
-// bindArgs maps each placeholder of the statement (by bind name) to its
+// BindArgs maps each placeholder of the statement (by bind name) to its
 // argument's value, normalised to the evaluator's types: string, int64,
 // float64, bool, time.Time (UTC) or nil. A positional ? number k takes
 // the k-th argument; :name and @name take the argument named name
 // (sql.Named). Every argument must be used: a stray one is a mistake
 // (a misspelt name) more often than not.
-func bindArgs(params map[string]placeholder, args []driver.NamedValue) (map[string]any, error) {
+func BindArgs(params map[string]Placeholder, args []driver.NamedValue) (map[string]any, error) {
 	values := make(map[string]any, len(params))
 	used := make([]bool, len(args))
 	for bind, p := range params {

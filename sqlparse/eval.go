@@ -1016,7 +1016,7 @@ func castValue(v any, to string, mod any) (any, error) {
 		case string:
 			n, ok := parseNumber(x)
 			if !ok {
-				return nil, fmt.Errorf("sqlparse: %s: %s is not a number", fn, sqlLiteral(x))
+				return nil, fmt.Errorf("sqlparse: %s: %s is not a number", fn, SQLLiteral(x))
 			}
 			return n, nil
 		}

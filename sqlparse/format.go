@@ -9,89 +9,89 @@ import (
 // sqlText renders unresolved expressions back as SQL, for result column
 // names and error messages. It is never used to build OData.
 
-func (n *colNode) sqlText() string {
-	parts := make([]string, len(n.path))
-	for i, p := range n.path {
-		parts[i] = quoteIdent(p)
+func (n *ColumnRef) SQL() string {
+	parts := make([]string, len(n.Path))
+	for i, p := range n.Path {
+		parts[i] = QuoteIdent(p)
 	}
 	return strings.Join(parts, ".")
 }
 
-func (n *litNode) sqlText() string { return sqlLiteral(n.v) }
+func (n *Literal) SQL() string { return SQLLiteral(n.Value) }
 
-func (n *paramNode) sqlText() string {
+func (n *Param) SQL() string {
 	if n.p.name != "" {
 		return ":" + n.p.name
 	}
 	return "?"
 }
 
-func (n *cmpNode) sqlText() string { return n.l.sqlText() + " " + n.op + " " + n.r.sqlText() }
-func (n *andNode) sqlText() string { return "(" + n.l.sqlText() + " AND " + n.r.sqlText() + ")" }
-func (n *orNode) sqlText() string  { return "(" + n.l.sqlText() + " OR " + n.r.sqlText() + ")" }
-func (n *notNode) sqlText() string { return "NOT " + n.x.sqlText() }
-func (n *isNode) sqlText() string  { return n.x.sqlText() + " IS " + strings.ToUpper(n.what) }
+func (n *Comparison) SQL() string { return n.L.SQL() + " " + n.Op + " " + n.R.SQL() }
+func (n *And) SQL() string        { return "(" + n.L.SQL() + " AND " + n.R.SQL() + ")" }
+func (n *Or) SQL() string         { return "(" + n.L.SQL() + " OR " + n.R.SQL() + ")" }
+func (n *Not) SQL() string        { return "NOT " + n.X.SQL() }
+func (n *Is) SQL() string         { return n.X.SQL() + " IS " + strings.ToUpper(n.What) }
 
-func (n *likeNode) sqlText() string {
-	s := n.x.sqlText() + not(n.not) + " LIKE " + n.pattern.sqlText()
-	if n.escape != nil {
-		s += " ESCAPE " + n.escape.sqlText()
+func (n *Like) SQL() string {
+	s := n.X.SQL() + not(n.Not) + " LIKE " + n.Pattern.SQL()
+	if n.Escape != nil {
+		s += " ESCAPE " + n.Escape.SQL()
 	}
 	return s
 }
 
-func (n *inNode) sqlText() string {
-	parts := make([]string, len(n.list))
-	for i, x := range n.list {
-		parts[i] = x.sqlText()
+func (n *In) SQL() string {
+	parts := make([]string, len(n.List))
+	for i, x := range n.List {
+		parts[i] = x.SQL()
 	}
-	return n.x.sqlText() + not(n.not) + " IN (" + strings.Join(parts, ", ") + ")"
+	return n.X.SQL() + not(n.Not) + " IN (" + strings.Join(parts, ", ") + ")"
 }
 
-func (n *betweenNode) sqlText() string {
-	return n.x.sqlText() + not(n.not) + " BETWEEN " + n.lo.sqlText() + " AND " + n.hi.sqlText()
+func (n *Between) SQL() string {
+	return n.X.SQL() + not(n.Not) + " BETWEEN " + n.Lo.SQL() + " AND " + n.Hi.SQL()
 }
 
-func (n *arithNode) sqlText() string {
-	return "(" + n.l.sqlText() + " " + n.op + " " + n.r.sqlText() + ")"
+func (n *Arith) SQL() string {
+	return "(" + n.L.SQL() + " " + n.Op + " " + n.R.SQL() + ")"
 }
-func (n *negNode) sqlText() string { return "-" + n.x.sqlText() }
+func (n *Neg) SQL() string { return "-" + n.X.SQL() }
 
-func (n *funcNode) sqlText() string {
-	parts := make([]string, len(n.args))
-	for i, x := range n.args {
-		parts[i] = x.sqlText()
+func (n *Func) SQL() string {
+	parts := make([]string, len(n.Args))
+	for i, x := range n.Args {
+		parts[i] = x.SQL()
 	}
-	return n.name + "(" + strings.Join(parts, ", ") + ")"
+	return n.Name + "(" + strings.Join(parts, ", ") + ")"
 }
 
-func (n *caseNode) sqlText() string {
+func (n *Case) SQL() string {
 	var b strings.Builder
 	b.WriteString("CASE")
-	if n.operand != nil {
-		b.WriteString(" " + n.operand.sqlText())
+	if n.Operand != nil {
+		b.WriteString(" " + n.Operand.SQL())
 	}
-	for _, w := range n.whens {
-		b.WriteString(" WHEN " + w.cond.sqlText() + " THEN " + w.val.sqlText())
+	for _, w := range n.Whens {
+		b.WriteString(" WHEN " + w.Cond.SQL() + " THEN " + w.Val.SQL())
 	}
-	if n.els != nil {
-		b.WriteString(" ELSE " + n.els.sqlText())
+	if n.Else != nil {
+		b.WriteString(" ELSE " + n.Else.SQL())
 	}
 	b.WriteString(" END")
 	return b.String()
 }
 
-func (n *castNode) sqlText() string { return "CAST(" + n.x.sqlText() + " AS " + n.typeText() + ")" }
+func (n *Cast) SQL() string { return "CAST(" + n.X.SQL() + " AS " + n.typeText() + ")" }
 
 // typeText is the CAST type as SQL: CHAR(10), DECIMAL(65, 2).
-func (n *castNode) typeText() string {
+func (n *Cast) typeText() string {
 	switch {
-	case n.length >= 0:
-		return n.to + "(" + strconv.Itoa(n.length) + ")"
-	case n.scale >= 0:
-		return n.to + "(65, " + strconv.Itoa(n.scale) + ")"
+	case n.Length >= 0:
+		return n.To + "(" + strconv.Itoa(n.Length) + ")"
+	case n.Scale >= 0:
+		return n.To + "(65, " + strconv.Itoa(n.Scale) + ")"
 	}
-	return n.to
+	return n.To
 }
 
 func not(b bool) string {
@@ -101,9 +101,9 @@ func not(b bool) string {
 	return ""
 }
 
-// quoteIdent writes an identifier bare when it is a plain ASCII word, else
+// QuoteIdent writes an identifier bare when it is a plain ASCII word, else
 // in double quotes (SQL standard, and accepted back by Parse).
-func quoteIdent(s string) string {
+func QuoteIdent(s string) string {
 	plain := s != ""
 	for i := 0; i < len(s); i++ {
 		if !isNameByte(s[i], i == 0) {
@@ -117,8 +117,8 @@ func quoteIdent(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
 
-// sqlLiteral renders a value as a SQL literal.
-func sqlLiteral(v any) string {
+// SQLLiteral renders a value as a SQL literal.
+func SQLLiteral(v any) string {
 	switch v := v.(type) {
 	case nil:
 		return "NULL"
@@ -139,16 +139,16 @@ func sqlLiteral(v any) string {
 	return "?"
 }
 
-func (n *aggNode) sqlText() string {
+func (n *Aggregate) SQL() string {
 	switch {
-	case n.arg == nil:
-		return n.name + "(*)"
-	case n.distinct:
-		return n.name + "(DISTINCT " + n.arg.sqlText() + ")"
+	case n.Arg == nil:
+		return n.Name + "(*)"
+	case n.Distinct:
+		return n.Name + "(DISTINCT " + n.Arg.SQL() + ")"
 	}
-	return n.name + "(" + n.arg.sqlText() + ")"
+	return n.Name + "(" + n.Arg.SQL() + ")"
 }
 
-func (n *inSubNode) sqlText() string { return n.x.sqlText() + not(n.not) + " IN (SELECT …)" }
+func (n *InSelect) SQL() string { return n.X.SQL() + not(n.Not) + " IN (SELECT …)" }
 
-func (n *colRefNode) sqlText() string { return n.text }
+func (n *colRefNode) SQL() string { return n.text }

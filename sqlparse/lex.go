@@ -209,8 +209,8 @@ func trimStatementEnd(toks []token) ([]token, error) {
 	return toks[:end], nil
 }
 
-// placeholder is one placeholder as written: positional (name "") or named.
-type placeholder struct {
+// Placeholder is one Placeholder as written: positional (name "") or named.
+type Placeholder struct {
 	ordinal int    // 1-based position among the positional ones; 0 for named
 	name    string // :name or @name without the sigil
 }
@@ -218,10 +218,10 @@ type placeholder struct {
 // renderForParser writes tokens in the parser's dialect (see the top of
 // this file) and returns the placeholders in order of appearance, keyed
 // by the bind variable name the parser will report.
-func renderForParser(toks []token) (string, map[string]placeholder) {
+func renderForParser(toks []token) (string, map[string]Placeholder) {
 	toks = rewriteForParser(toks)
 	var b strings.Builder
-	params := map[string]placeholder{}
+	params := map[string]Placeholder{}
 	positional := 0
 	for _, t := range toks {
 		switch t.kind {
@@ -253,10 +253,10 @@ func renderForParser(toks []token) (string, map[string]placeholder) {
 			if t.val == "" {
 				positional++
 				bind = fmt.Sprintf("p%d", positional)
-				params[bind] = placeholder{ordinal: positional}
+				params[bind] = Placeholder{ordinal: positional}
 			} else {
 				bind = "n_" + t.val
-				params[bind] = placeholder{name: t.val}
+				params[bind] = Placeholder{name: t.val}
 			}
 			b.WriteString(" :" + bind + " ")
 		default:

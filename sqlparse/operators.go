@@ -224,8 +224,8 @@ func exprList(es []*rexpr, sep string) string {
 // more list (right): a hash join on its keys, a nested loop without any.
 type joinSpec struct {
 	left          bool // LEFT JOIN
-	keyNodes      [][2]node
-	residualNodes []node
+	keyNodes      [][2]Expr
+	residualNodes []Expr
 
 	leftKeys, rightKeys []*rexpr
 	residual            []*rexpr // checked for each matching pair
@@ -551,14 +551,14 @@ func (j *joinSpec) openByID(rt *runtime) (rowFunc, error) {
 // planIDs plans the right list's scan restricted to some IDs.
 func (j *joinSpec) planIDs(ids []int64) (*Plan, error) {
 	t := j.right.t
-	in := &inNode{x: &colNode{path: []string{"ID"}}}
+	in := &In{X: &ColumnRef{Path: []string{"ID"}}}
 	for _, id := range ids {
-		in.list = append(in.list, &litNode{v: id})
+		in.List = append(in.List, &Literal{Value: id})
 	}
 	sel := *t.sel
-	sel.where = andAll([]node{t.sel.where, in})
-	if t.sel.where == nil {
-		sel.where = in
+	sel.Where = andAll([]Expr{t.sel.Where, in})
+	if t.sel.Where == nil {
+		sel.Where = in
 	}
 	return buildPlan(&sel, t.list, t.fields, j.values, j.opts)
 }

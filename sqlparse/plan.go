@@ -132,7 +132,7 @@ func BuildPlan(sel *Select, list string, fields []sharepoint.Field, args []drive
 	if !sel.Simple() {
 		return nil, errors.New("sqlparse: internal error: BuildPlan takes a simple SELECT; use BuildQuery")
 	}
-	values, err := bindArgs(sel.params, args)
+	values, err := BindArgs(sel.Params, args)
 	if err != nil {
 		return nil, err
 	}
@@ -208,8 +208,8 @@ func (pb *planBuilder) build() error {
 	// evaluate it exactly, else to the residual.
 	var residual []*rexpr
 	var filters []string
-	if sel.where != nil {
-		where, err := pb.b.condition(sel.where)
+	if sel.Where != nil {
+		where, err := pb.b.condition(sel.Where)
 		if err != nil {
 			return fmt.Errorf("%w (in WHERE)", err)
 		}
@@ -280,7 +280,7 @@ func (pb *planBuilder) build() error {
 	// that drops rows) stops at it unless its residual may drop rows or
 	// its order is not SharePoint's. SharePoint ignores $skip on items,
 	// so OFFSET rows are fetched and skipped.
-	if limit >= 0 && plan.Residual == nil && (len(sel.orderBy) == 0 || plan.ordered) {
+	if limit >= 0 && plan.Residual == nil && (len(sel.OrderBy) == 0 || plan.ordered) {
 		top := int64(limit) + int64(offset)
 		if top > 0 && top <= math.MaxInt32 {
 			q.Top = int(top)
@@ -299,7 +299,7 @@ func (pb *planBuilder) build() error {
 
 // limits evaluates LIMIT and OFFSET (literals or bound placeholders).
 func (pb *planBuilder) limits() (limit, offset int, err error) {
-	get := func(n node, what string, dflt int) (int, error) {
+	get := func(n Expr, what string, dflt int) (int, error) {
 		if n == nil {
 			return dflt, nil
 		}
@@ -329,44 +329,44 @@ func (pb *planBuilder) limits() (limit, offset int, err error) {
 		}
 		return int(v), nil
 	}
-	if limit, err = get(pb.sel.limit, "LIMIT", -1); err != nil {
+	if limit, err = get(pb.sel.Limit, "LIMIT", -1); err != nil {
 		return 0, 0, err
 	}
-	offset, err = get(pb.sel.offset, "OFFSET", 0)
+	offset, err = get(pb.sel.Offset, "OFFSET", 0)
 	return limit, offset, err
 }
 
 // outputs resolves the select list into output columns.
 func (pb *planBuilder) outputs() error {
 	r := pb.b.r
-	for _, it := range pb.sel.items {
-		if it.star {
-			if it.starQual != "" && !r.isQualifier(it.starQual) {
-				return fmt.Errorf("sqlparse: %s.* names no list of this query (the list is %q)", it.starQual, r.list)
+	for _, it := range pb.sel.Items {
+		if it.Star {
+			if it.StarQual != "" && !r.isQualifier(it.StarQual) {
+				return fmt.Errorf("sqlparse: %s.* names no list of this query (the list is %q)", it.StarQual, r.list)
 			}
 			cols, names, err := r.starColumns(pb.opts.AuditColumns)
 			if err != nil {
 				return err
 			}
 			for i, c := range cols {
-				pb.addOutput(names[i], &rexpr{op: opCol, col: c, typ: c.typ, text: quoteIdent(names[i])})
+				pb.addOutput(names[i], &rexpr{op: opCol, col: c, typ: c.typ, text: QuoteIdent(names[i])})
 			}
 			continue
 		}
-		e, err := pb.b.resolve(it.expr)
+		e, err := pb.b.resolve(it.Expr)
 		if err != nil {
 			return err
 		}
-		name := it.alias
+		name := it.Alias
 		if name == "" {
-			if cn, ok := it.expr.(*colNode); ok {
-				path := cn.path
+			if cn, ok := it.Expr.(*ColumnRef); ok {
+				path := cn.Path
 				if len(path) >= 2 && r.isQualifier(path[0]) {
 					path = path[1:]
 				}
 				name = strings.Join(path, ".")
 			} else {
-				name = it.expr.sqlText()
+				name = it.Expr.SQL()
 			}
 		}
 		pb.addOutput(name, e)
@@ -438,8 +438,8 @@ func valueTypeOf(t sqlType) sharepoint.ValueType {
 // Query's sort operator then sorts.
 func (pb *planBuilder) orderBy() ([]string, error) {
 	var keys []*rexpr
-	for _, o := range pb.sel.orderBy {
-		e, err := pb.orderKey(o.expr)
+	for _, o := range pb.sel.OrderBy {
+		e, err := pb.orderKey(o.Expr)
 		if err != nil {
 			return nil, fmt.Errorf("%w (in ORDER BY)", err)
 		}
@@ -451,7 +451,7 @@ func (pb *planBuilder) orderBy() ([]string, error) {
 	var terms []string
 	for i, e := range keys {
 		dir := " asc"
-		if pb.sel.orderBy[i].desc {
+		if pb.sel.OrderBy[i].Desc {
 			dir = " desc"
 		}
 		if e.op == opConst {
@@ -470,19 +470,19 @@ func (pb *planBuilder) orderBy() ([]string, error) {
 	return terms, nil
 }
 
-func (pb *planBuilder) orderKey(n node) (*rexpr, error) {
+func (pb *planBuilder) orderKey(n Expr) (*rexpr, error) {
 	switch n := n.(type) {
-	case *litNode:
-		if i, ok := n.v.(int64); ok {
+	case *Literal:
+		if i, ok := n.Value.(int64); ok {
 			if i < 1 || int(i) > len(pb.outExprs) || pb.outExprs[i-1] == nil {
 				return nil, fmt.Errorf("sqlparse: ORDER BY %d: the select list has %d columns", i, len(pb.outExprs))
 			}
 			return pb.outExprs[i-1], nil
 		}
-	case *colNode:
-		if len(n.path) == 1 {
+	case *ColumnRef:
+		if len(n.Path) == 1 {
 			for i, oc := range pb.plan.Columns {
-				if strings.EqualFold(oc.Name, n.path[0]) && pb.isAlias(oc.Name) {
+				if strings.EqualFold(oc.Name, n.Path[0]) && pb.isAlias(oc.Name) {
 					return pb.outExprs[i], nil
 				}
 			}
@@ -494,8 +494,8 @@ func (pb *planBuilder) orderKey(n node) (*rexpr, error) {
 // isAlias reports whether name is an AS alias of the select list (ORDER
 // BY an alias means the aliased expression, as in MySQL).
 func (pb *planBuilder) isAlias(name string) bool {
-	for _, it := range pb.sel.items {
-		if it.alias != "" && strings.EqualFold(it.alias, name) {
+	for _, it := range pb.sel.Items {
+		if it.Alias != "" && strings.EqualFold(it.Alias, name) {
 			return true
 		}
 	}

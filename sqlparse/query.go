@@ -46,7 +46,7 @@ func BuildQuery(ctx context.Context, sel *Select, src Source, args []driver.Name
 	if sel == nil {
 		return nil, errors.New("sqlparse: BuildQuery needs a Select")
 	}
-	values, err := bindArgs(sel.params, args)
+	values, err := BindArgs(sel.Params, args)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +93,7 @@ type queryBuilder struct {
 
 // statement plans a SELECT or a UNION.
 func (qb *queryBuilder) statement(sel *Select, outer *blockBuilder) (operator, []OutputColumn, error) {
-	if sel.union != nil {
+	if sel.Union != nil {
 		return qb.union(sel, outer)
 	}
 	bb := &blockBuilder{qb: qb, sel: sel, outer: outer}
@@ -136,10 +136,10 @@ type table struct {
 	nullable    bool      // the right side of a LEFT JOIN
 	count       int64     // ItemCount, -1 if unknown
 
-	items []selectItem    // the scan's select list
+	items []SelectItem    // the scan's select list
 	cols  []*column       // the joined row's columns read from this list, by item
 	used  map[*column]int // index in cols
-	where []node          // conjuncts pushed into the scan
+	where []Expr          // conjuncts pushed into the scan
 	base  int
 	plan  *Plan
 	sel   *Select // the scan's statement (for ID lookups)
@@ -151,9 +151,9 @@ type table struct {
 
 func (t *table) name() string {
 	if t.alias != "" {
-		return quoteIdent(t.list) + " AS " + quoteIdent(t.alias)
+		return QuoteIdent(t.list) + " AS " + QuoteIdent(t.alias)
 	}
-	return quoteIdent(t.list)
+	return QuoteIdent(t.list)
 }
 
 // use makes c (one of t.r's columns) part of the joined row; get
@@ -164,7 +164,7 @@ func (t *table) use(c *column, text string, get func(r *resolver) (*column, erro
 	}
 	t.used[c] = len(t.cols)
 	t.cols = append(t.cols, c)
-	t.items = append(t.items, selectItem{expr: &colRefNode{text: text, get: get}})
+	t.items = append(t.items, SelectItem{Expr: &colRefNode{text: text, get: get}})
 }
 
 // blockBuilder plans one SELECT (no UNION).
@@ -287,12 +287,12 @@ func tableQualifier(t *table) string {
 
 // refs returns the indexes of the tables an expression reads, and
 // whether it holds a subquery or an aggregate.
-func (bb *blockBuilder) refs(n node) (tables map[int]bool, sub, agg bool, err error) {
+func (bb *blockBuilder) refs(n Expr) (tables map[int]bool, sub, agg bool, err error) {
 	tables = map[int]bool{}
-	walkNodes(n, func(n node) {
+	Walk(n, func(n Expr) {
 		switch n := n.(type) {
-		case *colNode:
-			t, _, _, e := bb.find(n.path)
+		case *ColumnRef:
+			t, _, _, e := bb.find(n.Path)
 			if e != nil {
 				if err == nil {
 					err = e
@@ -304,9 +304,9 @@ func (bb *blockBuilder) refs(n node) (tables map[int]bool, sub, agg bool, err er
 					tables[i] = true
 				}
 			}
-		case *inSubNode:
+		case *InSelect:
 			sub = true
-		case *aggNode:
+		case *Aggregate:
 			agg = true
 		}
 	})
@@ -314,20 +314,20 @@ func (bb *blockBuilder) refs(n node) (tables map[int]bool, sub, agg bool, err er
 }
 
 // splitAnd returns the AND-ed parts of a condition.
-func splitAnd(n node) []node {
-	if a, ok := n.(*andNode); ok {
-		return append(splitAnd(a.l), splitAnd(a.r)...)
+func splitAnd(n Expr) []Expr {
+	if a, ok := n.(*And); ok {
+		return append(splitAnd(a.L), splitAnd(a.R)...)
 	}
-	return []node{n}
+	return []Expr{n}
 }
 
-func andAll(parts []node) node {
-	var out node
+func andAll(parts []Expr) Expr {
+	var out Expr
 	for _, p := range parts {
 		if out == nil {
 			out = p
 		} else {
-			out = &andNode{out, p}
+			out = &And{out, p}
 		}
 	}
 	return out
@@ -340,9 +340,9 @@ func (bb *blockBuilder) build() (operator, []OutputColumn, error) {
 	if err := bb.addTable(sel.Schema, sel.List, sel.Alias, false); err != nil {
 		return nil, nil, err
 	}
-	bb.tables[0].describe = sel.describe
-	for _, j := range sel.joins {
-		if err := bb.addTable(j.schema, j.list, j.alias, j.left); err != nil {
+	bb.tables[0].describe = sel.Describe
+	for _, j := range sel.Joins {
+		if err := bb.addTable(j.Schema, j.List, j.Alias, j.Left); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -351,8 +351,8 @@ func (bb *blockBuilder) build() (operator, []OutputColumn, error) {
 	// lists before it are the join's keys; the rest is checked per pair.
 	joins := make([]*joinSpec, len(bb.tables))
 	for i := 1; i < len(bb.tables); i++ {
-		joins[i] = &joinSpec{left: sel.joins[i-1].left}
-		if on := sel.joins[i-1].on; on != nil {
+		joins[i] = &joinSpec{left: sel.Joins[i-1].Left}
+		if on := sel.Joins[i-1].On; on != nil {
 			for _, c := range splitAnd(on) {
 				if err := bb.placeOn(i, c, joins[i]); err != nil {
 					return nil, nil, fmt.Errorf("%w (in ON)", err)
@@ -366,15 +366,15 @@ func (bb *blockBuilder) build() (operator, []OutputColumn, error) {
 	// would bring the NULL rows back); an equality between lists of an
 	// inner join is a join key; anything else is checked as soon as
 	// every list it reads has been joined.
-	filters := make([][]node, len(bb.tables))
-	if sel.where != nil {
-		for _, c := range splitAnd(sel.where) {
+	filters := make([][]Expr, len(bb.tables))
+	if sel.Where != nil {
+		for _, c := range splitAnd(sel.Where) {
 			refs, sub, agg, err := bb.refs(c)
 			if err != nil {
 				return nil, nil, fmt.Errorf("%w (in WHERE)", err)
 			}
 			if agg {
-				return nil, nil, fmt.Errorf("sqlparse: aggregates are not allowed in WHERE (%s); use HAVING", c.sqlText())
+				return nil, nil, fmt.Errorf("sqlparse: aggregates are not allowed in WHERE (%s); use HAVING", c.SQL())
 			}
 			last := 0
 			for i := range refs {
@@ -390,7 +390,7 @@ func (bb *blockBuilder) build() (operator, []OutputColumn, error) {
 		}
 	}
 
-	grouped := len(sel.groupBy) > 0 || sel.having != nil || bb.hasAggregate()
+	grouped := len(sel.GroupBy) > 0 || sel.Having != nil || bb.hasAggregate()
 
 	// Resolve everything above the scans now: the columns they read
 	// become the scans' select lists.
@@ -425,8 +425,8 @@ func (bb *blockBuilder) build() (operator, []OutputColumn, error) {
 		return nil, nil, err
 	}
 	var having *rexpr
-	if sel.having != nil {
-		h, err := b.condition(bb.aliasesToExprs(sel.having))
+	if sel.Having != nil {
+		h, err := b.condition(bb.aliasesToExprs(sel.Having))
 		if err == nil {
 			h, err = g.regroup(h)
 		}
@@ -439,7 +439,7 @@ func (bb *blockBuilder) build() (operator, []OutputColumn, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	limit, offset, err := qb.limits(sel.limit, sel.offset)
+	limit, offset, err := qb.limits(sel.Limit, sel.Offset)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -448,12 +448,12 @@ func (bb *blockBuilder) build() (operator, []OutputColumn, error) {
 	// hands its ORDER BY to $orderby when every key is a plain sortable
 	// column, and its LIMIT to $top when nothing above drops rows: the
 	// scan then returns the rows in order and stops after them.
-	var pushOrder []orderItem
-	var pushLimit, pushOffset node
+	var pushOrder []OrderItem
+	var pushLimit, pushOffset Expr
 	if t := bb.tables[0]; len(bb.tables) == 1 && g == nil && len(filterExprs[0]) == 0 && !t.virtual {
 		pushOrder = bb.pushableOrder(t, keys, proj)
 		if limit >= 0 && !sel.Distinct && (len(keys) == 0 || pushOrder != nil) {
-			pushLimit, pushOffset = &litNode{v: int64(limit)}, &litNode{v: int64(offset)}
+			pushLimit, pushOffset = &Literal{Value: int64(limit)}, &Literal{Value: int64(offset)}
 		}
 	}
 
@@ -464,9 +464,9 @@ func (bb *blockBuilder) build() (operator, []OutputColumn, error) {
 			c.idx = t.base + j
 		}
 		bb.width += len(t.cols)
-		t.sel = &Select{List: t.list, Alias: t.alias, items: t.items, where: andAll(t.where), params: sel.params}
+		t.sel = &Select{List: t.list, Alias: t.alias, Items: t.items, Where: andAll(t.where), Params: sel.Params}
 		if len(bb.tables) == 1 {
-			t.sel.orderBy, t.sel.limit, t.sel.offset = pushOrder, pushLimit, pushOffset
+			t.sel.OrderBy, t.sel.Limit, t.sel.Offset = pushOrder, pushLimit, pushOffset
 		}
 		o := qb.opts
 		o.ClientOnly = o.ClientOnly || t.virtual
@@ -545,12 +545,12 @@ func inPlace(proj *projection, width int) bool {
 
 // pushableOrder returns the ORDER BY of a single list's block as the
 // scan's own, when every key is a plain sortable column of it; else nil.
-func (bb *blockBuilder) pushableOrder(t *table, keys []sortKey, proj *projection) []orderItem {
+func (bb *blockBuilder) pushableOrder(t *table, keys []sortKey, proj *projection) []OrderItem {
 	if len(keys) == 0 {
 		return nil
 	}
 	nOut := len(proj.outs)
-	var order []orderItem
+	var order []OrderItem
 	for _, k := range keys {
 		var e *rexpr
 		if k.pos < nOut {
@@ -565,7 +565,7 @@ func (bb *blockBuilder) pushableOrder(t *table, keys []sortKey, proj *projection
 		if !ok {
 			return nil
 		}
-		order = append(order, orderItem{expr: t.items[i].expr, desc: k.desc})
+		order = append(order, OrderItem{Expr: t.items[i].Expr, Desc: k.desc})
 	}
 	return order
 }
@@ -605,7 +605,7 @@ func (bb *blockBuilder) addTable(schema, list, alias string, left bool) error {
 	}
 	for _, t := range bb.tables {
 		if strings.EqualFold(tableQualifier(t), alias) && alias != "" || alias == "" && t.alias == "" && strings.EqualFold(t.list, list) {
-			return fmt.Errorf("sqlparse: list %q appears twice in FROM; give each an alias (FROM %s a JOIN %s b …)", list, quoteIdent(list), quoteIdent(list))
+			return fmt.Errorf("sqlparse: list %q appears twice in FROM; give each an alias (FROM %s a JOIN %s b …)", list, QuoteIdent(list), QuoteIdent(list))
 		}
 	}
 	t := &table{list: list, alias: alias, fields: fields, nullable: left, count: -1, virtual: virtual, used: map[*column]int{}}
@@ -634,31 +634,31 @@ func (qb *queryBuilder) itemCount(list string) int64 {
 
 func (bb *blockBuilder) hasAggregate() bool {
 	found := false
-	check := func(n node) {
-		walkNodes(n, func(n node) {
-			if _, ok := n.(*aggNode); ok {
+	check := func(n Expr) {
+		Walk(n, func(n Expr) {
+			if _, ok := n.(*Aggregate); ok {
 				found = true
 			}
 		})
 	}
-	for _, it := range bb.sel.items {
-		check(it.expr)
+	for _, it := range bb.sel.Items {
+		check(it.Expr)
 	}
-	for _, o := range bb.sel.orderBy {
-		check(o.expr)
+	for _, o := range bb.sel.OrderBy {
+		check(o.Expr)
 	}
 	return found
 }
 
 // placeOn sorts one conjunct of join i's ON.
-func (bb *blockBuilder) placeOn(i int, c node, j *joinSpec) error {
+func (bb *blockBuilder) placeOn(i int, c Expr, j *joinSpec) error {
 	refs, sub, agg, err := bb.refs(c)
 	if err != nil {
 		return err
 	}
 	switch {
 	case agg:
-		return fmt.Errorf("sqlparse: aggregates are not allowed in ON (%s)", c.sqlText())
+		return fmt.Errorf("sqlparse: aggregates are not allowed in ON (%s)", c.SQL())
 	case sub:
 		return fmt.Errorf("sqlparse: IN (SELECT …) is not supported in ON; put it in WHERE")
 	}
@@ -680,12 +680,12 @@ func (bb *blockBuilder) placeOn(i int, c node, j *joinSpec) error {
 
 // joinKey takes c as a key of join i when it is left = right with one
 // side reading only list i and the other only lists before it.
-func (bb *blockBuilder) joinKey(i int, c node, refs map[int]bool, j *joinSpec) bool {
-	cmp, ok := c.(*cmpNode)
-	if !ok || cmp.op != "=" || !refs[i] || len(refs) < 2 {
+func (bb *blockBuilder) joinKey(i int, c Expr, refs map[int]bool, j *joinSpec) bool {
+	cmp, ok := c.(*Comparison)
+	if !ok || cmp.Op != "=" || !refs[i] || len(refs) < 2 {
 		return false
 	}
-	side := func(n node) int { // 1: only list i, -1: only lists before i, 0: neither
+	side := func(n Expr) int { // 1: only list i, -1: only lists before i, 0: neither
 		r, sub, agg, err := bb.refs(n)
 		if err != nil || sub || agg || len(r) == 0 {
 			return 0
@@ -698,12 +698,12 @@ func (bb *blockBuilder) joinKey(i int, c node, refs map[int]bool, j *joinSpec) b
 		}
 		return -1
 	}
-	l, r := side(cmp.l), side(cmp.r)
+	l, r := side(cmp.L), side(cmp.R)
 	switch {
 	case l == -1 && r == 1:
-		j.keyNodes = append(j.keyNodes, [2]node{cmp.l, cmp.r})
+		j.keyNodes = append(j.keyNodes, [2]Expr{cmp.L, cmp.R})
 	case l == 1 && r == -1:
-		j.keyNodes = append(j.keyNodes, [2]node{cmp.r, cmp.l})
+		j.keyNodes = append(j.keyNodes, [2]Expr{cmp.R, cmp.L})
 	default:
 		return false
 	}
@@ -728,7 +728,7 @@ func (bb *blockBuilder) resolveJoin(j *joinSpec) error {
 			return fmt.Errorf("%w (in a join condition)", err)
 		}
 		if l.typ != r.typ && !(l.typ.numeric() && r.typ.numeric()) {
-			e, err := b.condition(&cmpNode{op: "=", l: k[0], r: k[1]})
+			e, err := b.condition(&Comparison{Op: "=", L: k[0], R: k[1]})
 			if err != nil {
 				return err
 			}
@@ -750,62 +750,62 @@ func (bb *blockBuilder) resolveJoin(j *joinSpec) error {
 
 // aliasesToExprs replaces, in a HAVING or ORDER BY expression, the names
 // of select-list aliases by the aliased expressions (as MySQL allows).
-func (bb *blockBuilder) aliasesToExprs(n node) node {
-	if cn, ok := n.(*colNode); ok && len(cn.path) == 1 {
-		for _, it := range bb.sel.items {
-			if it.alias != "" && it.expr != nil && strings.EqualFold(it.alias, cn.path[0]) {
-				return it.expr
+func (bb *blockBuilder) aliasesToExprs(n Expr) Expr {
+	if cn, ok := n.(*ColumnRef); ok && len(cn.Path) == 1 {
+		for _, it := range bb.sel.Items {
+			if it.Alias != "" && it.Expr != nil && strings.EqualFold(it.Alias, cn.Path[0]) {
+				return it.Expr
 			}
 		}
 		return n
 	}
 	switch x := n.(type) {
-	case *cmpNode:
-		return &cmpNode{op: x.op, l: bb.aliasesToExprs(x.l), r: bb.aliasesToExprs(x.r)}
-	case *andNode:
-		return &andNode{bb.aliasesToExprs(x.l), bb.aliasesToExprs(x.r)}
-	case *orNode:
-		return &orNode{bb.aliasesToExprs(x.l), bb.aliasesToExprs(x.r)}
-	case *notNode:
-		return &notNode{bb.aliasesToExprs(x.x)}
-	case *isNode:
-		return &isNode{x: bb.aliasesToExprs(x.x), what: x.what}
-	case *inNode:
-		out := &inNode{x: bb.aliasesToExprs(x.x), not: x.not}
-		for _, v := range x.list {
-			out.list = append(out.list, bb.aliasesToExprs(v))
+	case *Comparison:
+		return &Comparison{Op: x.Op, L: bb.aliasesToExprs(x.L), R: bb.aliasesToExprs(x.R)}
+	case *And:
+		return &And{bb.aliasesToExprs(x.L), bb.aliasesToExprs(x.R)}
+	case *Or:
+		return &Or{bb.aliasesToExprs(x.L), bb.aliasesToExprs(x.R)}
+	case *Not:
+		return &Not{bb.aliasesToExprs(x.X)}
+	case *Is:
+		return &Is{X: bb.aliasesToExprs(x.X), What: x.What}
+	case *In:
+		out := &In{X: bb.aliasesToExprs(x.X), Not: x.Not}
+		for _, v := range x.List {
+			out.List = append(out.List, bb.aliasesToExprs(v))
 		}
 		return out
-	case *betweenNode:
-		return &betweenNode{x: bb.aliasesToExprs(x.x), lo: bb.aliasesToExprs(x.lo), hi: bb.aliasesToExprs(x.hi), not: x.not}
-	case *arithNode:
-		return &arithNode{op: x.op, l: bb.aliasesToExprs(x.l), r: bb.aliasesToExprs(x.r)}
-	case *negNode:
-		return &negNode{bb.aliasesToExprs(x.x)}
-	case *funcNode:
-		out := &funcNode{name: x.name}
-		for _, a := range x.args {
-			out.args = append(out.args, bb.aliasesToExprs(a))
+	case *Between:
+		return &Between{X: bb.aliasesToExprs(x.X), Lo: bb.aliasesToExprs(x.Lo), Hi: bb.aliasesToExprs(x.Hi), Not: x.Not}
+	case *Arith:
+		return &Arith{Op: x.Op, L: bb.aliasesToExprs(x.L), R: bb.aliasesToExprs(x.R)}
+	case *Neg:
+		return &Neg{bb.aliasesToExprs(x.X)}
+	case *Func:
+		out := &Func{Name: x.Name}
+		for _, a := range x.Args {
+			out.Args = append(out.Args, bb.aliasesToExprs(a))
 		}
 		return out
-	case *likeNode:
+	case *Like:
 		out := *x
-		out.x, out.pattern = bb.aliasesToExprs(x.x), bb.aliasesToExprs(x.pattern)
+		out.X, out.Pattern = bb.aliasesToExprs(x.X), bb.aliasesToExprs(x.Pattern)
 		return &out
-	case *castNode:
+	case *Cast:
 		out := *x
-		out.x = bb.aliasesToExprs(x.x)
+		out.X = bb.aliasesToExprs(x.X)
 		return &out
-	case *caseNode:
-		out := &caseNode{}
-		if x.operand != nil {
-			out.operand = bb.aliasesToExprs(x.operand)
+	case *Case:
+		out := &Case{}
+		if x.Operand != nil {
+			out.Operand = bb.aliasesToExprs(x.Operand)
 		}
-		for _, w := range x.whens {
-			out.whens = append(out.whens, caseWhen{cond: bb.aliasesToExprs(w.cond), val: bb.aliasesToExprs(w.val)})
+		for _, w := range x.Whens {
+			out.Whens = append(out.Whens, When{Cond: bb.aliasesToExprs(w.Cond), Val: bb.aliasesToExprs(w.Val)})
 		}
-		if x.els != nil {
-			out.els = bb.aliasesToExprs(x.els)
+		if x.Else != nil {
+			out.Else = bb.aliasesToExprs(x.Else)
 		}
 		return out
 	}
@@ -815,24 +815,24 @@ func (bb *blockBuilder) aliasesToExprs(n node) node {
 // grouping resolves GROUP BY: expressions, select-list positions
 // (GROUP BY 1) or aliases that name no column.
 func (bb *blockBuilder) grouping() (*grouping, error) {
-	g := &grouping{explicit: len(bb.sel.groupBy) > 0}
+	g := &grouping{explicit: len(bb.sel.GroupBy) > 0}
 	b := bb.binder(false)
-	for _, n := range bb.sel.groupBy {
+	for _, n := range bb.sel.GroupBy {
 		target := n
 		switch x := n.(type) {
-		case *litNode:
-			if i, ok := x.v.(int64); ok {
-				if i < 1 || int(i) > len(bb.sel.items) || bb.sel.items[i-1].expr == nil {
+		case *Literal:
+			if i, ok := x.Value.(int64); ok {
+				if i < 1 || int(i) > len(bb.sel.Items) || bb.sel.Items[i-1].Expr == nil {
 					return nil, fmt.Errorf("sqlparse: GROUP BY %d: the select list has no expression %d", i, i)
 				}
-				target = bb.sel.items[i-1].expr
+				target = bb.sel.Items[i-1].Expr
 			}
-		case *colNode:
-			if len(x.path) == 1 {
-				if _, _, _, err := bb.find(x.path); err != nil {
-					for _, it := range bb.sel.items {
-						if it.alias != "" && it.expr != nil && strings.EqualFold(it.alias, x.path[0]) {
-							target = it.expr
+		case *ColumnRef:
+			if len(x.Path) == 1 {
+				if _, _, _, err := bb.find(x.Path); err != nil {
+					for _, it := range bb.sel.Items {
+						if it.Alias != "" && it.Expr != nil && strings.EqualFold(it.Alias, x.Path[0]) {
+							target = it.Expr
 						}
 					}
 				}
@@ -860,14 +860,14 @@ type projection struct {
 // outputs resolves the select list.
 func (bb *blockBuilder) outputs(b *binder, g *grouping, proj *projection) ([]OutputColumn, error) {
 	var outs []OutputColumn
-	for _, it := range bb.sel.items {
-		if it.star {
+	for _, it := range bb.sel.Items {
+		if it.Star {
 			if g != nil {
 				return nil, errors.New("sqlparse: SELECT * cannot be grouped; name the columns")
 			}
-			found := it.starQual == ""
+			found := it.StarQual == ""
 			for _, t := range bb.tables {
-				if it.starQual != "" && !t.r.isQualifier(it.starQual) {
+				if it.StarQual != "" && !t.r.isQualifier(it.StarQual) {
 					continue
 				}
 				found = true
@@ -877,27 +877,27 @@ func (bb *blockBuilder) outputs(b *binder, g *grouping, proj *projection) ([]Out
 				}
 				for i, c := range cols {
 					i := i
-					t.use(c, quoteIdent(names[i]), func(r *resolver) (*column, error) {
+					t.use(c, QuoteIdent(names[i]), func(r *resolver) (*column, error) {
 						cols, _, err := r.starColumns(bb.qb.opts.AuditColumns)
 						if err != nil || i >= len(cols) {
 							return nil, fmt.Errorf("sqlparse: internal error: star column %d of %s: %v", i, t.list, err)
 						}
 						return cols[i], nil
 					})
-					e := &rexpr{op: opCol, col: c, typ: c.typ, text: quoteIdent(names[i])}
+					e := &rexpr{op: opCol, col: c, typ: c.typ, text: QuoteIdent(names[i])}
 					outs = append(outs, bb.nullability(outputColumn(names[i], e), e))
 					proj.outs = append(proj.outs, e)
 				}
-				if it.starQual != "" {
+				if it.StarQual != "" {
 					break
 				}
 			}
 			if !found {
-				return nil, fmt.Errorf("sqlparse: %s.* names no list of this query", it.starQual)
+				return nil, fmt.Errorf("sqlparse: %s.* names no list of this query", it.StarQual)
 			}
 			continue
 		}
-		e, err := b.resolve(it.expr)
+		e, err := b.resolve(it.Expr)
 		if err != nil {
 			return nil, err
 		}
@@ -906,10 +906,10 @@ func (bb *blockBuilder) outputs(b *binder, g *grouping, proj *projection) ([]Out
 				return nil, err
 			}
 		}
-		name := it.alias
+		name := it.Alias
 		if name == "" {
-			if cn, ok := it.expr.(*colNode); ok {
-				path := cn.path
+			if cn, ok := it.Expr.(*ColumnRef); ok {
+				path := cn.Path
 				if len(path) >= 2 {
 					for _, t := range bb.tables {
 						if t.r.isQualifier(path[0]) {
@@ -920,7 +920,7 @@ func (bb *blockBuilder) outputs(b *binder, g *grouping, proj *projection) ([]Out
 				}
 				name = strings.Join(path, ".")
 			} else {
-				name = it.expr.sqlText()
+				name = it.Expr.SQL()
 			}
 		}
 		outs = append(outs, bb.nullability(outputColumn(name, e), e))
@@ -1017,31 +1017,31 @@ func outputColumn(name string, e *rexpr) OutputColumn {
 func (bb *blockBuilder) orderKeys(b *binder, g *grouping, proj *projection, outs []OutputColumn) ([]sortKey, error) {
 	var keys []sortKey
 	nOut := len(bb.outputsLen())
-	for _, o := range bb.sel.orderBy {
+	for _, o := range bb.sel.OrderBy {
 		pos := -1
-		switch x := o.expr.(type) {
-		case *litNode:
-			if i, ok := x.v.(int64); ok {
+		switch x := o.Expr.(type) {
+		case *Literal:
+			if i, ok := x.Value.(int64); ok {
 				if i < 1 || int(i) > nOut {
 					return nil, fmt.Errorf("sqlparse: ORDER BY %d: the select list has %d columns", i, nOut)
 				}
 				pos = int(i) - 1
 			}
-		case *colNode:
-			if len(x.path) == 1 {
-				for i, it := range bb.sel.items {
-					if it.alias != "" && strings.EqualFold(it.alias, x.path[0]) {
+		case *ColumnRef:
+			if len(x.Path) == 1 {
+				for i, it := range bb.sel.Items {
+					if it.Alias != "" && strings.EqualFold(it.Alias, x.Path[0]) {
 						pos = bb.outputIndex(i)
 					}
 				}
 			}
 		}
-		name := o.expr.sqlText()
+		name := o.Expr.SQL()
 		if pos >= 0 && pos < len(outs) {
-			name = quoteIdent(outs[pos].Name)
+			name = QuoteIdent(outs[pos].Name)
 		}
 		if pos < 0 {
-			e, err := b.resolve(bb.aliasesToExprs(o.expr))
+			e, err := b.resolve(bb.aliasesToExprs(o.Expr))
 			if err == nil && g != nil {
 				e, err = g.regroup(e)
 			}
@@ -1065,7 +1065,7 @@ func (bb *blockBuilder) orderKeys(b *binder, g *grouping, proj *projection, outs
 				proj.hidden = append(proj.hidden, e)
 			}
 		}
-		keys = append(keys, sortKey{pos: pos, desc: o.desc, name: name})
+		keys = append(keys, sortKey{pos: pos, desc: o.Desc, name: name})
 	}
 	return keys, nil
 }
@@ -1073,7 +1073,7 @@ func (bb *blockBuilder) orderKeys(b *binder, g *grouping, proj *projection, outs
 // outputsLen returns one entry per output column (stars expanded).
 func (bb *blockBuilder) outputsLen() []int {
 	var out []int
-	for i := range bb.sel.items {
+	for i := range bb.sel.Items {
 		for range bb.itemWidth(i) {
 			out = append(out, i)
 		}
@@ -1090,18 +1090,18 @@ func (bb *blockBuilder) outputIndex(item int) int {
 }
 
 func (bb *blockBuilder) itemWidth(i int) int {
-	it := bb.sel.items[i]
-	if !it.star {
+	it := bb.sel.Items[i]
+	if !it.Star {
 		return 1
 	}
 	n := 0
 	for _, t := range bb.tables {
-		if it.starQual != "" && !t.r.isQualifier(it.starQual) {
+		if it.StarQual != "" && !t.r.isQualifier(it.StarQual) {
 			continue
 		}
 		cols, _, _ := t.r.starColumns(bb.qb.opts.AuditColumns)
 		n += len(cols)
-		if it.starQual != "" {
+		if it.StarQual != "" {
 			break
 		}
 	}
@@ -1109,8 +1109,8 @@ func (bb *blockBuilder) itemWidth(i int) int {
 }
 
 // limits evaluates LIMIT and OFFSET.
-func (qb *queryBuilder) limits(limitNode, offsetNode node) (limit, offset int, err error) {
-	pb := &planBuilder{sel: &Select{limit: limitNode, offset: offsetNode}, b: &binder{values: qb.values, now: qb.now}}
+func (qb *queryBuilder) limits(limitNode, offsetNode Expr) (limit, offset int, err error) {
+	pb := &planBuilder{sel: &Select{Limit: limitNode, Offset: offsetNode}, b: &binder{values: qb.values, now: qb.now}}
 	return pb.limits()
 }
 
@@ -1119,7 +1119,7 @@ func (qb *queryBuilder) limits(limitNode, offsetNode node) (limit, offset int, e
 func (qb *queryBuilder) union(sel *Select, outer *blockBuilder) (operator, []OutputColumn, error) {
 	u := &unionOp{}
 	var cols []OutputColumn
-	for i, part := range sel.union.parts {
+	for i, part := range sel.Union.Parts {
 		op, pc, err := qb.statement(part, outer)
 		if err != nil {
 			return nil, nil, err
@@ -1137,7 +1137,7 @@ func (qb *queryBuilder) union(sel *Select, outer *blockBuilder) (operator, []Out
 				}
 				cols[k] = t
 			}
-			if !sel.union.all[i-1] {
+			if !sel.Union.All[i-1] {
 				u.distinctUpTo = i
 			}
 		}
@@ -1157,17 +1157,17 @@ func (qb *queryBuilder) union(sel *Select, outer *blockBuilder) (operator, []Out
 	u.conform = cols
 	var op operator = u
 	var keys []sortKey
-	for _, o := range sel.orderBy {
+	for _, o := range sel.OrderBy {
 		pos := -1
-		switch x := o.expr.(type) {
-		case *litNode:
-			if i, ok := x.v.(int64); ok && i >= 1 && int(i) <= len(cols) {
+		switch x := o.Expr.(type) {
+		case *Literal:
+			if i, ok := x.Value.(int64); ok && i >= 1 && int(i) <= len(cols) {
 				pos = int(i) - 1
 			}
-		case *colNode:
-			if len(x.path) == 1 {
+		case *ColumnRef:
+			if len(x.Path) == 1 {
 				for k, c := range cols {
-					if strings.EqualFold(c.Name, x.path[0]) {
+					if strings.EqualFold(c.Name, x.Path[0]) {
 						pos = k
 						break
 					}
@@ -1177,13 +1177,13 @@ func (qb *queryBuilder) union(sel *Select, outer *blockBuilder) (operator, []Out
 		if pos < 0 {
 			names := make([]string, len(cols))
 			for k, c := range cols {
-				names[k] = quoteIdent(c.Name)
+				names[k] = QuoteIdent(c.Name)
 			}
-			return nil, nil, fmt.Errorf("sqlparse: ORDER BY of a UNION takes the result's column names (%s) or positions 1 to %d, not %s", strings.Join(names, ", "), len(cols), o.expr.sqlText())
+			return nil, nil, fmt.Errorf("sqlparse: ORDER BY of a UNION takes the result's column names (%s) or positions 1 to %d, not %s", strings.Join(names, ", "), len(cols), o.Expr.SQL())
 		}
-		keys = append(keys, sortKey{pos: pos, desc: o.desc, name: quoteIdent(cols[pos].Name)})
+		keys = append(keys, sortKey{pos: pos, desc: o.Desc, name: QuoteIdent(cols[pos].Name)})
 	}
-	limit, offset, err := qb.limits(sel.limit, sel.offset)
+	limit, offset, err := qb.limits(sel.Limit, sel.Offset)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -40,14 +40,14 @@ func (b *binder) clock() time.Time {
 	return b.now.UTC().Truncate(time.Second)
 }
 
-func (b *binder) resolve(n node) (*rexpr, error) {
+func (b *binder) resolve(n Expr) (*rexpr, error) {
 	switch n := n.(type) {
-	case *colNode:
+	case *ColumnRef:
 		resolve := b.r.resolvePath
 		if b.columns != nil {
 			resolve = b.columns
 		}
-		c, written, err := resolve(n.path)
+		c, written, err := resolve(n.Path)
 		if err != nil {
 			return nil, err
 		}
@@ -58,19 +58,19 @@ func (b *binder) resolve(n node) (*rexpr, error) {
 			return nil, err
 		}
 		return &rexpr{op: opCol, col: c, typ: c.typ, text: n.text}, nil
-	case *aggNode:
+	case *Aggregate:
 		return b.resolveAggregate(n)
-	case *inSubNode:
+	case *InSelect:
 		if b.subquery == nil {
 			return nil, fmt.Errorf("sqlparse: IN (SELECT …) is not allowed here")
 		}
-		x, err := b.resolve(n.x)
+		x, err := b.resolve(n.X)
 		if err != nil {
 			return nil, err
 		}
-		sq, err := b.subquery(n.sub)
+		sq, err := b.subquery(n.Sub)
 		if err != nil {
-			return nil, fmt.Errorf("%w (in the subquery of %s)", err, n.sqlText())
+			return nil, fmt.Errorf("%w (in the subquery of %s)", err, n.SQL())
 		}
 		if !compatible(x.typ, sq.typ) {
 			return nil, fmt.Errorf("sqlparse: cannot compare %s (%s) with the subquery's %s", x.text, x.typ, sq.typ)
@@ -82,23 +82,23 @@ func (b *binder) resolve(n node) (*rexpr, error) {
 		if x.typ == tTime || sq.typ == tTime {
 			sq.asTime = true
 		}
-		return &rexpr{op: opInSub, args: []*rexpr{x}, sub: sq, not: n.not, typ: tBool, text: x.text + not(n.not) + " IN (subquery " + strconv.Itoa(sq.n) + ")"}, nil
-	case *litNode:
-		return constant(n.v), nil
-	case *paramNode:
-		v, ok := b.values[n.bind]
+		return &rexpr{op: opInSub, args: []*rexpr{x}, sub: sq, not: n.Not, typ: tBool, text: x.text + not(n.Not) + " IN (subquery " + strconv.Itoa(sq.n) + ")"}, nil
+	case *Literal:
+		return constant(n.Value), nil
+	case *Param:
+		v, ok := b.values[n.Bind]
 		if !ok {
-			return nil, fmt.Errorf("sqlparse: internal error: placeholder %s is not bound", n.sqlText())
+			return nil, fmt.Errorf("sqlparse: internal error: placeholder %s is not bound", n.SQL())
 		}
 		return constant(v), nil
-	case *andNode, *orNode:
-		var l, r node
+	case *And, *Or:
+		var l, r Expr
 		op := opAnd
-		if a, ok := n.(*andNode); ok {
-			l, r = a.l, a.r
+		if a, ok := n.(*And); ok {
+			l, r = a.L, a.R
 		} else {
-			o := n.(*orNode)
-			l, r, op = o.l, o.r, opOr
+			o := n.(*Or)
+			l, r, op = o.L, o.R, opOr
 		}
 		le, err := b.condition(l)
 		if err != nil {
@@ -110,52 +110,52 @@ func (b *binder) resolve(n node) (*rexpr, error) {
 		}
 		word := map[rop]string{opAnd: " AND ", opOr: " OR "}[op]
 		return &rexpr{op: op, args: []*rexpr{le, re}, typ: tBool, text: "(" + le.text + word + re.text + ")"}, nil
-	case *notNode:
-		x, err := b.condition(n.x)
+	case *Not:
+		x, err := b.condition(n.X)
 		if err != nil {
 			return nil, err
 		}
 		return &rexpr{op: opNot, args: []*rexpr{x}, typ: tBool, text: "NOT " + x.text}, nil
-	case *cmpNode:
-		l, err := b.resolve(n.l)
+	case *Comparison:
+		l, err := b.resolve(n.L)
 		if err != nil {
 			return nil, err
 		}
-		r, err := b.resolve(n.r)
+		r, err := b.resolve(n.R)
 		if err != nil {
 			return nil, err
 		}
-		if l, r, err = b.coercePair(l, r, n.op); err != nil {
+		if l, r, err = b.coercePair(l, r, n.Op); err != nil {
 			return nil, err
 		}
-		return &rexpr{op: opCmp, name: n.op, args: []*rexpr{l, r}, typ: tBool, text: l.text + " " + n.op + " " + r.text}, nil
-	case *isNode:
-		x, err := b.resolve(n.x)
+		return &rexpr{op: opCmp, name: n.Op, args: []*rexpr{l, r}, typ: tBool, text: l.text + " " + n.Op + " " + r.text}, nil
+	case *Is:
+		x, err := b.resolve(n.X)
 		if err != nil {
 			return nil, err
 		}
-		if n.what != "null" && n.what != "not null" && x.typ != tBool && x.typ != tNull && !x.typ.numeric() {
-			return nil, fmt.Errorf("sqlparse: %s is %s, so IS %s does not apply", x.text, x.typ, strings.ToUpper(n.what))
+		if n.What != "null" && n.What != "not null" && x.typ != tBool && x.typ != tNull && !x.typ.numeric() {
+			return nil, fmt.Errorf("sqlparse: %s is %s, so IS %s does not apply", x.text, x.typ, strings.ToUpper(n.What))
 		}
-		return &rexpr{op: opIs, name: n.what, args: []*rexpr{x}, typ: tBool, text: x.text + " IS " + strings.ToUpper(n.what)}, nil
-	case *likeNode:
-		x, err := b.resolve(n.x)
+		return &rexpr{op: opIs, name: n.What, args: []*rexpr{x}, typ: tBool, text: x.text + " IS " + strings.ToUpper(n.What)}, nil
+	case *Like:
+		x, err := b.resolve(n.X)
 		if err != nil {
 			return nil, err
 		}
-		p, err := b.resolve(n.pattern)
+		p, err := b.resolve(n.Pattern)
 		if err != nil {
 			return nil, err
 		}
 		args := []*rexpr{x, p}
-		text := x.text + not(n.not) + " LIKE " + p.text
+		text := x.text + not(n.Not) + " LIKE " + p.text
 		for _, e := range []*rexpr{x, p} {
 			if e.typ != tString && e.typ != tNull {
 				return nil, fmt.Errorf("sqlparse: LIKE compares text, but %s is %s", e.text, e.typ)
 			}
 		}
-		if n.escape != nil {
-			esc, err := b.resolve(n.escape)
+		if n.Escape != nil {
+			esc, err := b.resolve(n.Escape)
 			if err != nil {
 				return nil, err
 			}
@@ -168,14 +168,14 @@ func (b *binder) resolve(n node) (*rexpr, error) {
 			args = append(args, esc)
 			text += " ESCAPE " + esc.text
 		}
-		return &rexpr{op: opLike, args: args, not: n.not, typ: tBool, text: text}, nil
-	case *inNode:
-		x, err := b.resolve(n.x)
+		return &rexpr{op: opLike, args: args, not: n.Not, typ: tBool, text: text}, nil
+	case *In:
+		x, err := b.resolve(n.X)
 		if err != nil {
 			return nil, err
 		}
-		items := make([]*rexpr, len(n.list))
-		for i, item := range n.list {
+		items := make([]*rexpr, len(n.List))
+		for i, item := range n.List {
 			if items[i], err = b.resolve(item); err != nil {
 				return nil, err
 			}
@@ -183,7 +183,7 @@ func (b *binder) resolve(n node) (*rexpr, error) {
 		// Decide on comparing days before any constant is converted.
 		x = daysIfAnyCalendar(x, items...)
 		args := []*rexpr{x}
-		texts := make([]string, 0, len(n.list))
+		texts := make([]string, 0, len(n.List))
 		for _, v := range items {
 			if x, v, err = b.coercePair(x, v, "IN"); err != nil {
 				return nil, err
@@ -192,17 +192,17 @@ func (b *binder) resolve(n node) (*rexpr, error) {
 			args = append(args, v)
 			texts = append(texts, v.text)
 		}
-		return &rexpr{op: opIn, args: args, not: n.not, typ: tBool, text: x.text + not(n.not) + " IN (" + strings.Join(texts, ", ") + ")"}, nil
-	case *betweenNode:
-		x, err := b.resolve(n.x)
+		return &rexpr{op: opIn, args: args, not: n.Not, typ: tBool, text: x.text + not(n.Not) + " IN (" + strings.Join(texts, ", ") + ")"}, nil
+	case *Between:
+		x, err := b.resolve(n.X)
 		if err != nil {
 			return nil, err
 		}
-		lo, err := b.resolve(n.lo)
+		lo, err := b.resolve(n.Lo)
 		if err != nil {
 			return nil, err
 		}
-		hi, err := b.resolve(n.hi)
+		hi, err := b.resolve(n.Hi)
 		if err != nil {
 			return nil, err
 		}
@@ -213,20 +213,20 @@ func (b *binder) resolve(n node) (*rexpr, error) {
 		if x, hi, err = b.coercePair(x, hi, "BETWEEN"); err != nil {
 			return nil, err
 		}
-		return &rexpr{op: opBetween, args: []*rexpr{x, lo, hi}, not: n.not, typ: tBool,
-			text: x.text + not(n.not) + " BETWEEN " + lo.text + " AND " + hi.text}, nil
-	case *arithNode:
-		l, err := b.resolve(n.l)
+		return &rexpr{op: opBetween, args: []*rexpr{x, lo, hi}, not: n.Not, typ: tBool,
+			text: x.text + not(n.Not) + " BETWEEN " + lo.text + " AND " + hi.text}, nil
+	case *Arith:
+		l, err := b.resolve(n.L)
 		if err != nil {
 			return nil, err
 		}
-		r, err := b.resolve(n.r)
+		r, err := b.resolve(n.R)
 		if err != nil {
 			return nil, err
 		}
-		return resolveArith(n.op, n.op, l, r, "("+l.text+" "+n.op+" "+r.text+")")
-	case *negNode:
-		x, err := b.resolve(n.x)
+		return resolveArith(n.Op, n.Op, l, r, "("+l.text+" "+n.Op+" "+r.text+")")
+	case *Neg:
+		x, err := b.resolve(n.X)
 		if err != nil {
 			return nil, err
 		}
@@ -234,59 +234,59 @@ func (b *binder) resolve(n node) (*rexpr, error) {
 			return nil, fmt.Errorf("sqlparse: cannot negate %s (%s)", x.text, x.typ)
 		}
 		return foldConstant(&rexpr{op: opNeg, args: []*rexpr{x}, typ: x.typ, text: "-" + x.text})
-	case *funcNode:
+	case *Func:
 		e, err := b.resolveFunc(n)
 		if err != nil {
 			return nil, err
 		}
 		return pinDays(e), nil
-	case *caseNode:
+	case *Case:
 		e, err := b.resolveCase(n)
 		if err != nil {
 			return nil, err
 		}
 		return pinDays(e), nil
-	case *castNode:
-		x, err := b.resolve(n.x)
+	case *Cast:
+		x, err := b.resolve(n.X)
 		if err != nil {
 			return nil, err
 		}
-		return resolveCast("CAST AS "+n.to, x, n.to, n.length, n.scale, "CAST("+x.text+" AS "+n.typeText()+")")
+		return resolveCast("CAST AS "+n.To, x, n.To, n.Length, n.Scale, "CAST("+x.text+" AS "+n.typeText()+")")
 	}
 	return nil, fmt.Errorf("sqlparse: internal error: unexpected %T", n)
 }
 
 // resolveAggregate types COUNT, SUM, AVG, MIN and MAX; where they may
 // appear is the binder's to say.
-func (b *binder) resolveAggregate(n *aggNode) (*rexpr, error) {
+func (b *binder) resolveAggregate(n *Aggregate) (*rexpr, error) {
 	if !b.aggregates {
-		return nil, fmt.Errorf("sqlparse: the aggregate %s is not allowed here (aggregates go in the select list, HAVING or ORDER BY)", n.sqlText())
+		return nil, fmt.Errorf("sqlparse: the aggregate %s is not allowed here (aggregates go in the select list, HAVING or ORDER BY)", n.SQL())
 	}
 	if b.inAggregate {
-		return nil, fmt.Errorf("sqlparse: %s: aggregates cannot be nested", n.sqlText())
+		return nil, fmt.Errorf("sqlparse: %s: aggregates cannot be nested", n.SQL())
 	}
-	e := &rexpr{op: opAgg, name: n.name, distinct: n.distinct, text: n.sqlText()}
-	if n.arg == nil {
+	e := &rexpr{op: opAgg, name: n.Name, distinct: n.Distinct, text: n.SQL()}
+	if n.Arg == nil {
 		e.typ = tInt
 		return e, nil
 	}
 	b.inAggregate = true
-	arg, err := b.resolve(n.arg)
+	arg, err := b.resolve(n.Arg)
 	b.inAggregate = false
 	if err != nil {
 		return nil, err
 	}
 	e.args = []*rexpr{arg}
-	e.text = n.name + "(" + map[bool]string{true: "DISTINCT ", false: ""}[n.distinct] + arg.text + ")"
-	switch n.name {
+	e.text = n.Name + "(" + map[bool]string{true: "DISTINCT ", false: ""}[n.Distinct] + arg.text + ")"
+	switch n.Name {
 	case "COUNT":
 		e.typ = tInt
 	case "SUM", "AVG":
 		if !arg.typ.numeric() && arg.typ != tNull {
-			return nil, fmt.Errorf("sqlparse: %s needs numbers, but %s is %s", n.name, arg.text, arg.typ)
+			return nil, fmt.Errorf("sqlparse: %s needs numbers, but %s is %s", n.Name, arg.text, arg.typ)
 		}
 		e.typ = arg.typ
-		if n.name == "AVG" {
+		if n.Name == "AVG" {
 			e.typ = tFloat
 		}
 	default: // MIN, MAX
@@ -297,7 +297,7 @@ func (b *binder) resolveAggregate(n *aggNode) (*rexpr, error) {
 
 // condition resolves an expression used as a condition (WHERE, AND, OR,
 // NOT): it must be boolean. A Boolean column alone (WHERE Done) is one.
-func (b *binder) condition(n node) (*rexpr, error) {
+func (b *binder) condition(n Expr) (*rexpr, error) {
 	e, err := b.resolve(n)
 	if err != nil {
 		return nil, err
@@ -308,33 +308,33 @@ func (b *binder) condition(n node) (*rexpr, error) {
 	return e, nil
 }
 
-func (b *binder) resolveFunc(n *funcNode) (*rexpr, error) {
-	args := make([]*rexpr, len(n.args))
-	texts := make([]string, len(n.args))
-	for i, a := range n.args {
+func (b *binder) resolveFunc(n *Func) (*rexpr, error) {
+	args := make([]*rexpr, len(n.Args))
+	texts := make([]string, len(n.Args))
+	for i, a := range n.Args {
 		e, err := b.resolve(a)
 		if err != nil {
 			return nil, err
 		}
 		args[i], texts[i] = e, e.text
 	}
-	text := n.name + "(" + strings.Join(texts, ", ") + ")"
-	e := &rexpr{op: opFunc, name: n.name, args: args, text: text}
+	text := n.Name + "(" + strings.Join(texts, ", ") + ")"
+	e := &rexpr{op: opFunc, name: n.Name, args: args, text: text}
 	var err error
-	switch n.name {
+	switch n.Name {
 	case "LOWER", "LCASE", "UPPER", "UCASE", "TRIM", "LTRIM", "RTRIM":
-		e.typ, err = tString, needArgs(n.name, "text", args, tString)
+		e.typ, err = tString, needArgs(n.Name, "text", args, tString)
 	case "LENGTH", "CHAR_LENGTH":
-		e.typ, err = tInt, needArgs(n.name, "text", args, tString)
+		e.typ, err = tInt, needArgs(n.Name, "text", args, tString)
 	case "SUBSTRING", "SUBSTR":
-		e.typ, err = tString, needArgs(n.name, "text", args[:1], tString)
+		e.typ, err = tString, needArgs(n.Name, "text", args[:1], tString)
 		if err == nil {
-			err = needArgs(n.name, "a number as its position and length", args[1:], tInt, tFloat)
+			err = needArgs(n.Name, "a number as its position and length", args[1:], tInt, tFloat)
 		}
 	case "YEAR", "MONTH", "DAY", "DAYOFMONTH":
-		e.typ, err = tInt, needArgs(n.name, "a date", args, tTime, tString)
+		e.typ, err = tInt, needArgs(n.Name, "a date", args, tTime, tString)
 	case "DATE":
-		return resolveCast(n.name, args[0], "DATE", -1, -1, text)
+		return resolveCast(n.Name, args[0], "DATE", -1, -1, text)
 	case "NOW", "CURRENT_TIMESTAMP", "LOCALTIME", "LOCALTIMESTAMP", "UTC_TIMESTAMP":
 		c := constant(b.clock())
 		c.text = text
@@ -356,22 +356,22 @@ func (b *binder) resolveFunc(n *funcNode) (*rexpr, error) {
 		c.text = text
 		return c, nil
 	case "ABS":
-		e.typ, err = args[0].typ, needArgs(n.name, "a number", args, tInt, tFloat)
+		e.typ, err = args[0].typ, needArgs(n.Name, "a number", args, tInt, tFloat)
 	case "ROUND":
 		// An integer stays an integer (ROUND(1250, -2) is 1300), as in
 		// MySQL; a NUMBER stays a NUMBER.
-		e.typ, err = args[0].typ, needArgs(n.name, "a number", args[:1], tInt, tFloat)
+		e.typ, err = args[0].typ, needArgs(n.Name, "a number", args[:1], tInt, tFloat)
 		if err == nil {
-			err = needArgs(n.name, "a whole number of digits", args[1:], tInt)
+			err = needArgs(n.Name, "a whole number of digits", args[1:], tInt)
 		}
 	case "MOD":
-		return resolveArith("%", n.name, args[0], args[1], text)
+		return resolveArith("%", n.Name, args[0], args[1], text)
 	case "CONCAT":
 		e.typ = tString
 	case "COALESCE", "IFNULL":
-		e.typ, err = unify(n.name, args)
+		e.typ, err = unify(n.Name, args)
 	default:
-		return nil, fmt.Errorf("sqlparse: unknown function %s", n.name)
+		return nil, fmt.Errorf("sqlparse: unknown function %s", n.Name)
 	}
 	if err != nil {
 		return nil, err
@@ -435,12 +435,12 @@ func resolveArith(op, fn string, l, r *rexpr, text string) (*rexpr, error) {
 // = does (coercing constants, case-insensitive text, NULL never
 // matching). The result type is unified as COALESCE's; without ELSE the
 // result is NULL when nothing matches.
-func (b *binder) resolveCase(n *caseNode) (*rexpr, error) {
+func (b *binder) resolveCase(n *Case) (*rexpr, error) {
 	var operand *rexpr
 	text := "CASE"
-	if n.operand != nil {
+	if n.Operand != nil {
 		var err error
-		if operand, err = b.resolve(n.operand); err != nil {
+		if operand, err = b.resolve(n.Operand); err != nil {
 			return nil, err
 		}
 		text += " " + operand.text
@@ -449,16 +449,16 @@ func (b *binder) resolveCase(n *caseNode) (*rexpr, error) {
 	// WHEN conditions and THEN values in pairs.
 	args := []*rexpr{constant(nil)}
 	var results []*rexpr
-	for _, w := range n.whens {
+	for _, w := range n.Whens {
 		var cond *rexpr
 		if operand == nil {
-			c, err := b.condition(w.cond)
+			c, err := b.condition(w.Cond)
 			if err != nil {
 				return nil, fmt.Errorf("%w (in CASE WHEN)", err)
 			}
 			cond, text = c, text+" WHEN "+c.text
 		} else {
-			v, err := b.resolve(w.cond)
+			v, err := b.resolve(w.Cond)
 			if err != nil {
 				return nil, err
 			}
@@ -469,7 +469,7 @@ func (b *binder) resolveCase(n *caseNode) (*rexpr, error) {
 			cond = &rexpr{op: opCmp, name: "=", args: []*rexpr{l, r}, typ: tBool, text: l.text + " = " + r.text}
 			text += " WHEN " + r.text
 		}
-		val, err := b.resolve(w.val)
+		val, err := b.resolve(w.Val)
 		if err != nil {
 			return nil, err
 		}
@@ -477,8 +477,8 @@ func (b *binder) resolveCase(n *caseNode) (*rexpr, error) {
 		results = append(results, val)
 		text += " THEN " + val.text
 	}
-	if n.els != nil {
-		els, err := b.resolve(n.els)
+	if n.Else != nil {
+		els, err := b.resolve(n.Else)
 		if err != nil {
 			return nil, err
 		}
@@ -525,7 +525,7 @@ func resolveCast(fn string, x *rexpr, to string, length, scale int, text string)
 
 // constant makes a constant expression from a literal or bound value.
 func constant(v any) *rexpr {
-	return &rexpr{op: opConst, val: v, typ: typeOfValue(v), text: sqlLiteral(v)}
+	return &rexpr{op: opConst, val: v, typ: typeOfValue(v), text: SQLLiteral(v)}
 }
 
 // foldConstant evaluates an expression over constants once (so that
@@ -778,7 +778,7 @@ func coerceConst(c, other *rexpr) (*rexpr, error) {
 func quotePath(written string) string {
 	parts := strings.Split(written, ".")
 	for i, p := range parts {
-		parts[i] = quoteIdent(p)
+		parts[i] = QuoteIdent(p)
 	}
 	return strings.Join(parts, ".")
 }

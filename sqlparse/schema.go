@@ -32,9 +32,6 @@ import (
 // AuditColumns, the audit columns too). Reading information_schema.columns
 // reads the fields of every list, one request per list not yet cached.
 
-// SchemaName is the one schema: its tables describe the site.
-const SchemaName = "information_schema"
-
 func virtualField(name, typ string, kind int) sharepoint.Field {
 	return sharepoint.Field{Title: name, InternalName: name, StaticName: name, EntityPropertyName: name, Type: typ, Kind: kind, DisplayFormat: 1}
 }
@@ -158,7 +155,7 @@ func schemaTables(ctx context.Context, src Source, _ Options, _ string, _ bool) 
 
 // starSelect is SELECT * over a list: its plan gives the list's columns
 // as SELECT * returns them.
-var starSelect = &Select{List: "list", items: []selectItem{{star: true}}}
+var starSelect = &Select{List: "list", Items: []SelectItem{{Star: true}}}
 
 // schemaColumns lists the columns of every visible list, reading each
 // list's fields when its rows are reached.
@@ -251,33 +248,6 @@ func timeNull(t time.Time) any {
 		return nil
 	}
 	return t.UTC()
-}
-
-// Select returns SHOW TABLES as the SELECT over information_schema.tables
-// it is: the lists' names, item counts and descriptions.
-func (*ShowTables) Select() *Select {
-	return &Select{Schema: SchemaName, List: "tables", items: []selectItem{
-		{expr: &colNode{path: []string{"TABLE_NAME"}}, alias: "Name"},
-		{expr: &colNode{path: []string{"TABLE_ROWS"}}, alias: "ItemCount"},
-		{expr: &colNode{path: []string{"TABLE_COMMENT"}}, alias: "Description"},
-	}}
-}
-
-// Select returns DESCRIBE list as the SELECT over
-// information_schema.columns it is: the list's columns as SELECT *
-// returns them, in order. Unlike that SELECT, it fails when the list does
-// not exist.
-func (d *Describe) Select() *Select {
-	col := func(name string) node { return &colNode{path: []string{name}} }
-	return &Select{Schema: SchemaName, List: "columns", describe: true, items: []selectItem{
-		{expr: col("COLUMN_NAME"), alias: "Column"},
-		{expr: col("INTERNAL_NAME"), alias: "InternalName"},
-		{expr: col("SHAREPOINT_TYPE"), alias: "Type"},
-		{expr: &cmpNode{op: "=", l: col("IS_NULLABLE"), r: &litNode{v: "YES"}}, alias: "Nullable"},
-		{expr: col("IS_READ_ONLY"), alias: "ReadOnly"},
-		{expr: col("CHOICES"), alias: "Choices"},
-	}, where: &cmpNode{op: "=", l: col("TABLE_NAME"), r: &litNode{v: d.List}},
-		orderBy: []orderItem{{expr: col("ORDINAL_POSITION")}}}
 }
 
 // schemaList returns the list a scan of information_schema.columns is

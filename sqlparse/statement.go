@@ -184,14 +184,14 @@ func parseSelect(toks []token) (*Select, error) {
 
 // convertSelectStatement converts a SELECT, a UNION of SELECTs (which
 // nest to the left in the parser's AST) or a parenthesised SELECT.
-func convertSelectStatement(st sqlparser.SelectStatement, params map[string]placeholder) (*Select, error) {
+func convertSelectStatement(st sqlparser.SelectStatement, params map[string]Placeholder) (*Select, error) {
 	switch st := st.(type) {
 	case *sqlparser.Select:
 		return convertSelect(st, params)
 	case *sqlparser.ParenSelect:
 		return convertSelectStatement(st.Select, params)
 	case *sqlparser.Union:
-		u := &union{}
+		u := &Union{}
 		var collect func(st sqlparser.SelectStatement, all bool) error
 		collect = func(st sqlparser.SelectStatement, all bool) error {
 			if nested, ok := st.(*sqlparser.Union); ok && len(nested.OrderBy) == 0 && nested.Limit == nil {
@@ -204,10 +204,10 @@ func convertSelectStatement(st sqlparser.SelectStatement, params map[string]plac
 			if err != nil {
 				return err
 			}
-			if len(u.parts) > 0 {
-				u.all = append(u.all, all)
+			if len(u.Parts) > 0 {
+				u.All = append(u.All, all)
 			}
-			u.parts = append(u.parts, part)
+			u.Parts = append(u.Parts, part)
 			return nil
 		}
 		if err := collect(st.Left, false); err != nil {
@@ -216,7 +216,7 @@ func convertSelectStatement(st sqlparser.SelectStatement, params map[string]plac
 		if err := collect(st.Right, st.Type == sqlparser.UnionAllStr); err != nil {
 			return nil, err
 		}
-		sel := &Select{union: u, params: params}
+		sel := &Select{Union: u, Params: params}
 		if err := sel.convertOrderLimit(st.OrderBy, st.Limit, params); err != nil {
 			return nil, err
 		}
@@ -302,15 +302,15 @@ func respell(sel *Select, toks []token) {
 		}
 	}
 	var fixSelect func(sel *Select)
-	walk := func(n node) {
-		walkNodes(n, func(n node) {
+	walk := func(n Expr) {
+		Walk(n, func(n Expr) {
 			switch n := n.(type) {
-			case *colNode:
-				for i := range n.path {
-					fix(&n.path[i])
+			case *ColumnRef:
+				for i := range n.Path {
+					fix(&n.Path[i])
 				}
-			case *inSubNode:
-				fixSelect(n.sub)
+			case *InSelect:
+				fixSelect(n.Sub)
 			}
 		})
 	}
@@ -318,31 +318,62 @@ func respell(sel *Select, toks []token) {
 		fix(&sel.List)
 		fix(&sel.Schema)
 		fix(&sel.Alias)
-		for i := range sel.joins {
-			j := &sel.joins[i]
-			fix(&j.list)
-			fix(&j.schema)
-			fix(&j.alias)
-			walk(j.on)
+		for i := range sel.Joins {
+			j := &sel.Joins[i]
+			fix(&j.List)
+			fix(&j.Schema)
+			fix(&j.Alias)
+			walk(j.On)
 		}
-		for i := range sel.items {
-			fix(&sel.items[i].alias)
-			fix(&sel.items[i].starQual)
-			walk(sel.items[i].expr)
+		for i := range sel.Items {
+			fix(&sel.Items[i].Alias)
+			fix(&sel.Items[i].StarQual)
+			walk(sel.Items[i].Expr)
 		}
-		walk(sel.where)
-		for _, g := range sel.groupBy {
+		walk(sel.Where)
+		for _, g := range sel.GroupBy {
 			walk(g)
 		}
-		walk(sel.having)
-		for _, o := range sel.orderBy {
-			walk(o.expr)
+		walk(sel.Having)
+		for _, o := range sel.OrderBy {
+			walk(o.Expr)
 		}
-		if sel.union != nil {
-			for _, p := range sel.union.parts {
+		if sel.Union != nil {
+			for _, p := range sel.Union.Parts {
 				fixSelect(p)
 			}
 		}
 	}
 	fixSelect(sel)
+}
+
+// SchemaName is the one schema: its tables (tables and columns) describe
+// the site's lists.
+const SchemaName = "information_schema"
+
+// Select returns SHOW TABLES as the SELECT over information_schema.tables
+// it is: the lists' names, item counts and descriptions.
+func (*ShowTables) Select() *Select {
+	return &Select{Schema: SchemaName, List: "tables", Items: []SelectItem{
+		{Expr: &ColumnRef{Path: []string{"TABLE_NAME"}}, Alias: "Name"},
+		{Expr: &ColumnRef{Path: []string{"TABLE_ROWS"}}, Alias: "ItemCount"},
+		{Expr: &ColumnRef{Path: []string{"TABLE_COMMENT"}}, Alias: "Description"},
+	}}
+}
+
+// Select returns DESCRIBE list as the SELECT over
+// information_schema.columns it is: the list's columns as SELECT *
+// returns them, in order. Unlike that SELECT, it fails when the list does
+// not exist.
+func (d *Describe) Select() *Select {
+	col := func(name string) Expr { return &ColumnRef{Path: []string{name}} }
+	return &Select{Schema: SchemaName, List: "columns", Describe: true, Items: []SelectItem{
+		{Expr: col("COLUMN_NAME"), Alias: "Column"},
+		{Expr: col("INTERNAL_NAME"), Alias: "InternalName"},
+		{Expr: col("SHAREPOINT_TYPE"), Alias: "Type"},
+		{Expr: &Comparison{Op: "=", L: col("IS_NULLABLE"), R: &Literal{Value: "YES"}}, Alias: "Nullable"},
+		{Expr: col("IS_READ_ONLY"), Alias: "ReadOnly"},
+		{Expr: col("CHOICES"), Alias: "Choices"},
+	}, Where: &Comparison{Op: "=", L: col("TABLE_NAME"), R: &Literal{Value: d.List}},
+		OrderBy: []OrderItem{{Expr: col("ORDINAL_POSITION")}}}
 }

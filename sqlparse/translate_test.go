@@ -78,7 +78,7 @@ func translate(t *testing.T, sql string) string {
 	}
 	b.WriteString("columns:")
 	for _, c := range cols {
-		b.WriteString(" " + quoteIdent(c.Name) + " " + c.DatabaseTypeName + ";")
+		b.WriteString(" " + QuoteIdent(c.Name) + " " + c.DatabaseTypeName + ";")
 	}
 	b.WriteString("\n")
 	return b.String()
