@@ -3,7 +3,7 @@ package spsql
 import (
 	"errors"
 
-	"github.com/go-spsql/spsql/sqlparse"
+	"github.com/go-spsql/spsql/internal/engine"
 )
 
 // The errors a caller may check with errors.Is. Each message says what to
@@ -21,4 +21,4 @@ var ErrReadOnly = errors.New("spsql: the connection is ReadOnly: write statement
 // sort, groups, DISTINCT keys, a join's held side, a subquery's values).
 // Add a LIMIT (ORDER BY … LIMIT n holds only n rows), narrow the query
 // with WHERE, or raise MaxMemoryRows (0 = no cap).
-var ErrMemoryLimit = sqlparse.ErrMemoryLimit
+var ErrMemoryLimit = engine.ErrMemoryLimit

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/go-spsql/spsql/internal/engine"
 	"github.com/go-spsql/spsql/sharepoint"
 	"github.com/go-spsql/spsql/sqlparse"
 )
@@ -71,7 +72,7 @@ func (c *conn) exec(ctx context.Context, parsed sqlparse.Statement, args []drive
 	if err != nil {
 		return nil, c.listError(list, err)
 	}
-	wp, err := sqlparse.BuildWrite(parsed, list, fields, args, sqlparse.WriteOptions{
+	wp, err := engine.BuildWrite(parsed, list, fields, args, engine.WriteOptions{
 		Location:             tz.Location,
 		AllowFullTableWrites: c.connector.cfg.AllowFullTableWrites,
 		PageSize:             c.connector.cfg.FetchSize,
@@ -81,7 +82,7 @@ func (c *conn) exec(ctx context.Context, parsed sqlparse.Statement, args []drive
 		if fields, err = client.Fields(ctx, list); err != nil {
 			return nil, c.listError(list, err)
 		}
-		wp, err = sqlparse.BuildWrite(parsed, list, fields, args, sqlparse.WriteOptions{
+		wp, err = engine.BuildWrite(parsed, list, fields, args, engine.WriteOptions{
 			Location: tz.Location, AllowFullTableWrites: c.connector.cfg.AllowFullTableWrites, PageSize: c.connector.cfg.FetchSize,
 		})
 	}
@@ -90,11 +91,11 @@ func (c *conn) exec(ctx context.Context, parsed sqlparse.Statement, args []drive
 	}
 	var ops []sharepoint.Op
 	switch wp.Kind {
-	case sqlparse.WriteInsert:
+	case engine.WriteInsert:
 		for i, row := range wp.Rows {
 			ops = append(ops, sharepoint.Op{Kind: sharepoint.OpCreate, Values: row, Row: i})
 		}
-	case sqlparse.WriteUpdate, sqlparse.WriteDelete:
+	case engine.WriteUpdate, engine.WriteDelete:
 		ids := wp.IDs
 		if wp.Select != nil {
 			if ids, err = c.selectIDs(ctx, wp.Select, args); err != nil {
@@ -102,7 +103,7 @@ func (c *conn) exec(ctx context.Context, parsed sqlparse.Statement, args []drive
 			}
 		}
 		kind := sharepoint.OpDelete
-		if wp.Kind == sqlparse.WriteUpdate {
+		if wp.Kind == engine.WriteUpdate {
 			kind = sharepoint.OpUpdate
 			if len(wp.Set) == 0 {
 				return result{}, nil
@@ -116,10 +117,10 @@ func (c *conn) exec(ctx context.Context, parsed sqlparse.Statement, args []drive
 }
 
 // runOps sends the operations: one alone, several as batches.
-func (c *conn) runOps(ctx context.Context, wp *sqlparse.WritePlan, ops []sharepoint.Op) (driver.Result, error) {
+func (c *conn) runOps(ctx context.Context, wp *engine.WritePlan, ops []sharepoint.Op) (driver.Result, error) {
 	client := c.connector.client
-	res := result{hasID: wp.Kind == sqlparse.WriteInsert}
-	if len(ops) > 0 && wp.Kind != sqlparse.WriteUpdate {
+	res := result{hasID: wp.Kind == engine.WriteInsert}
+	if len(ops) > 0 && wp.Kind != engine.WriteUpdate {
 		// COUNT(*) of a whole list reads the cached ItemCount: after items
 		// were added or deleted (even in part), it must be read again.
 		defer client.InvalidateItemCounts()
@@ -160,10 +161,10 @@ func (c *conn) runOps(ctx context.Context, wp *sqlparse.WritePlan, ops []sharepo
 	for _, r := range results {
 		if r.State == sharepoint.OpDone {
 			res.affected++
-			if r.ID > 0 && wp.Kind == sqlparse.WriteInsert {
+			if r.ID > 0 && wp.Kind == engine.WriteInsert {
 				res.lastID = int64(r.ID)
 			}
-		} else if r.State == sharepoint.OpFailed && wp.Kind != sqlparse.WriteInsert && isItemMissing(r.Err) {
+		} else if r.State == sharepoint.OpFailed && wp.Kind != engine.WriteInsert && isItemMissing(r.Err) {
 			missing++
 		}
 	}
@@ -180,8 +181,8 @@ func isItemMissing(err error) bool {
 }
 
 // writeError prefixes a write's error with the statement's verb and list.
-func (c *conn) writeError(wp *sqlparse.WritePlan, err error) error {
-	verb := map[sqlparse.WriteKind]string{sqlparse.WriteInsert: "INSERT INTO", sqlparse.WriteUpdate: "UPDATE", sqlparse.WriteDelete: "DELETE FROM"}[wp.Kind]
+func (c *conn) writeError(wp *engine.WritePlan, err error) error {
+	verb := map[engine.WriteKind]string{engine.WriteInsert: "INSERT INTO", engine.WriteUpdate: "UPDATE", engine.WriteDelete: "DELETE FROM"}[wp.Kind]
 	return fmt.Errorf("spsql: %s %s: %w", verb, wp.List, c.listError(wp.List, err))
 }
 

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-spsql/spsql/internal/engine"
 	"github.com/go-spsql/spsql/sharepoint/sptest"
-	"github.com/go-spsql/spsql/sqlparse"
 )
 
 // reportSite is small enough that every expected answer below is worked
@@ -253,7 +253,7 @@ func TestReportMaxMemoryRows(t *testing.T) {
 		"SELECT DISTINCT o.Title FROM Orders o LEFT JOIN Customers c ON o.CustomerId = c.ID", // keys
 	} {
 		err := drain(db, q)
-		if !errors.Is(err, sqlparse.ErrMemoryLimit) || !strings.Contains(err.Error(), "MaxMemoryRows") {
+		if !errors.Is(err, engine.ErrMemoryLimit) || !strings.Contains(err.Error(), "MaxMemoryRows") {
 			t.Errorf("%s: error %v, want ErrMemoryLimit naming MaxMemoryRows", q, err)
 		}
 	}

@@ -6,8 +6,8 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/go-spsql/spsql/internal/engine"
 	"github.com/go-spsql/spsql/sharepoint"
-	"github.com/go-spsql/spsql/sqlparse"
 )
 
 // column describes one result column for database/sql.
@@ -21,7 +21,7 @@ type column struct {
 // rows is the driver.Rows of a query.
 type rows struct {
 	cols   []column
-	src    sqlparse.Rows // the result rows, in the sharepoint value types
+	src    engine.Rows // the result rows, in the sharepoint value types
 	closed bool
 }
 
@@ -77,12 +77,12 @@ func driverValue(v any) driver.Value {
 		if len(x) == 0 {
 			return nil // an empty set is an empty value: NULL, as sqlparse compares it
 		}
-		return sqlparse.JSONArray(x)
+		return engine.JSONArray(x)
 	case []int64:
 		if len(x) == 0 {
 			return nil
 		}
-		return sqlparse.JSONArray(x)
+		return engine.JSONArray(x)
 	case sharepoint.URLValue:
 		return x.URL
 	case sharepoint.TaxonomyValue:
@@ -95,11 +95,11 @@ func driverValue(v any) driver.Value {
 		for i, t := range x {
 			labels[i] = t.Label
 		}
-		return sqlparse.JSONArray(labels)
+		return engine.JSONArray(labels)
 	case int:
 		return int64(x)
 	}
-	return sqlparse.JSONArray(v)
+	return engine.JSONArray(v)
 }
 
 var (

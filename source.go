@@ -7,15 +7,15 @@ import (
 	"io"
 	"strings"
 
+	"github.com/go-spsql/spsql/internal/engine"
 	"github.com/go-spsql/spsql/sharepoint"
-	"github.com/go-spsql/spsql/sqlparse"
 )
 
 // source is the query engine's view of the site: the connector's
 // SharePoint client, with errors put in the driver's terms.
 type source struct{ c *conn }
 
-func (c *conn) source() sqlparse.Source { return source{c} }
+func (c *conn) source() engine.Source { return source{c} }
 
 func (s source) Lists(ctx context.Context) ([]sharepoint.List, error) {
 	return s.c.connector.client.Lists(ctx)
@@ -41,7 +41,7 @@ func (s source) ItemCount(ctx context.Context, list string) (int64, error) {
 	return n, nil
 }
 
-func (s source) Items(ctx context.Context, list string, q sharepoint.Query) (sqlparse.Rows, error) {
+func (s source) Items(ctx context.Context, list string, q sharepoint.Query) (engine.Rows, error) {
 	it, err := s.c.openItems(ctx, list, q)
 	if err != nil {
 		return nil, s.c.listError(list, err)

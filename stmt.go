@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/go-spsql/spsql/internal/engine"
 	"github.com/go-spsql/spsql/sharepoint"
 	"github.com/go-spsql/spsql/sqlparse"
 )
@@ -62,7 +63,7 @@ func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (drive
 }
 
 // query runs a parsed statement: every SELECT, SHOW TABLES and DESCRIBE
-// is one query of the engine (sqlparse.BuildQuery), EXPLAIN its plan.
+// is one query of the engine (engine.BuildQuery), EXPLAIN its plan.
 func (c *conn) query(ctx context.Context, parsed sqlparse.Statement, args []driver.NamedValue) (driver.Rows, error) {
 	var sel *sqlparse.Select
 	switch p := parsed.(type) {
@@ -93,13 +94,13 @@ func (c *conn) query(ctx context.Context, parsed sqlparse.Statement, args []driv
 }
 
 // buildQuery plans sel with the connection's settings.
-func (c *conn) buildQuery(ctx context.Context, sel *sqlparse.Select, args []driver.NamedValue) (*sqlparse.Query, error) {
+func (c *conn) buildQuery(ctx context.Context, sel *sqlparse.Select, args []driver.NamedValue) (*engine.Query, error) {
 	tz, err := c.connector.client.TimeZone(ctx)
 	if err != nil {
 		return nil, err
 	}
 	cfg := c.connector.cfg
-	return sqlparse.BuildQuery(ctx, sel, c.source(), args, sqlparse.Options{
+	return engine.BuildQuery(ctx, sel, c.source(), args, engine.Options{
 		AuditColumns:     cfg.AuditColumns == AuditColumnsAll,
 		PageSize:         cfg.FetchSize,
 		Location:         tz.Location,
@@ -110,7 +111,7 @@ func (c *conn) buildQuery(ctx context.Context, sel *sqlparse.Select, args []driv
 }
 
 // resultColumns describes result columns for database/sql.
-func resultColumns(ocs []sqlparse.OutputColumn) []column {
+func resultColumns(ocs []engine.OutputColumn) []column {
 	cols := make([]column, len(ocs))
 	for i, oc := range ocs {
 		cols[i] = column{name: oc.Name, typ: oc.Type, dbType: oc.DatabaseTypeName, nullable: !oc.NeverNull}

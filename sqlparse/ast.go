@@ -193,12 +193,6 @@ type (
 		Sub *Select
 		Not bool
 	}
-	// colRefNode is a column already resolved once: get resolves it again
-	// in another resolver over the same fields (the scans of BuildQuery).
-	colRefNode struct {
-		text string
-		get  func(r *resolver) (*column, error)
-	}
 	// Case is CASE [operand] WHEN … THEN … [ELSE …] END.
 	Case struct {
 		Operand Expr // CASE x WHEN v …; nil for CASE WHEN cond …

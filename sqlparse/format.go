@@ -33,7 +33,7 @@ func (n *Not) SQL() string        { return "NOT " + n.X.SQL() }
 func (n *Is) SQL() string         { return n.X.SQL() + " IS " + strings.ToUpper(n.What) }
 
 func (n *Like) SQL() string {
-	s := n.X.SQL() + not(n.Not) + " LIKE " + n.Pattern.SQL()
+	s := n.X.SQL() + notWord(n.Not) + " LIKE " + n.Pattern.SQL()
 	if n.Escape != nil {
 		s += " ESCAPE " + n.Escape.SQL()
 	}
@@ -45,11 +45,11 @@ func (n *In) SQL() string {
 	for i, x := range n.List {
 		parts[i] = x.SQL()
 	}
-	return n.X.SQL() + not(n.Not) + " IN (" + strings.Join(parts, ", ") + ")"
+	return n.X.SQL() + notWord(n.Not) + " IN (" + strings.Join(parts, ", ") + ")"
 }
 
 func (n *Between) SQL() string {
-	return n.X.SQL() + not(n.Not) + " BETWEEN " + n.Lo.SQL() + " AND " + n.Hi.SQL()
+	return n.X.SQL() + notWord(n.Not) + " BETWEEN " + n.Lo.SQL() + " AND " + n.Hi.SQL()
 }
 
 func (n *Arith) SQL() string {
@@ -81,10 +81,10 @@ func (n *Case) SQL() string {
 	return b.String()
 }
 
-func (n *Cast) SQL() string { return "CAST(" + n.X.SQL() + " AS " + n.typeText() + ")" }
+func (n *Cast) SQL() string { return "CAST(" + n.X.SQL() + " AS " + n.TypeText() + ")" }
 
-// typeText is the CAST type as SQL: CHAR(10), DECIMAL(65, 2).
-func (n *Cast) typeText() string {
+// TypeText is the CAST type as SQL: CHAR(10), DECIMAL(65, 2).
+func (n *Cast) TypeText() string {
 	switch {
 	case n.Length >= 0:
 		return n.To + "(" + strconv.Itoa(n.Length) + ")"
@@ -94,7 +94,7 @@ func (n *Cast) typeText() string {
 	return n.To
 }
 
-func not(b bool) string {
+func notWord(b bool) string {
 	if b {
 		return " NOT"
 	}
@@ -149,6 +149,4 @@ func (n *Aggregate) SQL() string {
 	return n.Name + "(" + n.Arg.SQL() + ")"
 }
 
-func (n *InSelect) SQL() string { return n.X.SQL() + not(n.Not) + " IN (SELECT …)" }
-
-func (n *colRefNode) SQL() string { return n.text }
+func (n *InSelect) SQL() string { return n.X.SQL() + notWord(n.Not) + " IN (SELECT …)" }

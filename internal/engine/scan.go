@@ -1,4 +1,4 @@
-package sqlparse
+package engine
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/go-spsql/spsql/sharepoint"
+	"github.com/go-spsql/spsql/sqlparse"
 )
 
 // scanOp reads one list through its Plan — the request SharePoint
@@ -83,7 +84,7 @@ func (s *scanOp) start(rt *runtime, p *Plan) (Rows, *Plan, error) {
 		return nil, nil, err
 	}
 	if s.t.virtual {
-		r, err := schemaRows(rt, p, strings.TrimPrefix(s.t.list, SchemaName+"."), s.t.describe)
+		r, err := schemaRows(rt, p, strings.TrimPrefix(s.t.list, sqlparse.SchemaName+"."), s.t.describe)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -148,7 +149,7 @@ func (p *primed) Next() ([]any, error) {
 func (s *scanOp) explain(lines *[]string, depth int) {
 	*lines = append(*lines, indent(depth)+"scan "+s.t.name())
 	if s.t.virtual {
-		*lines = append(*lines, indent(depth+1)+schemaExplain(strings.TrimPrefix(s.t.list, SchemaName+".")))
+		*lines = append(*lines, indent(depth+1)+schemaExplain(strings.TrimPrefix(s.t.list, sqlparse.SchemaName+".")))
 		for _, l := range s.t.plan.Explain() {
 			if strings.HasPrefix(l, "driver: keep") {
 				*lines = append(*lines, indent(depth+1)+l)

@@ -1,4 +1,4 @@
-package sqlparse
+package engine
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-spsql/spsql/sharepoint"
+	"github.com/go-spsql/spsql/sqlparse"
 )
 
 // A SELECT — over lists, information_schema, or both; plain, joined,
@@ -42,11 +43,11 @@ type Query struct {
 // be cached). A query naming a column the cached fields lack re-reads
 // the fields of its lists once before failing: a list's schema may have
 // changed since they were cached.
-func BuildQuery(ctx context.Context, sel *Select, src Source, args []driver.NamedValue, opts Options) (*Query, error) {
+func BuildQuery(ctx context.Context, sel *sqlparse.Select, src Source, args []driver.NamedValue, opts Options) (*Query, error) {
 	if sel == nil {
 		return nil, errors.New("sqlparse: BuildQuery needs a Select")
 	}
-	values, err := BindArgs(sel.Params, args)
+	values, err := sqlparse.BindArgs(sel.Params, args)
 	if err != nil {
 		return nil, err
 	}
@@ -87,12 +88,12 @@ type queryBuilder struct {
 	values map[string]any
 	opts   Options
 	subs   []*subquery
-	subq   map[*Select]*subquery // by statement
-	now    time.Time             // NOW()
+	subq   map[*sqlparse.Select]*subquery // by statement
+	now    time.Time                      // NOW()
 }
 
 // statement plans a SELECT or a UNION.
-func (qb *queryBuilder) statement(sel *Select, outer *blockBuilder) (operator, []OutputColumn, error) {
+func (qb *queryBuilder) statement(sel *sqlparse.Select, outer *blockBuilder) (operator, []OutputColumn, error) {
 	if sel.Union != nil {
 		return qb.union(sel, outer)
 	}
@@ -102,7 +103,7 @@ func (qb *queryBuilder) statement(sel *Select, outer *blockBuilder) (operator, [
 
 // subquery plans the SELECT of x IN (SELECT …): one column, no
 // correlation (its names resolve against its own lists only).
-func (qb *queryBuilder) subquery(sel *Select, outer *blockBuilder) (*subquery, error) {
+func (qb *queryBuilder) subquery(sel *sqlparse.Select, outer *blockBuilder) (*subquery, error) {
 	// An expression resolved twice (a select item and its GROUP BY, an
 	// alias in HAVING) must name one subquery, run once.
 	if sq, ok := qb.subq[sel]; ok {
@@ -121,11 +122,20 @@ func (qb *queryBuilder) subquery(sel *Select, outer *blockBuilder) (*subquery, e
 	}
 	qb.subs = append(qb.subs, sq)
 	if qb.subq == nil {
-		qb.subq = map[*Select]*subquery{}
+		qb.subq = map[*sqlparse.Select]*subquery{}
 	}
 	qb.subq[sel] = sq
 	return sq, nil
 }
+
+// colRefNode is a column already resolved once: get resolves it again
+// in another resolver over the same fields (the scans of BuildQuery).
+type colRefNode struct {
+	text string
+	get  func(r *resolver) (*column, error)
+}
+
+func (n *colRefNode) SQL() string { return n.text }
 
 // table is one list of a SELECT's FROM, as the operators above its scan
 // see it: the columns they use sit at base+i of the joined row.
@@ -136,13 +146,13 @@ type table struct {
 	nullable    bool      // the right side of a LEFT JOIN
 	count       int64     // ItemCount, -1 if unknown
 
-	items []SelectItem    // the scan's select list
-	cols  []*column       // the joined row's columns read from this list, by item
-	used  map[*column]int // index in cols
-	where []Expr          // conjuncts pushed into the scan
+	items []sqlparse.SelectItem // the scan's select list
+	cols  []*column             // the joined row's columns read from this list, by item
+	used  map[*column]int       // index in cols
+	where []sqlparse.Expr       // conjuncts pushed into the scan
 	base  int
 	plan  *Plan
-	sel   *Select // the scan's statement (for ID lookups)
+	sel   *sqlparse.Select // the scan's statement (for ID lookups)
 	scan  *scanOp
 	// virtual: a table of information_schema, made from metadata;
 	// describe: DESCRIBE's, which fails for a list that does not exist.
@@ -151,9 +161,9 @@ type table struct {
 
 func (t *table) name() string {
 	if t.alias != "" {
-		return QuoteIdent(t.list) + " AS " + QuoteIdent(t.alias)
+		return sqlparse.QuoteIdent(t.list) + " AS " + sqlparse.QuoteIdent(t.alias)
 	}
-	return QuoteIdent(t.list)
+	return sqlparse.QuoteIdent(t.list)
 }
 
 // use makes c (one of t.r's columns) part of the joined row; get
@@ -164,13 +174,13 @@ func (t *table) use(c *column, text string, get func(r *resolver) (*column, erro
 	}
 	t.used[c] = len(t.cols)
 	t.cols = append(t.cols, c)
-	t.items = append(t.items, SelectItem{Expr: &colRefNode{text: text, get: get}})
+	t.items = append(t.items, sqlparse.SelectItem{Expr: &colRefNode{text: text, get: get}})
 }
 
 // blockBuilder plans one SELECT (no UNION).
 type blockBuilder struct {
 	qb     *queryBuilder
-	sel    *Select
+	sel    *sqlparse.Select
 	tables []*table
 	width  int           // of the joined row
 	outer  *blockBuilder // the query this one is a subquery of
@@ -195,7 +205,7 @@ func (bb *blockBuilder) binder(aggregates bool) *binder {
 		values:     bb.qb.values,
 		columns:    bb.column,
 		aggregates: aggregates,
-		subquery:   func(sel *Select) (*subquery, error) { return bb.qb.subquery(sel, bb) },
+		subquery:   func(sel *sqlparse.Select) (*subquery, error) { return bb.qb.subquery(sel, bb) },
 		now:        bb.qb.now,
 	}
 }
@@ -287,11 +297,11 @@ func tableQualifier(t *table) string {
 
 // refs returns the indexes of the tables an expression reads, and
 // whether it holds a subquery or an aggregate.
-func (bb *blockBuilder) refs(n Expr) (tables map[int]bool, sub, agg bool, err error) {
+func (bb *blockBuilder) refs(n sqlparse.Expr) (tables map[int]bool, sub, agg bool, err error) {
 	tables = map[int]bool{}
-	Walk(n, func(n Expr) {
+	sqlparse.Walk(n, func(n sqlparse.Expr) {
 		switch n := n.(type) {
-		case *ColumnRef:
+		case *sqlparse.ColumnRef:
 			t, _, _, e := bb.find(n.Path)
 			if e != nil {
 				if err == nil {
@@ -304,9 +314,9 @@ func (bb *blockBuilder) refs(n Expr) (tables map[int]bool, sub, agg bool, err er
 					tables[i] = true
 				}
 			}
-		case *InSelect:
+		case *sqlparse.InSelect:
 			sub = true
-		case *Aggregate:
+		case *sqlparse.Aggregate:
 			agg = true
 		}
 	})
@@ -314,20 +324,20 @@ func (bb *blockBuilder) refs(n Expr) (tables map[int]bool, sub, agg bool, err er
 }
 
 // splitAnd returns the AND-ed parts of a condition.
-func splitAnd(n Expr) []Expr {
-	if a, ok := n.(*And); ok {
+func splitAnd(n sqlparse.Expr) []sqlparse.Expr {
+	if a, ok := n.(*sqlparse.And); ok {
 		return append(splitAnd(a.L), splitAnd(a.R)...)
 	}
-	return []Expr{n}
+	return []sqlparse.Expr{n}
 }
 
-func andAll(parts []Expr) Expr {
-	var out Expr
+func andAll(parts []sqlparse.Expr) sqlparse.Expr {
+	var out sqlparse.Expr
 	for _, p := range parts {
 		if out == nil {
 			out = p
 		} else {
-			out = &And{out, p}
+			out = &sqlparse.And{L: out, R: p}
 		}
 	}
 	return out
@@ -366,7 +376,7 @@ func (bb *blockBuilder) build() (operator, []OutputColumn, error) {
 	// would bring the NULL rows back); an equality between lists of an
 	// inner join is a join key; anything else is checked as soon as
 	// every list it reads has been joined.
-	filters := make([][]Expr, len(bb.tables))
+	filters := make([][]sqlparse.Expr, len(bb.tables))
 	if sel.Where != nil {
 		for _, c := range splitAnd(sel.Where) {
 			refs, sub, agg, err := bb.refs(c)
@@ -448,12 +458,12 @@ func (bb *blockBuilder) build() (operator, []OutputColumn, error) {
 	// hands its ORDER BY to $orderby when every key is a plain sortable
 	// column, and its LIMIT to $top when nothing above drops rows: the
 	// scan then returns the rows in order and stops after them.
-	var pushOrder []OrderItem
-	var pushLimit, pushOffset Expr
+	var pushOrder []sqlparse.OrderItem
+	var pushLimit, pushOffset sqlparse.Expr
 	if t := bb.tables[0]; len(bb.tables) == 1 && g == nil && len(filterExprs[0]) == 0 && !t.virtual {
 		pushOrder = bb.pushableOrder(t, keys, proj)
 		if limit >= 0 && !sel.Distinct && (len(keys) == 0 || pushOrder != nil) {
-			pushLimit, pushOffset = &Literal{Value: int64(limit)}, &Literal{Value: int64(offset)}
+			pushLimit, pushOffset = &sqlparse.Literal{Value: int64(limit)}, &sqlparse.Literal{Value: int64(offset)}
 		}
 	}
 
@@ -464,7 +474,7 @@ func (bb *blockBuilder) build() (operator, []OutputColumn, error) {
 			c.idx = t.base + j
 		}
 		bb.width += len(t.cols)
-		t.sel = &Select{List: t.list, Alias: t.alias, Items: t.items, Where: andAll(t.where), Params: sel.Params}
+		t.sel = &sqlparse.Select{List: t.list, Alias: t.alias, Items: t.items, Where: andAll(t.where), Params: sel.Params}
 		if len(bb.tables) == 1 {
 			t.sel.OrderBy, t.sel.Limit, t.sel.Offset = pushOrder, pushLimit, pushOffset
 		}
@@ -545,12 +555,12 @@ func inPlace(proj *projection, width int) bool {
 
 // pushableOrder returns the ORDER BY of a single list's block as the
 // scan's own, when every key is a plain sortable column of it; else nil.
-func (bb *blockBuilder) pushableOrder(t *table, keys []sortKey, proj *projection) []OrderItem {
+func (bb *blockBuilder) pushableOrder(t *table, keys []sortKey, proj *projection) []sqlparse.OrderItem {
 	if len(keys) == 0 {
 		return nil
 	}
 	nOut := len(proj.outs)
-	var order []OrderItem
+	var order []sqlparse.OrderItem
 	for _, k := range keys {
 		var e *rexpr
 		if k.pos < nOut {
@@ -565,7 +575,7 @@ func (bb *blockBuilder) pushableOrder(t *table, keys []sortKey, proj *projection
 		if !ok {
 			return nil
 		}
-		order = append(order, OrderItem{Expr: t.items[i].Expr, Desc: k.desc})
+		order = append(order, sqlparse.OrderItem{Expr: t.items[i].Expr, Desc: k.desc})
 	}
 	return order
 }
@@ -595,7 +605,7 @@ func (bb *blockBuilder) addTable(schema, list, alias string, left bool) error {
 	virtual := schema != ""
 	if virtual {
 		fields, err = schemaFields(schema, list)
-		list = SchemaName + "." + strings.ToLower(list)
+		list = sqlparse.SchemaName + "." + strings.ToLower(list)
 	} else {
 		fields, err = bb.qb.src.Fields(bb.qb.ctx, list)
 		bb.qb.read = append(bb.qb.read, list)
@@ -605,7 +615,7 @@ func (bb *blockBuilder) addTable(schema, list, alias string, left bool) error {
 	}
 	for _, t := range bb.tables {
 		if strings.EqualFold(tableQualifier(t), alias) && alias != "" || alias == "" && t.alias == "" && strings.EqualFold(t.list, list) {
-			return fmt.Errorf("sqlparse: list %q appears twice in FROM; give each an alias (FROM %s a JOIN %s b …)", list, QuoteIdent(list), QuoteIdent(list))
+			return fmt.Errorf("sqlparse: list %q appears twice in FROM; give each an alias (FROM %s a JOIN %s b …)", list, sqlparse.QuoteIdent(list), sqlparse.QuoteIdent(list))
 		}
 	}
 	t := &table{list: list, alias: alias, fields: fields, nullable: left, count: -1, virtual: virtual, used: map[*column]int{}}
@@ -634,9 +644,9 @@ func (qb *queryBuilder) itemCount(list string) int64 {
 
 func (bb *blockBuilder) hasAggregate() bool {
 	found := false
-	check := func(n Expr) {
-		Walk(n, func(n Expr) {
-			if _, ok := n.(*Aggregate); ok {
+	check := func(n sqlparse.Expr) {
+		sqlparse.Walk(n, func(n sqlparse.Expr) {
+			if _, ok := n.(*sqlparse.Aggregate); ok {
 				found = true
 			}
 		})
@@ -651,7 +661,7 @@ func (bb *blockBuilder) hasAggregate() bool {
 }
 
 // placeOn sorts one conjunct of join i's ON.
-func (bb *blockBuilder) placeOn(i int, c Expr, j *joinSpec) error {
+func (bb *blockBuilder) placeOn(i int, c sqlparse.Expr, j *joinSpec) error {
 	refs, sub, agg, err := bb.refs(c)
 	if err != nil {
 		return err
@@ -680,12 +690,12 @@ func (bb *blockBuilder) placeOn(i int, c Expr, j *joinSpec) error {
 
 // joinKey takes c as a key of join i when it is left = right with one
 // side reading only list i and the other only lists before it.
-func (bb *blockBuilder) joinKey(i int, c Expr, refs map[int]bool, j *joinSpec) bool {
-	cmp, ok := c.(*Comparison)
+func (bb *blockBuilder) joinKey(i int, c sqlparse.Expr, refs map[int]bool, j *joinSpec) bool {
+	cmp, ok := c.(*sqlparse.Comparison)
 	if !ok || cmp.Op != "=" || !refs[i] || len(refs) < 2 {
 		return false
 	}
-	side := func(n Expr) int { // 1: only list i, -1: only lists before i, 0: neither
+	side := func(n sqlparse.Expr) int { // 1: only list i, -1: only lists before i, 0: neither
 		r, sub, agg, err := bb.refs(n)
 		if err != nil || sub || agg || len(r) == 0 {
 			return 0
@@ -701,9 +711,9 @@ func (bb *blockBuilder) joinKey(i int, c Expr, refs map[int]bool, j *joinSpec) b
 	l, r := side(cmp.L), side(cmp.R)
 	switch {
 	case l == -1 && r == 1:
-		j.keyNodes = append(j.keyNodes, [2]Expr{cmp.L, cmp.R})
+		j.keyNodes = append(j.keyNodes, [2]sqlparse.Expr{cmp.L, cmp.R})
 	case l == 1 && r == -1:
-		j.keyNodes = append(j.keyNodes, [2]Expr{cmp.R, cmp.L})
+		j.keyNodes = append(j.keyNodes, [2]sqlparse.Expr{cmp.R, cmp.L})
 	default:
 		return false
 	}
@@ -728,7 +738,7 @@ func (bb *blockBuilder) resolveJoin(j *joinSpec) error {
 			return fmt.Errorf("%w (in a join condition)", err)
 		}
 		if l.typ != r.typ && !(l.typ.numeric() && r.typ.numeric()) {
-			e, err := b.condition(&Comparison{Op: "=", L: k[0], R: k[1]})
+			e, err := b.condition(&sqlparse.Comparison{Op: "=", L: k[0], R: k[1]})
 			if err != nil {
 				return err
 			}
@@ -750,8 +760,8 @@ func (bb *blockBuilder) resolveJoin(j *joinSpec) error {
 
 // aliasesToExprs replaces, in a HAVING or ORDER BY expression, the names
 // of select-list aliases by the aliased expressions (as MySQL allows).
-func (bb *blockBuilder) aliasesToExprs(n Expr) Expr {
-	if cn, ok := n.(*ColumnRef); ok && len(cn.Path) == 1 {
+func (bb *blockBuilder) aliasesToExprs(n sqlparse.Expr) sqlparse.Expr {
+	if cn, ok := n.(*sqlparse.ColumnRef); ok && len(cn.Path) == 1 {
 		for _, it := range bb.sel.Items {
 			if it.Alias != "" && it.Expr != nil && strings.EqualFold(it.Alias, cn.Path[0]) {
 				return it.Expr
@@ -760,49 +770,49 @@ func (bb *blockBuilder) aliasesToExprs(n Expr) Expr {
 		return n
 	}
 	switch x := n.(type) {
-	case *Comparison:
-		return &Comparison{Op: x.Op, L: bb.aliasesToExprs(x.L), R: bb.aliasesToExprs(x.R)}
-	case *And:
-		return &And{bb.aliasesToExprs(x.L), bb.aliasesToExprs(x.R)}
-	case *Or:
-		return &Or{bb.aliasesToExprs(x.L), bb.aliasesToExprs(x.R)}
-	case *Not:
-		return &Not{bb.aliasesToExprs(x.X)}
-	case *Is:
-		return &Is{X: bb.aliasesToExprs(x.X), What: x.What}
-	case *In:
-		out := &In{X: bb.aliasesToExprs(x.X), Not: x.Not}
+	case *sqlparse.Comparison:
+		return &sqlparse.Comparison{Op: x.Op, L: bb.aliasesToExprs(x.L), R: bb.aliasesToExprs(x.R)}
+	case *sqlparse.And:
+		return &sqlparse.And{L: bb.aliasesToExprs(x.L), R: bb.aliasesToExprs(x.R)}
+	case *sqlparse.Or:
+		return &sqlparse.Or{L: bb.aliasesToExprs(x.L), R: bb.aliasesToExprs(x.R)}
+	case *sqlparse.Not:
+		return &sqlparse.Not{X: bb.aliasesToExprs(x.X)}
+	case *sqlparse.Is:
+		return &sqlparse.Is{X: bb.aliasesToExprs(x.X), What: x.What}
+	case *sqlparse.In:
+		out := &sqlparse.In{X: bb.aliasesToExprs(x.X), Not: x.Not}
 		for _, v := range x.List {
 			out.List = append(out.List, bb.aliasesToExprs(v))
 		}
 		return out
-	case *Between:
-		return &Between{X: bb.aliasesToExprs(x.X), Lo: bb.aliasesToExprs(x.Lo), Hi: bb.aliasesToExprs(x.Hi), Not: x.Not}
-	case *Arith:
-		return &Arith{Op: x.Op, L: bb.aliasesToExprs(x.L), R: bb.aliasesToExprs(x.R)}
-	case *Neg:
-		return &Neg{bb.aliasesToExprs(x.X)}
-	case *Func:
-		out := &Func{Name: x.Name}
+	case *sqlparse.Between:
+		return &sqlparse.Between{X: bb.aliasesToExprs(x.X), Lo: bb.aliasesToExprs(x.Lo), Hi: bb.aliasesToExprs(x.Hi), Not: x.Not}
+	case *sqlparse.Arith:
+		return &sqlparse.Arith{Op: x.Op, L: bb.aliasesToExprs(x.L), R: bb.aliasesToExprs(x.R)}
+	case *sqlparse.Neg:
+		return &sqlparse.Neg{X: bb.aliasesToExprs(x.X)}
+	case *sqlparse.Func:
+		out := &sqlparse.Func{Name: x.Name}
 		for _, a := range x.Args {
 			out.Args = append(out.Args, bb.aliasesToExprs(a))
 		}
 		return out
-	case *Like:
+	case *sqlparse.Like:
 		out := *x
 		out.X, out.Pattern = bb.aliasesToExprs(x.X), bb.aliasesToExprs(x.Pattern)
 		return &out
-	case *Cast:
+	case *sqlparse.Cast:
 		out := *x
 		out.X = bb.aliasesToExprs(x.X)
 		return &out
-	case *Case:
-		out := &Case{}
+	case *sqlparse.Case:
+		out := &sqlparse.Case{}
 		if x.Operand != nil {
 			out.Operand = bb.aliasesToExprs(x.Operand)
 		}
 		for _, w := range x.Whens {
-			out.Whens = append(out.Whens, When{Cond: bb.aliasesToExprs(w.Cond), Val: bb.aliasesToExprs(w.Val)})
+			out.Whens = append(out.Whens, sqlparse.When{Cond: bb.aliasesToExprs(w.Cond), Val: bb.aliasesToExprs(w.Val)})
 		}
 		if x.Else != nil {
 			out.Else = bb.aliasesToExprs(x.Else)
@@ -820,14 +830,14 @@ func (bb *blockBuilder) grouping() (*grouping, error) {
 	for _, n := range bb.sel.GroupBy {
 		target := n
 		switch x := n.(type) {
-		case *Literal:
+		case *sqlparse.Literal:
 			if i, ok := x.Value.(int64); ok {
 				if i < 1 || int(i) > len(bb.sel.Items) || bb.sel.Items[i-1].Expr == nil {
 					return nil, fmt.Errorf("sqlparse: GROUP BY %d: the select list has no expression %d", i, i)
 				}
 				target = bb.sel.Items[i-1].Expr
 			}
-		case *ColumnRef:
+		case *sqlparse.ColumnRef:
 			if len(x.Path) == 1 {
 				if _, _, _, err := bb.find(x.Path); err != nil {
 					for _, it := range bb.sel.Items {
@@ -877,14 +887,14 @@ func (bb *blockBuilder) outputs(b *binder, g *grouping, proj *projection) ([]Out
 				}
 				for i, c := range cols {
 					i := i
-					t.use(c, QuoteIdent(names[i]), func(r *resolver) (*column, error) {
+					t.use(c, sqlparse.QuoteIdent(names[i]), func(r *resolver) (*column, error) {
 						cols, _, err := r.starColumns(bb.qb.opts.AuditColumns)
 						if err != nil || i >= len(cols) {
 							return nil, fmt.Errorf("sqlparse: internal error: star column %d of %s: %v", i, t.list, err)
 						}
 						return cols[i], nil
 					})
-					e := &rexpr{op: opCol, col: c, typ: c.typ, text: QuoteIdent(names[i])}
+					e := &rexpr{op: opCol, col: c, typ: c.typ, text: sqlparse.QuoteIdent(names[i])}
 					outs = append(outs, bb.nullability(outputColumn(names[i], e), e))
 					proj.outs = append(proj.outs, e)
 				}
@@ -908,7 +918,7 @@ func (bb *blockBuilder) outputs(b *binder, g *grouping, proj *projection) ([]Out
 		}
 		name := it.Alias
 		if name == "" {
-			if cn, ok := it.Expr.(*ColumnRef); ok {
+			if cn, ok := it.Expr.(*sqlparse.ColumnRef); ok {
 				path := cn.Path
 				if len(path) >= 2 {
 					for _, t := range bb.tables {
@@ -1020,14 +1030,14 @@ func (bb *blockBuilder) orderKeys(b *binder, g *grouping, proj *projection, outs
 	for _, o := range bb.sel.OrderBy {
 		pos := -1
 		switch x := o.Expr.(type) {
-		case *Literal:
+		case *sqlparse.Literal:
 			if i, ok := x.Value.(int64); ok {
 				if i < 1 || int(i) > nOut {
 					return nil, fmt.Errorf("sqlparse: ORDER BY %d: the select list has %d columns", i, nOut)
 				}
 				pos = int(i) - 1
 			}
-		case *ColumnRef:
+		case *sqlparse.ColumnRef:
 			if len(x.Path) == 1 {
 				for i, it := range bb.sel.Items {
 					if it.Alias != "" && strings.EqualFold(it.Alias, x.Path[0]) {
@@ -1038,7 +1048,7 @@ func (bb *blockBuilder) orderKeys(b *binder, g *grouping, proj *projection, outs
 		}
 		name := o.Expr.SQL()
 		if pos >= 0 && pos < len(outs) {
-			name = QuoteIdent(outs[pos].Name)
+			name = sqlparse.QuoteIdent(outs[pos].Name)
 		}
 		if pos < 0 {
 			e, err := b.resolve(bb.aliasesToExprs(o.Expr))
@@ -1109,14 +1119,14 @@ func (bb *blockBuilder) itemWidth(i int) int {
 }
 
 // limits evaluates LIMIT and OFFSET.
-func (qb *queryBuilder) limits(limitNode, offsetNode Expr) (limit, offset int, err error) {
-	pb := &planBuilder{sel: &Select{Limit: limitNode, Offset: offsetNode}, b: &binder{values: qb.values, now: qb.now}}
+func (qb *queryBuilder) limits(limitNode, offsetNode sqlparse.Expr) (limit, offset int, err error) {
+	pb := &planBuilder{sel: &sqlparse.Select{Limit: limitNode, Offset: offsetNode}, b: &binder{values: qb.values, now: qb.now}}
 	return pb.limits()
 }
 
 // union plans SELECT … UNION [ALL] SELECT …: each part on its own, the
 // result columns named by the first part.
-func (qb *queryBuilder) union(sel *Select, outer *blockBuilder) (operator, []OutputColumn, error) {
+func (qb *queryBuilder) union(sel *sqlparse.Select, outer *blockBuilder) (operator, []OutputColumn, error) {
 	u := &unionOp{}
 	var cols []OutputColumn
 	for i, part := range sel.Union.Parts {
@@ -1160,11 +1170,11 @@ func (qb *queryBuilder) union(sel *Select, outer *blockBuilder) (operator, []Out
 	for _, o := range sel.OrderBy {
 		pos := -1
 		switch x := o.Expr.(type) {
-		case *Literal:
+		case *sqlparse.Literal:
 			if i, ok := x.Value.(int64); ok && i >= 1 && int(i) <= len(cols) {
 				pos = int(i) - 1
 			}
-		case *ColumnRef:
+		case *sqlparse.ColumnRef:
 			if len(x.Path) == 1 {
 				for k, c := range cols {
 					if strings.EqualFold(c.Name, x.Path[0]) {
@@ -1177,11 +1187,11 @@ func (qb *queryBuilder) union(sel *Select, outer *blockBuilder) (operator, []Out
 		if pos < 0 {
 			names := make([]string, len(cols))
 			for k, c := range cols {
-				names[k] = QuoteIdent(c.Name)
+				names[k] = sqlparse.QuoteIdent(c.Name)
 			}
 			return nil, nil, fmt.Errorf("sqlparse: ORDER BY of a UNION takes the result's column names (%s) or positions 1 to %d, not %s", strings.Join(names, ", "), len(cols), o.Expr.SQL())
 		}
-		keys = append(keys, sortKey{pos: pos, desc: o.Desc, name: QuoteIdent(cols[pos].Name)})
+		keys = append(keys, sortKey{pos: pos, desc: o.Desc, name: sqlparse.QuoteIdent(cols[pos].Name)})
 	}
 	limit, offset, err := qb.limits(sel.Limit, sel.Offset)
 	if err != nil {

@@ -1,4 +1,4 @@
-package sqlparse
+package engine
 
 import (
 	"fmt"
@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/go-spsql/spsql/sqlparse"
 )
 
 // binder resolves a Select's expressions against a list: columns through
@@ -23,7 +25,7 @@ type binder struct {
 	// grouped query); inAggregate is set inside one's argument.
 	aggregates, inAggregate bool
 	// subquery plans x IN (SELECT …); nil where subqueries are refused.
-	subquery func(sel *Select) (*subquery, error)
+	subquery func(sel *sqlparse.Select) (*subquery, error)
 	// now is NOW()'s value: one instant for the whole statement, in UTC.
 	// BuildPlan sets it from Options.Now; zero means read the clock when
 	// first needed (see clock).
@@ -40,9 +42,9 @@ func (b *binder) clock() time.Time {
 	return b.now.UTC().Truncate(time.Second)
 }
 
-func (b *binder) resolve(n Expr) (*rexpr, error) {
+func (b *binder) resolve(n sqlparse.Expr) (*rexpr, error) {
 	switch n := n.(type) {
-	case *ColumnRef:
+	case *sqlparse.ColumnRef:
 		resolve := b.r.resolvePath
 		if b.columns != nil {
 			resolve = b.columns
@@ -58,9 +60,9 @@ func (b *binder) resolve(n Expr) (*rexpr, error) {
 			return nil, err
 		}
 		return &rexpr{op: opCol, col: c, typ: c.typ, text: n.text}, nil
-	case *Aggregate:
+	case *sqlparse.Aggregate:
 		return b.resolveAggregate(n)
-	case *InSelect:
+	case *sqlparse.InSelect:
 		if b.subquery == nil {
 			return nil, fmt.Errorf("sqlparse: IN (SELECT …) is not allowed here")
 		}
@@ -82,22 +84,22 @@ func (b *binder) resolve(n Expr) (*rexpr, error) {
 		if x.typ == tTime || sq.typ == tTime {
 			sq.asTime = true
 		}
-		return &rexpr{op: opInSub, args: []*rexpr{x}, sub: sq, not: n.Not, typ: tBool, text: x.text + not(n.Not) + " IN (subquery " + strconv.Itoa(sq.n) + ")"}, nil
-	case *Literal:
+		return &rexpr{op: opInSub, args: []*rexpr{x}, sub: sq, not: n.Not, typ: tBool, text: x.text + notText(n.Not) + " IN (subquery " + strconv.Itoa(sq.n) + ")"}, nil
+	case *sqlparse.Literal:
 		return constant(n.Value), nil
-	case *Param:
+	case *sqlparse.Param:
 		v, ok := b.values[n.Bind]
 		if !ok {
 			return nil, fmt.Errorf("sqlparse: internal error: placeholder %s is not bound", n.SQL())
 		}
 		return constant(v), nil
-	case *And, *Or:
-		var l, r Expr
+	case *sqlparse.And, *sqlparse.Or:
+		var l, r sqlparse.Expr
 		op := opAnd
-		if a, ok := n.(*And); ok {
+		if a, ok := n.(*sqlparse.And); ok {
 			l, r = a.L, a.R
 		} else {
-			o := n.(*Or)
+			o := n.(*sqlparse.Or)
 			l, r, op = o.L, o.R, opOr
 		}
 		le, err := b.condition(l)
@@ -110,13 +112,13 @@ func (b *binder) resolve(n Expr) (*rexpr, error) {
 		}
 		word := map[rop]string{opAnd: " AND ", opOr: " OR "}[op]
 		return &rexpr{op: op, args: []*rexpr{le, re}, typ: tBool, text: "(" + le.text + word + re.text + ")"}, nil
-	case *Not:
+	case *sqlparse.Not:
 		x, err := b.condition(n.X)
 		if err != nil {
 			return nil, err
 		}
 		return &rexpr{op: opNot, args: []*rexpr{x}, typ: tBool, text: "NOT " + x.text}, nil
-	case *Comparison:
+	case *sqlparse.Comparison:
 		l, err := b.resolve(n.L)
 		if err != nil {
 			return nil, err
@@ -129,7 +131,7 @@ func (b *binder) resolve(n Expr) (*rexpr, error) {
 			return nil, err
 		}
 		return &rexpr{op: opCmp, name: n.Op, args: []*rexpr{l, r}, typ: tBool, text: l.text + " " + n.Op + " " + r.text}, nil
-	case *Is:
+	case *sqlparse.Is:
 		x, err := b.resolve(n.X)
 		if err != nil {
 			return nil, err
@@ -138,7 +140,7 @@ func (b *binder) resolve(n Expr) (*rexpr, error) {
 			return nil, fmt.Errorf("sqlparse: %s is %s, so IS %s does not apply", x.text, x.typ, strings.ToUpper(n.What))
 		}
 		return &rexpr{op: opIs, name: n.What, args: []*rexpr{x}, typ: tBool, text: x.text + " IS " + strings.ToUpper(n.What)}, nil
-	case *Like:
+	case *sqlparse.Like:
 		x, err := b.resolve(n.X)
 		if err != nil {
 			return nil, err
@@ -148,7 +150,7 @@ func (b *binder) resolve(n Expr) (*rexpr, error) {
 			return nil, err
 		}
 		args := []*rexpr{x, p}
-		text := x.text + not(n.Not) + " LIKE " + p.text
+		text := x.text + notText(n.Not) + " LIKE " + p.text
 		for _, e := range []*rexpr{x, p} {
 			if e.typ != tString && e.typ != tNull {
 				return nil, fmt.Errorf("sqlparse: LIKE compares text, but %s is %s", e.text, e.typ)
@@ -169,7 +171,7 @@ func (b *binder) resolve(n Expr) (*rexpr, error) {
 			text += " ESCAPE " + esc.text
 		}
 		return &rexpr{op: opLike, args: args, not: n.Not, typ: tBool, text: text}, nil
-	case *In:
+	case *sqlparse.In:
 		x, err := b.resolve(n.X)
 		if err != nil {
 			return nil, err
@@ -192,8 +194,8 @@ func (b *binder) resolve(n Expr) (*rexpr, error) {
 			args = append(args, v)
 			texts = append(texts, v.text)
 		}
-		return &rexpr{op: opIn, args: args, not: n.Not, typ: tBool, text: x.text + not(n.Not) + " IN (" + strings.Join(texts, ", ") + ")"}, nil
-	case *Between:
+		return &rexpr{op: opIn, args: args, not: n.Not, typ: tBool, text: x.text + notText(n.Not) + " IN (" + strings.Join(texts, ", ") + ")"}, nil
+	case *sqlparse.Between:
 		x, err := b.resolve(n.X)
 		if err != nil {
 			return nil, err
@@ -214,8 +216,8 @@ func (b *binder) resolve(n Expr) (*rexpr, error) {
 			return nil, err
 		}
 		return &rexpr{op: opBetween, args: []*rexpr{x, lo, hi}, not: n.Not, typ: tBool,
-			text: x.text + not(n.Not) + " BETWEEN " + lo.text + " AND " + hi.text}, nil
-	case *Arith:
+			text: x.text + notText(n.Not) + " BETWEEN " + lo.text + " AND " + hi.text}, nil
+	case *sqlparse.Arith:
 		l, err := b.resolve(n.L)
 		if err != nil {
 			return nil, err
@@ -225,7 +227,7 @@ func (b *binder) resolve(n Expr) (*rexpr, error) {
 			return nil, err
 		}
 		return resolveArith(n.Op, n.Op, l, r, "("+l.text+" "+n.Op+" "+r.text+")")
-	case *Neg:
+	case *sqlparse.Neg:
 		x, err := b.resolve(n.X)
 		if err != nil {
 			return nil, err
@@ -234,31 +236,31 @@ func (b *binder) resolve(n Expr) (*rexpr, error) {
 			return nil, fmt.Errorf("sqlparse: cannot negate %s (%s)", x.text, x.typ)
 		}
 		return foldConstant(&rexpr{op: opNeg, args: []*rexpr{x}, typ: x.typ, text: "-" + x.text})
-	case *Func:
+	case *sqlparse.Func:
 		e, err := b.resolveFunc(n)
 		if err != nil {
 			return nil, err
 		}
 		return pinDays(e), nil
-	case *Case:
+	case *sqlparse.Case:
 		e, err := b.resolveCase(n)
 		if err != nil {
 			return nil, err
 		}
 		return pinDays(e), nil
-	case *Cast:
+	case *sqlparse.Cast:
 		x, err := b.resolve(n.X)
 		if err != nil {
 			return nil, err
 		}
-		return resolveCast("CAST AS "+n.To, x, n.To, n.Length, n.Scale, "CAST("+x.text+" AS "+n.typeText()+")")
+		return resolveCast("CAST AS "+n.To, x, n.To, n.Length, n.Scale, "CAST("+x.text+" AS "+n.TypeText()+")")
 	}
 	return nil, fmt.Errorf("sqlparse: internal error: unexpected %T", n)
 }
 
 // resolveAggregate types COUNT, SUM, AVG, MIN and MAX; where they may
 // appear is the binder's to say.
-func (b *binder) resolveAggregate(n *Aggregate) (*rexpr, error) {
+func (b *binder) resolveAggregate(n *sqlparse.Aggregate) (*rexpr, error) {
 	if !b.aggregates {
 		return nil, fmt.Errorf("sqlparse: the aggregate %s is not allowed here (aggregates go in the select list, HAVING or ORDER BY)", n.SQL())
 	}
@@ -297,7 +299,7 @@ func (b *binder) resolveAggregate(n *Aggregate) (*rexpr, error) {
 
 // condition resolves an expression used as a condition (WHERE, AND, OR,
 // NOT): it must be boolean. A Boolean column alone (WHERE Done) is one.
-func (b *binder) condition(n Expr) (*rexpr, error) {
+func (b *binder) condition(n sqlparse.Expr) (*rexpr, error) {
 	e, err := b.resolve(n)
 	if err != nil {
 		return nil, err
@@ -308,7 +310,7 @@ func (b *binder) condition(n Expr) (*rexpr, error) {
 	return e, nil
 }
 
-func (b *binder) resolveFunc(n *Func) (*rexpr, error) {
+func (b *binder) resolveFunc(n *sqlparse.Func) (*rexpr, error) {
 	args := make([]*rexpr, len(n.Args))
 	texts := make([]string, len(n.Args))
 	for i, a := range n.Args {
@@ -435,7 +437,7 @@ func resolveArith(op, fn string, l, r *rexpr, text string) (*rexpr, error) {
 // = does (coercing constants, case-insensitive text, NULL never
 // matching). The result type is unified as COALESCE's; without ELSE the
 // result is NULL when nothing matches.
-func (b *binder) resolveCase(n *Case) (*rexpr, error) {
+func (b *binder) resolveCase(n *sqlparse.Case) (*rexpr, error) {
 	var operand *rexpr
 	text := "CASE"
 	if n.Operand != nil {
@@ -525,7 +527,7 @@ func resolveCast(fn string, x *rexpr, to string, length, scale int, text string)
 
 // constant makes a constant expression from a literal or bound value.
 func constant(v any) *rexpr {
-	return &rexpr{op: opConst, val: v, typ: typeOfValue(v), text: SQLLiteral(v)}
+	return &rexpr{op: opConst, val: v, typ: typeOfValue(v), text: sqlparse.SQLLiteral(v)}
 }
 
 // foldConstant evaluates an expression over constants once (so that
@@ -778,7 +780,15 @@ func coerceConst(c, other *rexpr) (*rexpr, error) {
 func quotePath(written string) string {
 	parts := strings.Split(written, ".")
 	for i, p := range parts {
-		parts[i] = QuoteIdent(p)
+		parts[i] = sqlparse.QuoteIdent(p)
 	}
 	return strings.Join(parts, ".")
+}
+
+// notText is " NOT" for a negated form (x NOT IN …), else "".
+func notText(b bool) string {
+	if b {
+		return " NOT"
+	}
+	return ""
 }

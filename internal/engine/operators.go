@@ -1,4 +1,4 @@
-package sqlparse
+package engine
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-spsql/spsql/sharepoint"
+	"github.com/go-spsql/spsql/sqlparse"
 )
 
 // Rows is a stream of rows: Next returns io.EOF at the end; Close stops
@@ -224,8 +225,8 @@ func exprList(es []*rexpr, sep string) string {
 // more list (right): a hash join on its keys, a nested loop without any.
 type joinSpec struct {
 	left          bool // LEFT JOIN
-	keyNodes      [][2]Expr
-	residualNodes []Expr
+	keyNodes      [][2]sqlparse.Expr
+	residualNodes []sqlparse.Expr
 
 	leftKeys, rightKeys []*rexpr
 	residual            []*rexpr // checked for each matching pair
@@ -551,12 +552,12 @@ func (j *joinSpec) openByID(rt *runtime) (rowFunc, error) {
 // planIDs plans the right list's scan restricted to some IDs.
 func (j *joinSpec) planIDs(ids []int64) (*Plan, error) {
 	t := j.right.t
-	in := &In{X: &ColumnRef{Path: []string{"ID"}}}
+	in := &sqlparse.In{X: &sqlparse.ColumnRef{Path: []string{"ID"}}}
 	for _, id := range ids {
-		in.List = append(in.List, &Literal{Value: id})
+		in.List = append(in.List, &sqlparse.Literal{Value: id})
 	}
 	sel := *t.sel
-	sel.Where = andAll([]Expr{t.sel.Where, in})
+	sel.Where = andAll([]sqlparse.Expr{t.sel.Where, in})
 	if t.sel.Where == nil {
 		sel.Where = in
 	}

@@ -1,4 +1,4 @@
-package sqlparse
+package engine
 
 import (
 	"math"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/go-spsql/spsql/sharepoint"
+	"github.com/go-spsql/spsql/sqlparse"
 )
 
 // testNow is the clock of the function tests: 22:30 on 9 March in the
@@ -419,7 +420,7 @@ func TestODBCEscapes(t *testing.T) {
 }
 
 func TestUnknownFunctionListsTheSupportedOnes(t *testing.T) {
-	_, err := Parse("SELECT SOUNDEX(Title) FROM Tasks")
+	_, err := sqlparse.Parse("SELECT SOUNDEX(Title) FROM Tasks")
 	if err == nil {
 		t.Fatal("SOUNDEX parsed")
 	}
@@ -492,29 +493,6 @@ func TestFunctionsInOrderByAndColumns(t *testing.T) {
 	p = plan(t, "SELECT ID FROM Tasks ORDER BY ROUND(Budget), {fn LCASE(Title)}")
 	if ex := explainText(p.q); !strings.Contains(ex, "driver: sort by ROUND(Budget), LCASE(Title)") {
 		t.Errorf("plan:\n%s", ex)
-	}
-}
-
-func TestRewriteForParserLeavesStringsAndNamesAlone(t *testing.T) {
-	tests := []struct{ sql, want string }{
-		{"SELECT {fn UCASE(a)} FROM t", "SELECT    UCASE(a)  FROM t"},
-		{"SELECT SUBSTRING(a FROM 2 FOR 3) FROM t", "SELECT `SUBSTRING`(a , 2 , 3) FROM t"},
-		{"SELECT SUBSTRING(a FROM (SELECT 1 FROM x)) FROM t", "SELECT `SUBSTRING`(a , (SELECT 1 FROM x)) FROM t"},
-		{"SELECT CAST(a AS INTEGER), CONVERT(b, VARCHAR(3)), CAST(c AS SIGNED INTEGER) FROM t", "SELECT CAST(a AS SIGNED), CONVERT(b, CHAR(3)), CAST(c AS SIGNED INTEGER) FROM t"},
-		{"SELECT CAST(CONVERT(a, SQL_REAL) AS TEXT) FROM t", "SELECT CAST(CONVERT(a, DECIMAL) AS CHAR) FROM t"},
-		{"SELECT '{fn x}', [{d], `substring` FROM t", "SELECT '{fn x}', `{d`, `substring` FROM t"},
-		{"SELECT {d '2024-01-02'} FROM t", "SELECT CAST('2024-01-02' AS DATE) FROM t"},
-		{"SELECT {x} FROM t", "SELECT {x} FROM t"},
-		{"SELECT } { FROM t", "SELECT } { FROM t"},
-	}
-	for _, tt := range tests {
-		toks, err := lex(tt.sql)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, _ := renderForParser(toks); got != tt.want {
-			t.Errorf("renderForParser(%q) =\n%q, want\n%q", tt.sql, got, tt.want)
-		}
 	}
 }
 

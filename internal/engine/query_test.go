@@ -1,4 +1,4 @@
-package sqlparse
+package engine
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-spsql/spsql/sqlparse"
 )
 
 // TestBuildQueryOneNow: NOW() is one instant for the whole statement —
@@ -16,11 +18,11 @@ func TestBuildQueryOneNow(t *testing.T) {
 		calls++
 		return time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC).Add(time.Duration(calls) * time.Hour)
 	}}
-	st, err := Parse("SELECT t.Title, NOW() FROM Tasks t JOIN Projects p ON t.ProjectId = p.ID WHERE t.Created < NOW() AND p.Start < NOW() AND t.ID IN (SELECT ID FROM Tasks WHERE Modified < NOW())")
+	st, err := sqlparse.Parse("SELECT t.Title, NOW() FROM Tasks t JOIN Projects p ON t.ProjectId = p.ID WHERE t.Created < NOW() AND p.Start < NOW() AND t.ID IN (SELECT ID FROM Tasks WHERE Modified < NOW())")
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := BuildQuery(context.Background(), st.(*Select), fixtureCatalog{}, nil, opts)
+	q, err := BuildQuery(context.Background(), st.(*sqlparse.Select), fixtureCatalog{}, nil, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,11 +40,11 @@ func TestBuildQueryOneNow(t *testing.T) {
 // TestODBCJoinAndEscape: Excel, Power BI and Tableau send outer joins as
 // {oj …} and LIKE escapes as {escape '…'}.
 func TestODBCJoinAndEscape(t *testing.T) {
-	st, err := Parse(`SELECT t.Title FROM {oj Tasks t LEFT OUTER JOIN Projects p ON t.ProjectId = p.ID} WHERE t.Title LIKE 'a\_%' {escape '\'}`)
+	st, err := sqlparse.Parse(`SELECT t.Title FROM {oj Tasks t LEFT OUTER JOIN Projects p ON t.ProjectId = p.ID} WHERE t.Title LIKE 'a\_%' {escape '\'}`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := BuildQuery(context.Background(), st.(*Select), fixtureCatalog{}, nil, Options{Location: newYork(t)})
+	q, err := BuildQuery(context.Background(), st.(*sqlparse.Select), fixtureCatalog{}, nil, Options{Location: newYork(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,11 +61,11 @@ func TestUnionOrderByNamesTheColumns(t *testing.T) {
 		"SELECT Title FROM Tasks UNION SELECT Title FROM Projects ORDER BY 2":         `ORDER BY of a UNION takes the result's column names (Title) or positions 1 to 1, not 2`,
 		"SELECT Title FROM Tasks t UNION SELECT Title FROM Projects ORDER BY t.Title": `not t.Title`,
 	} {
-		st, err := Parse(sql)
+		st, err := sqlparse.Parse(sql)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = BuildQuery(context.Background(), st.(*Select), fixtureCatalog{}, nil, Options{})
+		_, err = BuildQuery(context.Background(), st.(*sqlparse.Select), fixtureCatalog{}, nil, Options{})
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want one containing %q", sql, err, want)
 		}

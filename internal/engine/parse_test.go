@@ -1,4 +1,4 @@
-package sqlparse
+package engine
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-spsql/spsql/sharepoint"
+	"github.com/go-spsql/spsql/sqlparse"
 )
 
 // plan parses sql and plans it against the Tasks fixture.
@@ -33,11 +34,11 @@ func plan(t *testing.T, sql string, args ...any) *testPlan {
 
 func tryPlan(t *testing.T, sql string, opts Options, args ...any) (*testPlan, error) {
 	t.Helper()
-	st, err := Parse(sql)
+	st, err := sqlparse.Parse(sql)
 	if err != nil {
 		return nil, err
 	}
-	sel, ok := st.(*Select)
+	sel, ok := st.(*sqlparse.Select)
 	if !ok {
 		t.Fatalf("%s parsed as %T", sql, st)
 	}
@@ -65,20 +66,20 @@ func TestParseClassifiesStatements(t *testing.T) {
 	tests := []struct {
 		name string
 		sql  string
-		want Statement
+		want sqlparse.Statement
 	}{
-		{"show tables", "SHOW TABLES", &ShowTables{}},
-		{"show tables with a semicolon and lower case", "  show tables ; ", &ShowTables{}},
-		{"describe a bare name", "DESCRIBE Tasks", &Describe{List: "Tasks"}},
-		{"desc a double-quoted name with spaces", `DESC "Project Tasks"`, &Describe{List: "Project Tasks"}},
-		{"describe a bracketed name", "describe [Project Tasks];", &Describe{List: "Project Tasks"}},
-		{"show columns from a backticked name", "SHOW COLUMNS FROM `Project Tasks`", &Describe{List: "Project Tasks"}},
-		{"show fields in a name", "show fields in Tasks", &Describe{List: "Tasks"}},
-		{"describe an information_schema table", "DESCRIBE information_schema.columns", &Describe{List: "information_schema.columns"}},
+		{"show tables", "SHOW TABLES", &sqlparse.ShowTables{}},
+		{"show tables with a semicolon and lower case", "  show tables ; ", &sqlparse.ShowTables{}},
+		{"describe a bare name", "DESCRIBE Tasks", &sqlparse.Describe{List: "Tasks"}},
+		{"desc a double-quoted name with spaces", `DESC "Project Tasks"`, &sqlparse.Describe{List: "Project Tasks"}},
+		{"describe a bracketed name", "describe [Project Tasks];", &sqlparse.Describe{List: "Project Tasks"}},
+		{"show columns from a backticked name", "SHOW COLUMNS FROM `Project Tasks`", &sqlparse.Describe{List: "Project Tasks"}},
+		{"show fields in a name", "show fields in Tasks", &sqlparse.Describe{List: "Tasks"}},
+		{"describe an information_schema table", "DESCRIBE information_schema.columns", &sqlparse.Describe{List: "information_schema.columns"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Parse(tt.sql)
+			got, err := sqlparse.Parse(tt.sql)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -90,19 +91,19 @@ func TestParseClassifiesStatements(t *testing.T) {
 }
 
 func TestParseReadsTheSelectShape(t *testing.T) {
-	st, err := Parse(`SELECT DISTINCT t.Title AS "Task Name" FROM [Project Tasks] AS t WHERE t.ID > 1 ORDER BY 1 LIMIT 5 OFFSET 2`)
+	st, err := sqlparse.Parse(`SELECT DISTINCT t.Title AS "Task Name" FROM [Project Tasks] AS t WHERE t.ID > 1 ORDER BY 1 LIMIT 5 OFFSET 2`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sel := st.(*Select)
+	sel := st.(*sqlparse.Select)
 	if sel.List != "Project Tasks" || sel.Alias != "t" || !sel.Distinct || sel.Schema != "" {
 		t.Errorf("got list %q alias %q distinct %v schema %q", sel.List, sel.Alias, sel.Distinct, sel.Schema)
 	}
-	st, err = Parse("EXPLAIN SELECT * FROM information_schema.tables WHERE x = ?")
+	st, err = sqlparse.Parse("EXPLAIN SELECT * FROM information_schema.tables WHERE x = ?")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ex := st.(*Explain)
+	ex := st.(*sqlparse.Explain)
 	if ex.Select.Schema != "information_schema" || ex.Select.List != "tables" || ex.Select.NumInput() != 1 {
 		t.Errorf("EXPLAIN select: schema %q list %q inputs %d", ex.Select.Schema, ex.Select.List, ex.Select.NumInput())
 	}
@@ -152,7 +153,7 @@ func TestParseRefusesWhatTheDialectLacksByName(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse(tt.sql)
+			_, err := sqlparse.Parse(tt.sql)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Parse(%q) error = %v, want one containing %q", tt.sql, err, tt.want)
 			}
@@ -223,11 +224,11 @@ func TestNumInputCountsPlaceholders(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st, err := Parse(tt.sql)
+			st, err := sqlparse.Parse(tt.sql)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := st.(*Select).NumInput(); got != tt.want {
+			if got := st.(*sqlparse.Select).NumInput(); got != tt.want {
 				t.Errorf("NumInput() = %d, want %d", got, tt.want)
 			}
 		})
@@ -444,8 +445,8 @@ func TestDisplayNameCollisionsAreResolved(t *testing.T) {
 	}
 	fields := append(tasksFields(),
 		sharepoint.Field{Title: "Status", InternalName: "Status0", EntityPropertyName: "Status0", Type: "Text"})
-	st, _ := Parse("SELECT * FROM Tasks")
-	pl, err := BuildPlan(st.(*Select), "Tasks", fields, nil, Options{})
+	st, _ := sqlparse.Parse("SELECT * FROM Tasks")
+	pl, err := BuildPlan(st.(*sqlparse.Select), "Tasks", fields, nil, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -456,8 +457,8 @@ func TestDisplayNameCollisionsAreResolved(t *testing.T) {
 	if !strings.Contains(strings.Join(names, ","), "ID,Title,Status,Due Date") || !strings.Contains(strings.Join(names, ","), ",Status0") {
 		t.Errorf("SELECT * names colliding display names by internal name: %q", names)
 	}
-	st, _ = Parse("SELECT Status FROM Tasks")
-	if pl, err = BuildPlan(st.(*Select), "Tasks", fields, nil, Options{}); err != nil || pl.Query.Select[0] != "Status" {
+	st, _ = sqlparse.Parse("SELECT Status FROM Tasks")
+	if pl, err = BuildPlan(st.(*sqlparse.Select), "Tasks", fields, nil, Options{}); err != nil || pl.Query.Select[0] != "Status" {
 		t.Errorf("Status with a colliding display name: %v, %v (the internal name should decide)", err, pl)
 	}
 }

@@ -1,4 +1,4 @@
-package sqlparse
+package engine
 
 import (
 	"context"
@@ -9,11 +9,12 @@ import (
 	"time"
 
 	"github.com/go-spsql/spsql/sharepoint"
+	"github.com/go-spsql/spsql/sqlparse"
 )
 
 func buildWrite(t *testing.T, sql string, opts WriteOptions, args ...any) (*WritePlan, error) {
 	t.Helper()
-	st, err := Parse(sql)
+	st, err := sqlparse.Parse(sql)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +95,7 @@ func TestUpdateAndDeleteGoStraightToNamedIDs(t *testing.T) {
 	if err == nil {
 		t.Logf("named args via positional call: %+v", wp)
 	}
-	st, _ := Parse("DELETE FROM Tasks WHERE ID = :x")
+	st, _ := sqlparse.Parse("DELETE FROM Tasks WHERE ID = :x")
 	wp, err = BuildWrite(st, "", tasksFields(), []driver.NamedValue{{Name: "x", Value: int64(4)}}, WriteOptions{})
 	if err != nil || !reflect.DeepEqual(wp.IDs, []int{4}) || wp.Kind != WriteDelete {
 		t.Errorf("delete by named ID: %+v, %v", wp, err)
@@ -137,7 +138,7 @@ func TestOtherWhereSelectsIDsThroughThePlan(t *testing.T) {
 }
 
 func TestDateOnlyStringsAreMidnightInTheSiteZone(t *testing.T) {
-	st, _ := Parse("INSERT INTO Tasks (DueDate) VALUES ('2024-01-02')")
+	st, _ := sqlparse.Parse("INSERT INTO Tasks (DueDate) VALUES ('2024-01-02')")
 	wp, err := BuildWrite(st, "", tasksFields(), nil, WriteOptions{Location: newYork(t)})
 	if err != nil {
 		t.Fatal(err)
@@ -153,7 +154,7 @@ func TestWriteNumInput(t *testing.T) {
 		"UPDATE Tasks SET Title = :t WHERE ID = :id":             2,
 		"DELETE FROM Tasks WHERE ID = ?":                         1,
 	} {
-		st, err := Parse(sql)
+		st, err := sqlparse.Parse(sql)
 		if err != nil {
 			t.Fatal(err)
 		}

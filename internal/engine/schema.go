@@ -1,4 +1,4 @@
-package sqlparse
+package engine
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-spsql/spsql/sharepoint"
+	"github.com/go-spsql/spsql/sqlparse"
 )
 
 // information_schema: the site's lists and their columns as two virtual
@@ -63,7 +64,7 @@ var (
 
 // schemaFields returns the columns of information_schema.table.
 func schemaFields(schema, table string) ([]sharepoint.Field, error) {
-	if !strings.EqualFold(schema, SchemaName) {
+	if !strings.EqualFold(schema, sqlparse.SchemaName) {
 		return nil, fmt.Errorf("sqlparse: %s.%s: lists have no schema; the only schema is information_schema (tables and columns)", schema, table)
 	}
 	switch strings.ToLower(table) {
@@ -155,7 +156,7 @@ func schemaTables(ctx context.Context, src Source, _ Options, _ string, _ bool) 
 
 // starSelect is SELECT * over a list: its plan gives the list's columns
 // as SELECT * returns them.
-var starSelect = &Select{List: "list", Items: []SelectItem{{Star: true}}}
+var starSelect = &sqlparse.Select{List: "list", Items: []sqlparse.SelectItem{{Star: true}}}
 
 // schemaColumns lists the columns of every visible list, reading each
 // list's fields when its rows are reached.

@@ -1,4 +1,4 @@
-package sqlparse
+package engine
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/go-spsql/spsql/sqlparse"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/translate/*.odata from the current translation")
@@ -52,12 +54,12 @@ func TestTranslateGolden(t *testing.T) {
 // translate renders what a statement becomes: Explain lines and result
 // columns, or the error.
 func translate(t *testing.T, sql string) string {
-	st, err := Parse(sql)
+	st, err := sqlparse.Parse(sql)
 	if err != nil {
 		return "error: " + err.Error() + "\n"
 	}
-	sel, ok := st.(*Select)
-	if ex, isExplain := st.(*Explain); isExplain {
+	sel, ok := st.(*sqlparse.Select)
+	if ex, isExplain := st.(*sqlparse.Explain); isExplain {
 		sel, ok = ex.Select, true
 	}
 	if !ok {
@@ -78,7 +80,7 @@ func translate(t *testing.T, sql string) string {
 	}
 	b.WriteString("columns:")
 	for _, c := range cols {
-		b.WriteString(" " + QuoteIdent(c.Name) + " " + c.DatabaseTypeName + ";")
+		b.WriteString(" " + sqlparse.QuoteIdent(c.Name) + " " + c.DatabaseTypeName + ";")
 	}
 	b.WriteString("\n")
 	return b.String()

@@ -1,4 +1,4 @@
-package sqlparse
+package engine
 
 import (
 	"database/sql/driver"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-spsql/spsql/sharepoint"
+	"github.com/go-spsql/spsql/sqlparse"
 )
 
 // Options tune BuildPlan.
@@ -125,14 +126,14 @@ type OutputColumn struct {
 // BuildPlan resolves sel against the fields of list, binds args to its
 // placeholders and splits the work between SharePoint and the driver.
 // Anything it cannot do correctly is an error, never a partial answer.
-func BuildPlan(sel *Select, list string, fields []sharepoint.Field, args []driver.NamedValue, opts Options) (*Plan, error) {
+func BuildPlan(sel *sqlparse.Select, list string, fields []sharepoint.Field, args []driver.NamedValue, opts Options) (*Plan, error) {
 	if sel == nil {
 		return nil, errors.New("sqlparse: BuildPlan needs a Select")
 	}
 	if !sel.Simple() {
 		return nil, errors.New("sqlparse: internal error: BuildPlan takes a simple SELECT; use BuildQuery")
 	}
-	values, err := BindArgs(sel.Params, args)
+	values, err := sqlparse.BindArgs(sel.Params, args)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +142,7 @@ func BuildPlan(sel *Select, list string, fields []sharepoint.Field, args []drive
 
 // buildPlan is BuildPlan with the arguments bound: BuildQuery plans each
 // list of a join with it, under the statement's bound values.
-func buildPlan(sel *Select, list string, fields []sharepoint.Field, values map[string]any, opts Options) (*Plan, error) {
+func buildPlan(sel *sqlparse.Select, list string, fields []sharepoint.Field, values map[string]any, opts Options) (*Plan, error) {
 	if list == "" {
 		list = sel.List
 	}
@@ -184,7 +185,7 @@ func (p *Plan) Fallback() (*Plan, error) {
 
 // planBuilder holds the state of one BuildPlan.
 type planBuilder struct {
-	sel  *Select
+	sel  *sqlparse.Select
 	opts Options
 	b    *binder
 	plan *Plan
@@ -299,7 +300,7 @@ func (pb *planBuilder) build() error {
 
 // limits evaluates LIMIT and OFFSET (literals or bound placeholders).
 func (pb *planBuilder) limits() (limit, offset int, err error) {
-	get := func(n Expr, what string, dflt int) (int, error) {
+	get := func(n sqlparse.Expr, what string, dflt int) (int, error) {
 		if n == nil {
 			return dflt, nil
 		}
@@ -349,7 +350,7 @@ func (pb *planBuilder) outputs() error {
 				return err
 			}
 			for i, c := range cols {
-				pb.addOutput(names[i], &rexpr{op: opCol, col: c, typ: c.typ, text: QuoteIdent(names[i])})
+				pb.addOutput(names[i], &rexpr{op: opCol, col: c, typ: c.typ, text: sqlparse.QuoteIdent(names[i])})
 			}
 			continue
 		}
@@ -359,7 +360,7 @@ func (pb *planBuilder) outputs() error {
 		}
 		name := it.Alias
 		if name == "" {
-			if cn, ok := it.Expr.(*ColumnRef); ok {
+			if cn, ok := it.Expr.(*sqlparse.ColumnRef); ok {
 				path := cn.Path
 				if len(path) >= 2 && r.isQualifier(path[0]) {
 					path = path[1:]
@@ -470,16 +471,16 @@ func (pb *planBuilder) orderBy() ([]string, error) {
 	return terms, nil
 }
 
-func (pb *planBuilder) orderKey(n Expr) (*rexpr, error) {
+func (pb *planBuilder) orderKey(n sqlparse.Expr) (*rexpr, error) {
 	switch n := n.(type) {
-	case *Literal:
+	case *sqlparse.Literal:
 		if i, ok := n.Value.(int64); ok {
 			if i < 1 || int(i) > len(pb.outExprs) || pb.outExprs[i-1] == nil {
 				return nil, fmt.Errorf("sqlparse: ORDER BY %d: the select list has %d columns", i, len(pb.outExprs))
 			}
 			return pb.outExprs[i-1], nil
 		}
-	case *ColumnRef:
+	case *sqlparse.ColumnRef:
 		if len(n.Path) == 1 {
 			for i, oc := range pb.plan.Columns {
 				if strings.EqualFold(oc.Name, n.Path[0]) && pb.isAlias(oc.Name) {

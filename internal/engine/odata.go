@@ -1,4 +1,4 @@
-package sqlparse
+package engine
 
 import (
 	"math"

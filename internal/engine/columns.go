@@ -1,4 +1,4 @@
-package sqlparse
+package engine
 
 import (
 	"fmt"
@@ -168,7 +168,7 @@ func (r *resolver) resolveSub(parent, sub string) (*column, error) {
 // other characters being _xHHHH_-encoded (docs/sharepoint.md §7.3).
 func isODataName(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if !isNameByte(s[i], i == 0) {
+		if !isODataNameByte(s[i], i == 0) {
 			return false
 		}
 	}
@@ -567,4 +567,10 @@ func databaseTypeName(f *sharepoint.Field) string {
 		return "TEXT"
 	}
 	return strings.ToUpper(f.Type)
+}
+
+// isODataNameByte reports an ASCII letter, '_' or (not first) a digit:
+// the bytes of an OData property name.
+func isODataNameByte(c byte, first bool) bool {
+	return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || !first && '0' <= c && c <= '9'
 }

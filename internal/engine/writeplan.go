@@ -1,4 +1,4 @@
-package sqlparse
+package engine
 
 import (
 	"database/sql/driver"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-spsql/spsql/sharepoint"
+	"github.com/go-spsql/spsql/sqlparse"
 )
 
 // WriteKind says what a WritePlan does.
@@ -55,7 +56,7 @@ type WritePlan struct {
 	// write's arguments): SELECT ID FROM list WHERE …, planned and run as
 	// any SELECT, pushdown included, for any other WHERE (or the whole
 	// list).
-	Select *Select
+	Select *sqlparse.Select
 }
 
 // readOnlyNames are SharePoint's system fields that no write may set,
@@ -75,18 +76,18 @@ var readOnlyTypes = map[string]bool{"Calculated": true, "Computed": true, "Count
 // field before anything is sent: a read-only field, a value of the wrong
 // type, or an UPDATE/DELETE of the whole list that was not meant is an
 // error naming the field or the rule.
-func BuildWrite(st Statement, list string, fields []sharepoint.Field, args []driver.NamedValue, opts WriteOptions) (*WritePlan, error) {
+func BuildWrite(st sqlparse.Statement, list string, fields []sharepoint.Field, args []driver.NamedValue, opts WriteOptions) (*WritePlan, error) {
 	if opts.Location == nil {
 		opts.Location = time.UTC
 	}
-	var params map[string]Placeholder
+	var params map[string]sqlparse.Placeholder
 	var name string
 	switch s := st.(type) {
-	case *Insert:
+	case *sqlparse.Insert:
 		params, name = s.Params, s.List
-	case *Update:
+	case *sqlparse.Update:
 		params, name = s.Params, s.List
-	case *Delete:
+	case *sqlparse.Delete:
 		params, name = s.Params, s.List
 	default:
 		return nil, fmt.Errorf("sqlparse: BuildWrite needs INSERT, UPDATE or DELETE, not %T", st)
@@ -94,14 +95,14 @@ func BuildWrite(st Statement, list string, fields []sharepoint.Field, args []dri
 	if list == "" {
 		list = name
 	}
-	values, err := BindArgs(params, args)
+	values, err := sqlparse.BindArgs(params, args)
 	if err != nil {
 		return nil, err
 	}
 	b := &binder{r: newResolver(list, "", fields, opts.Location), values: values}
 	wp := &WritePlan{List: list}
 	switch s := st.(type) {
-	case *Insert:
+	case *sqlparse.Insert:
 		wp.Kind = WriteInsert
 		targets := make([]writeTarget, len(s.Columns))
 		seen := map[string]bool{}
@@ -126,7 +127,7 @@ func BuildWrite(st Statement, list string, fields []sharepoint.Field, args []dri
 			wp.Rows = append(wp.Rows, item)
 		}
 		return wp, nil
-	case *Update:
+	case *sqlparse.Update:
 		wp.Kind = WriteUpdate
 		wp.Set = make(sharepoint.Values, len(s.Set))
 		for _, a := range s.Set {
@@ -142,7 +143,7 @@ func BuildWrite(st Statement, list string, fields []sharepoint.Field, args []dri
 			}
 		}
 		return wp, wp.targets(b, s.Where, fields, args, params, opts, "UPDATE")
-	case *Delete:
+	case *sqlparse.Delete:
 		wp.Kind = WriteDelete
 		return wp, wp.targets(b, s.Where, fields, args, params, opts, "DELETE")
 	}
@@ -151,7 +152,7 @@ func BuildWrite(st Statement, list string, fields []sharepoint.Field, args []dri
 
 // targets decides which items an UPDATE or DELETE touches: the IDs its
 // WHERE names, or a SELECT ID plan for anything else.
-func (wp *WritePlan) targets(b *binder, where Expr, fields []sharepoint.Field, args []driver.NamedValue, params map[string]Placeholder, opts WriteOptions, verb string) error {
+func (wp *WritePlan) targets(b *binder, where sqlparse.Expr, fields []sharepoint.Field, args []driver.NamedValue, params map[string]sqlparse.Placeholder, opts WriteOptions, verb string) error {
 	if where == nil && !opts.AllowFullTableWrites {
 		return fmt.Errorf("sqlparse: %s without WHERE would change every item of %q; write WHERE 1=1 if that is meant, or set AllowFullTableWrites=true on the connection", verb, wp.List)
 	}
@@ -162,40 +163,40 @@ func (wp *WritePlan) targets(b *binder, where Expr, fields []sharepoint.Field, a
 		wp.IDs = ids
 		return nil
 	}
-	wp.Select = &Select{List: wp.List, Items: []SelectItem{{Expr: &ColumnRef{Path: []string{"ID"}}}}, Where: where, Params: params}
+	wp.Select = &sqlparse.Select{List: wp.List, Items: []sqlparse.SelectItem{{Expr: &sqlparse.ColumnRef{Path: []string{"ID"}}}}, Where: where, Params: params}
 	return nil
 }
 
 // isOneEqualsOne reports the literal WHERE 1=1 that says "the whole list".
-func isOneEqualsOne(n Expr) bool {
-	c, ok := n.(*Comparison)
+func isOneEqualsOne(n sqlparse.Expr) bool {
+	c, ok := n.(*sqlparse.Comparison)
 	if !ok || c.Op != "=" {
 		return false
 	}
-	l, lok := c.L.(*Literal)
-	r, rok := c.R.(*Literal)
+	l, lok := c.L.(*sqlparse.Literal)
+	r, rok := c.R.(*sqlparse.Literal)
 	return lok && rok && l.Value == int64(1) && r.Value == int64(1)
 }
 
 // directIDs recognises WHERE ID = v and WHERE ID IN (v, …) with constant
 // values, which address items without a read. Anything else is false.
-func (b *binder) directIDs(where Expr) ([]int, bool) {
-	isID := func(n Expr) bool {
-		c, ok := n.(*ColumnRef)
+func (b *binder) directIDs(where sqlparse.Expr) ([]int, bool) {
+	isID := func(n sqlparse.Expr) bool {
+		c, ok := n.(*sqlparse.ColumnRef)
 		return ok && len(c.Path) == 1 && strings.EqualFold(c.Path[0], "ID")
 	}
-	var operands []Expr
+	var operands []sqlparse.Expr
 	switch w := where.(type) {
-	case *Comparison:
+	case *sqlparse.Comparison:
 		switch {
 		case w.Op == "=" && isID(w.L):
-			operands = []Expr{w.R}
+			operands = []sqlparse.Expr{w.R}
 		case w.Op == "=" && isID(w.R):
-			operands = []Expr{w.L}
+			operands = []sqlparse.Expr{w.L}
 		default:
 			return nil, false
 		}
-	case *In:
+	case *sqlparse.In:
 		if w.Not || !isID(w.X) {
 			return nil, false
 		}
@@ -275,7 +276,7 @@ func readOnlyError(name string, f *sharepoint.Field) error {
 
 // writeValue evaluates a value (a literal, a placeholder, or a constant
 // expression over them) and converts it to the field's JSON type.
-func (b *binder) writeValue(t writeTarget, n Expr) (any, error) {
+func (b *binder) writeValue(t writeTarget, n sqlparse.Expr) (any, error) {
 	e, err := b.resolve(n)
 	if err != nil {
 		return nil, err
@@ -447,9 +448,9 @@ func parseIDList(v any) ([]int64, error) {
 }
 
 var (
-	_ Statement = (*Insert)(nil)
-	_ Statement = (*Update)(nil)
-	_ Statement = (*Delete)(nil)
+	_ sqlparse.Statement = (*sqlparse.Insert)(nil)
+	_ sqlparse.Statement = (*sqlparse.Update)(nil)
+	_ sqlparse.Statement = (*sqlparse.Delete)(nil)
 )
 
 // guidText checks a GUID written as 8-4-4-4-12 hex digits, with or

@@ -1,4 +1,4 @@
-package sqlparse
+package engine
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-spsql/spsql/sharepoint"
+	"github.com/go-spsql/spsql/sqlparse"
 )
 
 // FuzzParse checks that no statement makes Parse or BuildPlan panic, and
@@ -33,15 +34,15 @@ func FuzzParse(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, sql string) {
-		st, err := Parse(sql)
+		st, err := sqlparse.Parse(sql)
 		if err != nil {
 			return
 		}
-		var sel *Select
+		var sel *sqlparse.Select
 		switch st := st.(type) {
-		case *Select:
+		case *sqlparse.Select:
 			sel = st
-		case *Explain:
+		case *sqlparse.Explain:
 			sel = st.Select
 		default:
 			return
@@ -54,7 +55,7 @@ func FuzzParse(f *testing.F) {
 // runQuery plans a reporting query against the fixture lists and runs
 // it over a few made-up rows per list: whatever the SQL, it must not
 // panic, and a Query it plans must run or fail with an error.
-func runQuery(t *testing.T, sel *Select) {
+func runQuery(t *testing.T, sel *sqlparse.Select) {
 	q, err := BuildQuery(context.Background(), sel, fakeSource{}, nil, Options{MaxMemoryRows: 1000})
 	if err != nil {
 		return

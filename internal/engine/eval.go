@@ -1,4 +1,4 @@
-package sqlparse
+package engine
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-spsql/spsql/sharepoint"
+	"github.com/go-spsql/spsql/sqlparse"
 )
 
 // The evaluator: what runs in the driver. Its semantics match SharePoint
@@ -1016,7 +1017,7 @@ func castValue(v any, to string, mod any) (any, error) {
 		case string:
 			n, ok := parseNumber(x)
 			if !ok {
-				return nil, fmt.Errorf("sqlparse: %s: %s is not a number", fn, SQLLiteral(x))
+				return nil, fmt.Errorf("sqlparse: %s: %s is not a number", fn, sqlparse.SQLLiteral(x))
 			}
 			return n, nil
 		}

@@ -1,4 +1,4 @@
-package sqlparse
+package engine
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	_ "time/tzdata" // the tests use America/New_York wherever they run
 
 	"github.com/go-spsql/spsql/sharepoint"
+	"github.com/go-spsql/spsql/sqlparse"
 )
 
 // tasksFields resembles the fields of a SharePoint Tasks list, in the
@@ -174,11 +175,11 @@ func (r *memRows) Close() error {
 // query plans sql against src.
 func query(t testing.TB, src Source, sql string, opts Options, args ...any) *Query {
 	t.Helper()
-	st, err := Parse(sql)
+	st, err := sqlparse.Parse(sql)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sel, ok := st.(*Select)
+	sel, ok := st.(*sqlparse.Select)
 	if !ok {
 		t.Fatalf("%s parsed as %T", sql, st)
 	}
