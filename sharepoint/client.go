@@ -3,6 +3,29 @@
 // page in bounded memory, with retries for throttling and faults, and
 // SharePoint's errors turned into ones a user understands. It knows nothing
 // of database/sql; the spsql driver builds on it.
+//
+// # What the client trusts
+//
+// An answer is taken for the site's only when it comes from the site's
+// origin (the scheme, host and port of its URL) and has the shape asked
+// for; otherwise the read fails with an error naming what came back —
+// never a short result. Every paged collection (list items, whole or in
+// ID slices, and the lists and fields metadata) is read by one paging
+// loop whose guards are:
+//
+//   - each page is a page: a "value" array (nometadata, minimalmetadata,
+//     OData v4) or a verbose "d":{"results":[…]}; a JSON object without
+//     one — {} or an error object under HTTP 200 — is an error;
+//   - a page of items holds no more items than its $top asked for;
+//   - an answer is read up to a size bound, and refused beyond it: by
+//     default $top × (selected columns + 1) × 32 KiB, at least
+//     MinPageBytes (32 MiB), which is also the bound on a metadata answer;
+//     WithMaxPageBytes sets another;
+//   - a next link is followed only to the site's origin, and never back to
+//     a page already read;
+//   - at most MaxEmptyPages pages in a row may come without items but with
+//     a next link (SharePoint may send such pages), with a growing pause
+//     before each after the first.
 package sharepoint
 
 import (
@@ -44,6 +67,9 @@ type Client struct {
 	pageSize  int
 	retry     retryPolicy
 	meta      metadataCache
+	// maxPageBytes, when above 0, bounds every answer's size instead of
+	// the bound computed from the page's $top and columns.
+	maxPageBytes int64
 	// life ends when the client is closed: shared metadata fetches, which
 	// outlive the caller that started them, run on it.
 	life context.Context
@@ -80,6 +106,21 @@ func WithRetries(n int) Option {
 	return func(c *Client) {
 		if n >= 0 {
 			c.retry.max = n
+		}
+	}
+}
+
+// WithMaxPageBytes bounds the size of every answer the client reads (a
+// page of items or of metadata, decompressed) to n bytes, instead of the
+// default: $top × (selected columns + 1) × 32 KiB for a page of items, at
+// least MinPageBytes, and MinPageBytes for anything else. A larger answer
+// is refused, and the read fails, once n bytes were read: raise it for
+// lists whose items hold very long texts; lower it to hold less memory
+// against a misbehaving server. n <= 0 keeps the default.
+func WithMaxPageBytes(n int64) Option {
+	return func(c *Client) {
+		if n > 0 {
+			c.maxPageBytes = n
 		}
 	}
 }
@@ -166,19 +207,12 @@ func (c *Client) getJSON(ctx context.Context, path string, v any) error {
 	return nil
 }
 
-// getBytes GETs target with retries and returns the whole body. A body cut
-// short is a retryable failure like a 503: the request is simply made again.
+// getBytes GETs target with retries and returns the whole body, up to
+// the size bound of an answer that is not a page of items. A body cut
+// short is a retryable failure like a 503: the request is simply made
+// again.
 func (c *Client) getBytes(ctx context.Context, target string) ([]byte, error) {
-	var body []byte
-	err := c.do(ctx, http.MethodGet, target, func(resp *http.Response) error {
-		var err error
-		body, err = io.ReadAll(resp.Body)
-		if err != nil {
-			return &retryableError{err: fmt.Errorf("sharepoint: reading the answer to GET %s: %w", target, err)}
-		}
-		return nil
-	})
-	return body, err
+	return c.download(ctx, target, nil, c.metadataLimits().bytes)
 }
 
 // maxErrorBody bounds how much of an error answer is read.
