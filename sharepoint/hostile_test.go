@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -366,5 +367,159 @@ func TestMetadataNextLinkLoopIsRefused(t *testing.T) {
 	t.Logf("metadata next-link loops: %d requests for Fields and Lists", srv.RequestCount())
 	if n := srv.RequestCount(); n > 4 {
 		t.Errorf("%d requests: the loop was not stopped at the first repeat", n)
+	}
+}
+
+// foreignServer is another origin that answers every request as a
+// SharePoint site would, and counts them.
+func foreignServer(t *testing.T) (*httptest.Server, *atomic.Int32) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", "application/json;odata=nometadata")
+		if r.Method == http.MethodPost {
+			w.WriteHeader(http.StatusCreated)
+			_, _ = io.WriteString(w, `{"ID":4242}`)
+			return
+		}
+		_, _ = io.WriteString(w, `{"value":[]}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &hits
+}
+
+// Reads follow redirects within the site's origin only. Before, a GET
+// redirected to another host took its {"value":[]} for the list's items.
+func TestReadRedirectsStayWithinTheOrigin(t *testing.T) {
+	foreign, hits := foreignServer(t)
+	t.Run("within the origin", func(t *testing.T) {
+		srv := emulator(t, ledger(250))
+		c := warmClient(t, srv, nil, WithPageSize(50))
+		srv.FailRequest(2, sptest.Fault{RedirectTo: srv.URL, RedirectStatus: http.StatusFound})
+		ids, err := collect(t, must(t)(c.Items(context.Background(), "Ledger", Query{Select: []string{"ID"}})))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantSequence(t, ids, 250)
+	})
+	for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		t.Run(fmt.Sprintf("to another origin, %d", status), func(t *testing.T) {
+			srv := emulator(t, ledger(250))
+			c := warmClient(t, srv, nil, WithPageSize(50))
+			srv.FailRequest(1, sptest.Fault{RedirectTo: foreign.URL + "/x?sig=s3cr3t", RedirectStatus: status})
+			ids, err := collect(t, must(t)(c.Items(context.Background(), "Ledger", Query{Select: []string{"ID"}})))
+			if !errors.Is(err, ErrRedirect) || !strings.Contains(err.Error(), "redirected the request to "+foreign.URL+", another origin") {
+				t.Fatalf("%d rows, err = %v", len(ids), err)
+			}
+			if strings.Contains(err.Error(), "s3cr3t") {
+				t.Errorf("the error quotes the redirect's query: %v", err)
+			}
+			if hits.Load() != 0 {
+				t.Errorf("the other origin got %d requests", hits.Load())
+			}
+		})
+	}
+	t.Run("metadata to another origin", func(t *testing.T) {
+		srv := emulator(t, ledger(10))
+		c := emulatorClient(t, srv, nil)
+		srv.FailRequest(1, sptest.Fault{RedirectTo: foreign.URL})
+		if _, err := c.Fields(context.Background(), "Ledger"); !errors.Is(err, ErrRedirect) {
+			t.Fatalf("Fields: err = %v", err)
+		}
+		if hits.Load() != 0 {
+			t.Errorf("the other origin got %d requests", hits.Load())
+		}
+	})
+}
+
+// A write follows no redirect, within the origin or not, whatever the
+// caller's http.Client would do: the site did not apply it. Before, a 307
+// on POST …/items sent the row to another host, whose 201 {"ID":4242}
+// came back as the new item's ID.
+func TestWritesFollowNoRedirect(t *testing.T) {
+	foreign, hits := foreignServer(t)
+	site := func() sptest.Site {
+		return sptest.Site{Lists: []sptest.List{{Title: "Notes", Items: []sptest.Item{{"Title": "kept"}}}}}
+	}
+	count := func(t *testing.T, c *Client) int {
+		ids, err := collect(t, must(t)(c.Items(context.Background(), "Notes", Query{Select: []string{"ID"}})))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ids)
+	}
+	followAll := func(*http.Request, []*http.Request) error { return nil }
+	writes := map[string]func(c *Client) error{
+		"create": func(c *Client) error {
+			_, err := c.CreateItem(context.Background(), "Notes", Values{"Title": "new"})
+			return err
+		},
+		"update": func(c *Client) error {
+			return c.UpdateItem(context.Background(), "Notes", 1, Values{"Title": "changed"})
+		},
+		"delete": func(c *Client) error { return c.DeleteItem(context.Background(), "Notes", 1) },
+		"batch": func(c *Client) error {
+			_, err := c.Batch(context.Background(), "Notes", []Op{{Kind: OpCreate, Values: Values{"Title": "new"}}})
+			return err
+		},
+	}
+	for name, write := range writes {
+		for _, to := range []string{"the site", "another origin"} {
+			t.Run(name+" redirected to "+to, func(t *testing.T) {
+				srv := emulator(t, site())
+				target := foreign.URL
+				if to == "the site" {
+					target = srv.URL
+				}
+				// The caller's client would follow anything.
+				hc := &http.Client{Transport: srv.Client().Transport, CheckRedirect: followAll}
+				c, err := NewClient(srv.ServiceURL(), hc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := c.EntityType(context.Background(), "Notes"); err != nil {
+					t.Fatal(err)
+				}
+				before := count(t, c)
+				srv.FailRequest(1, sptest.Fault{RedirectTo: target})
+				err = write(c)
+				if !errors.Is(err, ErrRedirect) || !strings.Contains(err.Error(), "the site did not apply it") {
+					t.Fatalf("err = %v", err)
+				}
+				if errors.Is(err, ErrWriteInDoubt) {
+					t.Errorf("a write refused by a redirect is said to be in doubt: %v", err)
+				}
+				if after := count(t, c); after != before {
+					t.Errorf("%d items before, %d after: the write was applied", before, after)
+				}
+				if name == "update" {
+					rows := readAll(t, must(t)(c.Items(context.Background(), "Notes", Query{Select: []string{"Title"}})))
+					if rows[0][0] != "kept" {
+						t.Errorf("the item was updated to %v", rows[0][0])
+					}
+				}
+				if hits.Load() != 0 {
+					t.Errorf("the other origin got %d requests", hits.Load())
+				}
+			})
+		}
+	}
+}
+
+// The caller's own redirect policy still decides what it may within the
+// origin: a client that follows no redirect gets ErrRedirect for one.
+func TestCallersRedirectPolicyIsKept(t *testing.T) {
+	srv := emulator(t, ledger(30))
+	hc := &http.Client{Transport: srv.Client().Transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	c, err := NewClient(srv.ServiceURL(), hc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.FailRequest(1, sptest.Fault{RedirectTo: srv.URL})
+	if _, err := c.Web(context.Background()); !errors.Is(err, ErrRedirect) || !strings.Contains(err.Error(), "redirect policy stopped them") {
+		t.Fatalf("err = %v", err)
+	}
+	if hc.CheckRedirect == nil {
+		t.Error("the caller's client was modified")
 	}
 }
