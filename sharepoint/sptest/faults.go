@@ -129,25 +129,30 @@ func (s *Server) nextLinkOrigin() string {
 
 // takeFault returns the fault for the request now arriving, counting it.
 // legacy is FailNext's status, which applies when no Fault does.
-func (s *Server) takeFault(legacy int) (Fault, time.Duration) {
+// ok reports whether a fault was set for the request.
+func (s *Server) takeFault(legacy int) (f Fault, latency time.Duration, ok bool) {
 	s.sp.mu.Lock()
 	defer s.sp.mu.Unlock()
 	s.sp.seq++
-	f, ok := s.sp.faults[s.sp.seq]
+	f, ok = s.sp.faults[s.sp.seq]
 	delete(s.sp.faults, s.sp.seq)
 	if !ok && s.sp.repeatN > 0 {
 		f, ok = *s.sp.repeat, true
 		s.sp.repeatN--
 	}
 	if !ok && legacy != 0 {
-		f = Fault{Status: legacy}
+		f, ok = Fault{Status: legacy}, true
 	}
-	return f, s.sp.latency
+	return f, s.sp.latency, ok
 }
 
-// serveWithFaults answers r with serve, applying the request's fault.
-func (s *Server) serveWithFaults(w http.ResponseWriter, r *http.Request, legacyStatus int, serve func(http.ResponseWriter)) {
-	f, latency := s.takeFault(legacyStatus)
+// serveWithFaults answers r with serve, applying the request's fault;
+// faulted is called, before anything is written, when there is one.
+func (s *Server) serveWithFaults(w http.ResponseWriter, r *http.Request, legacyStatus int, faulted func(), serve func(http.ResponseWriter)) {
+	f, latency, ok := s.takeFault(legacyStatus)
+	if ok {
+		faulted()
+	}
 	if d := latency + f.Latency; d > 0 {
 		t := time.NewTimer(d)
 		select {

@@ -27,6 +27,10 @@ func TestHostileFaults(t *testing.T) {
 		if a := fetch(t, srv, items, acceptNo); len(a.itemIDs(t)) != 10 {
 			t.Errorf("the next request: %s", a.body)
 		}
+		reqs := srv.Requests()
+		if !reqs[len(reqs)-2].Faulted || reqs[len(reqs)-1].Faulted {
+			t.Errorf("the log does not say which request was faulted: %+v", reqs[len(reqs)-2:])
+		}
 	})
 
 	t.Run("an empty page with a new next link", func(t *testing.T) {
