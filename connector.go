@@ -28,8 +28,11 @@ type connectorOptions struct {
 
 // WithHTTPClient makes the driver send its requests (the token endpoint's
 // included) through client's Transport, keeping its redirect policy and
-// cookie jar. The driver adds authentication on top; client's Timeout is
-// not used (WSTimeout bounds each request). It cannot be combined with the
+// cookie jar. The driver adds authentication on top, and narrows the
+// redirect policy: no write follows a redirect, no read one out of the
+// ServiceURL's origin (sharepoint.ErrRedirect), no token request one out
+// of the token endpoint's origin. client's Timeout is not used (WSTimeout
+// bounds each request). It cannot be combined with the
 // Proxy* properties: configure the proxy on client's transport instead.
 func WithHTTPClient(client *http.Client) Option {
 	return func(o *connectorOptions) { o.httpClient = client }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -18,10 +19,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/go-spsql/spsql"
+	"github.com/go-spsql/spsql/sharepoint"
 	"github.com/go-spsql/spsql/sharepoint/sptest"
 )
 
@@ -171,6 +174,9 @@ type scenario struct {
 	// fired reports whether the fault really happened during the run
 	// (a scenario whose fault never fires proves nothing).
 	fired func(r run) bool
+	// cold: the list's metadata is not read before the fault is set, so
+	// that the fault lands on the metadata requests of the query.
+	cold bool
 }
 
 // run is what one faulted query did, for the fired checks.
@@ -218,8 +224,37 @@ func tokenStatus(code int) func(run) bool {
 
 func mangled(r run) bool { return r.m.firedCount() > 0 }
 
+// faulted: the emulator applied a fault to some request.
+func faulted(r run) bool {
+	for _, q := range r.sp {
+		if q.Faulted {
+			return true
+		}
+	}
+	return false
+}
+
+// otherOrigin is a server that answers every request as an empty list
+// would, and counts them: where a redirect out of the site leads.
+func otherOrigin(t *testing.T) (*httptest.Server, *atomic.Int32) {
+	var hits atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", "application/json;odata=nometadata")
+		if r.Method == http.MethodPost {
+			w.WriteHeader(http.StatusCreated)
+			_, _ = io.WriteString(w, `{"ID":4242}`)
+			return
+		}
+		_, _ = io.WriteString(w, `{"value":[]}`)
+	}))
+	t.Cleanup(other.Close)
+	return other, &hits
+}
+
 func TestFaultMatrix(t *testing.T) {
 	httpDate := time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat)
+	other, otherHits := otherOrigin(t)
 	single := []scenario{
 		{name: "429 with Retry-After seconds", fired: status(429), set: func(s *sptest.Server, m *mangler) {
 			s.FailRequest(3, sptest.Fault{Status: 429, RetryAfter: "1"})
@@ -282,6 +317,49 @@ func TestFaultMatrix(t *testing.T) {
 		{name: "next link to another origin", fired: nil, set: func(s *sptest.Server, m *mangler) {
 			s.SetNextLinkOrigin("http://127.0.0.1:9")
 		}, mayFail: []string{"another origin"}},
+		// A hostile server, or a broken proxy in front of SharePoint. The
+		// faults land past the first items answers, which may be the
+		// probes for the lowest and highest IDs of a read in ID slices
+		// (their own guards are tested in package sharepoint).
+		{name: "redirect within the site", fired: status(307), set: func(s *sptest.Server, m *mangler) {
+			s.FailRequest(3, sptest.Fault{RedirectTo: m.front})
+		}},
+		{name: "redirect to another origin", fired: status(307), set: func(s *sptest.Server, m *mangler) {
+			s.FailRequest(3, sptest.Fault{RedirectTo: other.URL})
+		}, mayFail: []string{"another origin than the site's"}},
+		{name: `a page without "value": {}`, fired: mangled, set: func(s *sptest.Server, m *mangler) {
+			m.mangleAt(4, func([]byte, string) []byte { return []byte(`{}`) })
+		}, mayFail: []string{`an empty JSON object, not a page`}},
+		{name: "an error object with HTTP 200", fired: mangled, set: func(s *sptest.Server, m *mangler) {
+			m.mangleAt(5, func([]byte, string) []byte {
+				return []byte(`{"odata.error":{"code":"-1, Microsoft.SharePoint.SPException","message":{"lang":"en-US","value":"Something went wrong."}}}`)
+			})
+		}, mayFail: []string{`with an error ("odata.error") instead of a page`}},
+		{name: "more items than $top", fired: faulted, set: func(s *sptest.Server, m *mangler) {
+			s.FailRequest(5, sptest.Fault{ExtraItems: 3})
+		}, mayFail: []string{"its $top asked for"}},
+		{name: "more items than $top, some repeated", fired: mangled, set: func(s *sptest.Server, m *mangler) {
+			m.mangleAt(4, func(b []byte, _ string) []byte {
+				var page map[string]any
+				if json.Unmarshal(b, &page) != nil {
+					return b
+				}
+				if items, ok := page["value"].([]any); ok && len(items) > 3 {
+					page["value"] = append(items, items[:3]...)
+				}
+				out, _ := json.Marshal(page)
+				return out
+			})
+		}, mayFail: []string{"its $top asked for"}},
+		{name: "a page far larger than its bound", fired: faulted, set: func(s *sptest.Server, m *mangler) {
+			s.FailRequest(5, sptest.Fault{PadBytes: 48 << 20})
+		}, mayFail: []string{"the bound on one answer"}},
+		{name: "empty pages without end", fired: faulted, set: func(s *sptest.Server, m *mangler) {
+			s.FailNextWith(1<<30, sptest.Fault{EmptyPage: true})
+		}, mayFail: []string{"pages in a row with no items"}},
+		{name: "a metadata next link back to itself", fired: faulted, cold: true, set: func(s *sptest.Server, m *mangler) {
+			s.FailNextWith(1<<30, sptest.Fault{SelfNextLink: true})
+		}, mayFail: []string{"leads back to a page already read"}},
 		{name: "refresh token revoked", fired: tokenStatus(400), set: func(s *sptest.Server, m *mangler) {
 			for _, sec := range s.Tokens.Secrets() {
 				s.Tokens.RevokeRefreshToken(sec)
@@ -301,6 +379,7 @@ func TestFaultMatrix(t *testing.T) {
 				b.set(s, m)
 			},
 			mayFail: append(append([]string(nil), a.mayFail...), b.mayFail...),
+			cold:    a.cold || b.cold,
 			fired: func(r run) bool {
 				return (a.fired == nil || a.fired(r)) || (b.fired == nil || b.fired(r))
 			},
@@ -358,19 +437,25 @@ func TestFaultMatrix(t *testing.T) {
 			}
 			base := sql.OpenDB(connector)
 			defer base.Close()
-			if plan, err := collectRows(context.Background(), base, "EXPLAIN "+q); err == nil {
-				emittedMu.Lock()
-				fmt.Fprintln(&emitted, plan, connector, cfg)
-				emittedMu.Unlock()
-			}
-			// Warm the metadata with a one-row read (LIMIT: no request
-			// ahead), so that the faults land on pages of the query.
-			if _, err := collectRows(context.Background(), base, "SELECT ID FROM Big LIMIT 1"); err != nil {
-				t.Fatal(err)
+			if !sc.cold {
+				if plan, err := collectRows(context.Background(), base, "EXPLAIN "+q); err == nil {
+					emittedMu.Lock()
+					fmt.Fprintln(&emitted, plan, connector, cfg)
+					emittedMu.Unlock()
+				}
+				// Warm the metadata with a one-row read (LIMIT: no request
+				// ahead), so that the faults land on pages of the query.
+				if _, err := collectRows(context.Background(), base, "SELECT ID FROM Big LIMIT 1"); err != nil {
+					t.Fatal(err)
+				}
 			}
 			spBefore, tokBefore := srv.RequestCount(), srv.Tokens.RequestCount()
 			sc.set(srv, m)
-			got, err := collectRows(context.Background(), base, q)
+			// A read that never ends (a paging loop, pages without end)
+			// fails at the deadline instead of hanging the test run.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			got, err := collectRows(ctx, base, q)
 			if sc.fired != nil {
 				r := run{sp: srv.Requests()[spBefore:], tok: srv.Tokens.Requests()[tokBefore:], m: m}
 				if !sc.fired(r) {
@@ -404,6 +489,9 @@ func TestFaultMatrix(t *testing.T) {
 		})
 	}
 	t.Logf("fault matrix: %d scenarios: %v", len(scenarios), outcomes)
+	if n := otherHits.Load(); n != 0 {
+		t.Errorf("the other origin got %d requests: a redirect out of the site was followed", n)
+	}
 }
 
 // lockedBuffer serialises writes from concurrent log calls.
@@ -425,4 +513,73 @@ func containsAny(s string, subs []string) bool {
 		}
 	}
 	return false
+}
+
+// Writes follow no redirect, within the site or out of it: the statement
+// fails saying the site did not apply it, and the list is as it was.
+// Before, a 307 on POST …/items sent the row to the redirect's host and
+// took its 201 {"ID":4242} for success.
+func TestFaultMatrixRedirectedWrites(t *testing.T) {
+	other, otherHits := otherOrigin(t)
+	for _, stmt := range []string{
+		"INSERT INTO Log (Title, Count) VALUES ('new', 7)",
+		"INSERT INTO Log (Title, Count) VALUES ('new', 7), ('newer', 8)",
+		"UPDATE Log SET Count = 99 WHERE ID = 1",
+		"DELETE FROM Log WHERE ID = 2",
+	} {
+		for _, to := range []string{"the site", "another origin"} {
+			t.Run(stmt+" redirected to "+to, func(t *testing.T) {
+				srv := sptest.NewServer(writeSite())
+				defer srv.Close()
+				// In front of the emulator, a server that redirects the
+				// first write it sees.
+				var armed atomic.Bool
+				target, _ := url.Parse(srv.URL)
+				proxy := httputil.NewSingleHostReverseProxy(target)
+				var front *httptest.Server
+				front = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.Method == http.MethodPost && armed.CompareAndSwap(true, false) {
+						dest := other.URL
+						if to == "the site" {
+							dest = front.URL
+						}
+						http.Redirect(w, r, dest+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+						return
+					}
+					proxy.ServeHTTP(w, r)
+				}))
+				defer front.Close()
+				db, err := sql.Open("sharepoint", strings.Replace(srv.ConnString(), "ServiceURL="+srv.URL, "ServiceURL="+front.URL, 1))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer db.Close()
+				if _, err := db.Exec("INSERT INTO Log (Title, Count) VALUES ('a', 1), ('b', 2)"); err != nil {
+					t.Fatal(err)
+				}
+				before, err := collectRows(context.Background(), db, "SELECT ID, Title, Count FROM Log ORDER BY ID")
+				if err != nil {
+					t.Fatal(err)
+				}
+				armed.Store(true)
+				_, err = db.Exec(stmt)
+				if armed.Load() {
+					t.Fatal("the statement sent no write: the fault never fired")
+				}
+				if !errors.Is(err, sharepoint.ErrRedirect) || !strings.Contains(err.Error(), "the site did not apply it") {
+					t.Fatalf("err = %v", err)
+				}
+				after, err := collectRows(context.Background(), db, "SELECT ID, Title, Count FROM Log ORDER BY ID")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(after, before) {
+					t.Errorf("the list changed: %v, then %v", before, after)
+				}
+				if n := otherHits.Load(); n != 0 {
+					t.Errorf("the other origin got %d requests", n)
+				}
+			})
+		}
+	}
 }

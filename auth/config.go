@@ -54,7 +54,10 @@ type Config struct {
 	Resource string
 	// HTTPClient sends token requests. nil uses a client with connect,
 	// TLS and response header timeouts. It should not be a client bound to
-	// one request: refreshes happen on behalf of many.
+	// one request: refreshes happen on behalf of many. Token requests go
+	// through a copy of it that follows no redirect out of the TokenURL's
+	// origin (the credentials travel in the body, which a 307 or 308 would
+	// send on); HTTPClient itself is not modified.
 	HTTPClient *http.Client
 	// LoginTimeout bounds obtaining one token, retries included. Zero means
 	// DefaultLoginTimeout.

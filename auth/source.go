@@ -88,6 +88,9 @@ func NewRefreshTokenSource(cfg Config) (*RefreshTokenSource, error) {
 	if s.client == nil {
 		s.client = defaultHTTPClient()
 	}
+	if u != nil {
+		s.client = withinOrigin(s.client, u)
+	}
 	if s.timeout == 0 {
 		s.timeout = DefaultLoginTimeout
 	}
@@ -328,6 +331,12 @@ func (s *RefreshTokenSource) post(ctx context.Context) (tr *tokenResponse, trans
 		var certErr *tls.CertificateVerificationError
 		var hostErr x509.HostnameError
 		var authErr x509.UnknownAuthorityError
+		var redirErr *redirectError
+		if errors.As(err, &redirErr) {
+			// Final, and without *url.Error's text, which quotes the
+			// redirect's whole target.
+			return nil, false, redirErr
+		}
 		final := errors.As(err, &certErr) || errors.As(err, &hostErr) || errors.As(err, &authErr)
 		return nil, !final, s.scrubErr("auth: token request failed", err)
 	}

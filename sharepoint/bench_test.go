@@ -221,7 +221,7 @@ func BenchmarkStreamLatency30ms(b *testing.B) {
 			dec, buf, total := newPageDecoder(cols), []byte(nil), 0
 			for target := first; target != ""; {
 				var rows [][]any
-				if buf, err = c.download(ctx, target, buf); err != nil {
+				if buf, err = c.download(ctx, target, buf, MinPageBytes); err != nil {
 					b.Fatal(err)
 				}
 				if rows, target, err = dec.decode(buf); err != nil {

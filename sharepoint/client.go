@@ -3,6 +3,31 @@
 // page in bounded memory, with retries for throttling and faults, and
 // SharePoint's errors turned into ones a user understands. It knows nothing
 // of database/sql; the spsql driver builds on it.
+//
+// # What the client trusts
+//
+// An answer is taken for the site's only when it comes from the site's
+// origin (the scheme, host and port of its URL) and has the shape asked
+// for; otherwise the read fails with an error naming what came back —
+// never a short result. Every paged collection (list items, whole or in
+// ID slices, and the lists and fields metadata) is read by one paging
+// loop whose guards are:
+//
+//   - each page is a page: a "value" array (nometadata, minimalmetadata,
+//     OData v4) or a verbose "d":{"results":[…]}; a JSON object without
+//     one — {} or an error object under HTTP 200 — is an error;
+//   - a page of items holds no more items than its $top asked for;
+//   - an answer is read up to a size bound, and refused beyond it: by
+//     default $top × (selected columns + 1) × 32 KiB, at least
+//     MinPageBytes (32 MiB), which is also the bound on a metadata answer;
+//     WithMaxPageBytes sets another;
+//   - a next link is followed only to the site's origin, and never back to
+//     a page already read;
+//   - at most MaxEmptyPages pages in a row may come without items but with
+//     a next link (SharePoint may send such pages), with a growing pause
+//     before each after the first;
+//   - redirects are followed only by reads, and only within the site's
+//     origin; a write is never sent on to a redirect's target (ErrRedirect).
 package sharepoint
 
 import (
@@ -14,6 +39,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -44,6 +70,9 @@ type Client struct {
 	pageSize  int
 	retry     retryPolicy
 	meta      metadataCache
+	// maxPageBytes, when above 0, bounds every answer's size instead of
+	// the bound computed from the page's $top and columns.
+	maxPageBytes int64
 	// life ends when the client is closed: shared metadata fetches, which
 	// outlive the caller that started them, run on it.
 	life context.Context
@@ -84,12 +113,31 @@ func WithRetries(n int) Option {
 	}
 }
 
+// WithMaxPageBytes bounds the size of every answer the client reads (a
+// page of items or of metadata, decompressed) to n bytes, instead of the
+// default: $top × (selected columns + 1) × 32 KiB for a page of items, at
+// least MinPageBytes, and MinPageBytes for anything else. A larger answer
+// is refused, and the read fails, once n bytes were read: raise it for
+// lists whose items hold very long texts; lower it to hold less memory
+// against a misbehaving server. n <= 0 keeps the default.
+func WithMaxPageBytes(n int64) Option {
+	return func(c *Client) {
+		if n > 0 {
+			c.maxPageBytes = n
+		}
+	}
+}
+
 // WithMetadataTTL sets how long list and field metadata is cached.
 func WithMetadataTTL(d time.Duration) Option { return func(c *Client) { c.meta.ttl = d } }
 
 // NewClient returns a client for the site at siteURL (e.g.
 // https://corp.sharepoint.com/sites/x). httpClient carries the
-// authentication (see package auth); nil means http.DefaultClient.
+// authentication (see package auth); nil means http.DefaultClient. Each
+// request goes through a copy of httpClient whose redirect policy is
+// narrowed: a write follows no redirect, and a read none that leaves the
+// site's origin (see ErrRedirect); other redirects are left to
+// httpClient's own CheckRedirect. httpClient itself is not modified.
 func NewClient(siteURL string, httpClient *http.Client, opts ...Option) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(siteURL, "/"))
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
@@ -166,19 +214,12 @@ func (c *Client) getJSON(ctx context.Context, path string, v any) error {
 	return nil
 }
 
-// getBytes GETs target with retries and returns the whole body. A body cut
-// short is a retryable failure like a 503: the request is simply made again.
+// getBytes GETs target with retries and returns the whole body, up to
+// the size bound of an answer that is not a page of items. A body cut
+// short is a retryable failure like a 503: the request is simply made
+// again.
 func (c *Client) getBytes(ctx context.Context, target string) ([]byte, error) {
-	var body []byte
-	err := c.do(ctx, http.MethodGet, target, func(resp *http.Response) error {
-		var err error
-		body, err = io.ReadAll(resp.Body)
-		if err != nil {
-			return &retryableError{err: fmt.Errorf("sharepoint: reading the answer to GET %s: %w", target, err)}
-		}
-		return nil
-	})
-	return body, err
+	return c.download(ctx, target, nil, c.metadataLimits().bytes)
 }
 
 // maxErrorBody bounds how much of an error answer is read.
@@ -246,7 +287,7 @@ func (c *Client) attemptWith(ctx context.Context, method, target string, wb *wri
 	req.Header.Set("User-Agent", c.userAgent)
 	wb.setHeaders(req)
 	start := time.Now()
-	resp, err := c.http.Do(req)
+	resp, err := c.narrowRedirects(c.http).Do(req)
 	if err != nil {
 		err = fmt.Errorf("sharepoint: %s %s: %w", method, target, unwrapURLError(err))
 		switch {
@@ -262,6 +303,9 @@ func (c *Client) attemptWith(ctx context.Context, method, target string, wb *wri
 	defer resp.Body.Close()
 	c.logger.DebugContext(ctx, "sharepoint: request", "method", method, "url", target,
 		"status", resp.StatusCode, "duration", time.Since(start))
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		return c.redirectError(resp, method, target)
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		e := parseError(resp.StatusCode, method, target, body)
@@ -280,6 +324,63 @@ func unwrapURLError(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// maxRedirects is how many redirects a read follows within the site's
+// origin when the caller's http.Client has no CheckRedirect of its own
+// (net/http's default is the same).
+const maxRedirects = 10
+
+// narrowRedirects returns a copy of hc, made for each request so that it
+// sees hc as it is then, whose CheckRedirect refuses every
+// redirect of a write (any method but GET and HEAD: POST, and the MERGE,
+// PATCH and DELETE that travel as POST with X-HTTP-Method, and $batch) and
+// every redirect to another origin than the site's, whatever hc's own
+// policy, which decides the rest. A refused redirect is not followed: its
+// answer comes back to attemptWith, which turns it into an *Error matching
+// ErrRedirect. The copy shares hc's Transport and Jar.
+//
+// A write is never sent on because the site did not apply it: it answered
+// with a redirect instead, and sending the write to wherever that points —
+// another host above all — could apply it there, or twice. A read is
+// followed within the origin only: an answer from elsewhere is not the
+// site's, whatever it says.
+func (c *Client) narrowRedirects(hc *http.Client) *http.Client {
+	narrowed := *hc
+	own := hc.CheckRedirect
+	narrowed.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if m := via[0].Method; (m != http.MethodGet && m != http.MethodHead) || !c.sameOrigin(req.URL.String()) {
+			return http.ErrUseLastResponse
+		}
+		if own != nil {
+			return own(req, via)
+		}
+		if len(via) >= maxRedirects {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	return &narrowed
+}
+
+// redirectError turns a redirect the client did not follow into an *Error
+// matching ErrRedirect. It names where the redirect pointed by its origin
+// alone: its path and query may carry anything.
+func (c *Client) redirectError(resp *http.Response, method, target string) *Error {
+	where := "nowhere (no Location header)"
+	if loc, err := resp.Location(); err == nil {
+		where = loc.Scheme + "://" + loc.Host
+	}
+	e := &Error{StatusCode: resp.StatusCode, Method: method, URL: target}
+	switch {
+	case method != http.MethodGet && method != http.MethodHead:
+		e.Message = "the server redirected the write to " + where + "; the site did not apply it (it answered with a redirect instead) and the client did not send it on: a write never follows a redirect. Check that the ServiceURL is the site's own address"
+	case !strings.EqualFold(where, c.origin):
+		e.Message = "the server redirected the request to " + where + ", another origin than the site's (" + c.origin + "); the client does not follow it: an answer from there is not the site's. Check that the ServiceURL is the site's own address"
+	default:
+		e.Message = "the server redirected the request within the site, and the redirects did not end (" + strconv.Itoa(maxRedirects) + " followed) or the HTTP client's redirect policy stopped them"
+	}
+	return e
 }
 
 // sameOrigin reports whether target has the site's scheme, host and port:

@@ -41,6 +41,9 @@ type pageDecoder struct {
 	intern   []bool
 	interned map[string]any
 	rowsHint int // rows in the last page, to size the next one's slice
+	// sawItems: the page being decoded has an array of items ("value",
+	// or verbose "results"); a page without one is no page at all.
+	sawItems bool
 
 	// Scratch, reused from value to value and page to page.
 	unq   []byte // a string's unescaped bytes
@@ -85,7 +88,8 @@ func isChoice(f *Field) bool {
 
 // decode reads a whole page. A body cut short shows up as an error
 // matching io.ErrUnexpectedEOF; bytes after the envelope's closing brace
-// are not read.
+// are not read. A JSON object without an array of items — {}, or an
+// error object sent with HTTP 200 — is an error naming what it is.
 func (d *pageDecoder) decode(body []byte) (rows [][]any, next string, err error) {
 	s := &d.s
 	s.data, s.pos = body, 0
@@ -93,6 +97,7 @@ func (d *pageDecoder) decode(body []byte) (rows [][]any, next string, err error)
 	if err := s.open('{'); err != nil {
 		return nil, "", err
 	}
+	d.sawItems = false
 	for first := true; ; first = false {
 		key, ok, err := s.nextKey(first)
 		if err != nil {
@@ -114,6 +119,10 @@ func (d *pageDecoder) decode(body []byte) (rows [][]any, next string, err error)
 		if err != nil {
 			return nil, "", err
 		}
+	}
+	if !d.sawItems {
+		// {} or an error object under HTTP 200 is no page of zero items.
+		return nil, "", notAPage(body)
 	}
 	d.rowsHint = min(len(rows), 2*MaxPageSize)
 	return rows, next, nil
@@ -173,6 +182,7 @@ func (d *pageDecoder) readItems(rows [][]any) ([][]any, error) {
 	if err := s.open('['); err != nil {
 		return nil, err
 	}
+	d.sawItems = true
 	for first := true; ; first = false {
 		ok, err := s.nextElem(first)
 		if err != nil {

@@ -16,8 +16,9 @@ import (
 // against, with two bugs fixed in both (marked "Fixed here"); otherwise it
 // is the old decode.go, renamed.
 type tokenDecoder struct {
-	cols  []Column
-	byKey map[string][]int // JSON property → indexes of the columns it feeds
+	cols     []Column
+	byKey    map[string][]int // JSON property → indexes of the columns it feeds
+	sawItems bool             // the page has an array of items
 }
 
 func newTokenDecoder(cols []Column) *tokenDecoder {
@@ -45,6 +46,7 @@ func (d *tokenDecoder) decode(body []byte) (rows [][]any, next string, err error
 	if err := oracleExpectDelim(dec, '{'); err != nil {
 		return nil, "", err
 	}
+	d.sawItems = false
 	for dec.More() {
 		key, err := oracleReadKey(dec)
 		if err != nil {
@@ -71,6 +73,10 @@ func (d *tokenDecoder) decode(body []byte) (rows [][]any, next string, err error
 	}
 	if err := oracleExpectDelim(dec, '}'); err != nil {
 		return nil, "", err
+	}
+	if !d.sawItems {
+		// Added with decode.go's check: {} is no page of zero items.
+		return nil, "", errors.New("no array of items")
 	}
 	return rows, next, nil
 }
@@ -108,6 +114,7 @@ func (d *tokenDecoder) readItems(dec *json.Decoder, rows [][]any) ([][]any, erro
 	if err := oracleExpectDelim(dec, '['); err != nil {
 		return nil, err
 	}
+	d.sawItems = true
 	for dec.More() {
 		row, err := d.readItem(dec)
 		if err != nil {

@@ -30,6 +30,12 @@ var (
 	ErrLookupThreshold = errors.New("sharepoint: lookup column threshold exceeded")
 	// ErrThrottled: SharePoint answered 429 or 503 until the retries ran out.
 	ErrThrottled = errors.New("sharepoint: throttled")
+	// ErrRedirect: the server answered with a redirect (HTTP 3xx) that the
+	// client did not follow — any redirect of a write, and a read's
+	// redirect to another origin than the site's. A write refused so was
+	// not applied by the site, which answered with the redirect instead,
+	// and it was not sent on. The *Error's StatusCode is the redirect's.
+	ErrRedirect = errors.New("sharepoint: redirect refused")
 )
 
 // Error is an error answer from SharePoint. Code is SharePoint's
@@ -46,6 +52,9 @@ type Error struct {
 	retryAfter       time.Duration // from the Retry-After header
 	retriesExhausted bool          // set when throttling outlasted the retries
 }
+
+// isRedirect reports a redirect answer the client did not follow.
+func (e *Error) isRedirect() bool { return e.StatusCode >= 300 && e.StatusCode <= 399 }
 
 func (e *Error) Error() string {
 	var b strings.Builder
@@ -92,6 +101,8 @@ func (e *Error) Is(target error) bool {
 		return e.lookupThreshold()
 	case ErrThrottled:
 		return e.throttled()
+	case ErrRedirect:
+		return e.isRedirect()
 	}
 	return false
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,6 +63,7 @@ func (c *Client) Items(ctx context.Context, list string, q Query) (*ItemIterator
 		}
 	}
 	first := c.apiURL(ListPath(list) + "/items?" + c.itemsQuery(selects, expands, q))
+	limits := c.itemLimits(c.pageTop(q), len(selects))
 	ctx, cancel := context.WithCancel(ctx)
 	it := &ItemIterator{
 		cols:   cols,
@@ -77,20 +77,17 @@ func (c *Client) Items(ctx context.Context, list string, q Query) (*ItemIterator
 			cancel()
 			return nil, err
 		}
-		go it.fetchSlices(ctx, c, list, first, selects, expands, q, idCols)
+		go it.fetchSlices(ctx, c, list, first, selects, expands, q, idCols, limits)
 		return it, nil
 	}
-	go it.fetch(ctx, c, first, newPageDecoder(cols), q.Top)
+	go it.fetch(ctx, c, first, newPageDecoder(cols), q.Top, limits)
 	return it, nil
 }
 
 // itemsQuery builds the query string of the first items request. Spaces
 // are sent as %20, not '+', and the '$' of option names is kept literal.
 func (c *Client) itemsQuery(selects, expands []string, q Query) string {
-	top := c.pageSize
-	if q.Top > 0 && q.Top < top {
-		top = q.Top // LIMIT 10 is one request for 10 items
-	}
+	top := c.pageTop(q)
 	parts := []string{"$select=" + queryEscape(strings.Join(selects, ","))}
 	if len(expands) > 0 {
 		parts = append(parts, "$expand="+queryEscape(strings.Join(expands, ",")))
@@ -103,6 +100,15 @@ func (c *Client) itemsQuery(selects, expands []string, q Query) string {
 	}
 	parts = append(parts, "$top="+strconv.Itoa(top))
 	return strings.Join(parts, "&")
+}
+
+// pageTop is the $top of q's requests: the page size, or q.Top when
+// smaller (LIMIT 10 is one request for 10 items).
+func (c *Client) pageTop(q Query) int {
+	if q.Top > 0 && q.Top < c.pageSize {
+		return q.Top
+	}
+	return c.pageSize
 }
 
 // queryEscape percent-encodes a query value, spaces as %20: OData servers
@@ -217,97 +223,42 @@ func (it *ItemIterator) Close() error {
 }
 
 // fetch runs in its own goroutine: it fetches and decodes page after page
-// and hands each over, following next links until top rows were produced
-// or none remain. While the consumer reads page n, page n+1 is decoded;
-// and for unbounded reads (no Top) the request for the page after is sent
-// before the current one is decoded, its address found by a quick scan of
-// the raw page — so the network's latency hides behind decoding.
-func (it *ItemIterator) fetch(ctx context.Context, c *Client, target string, dec *pageDecoder, top int) {
+// and hands each over, following next links (through Client.walk and its
+// guards) until top rows were produced or none remain. While the consumer
+// reads page n, page n+1 is decoded; and for unbounded reads (no Top) the
+// request for the page after is sent before the current one is decoded —
+// so the network's latency hides behind decoding. limits bound each page.
+func (it *ItemIterator) fetch(ctx context.Context, c *Client, target string, dec *pageDecoder, top int, limits pageLimits) {
 	defer close(it.done)
 	defer close(it.pages)
 	produced := 0
-	send := func(p page) bool { return it.send(ctx, p) }
-	fail := func(err error) { it.fail(ctx, err) }
-	// Two body buffers, alternating between the page being decoded and
-	// the one being downloaded: decoded rows share no memory with a
-	// buffer (FuzzDecodePage checks), so a buffer is reused two pages on.
-	var spare []byte
-	var ahead *download // the next page's request, sent early
-	defer func() { ahead.abandon() }()
-	// Pages already requested: a next link back to one of them would loop
-	// for ever (a misbehaving server or proxy); SharePoint's skiptokens
-	// only move forward.
-	visited := map[string]bool{}
-
-	body, err := c.download(ctx, target, nil)
-	for attempt := 0; ; {
-		if err != nil {
-			fail(err)
-			return
-		}
-		visited[target] = true
-		// Send the next request now, before decoding, when the whole list
-		// is wanted (with Top it might be one request too many).
-		if guess := scanNextLink(body); top == 0 && guess != "" && guess != target && !visited[guess] && c.sameOrigin(guess) {
-			ahead.abandon()
-			ahead = c.startDownload(ctx, guess, spare)
-			spare = nil
-		}
-		rows, next, derr := dec.decode(body)
-		if derr != nil {
-			derr = fmt.Errorf("sharepoint: decoding the answer to GET %s: %w", target, derr)
-			if truncated(derr) && attempt < c.retry.max {
-				// A body cut short without HTTP noticing (no framing):
-				// fetch the same page again; nothing of it was handed over.
-				attempt++
-				ahead.abandon()
-				ahead = nil
-				body, err = c.download(ctx, target, body)
-				continue
+	var rows [][]any
+	err := c.walk(ctx, target, walk{
+		limits: limits,
+		decode: func(body []byte) (int, string, error) {
+			var (
+				next string
+				err  error
+			)
+			rows, next, err = dec.decode(body)
+			return len(rows), next, err
+		},
+		emit: func() bool {
+			if top > 0 && produced+len(rows) > top {
+				rows = rows[:top-produced]
 			}
-			fail(derr)
-			return
-		}
-		attempt = 0
-		if top > 0 && produced+len(rows) > top {
-			rows = rows[:top-produced]
-		}
-		produced += len(rows)
-		if top > 0 && produced >= top {
-			next = ""
-		}
-		if next != "" && !c.sameOrigin(next) {
-			// Send what we have, then refuse: the bearer token must never
-			// leave the site's origin (it travels with every request).
-			if send(page{rows: rows}) {
-				send(page{err: fmt.Errorf("sharepoint: refusing to follow a next link to another origin (%s); the site is %s", originOf(next), c.origin)})
+			produced += len(rows)
+			if len(rows) > 0 && !it.send(ctx, page{rows: rows}) {
+				return false
 			}
-			return
-		}
-		if next != "" && visited[next] {
-			if send(page{rows: rows}) {
-				send(page{err: fmt.Errorf("sharepoint: the server's next link leads back to a page already read (%s); stopping instead of looping", next)})
-			}
-			return
-		}
-		if len(rows) > 0 && !send(page{rows: rows}) {
-			return
-		}
-		if next == "" {
-			return
-		}
-		target = next
-		if ahead != nil && ahead.target == next {
-			spare = body
-			body, err = ahead.wait()
-			ahead = nil
-		} else {
-			// The quick scan guessed wrong (or was not tried): fetch the
-			// page the decoded next link names.
-			ahead.abandon()
-			ahead = nil
-			body, err = c.download(ctx, target, body)
-		}
+			rows = nil
+			return top == 0 || produced < top
+		},
+		// With Top, a request sent early might be one too many.
+		ahead: top == 0,
+	})
+	if err != nil {
+		it.fail(ctx, err)
 	}
 }
 
@@ -331,21 +282,6 @@ func (it *ItemIterator) fail(ctx context.Context, err error) {
 	it.send(ctx, page{err: err})
 }
 
-// download GETs one page's whole body into buf (its capacity reused),
-// with the client's retries; a body cut short by the transport is a
-// retryable failure.
-func (c *Client) download(ctx context.Context, target string, buf []byte) ([]byte, error) {
-	err := c.do(ctx, http.MethodGet, target, func(resp *http.Response) error {
-		var err error
-		buf, err = readBody(resp, buf)
-		if err != nil {
-			return &retryableError{err: fmt.Errorf("sharepoint: reading the answer to GET %s: %w", target, err)}
-		}
-		return nil
-	})
-	return buf, err
-}
-
 // download is a page request sent ahead of need.
 type download struct {
 	target string
@@ -355,12 +291,12 @@ type download struct {
 	err    error
 }
 
-func (c *Client) startDownload(ctx context.Context, target string, buf []byte) *download {
+func (c *Client) startDownload(ctx context.Context, target string, buf []byte, limit int64) *download {
 	ctx, cancel := context.WithCancel(ctx)
 	d := &download{target: target, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(d.done)
-		d.body, d.err = c.download(ctx, target, buf)
+		d.body, d.err = c.download(ctx, target, buf, limit)
 	}()
 	return d
 }
@@ -414,20 +350,4 @@ func scanNextLink(body []byte) string {
 		return s
 	}
 	return ""
-}
-
-// maxPrealloc bounds the buffer a Content-Length may make us allocate up
-// front; a bigger body still reads, growing as it comes.
-const maxPrealloc = 64 << 20
-
-// readBody reads resp's whole body into buf[:0], growing it only when the
-// body is bigger than any before. A gzipped answer that the transport
-// decompresses has no known length: the buffer grows by doubling, once.
-func readBody(resp *http.Response, buf []byte) ([]byte, error) {
-	b := bytes.NewBuffer(buf[:0])
-	if n := resp.ContentLength; n > 0 && n <= maxPrealloc {
-		b.Grow(int(n) + bytes.MinRead) // room for the read that sees EOF
-	}
-	_, err := b.ReadFrom(resp.Body)
-	return b.Bytes(), err
 }

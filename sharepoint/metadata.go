@@ -167,42 +167,48 @@ func escapePathSegment(s string) string {
 	return b.String()
 }
 
-// getCollection GETs a metadata collection, following next links, and
-// calls each with every element, in any of SharePoint's envelopes.
+// getCollection GETs a metadata collection, following next links with
+// the guards of every paged read (see Client.walk), and calls each with
+// every element, in any of SharePoint's envelopes.
 func (c *Client) getCollection(ctx context.Context, path string, each func(json.RawMessage) error) error {
-	target := c.apiURL(path)
-	for target != "" {
-		body, err := c.getBytes(ctx, target)
-		if err != nil {
-			return err
-		}
-		var env struct {
-			Value     []json.RawMessage `json:"value"`
-			NextLink  string            `json:"odata.nextLink"`
-			NextLink4 string            `json:"@odata.nextLink"`
-			D         *struct {
-				Results []json.RawMessage `json:"results"`
-				Next    string            `json:"__next"`
-			} `json:"d"`
-		}
-		if err := json.Unmarshal(body, &env); err != nil {
-			return fmt.Errorf("sharepoint: decoding the answer to %s: %w", target, err)
-		}
-		elems, next := env.Value, env.NextLink+env.NextLink4
-		if env.D != nil {
-			elems, next = env.D.Results, env.D.Next
-		}
-		for _, raw := range elems {
-			if err := each(raw); err != nil {
-				return fmt.Errorf("sharepoint: decoding the answer to %s: %w", target, err)
+	return c.walk(ctx, c.apiURL(path), walk{
+		limits: c.metadataLimits(),
+		decode: func(body []byte) (int, string, error) {
+			var env struct {
+				Value     []json.RawMessage `json:"value"`
+				NextLink  string            `json:"odata.nextLink"`
+				NextLink4 string            `json:"@odata.nextLink"`
+				D         *struct {
+					Results []json.RawMessage `json:"results"`
+					Next    string            `json:"__next"`
+				} `json:"d"`
 			}
-		}
-		if next != "" && !c.sameOrigin(next) {
-			return fmt.Errorf("sharepoint: refusing to follow a next link to another origin (%s); the site is %s", originOf(next), c.origin)
-		}
-		target = next
-	}
-	return nil
+			if err := json.Unmarshal(body, &env); err != nil {
+				return 0, "", err
+			}
+			var (
+				elems []json.RawMessage
+				next  string
+			)
+			switch {
+			case env.Value != nil:
+				elems, next = env.Value, env.NextLink+env.NextLink4
+			case env.D != nil && env.D.Results != nil:
+				elems, next = env.D.Results, env.D.Next
+			default:
+				return 0, "", notAPage(body)
+			}
+			// Decoded before the page is handed over: a page's elements
+			// are all good or the read fails, and none refers to body.
+			for _, raw := range elems {
+				if err := each(raw); err != nil {
+					return 0, "", err
+				}
+			}
+			return len(elems), next, nil
+		},
+		emit: func() bool { return true },
+	})
 }
 
 // originOf returns scheme://host of a URL for messages, without its path

@@ -37,10 +37,10 @@ const sliceMinPages = 8
 // slices, q.Parallel at a time; otherwise it follows next links as fetch
 // does (a list whose items were mostly deleted would need many more
 // requests in slices).
-func (it *ItemIterator) fetchSlices(ctx context.Context, c *Client, list, first string, selects, expands []string, q Query, idCols []Column) {
+func (it *ItemIterator) fetchSlices(ctx context.Context, c *Client, list, first string, selects, expands []string, q Query, idCols []Column, limits pageLimits) {
 	lo, hi, ok, err := c.sliceRange(ctx, list, idCols)
 	if err == nil && !ok {
-		it.fetch(ctx, c, first, newPageDecoder(it.cols), q.Top)
+		it.fetch(ctx, c, first, newPageDecoder(it.cols), q.Top, limits)
 		return
 	}
 	defer close(it.done)
@@ -55,9 +55,6 @@ func (it *ItemIterator) fetchSlices(ctx context.Context, c *Client, list, first 
 	if err != nil {
 		fail(err)
 		return
-	}
-	if hi < lo {
-		return // an empty list
 	}
 
 	width := int64(c.pageSize)
@@ -79,7 +76,7 @@ func (it *ItemIterator) fetchSlices(ctx context.Context, c *Client, list, first 
 		go func() {
 			defer wg.Done()
 			defer close(s.done)
-			s.rows, s.err = c.readSlice(ctx, target, newPageDecoder(it.cols))
+			s.rows, s.err = c.readSlice(ctx, target, newPageDecoder(it.cols), limits)
 		}()
 		return s
 	}
@@ -109,10 +106,12 @@ func (it *ItemIterator) fetchSlices(ctx context.Context, c *Client, list, first 
 	}
 }
 
-// sliceRange returns list's lowest and highest item IDs (hi < lo for an
-// empty list), and whether slicing pays: the list has sliceMinPages pages
-// or more by its ItemCount, and no more than about twice as many IDs as
-// items.
+// sliceRange returns list's lowest and highest item IDs, and whether
+// slicing pays: the list has sliceMinPages pages or more by its
+// ItemCount, and no more than about twice as many IDs as items. When the
+// probes for the two IDs find no item (the list was emptied since its
+// ItemCount was read, or a server answered oddly), slicing does not pay
+// either: the read follows next links, and finds out for itself.
 func (c *Client) sliceRange(ctx context.Context, list string, idCols []Column) (lo, hi int64, ok bool, err error) {
 	lists, err := c.Lists(ctx)
 	if err != nil {
@@ -131,12 +130,28 @@ func (c *Client) sliceRange(ctx context.Context, list string, idCols []Column) (
 	base := c.apiURL(ListPath(list) + "/items?$select=ID&$top=1&$orderby=")
 	ends := [2]int64{}
 	for i, order := range []string{"ID", "ID%20desc"} {
-		rows, _, _, err := c.readPage(ctx, base+order, newPageDecoder(idCols), nil)
+		// The probe is a read like any other: SharePoint may answer it
+		// with an empty page and a next link, which must be followed
+		// before concluding anything.
+		dec := newPageDecoder(idCols)
+		var rows [][]any
+		err := c.walk(ctx, base+order, walk{
+			limits: c.itemLimits(1, 1),
+			decode: func(body []byte) (int, string, error) {
+				var (
+					next string
+					err  error
+				)
+				rows, next, err = dec.decode(body)
+				return len(rows), next, err
+			},
+			emit: func() bool { return len(rows) == 0 }, // on until an item
+		})
 		if err != nil {
 			return 0, 0, false, err
 		}
 		if len(rows) == 0 {
-			return 1, 0, true, nil // emptied since ItemCount was read
+			return 0, 0, false, nil
 		}
 		id, isInt := rows[0][0].(int64)
 		if !isInt {
@@ -145,54 +160,25 @@ func (c *Client) sliceRange(ctx context.Context, list string, idCols []Column) (
 		ends[i] = id
 	}
 	lo, hi = ends[0], ends[1]
-	return lo, hi, hi-lo+1 <= 2*count+page, nil
+	return lo, hi, hi >= lo && hi-lo+1 <= 2*count+page, nil
 }
 
 // readSlice reads one slice: normally one page, but it follows next
 // links should the server page it further (a smaller page cap, or the
 // open-ended last slice).
-func (c *Client) readSlice(ctx context.Context, target string, dec *pageDecoder) ([][]any, error) {
+func (c *Client) readSlice(ctx context.Context, target string, dec *pageDecoder, limits pageLimits) ([][]any, error) {
 	var all [][]any
-	visited := map[string]bool{}
-	var body []byte
-	for {
-		var (
-			rows [][]any
-			next string
-			err  error
-		)
-		rows, next, body, err = c.readPage(ctx, target, dec, body)
-		if err != nil {
-			return nil, err
-		}
-		visited[target] = true
-		all = append(all, rows...)
-		switch {
-		case next == "":
-			return all, nil
-		case !c.sameOrigin(next):
-			return nil, fmt.Errorf("sharepoint: refusing to follow a next link to another origin (%s); the site is %s", originOf(next), c.origin)
-		case visited[next]:
-			return nil, fmt.Errorf("sharepoint: the server's next link leads back to a page already read (%s); stopping instead of looping", next)
-		}
-		target = next
+	err := c.walk(ctx, target, walk{
+		limits: limits,
+		decode: func(body []byte) (int, string, error) {
+			rows, next, err := dec.decode(body)
+			all = append(all, rows...)
+			return len(rows), next, err
+		},
+		emit: func() bool { return true },
+	})
+	if err != nil {
+		return nil, err
 	}
-}
-
-// readPage GETs and decodes one page, fetching it again when its body
-// was cut short unnoticed (as fetch does); buf is reused for the body.
-func (c *Client) readPage(ctx context.Context, target string, dec *pageDecoder, buf []byte) (rows [][]any, next string, body []byte, err error) {
-	for attempt := 0; ; attempt++ {
-		if buf, err = c.download(ctx, target, buf); err != nil {
-			return nil, "", buf, err
-		}
-		rows, next, err = dec.decode(buf)
-		if err == nil {
-			return rows, next, buf, nil
-		}
-		err = fmt.Errorf("sharepoint: decoding the answer to GET %s: %w", target, err)
-		if !truncated(err) || attempt >= c.retry.max {
-			return nil, "", buf, err
-		}
-	}
+	return all, nil
 }

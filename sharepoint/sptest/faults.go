@@ -2,9 +2,11 @@ package sptest
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -29,6 +31,39 @@ type Fault struct {
 	// Latency delays the answer; the delay ends early if the client goes
 	// away.
 	Latency time.Duration
+
+	// The faults below are a hostile or broken server's, for testing
+	// that a client never takes a wrong answer for a right one.
+
+	// Body, when not nil, answers HTTP 200 with these bytes as a JSON
+	// body instead of the real answer: {} or an error object where a page
+	// should be, say.
+	Body []byte
+	// EmptyPage answers with a collection of no items, in the request's
+	// format, whose next link names the same request again with a
+	// parameter sptestEmpty=<n> added, so that each link is new.
+	// SharePoint may answer a page without items that has a next link;
+	// given to every request (FailNextWith), it is a server whose pages
+	// never end.
+	EmptyPage bool
+	// SelfNextLink gives the real answer a next link back to the request
+	// itself: a paging loop.
+	SelfNextLink bool
+	// ExtraItems raises the request's $top by this much before it is
+	// answered: a page with more items than the client asked for.
+	ExtraItems int
+	// PadBytes sends the real answer with this many bytes of JSON
+	// whitespace before its closing brace, streamed without being held
+	// in memory and without a Content-Length: a valid answer far larger
+	// than any page. A client that stops reading makes the rest go
+	// unsent.
+	PadBytes int64
+	// RedirectTo answers with a redirect (RedirectStatus; 307 Temporary
+	// Redirect when 0) to the request's path and query on this origin
+	// ("scheme://host:port"). The server's own URL makes a redirect
+	// within the origin, which is then answered normally.
+	RedirectTo     string
+	RedirectStatus int
 }
 
 // spState is the SharePoint side's mutable test state.
@@ -40,6 +75,7 @@ type spState struct {
 	repeatN   int
 	latency   time.Duration
 	nextLinks string // origin for next links; "" = the server's
+	empties   int    // empty pages sent (Fault.EmptyPage), for their links
 	sortCache sortCache
 }
 
@@ -93,25 +129,30 @@ func (s *Server) nextLinkOrigin() string {
 
 // takeFault returns the fault for the request now arriving, counting it.
 // legacy is FailNext's status, which applies when no Fault does.
-func (s *Server) takeFault(legacy int) (Fault, time.Duration) {
+// ok reports whether a fault was set for the request.
+func (s *Server) takeFault(legacy int) (f Fault, latency time.Duration, ok bool) {
 	s.sp.mu.Lock()
 	defer s.sp.mu.Unlock()
 	s.sp.seq++
-	f, ok := s.sp.faults[s.sp.seq]
+	f, ok = s.sp.faults[s.sp.seq]
 	delete(s.sp.faults, s.sp.seq)
 	if !ok && s.sp.repeatN > 0 {
 		f, ok = *s.sp.repeat, true
 		s.sp.repeatN--
 	}
 	if !ok && legacy != 0 {
-		f = Fault{Status: legacy}
+		f, ok = Fault{Status: legacy}, true
 	}
-	return f, s.sp.latency
+	return f, s.sp.latency, ok
 }
 
-// serveWithFaults answers r with serve, applying the request's fault.
-func (s *Server) serveWithFaults(w http.ResponseWriter, r *http.Request, legacyStatus int, serve func(http.ResponseWriter)) {
-	f, latency := s.takeFault(legacyStatus)
+// serveWithFaults answers r with serve, applying the request's fault;
+// faulted is called, before anything is written, when there is one.
+func (s *Server) serveWithFaults(w http.ResponseWriter, r *http.Request, legacyStatus int, faulted func(), serve func(http.ResponseWriter)) {
+	f, latency, ok := s.takeFault(legacyStatus)
+	if ok {
+		faulted()
+	}
 	if d := latency + f.Latency; d > 0 {
 		t := time.NewTimer(d)
 		select {
@@ -139,13 +180,83 @@ func (s *Server) serveWithFaults(w http.ResponseWriter, r *http.Request, legacyS
 		writeError(w, format, &apiError{f.Status, code, msg})
 		return
 	}
-	if !f.Cut {
+	switch {
+	case f.RedirectTo != "":
+		status := f.RedirectStatus
+		if status == 0 {
+			status = http.StatusTemporaryRedirect
+		}
+		w.Header().Set("Location", strings.TrimRight(f.RedirectTo, "/")+r.URL.RequestURI())
+		w.WriteHeader(status)
+		return
+	case f.Body != nil:
+		w.Header().Set("Content-Type", "application/json;odata=nometadata;charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(f.Body)
+		return
+	case f.EmptyPage:
+		s.sp.mu.Lock()
+		s.sp.empties++
+		n := s.sp.empties
+		s.sp.mu.Unlock()
+		format, _ := negotiate(r)
+		next := selfURL(r) + "&sptestEmpty=" + strconv.Itoa(n)
+		if r.URL.RawQuery == "" {
+			next = selfURL(r) + "?sptestEmpty=" + strconv.Itoa(n)
+		}
+		format.setHeaders(w)
+		w.WriteHeader(http.StatusOK)
+		b := appendCollectionStart(nil, format, s.ServiceURL(), "SP.ListData.EmptyItems", next)
+		_, _ = w.Write(appendCollectionEnd(b, format, next))
+		return
+	}
+	if f.ExtraItems > 0 {
+		q := r.URL.Query()
+		top, err := strconv.Atoi(q.Get("$top"))
+		if err != nil {
+			top = 100 // SharePoint's default page
+		}
+		q.Set("$top", strconv.Itoa(top+f.ExtraItems))
+		r.URL.RawQuery = q.Encode()
+	}
+	if !f.Cut && !f.SelfNextLink && f.PadBytes == 0 {
 		serve(w)
 		return
 	}
 	rec := &recordingWriter{header: http.Header{}, status: http.StatusOK}
 	serve(rec)
 	body := rec.body.Bytes()
+	if f.SelfNextLink {
+		body = withNextLink(r, body, selfURL(r))
+		rec.header.Del("Content-Length")
+	}
+	if !f.Cut {
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		if f.PadBytes == 0 {
+			w.WriteHeader(rec.status)
+			_, _ = w.Write(body)
+			return
+		}
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.status)
+		end := bytes.LastIndexByte(body, '}')
+		if end < 0 {
+			end = len(body)
+		}
+		if _, err := w.Write(body[:end]); err != nil {
+			return
+		}
+		pad := bytes.Repeat([]byte{' '}, 64<<10)
+		for left := f.PadBytes; left > 0; left -= int64(len(pad)) {
+			if _, err := w.Write(pad[:min(left, int64(len(pad)))]); err != nil {
+				return // the client went away
+			}
+		}
+		_, _ = w.Write(body[end:])
+		return
+	}
 	n := f.CutAfterBytes
 	if n <= 0 || n >= len(body) {
 		n = len(body) / 2
@@ -160,6 +271,46 @@ func (s *Server) serveWithFaults(w http.ResponseWriter, r *http.Request, legacyS
 	// Aborting the handler makes net/http close the connection without
 	// finishing the body: the client sees an unexpected EOF mid-page.
 	panic(http.ErrAbortHandler)
+}
+
+// selfURL is the absolute URL r was sent to.
+func selfURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + r.URL.RequestURI()
+}
+
+// withNextLink returns a collection answer with its next link set to
+// next, under the key of the request's format: "odata.nextLink",
+// "@odata.nextLink" (OData v4) or verbose "d"."__next". A body that is
+// not a JSON object is returned as it is.
+func withNextLink(r *http.Request, body []byte, next string) []byte {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return body
+	}
+	link, _ := json.Marshal(next)
+	format, _ := negotiate(r)
+	switch {
+	case format.verbose:
+		var d map[string]json.RawMessage
+		if json.Unmarshal(top["d"], &d) != nil {
+			return body
+		}
+		d["__next"] = link
+		top["d"], _ = json.Marshal(d)
+	case format.v4:
+		top["@odata.nextLink"] = link
+	default:
+		top["odata.nextLink"] = link
+	}
+	out, err := json.Marshal(top)
+	if err != nil {
+		return body
+	}
+	return out
 }
 
 // recordingWriter captures a whole answer so that a fault can cut it.

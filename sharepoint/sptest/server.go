@@ -86,6 +86,9 @@ type SPRequest struct {
 	// headers, which choose the response format.
 	Accept       string
 	ODataVersion string
+	// Faulted reports that a fault (FailRequest, FailNextWith, FailNext)
+	// was applied to the request.
+	Faulted bool
 }
 
 // Server is a running emulator: an Entra ID token endpoint and a SharePoint
@@ -341,7 +344,7 @@ func (s *Server) serveSharePoint(w http.ResponseWriter, r *http.Request) {
 		failStatus = s.failStatus
 	}
 	s.mu.Unlock()
-	s.serveWithFaults(rw, r, failStatus, func(w http.ResponseWriter) {
+	s.serveWithFaults(rw, r, failStatus, func() { rec.Faulted = true }, func(w http.ResponseWriter) {
 		s.serveAPI(w, r, strings.TrimSuffix(rest, "/"))
 	})
 }
