@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/go-spsql/spsql/internal/redact"
 )
 
 // maxRefreshMargin is how long before expiry a cached access token is
@@ -46,6 +48,7 @@ type RefreshTokenSource struct {
 	client   *http.Client
 	timeout  time.Duration
 	log      *slog.Logger
+	red      Redactor
 	storeKey string
 
 	// life ends with Close: a refresh still retrying stops then.
@@ -80,6 +83,7 @@ func NewRefreshTokenSource(cfg Config) (*RefreshTokenSource, error) {
 		client:       cfg.HTTPClient,
 		timeout:      cfg.LoginTimeout,
 		log:          cfg.Logger,
+		red:          cfg.Redactor,
 		refreshToken: cfg.RefreshToken,
 		backoffBase:  250 * time.Millisecond,
 		backoffMax:   8 * time.Second,
@@ -94,6 +98,10 @@ func NewRefreshTokenSource(cfg Config) (*RefreshTokenSource, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	if s.red == nil {
+		s.red = redact.New()
+	}
+	s.red.Add(cfg.ClientSecret, cfg.RefreshToken, cfg.AccessToken)
 	if cfg.AccessToken != "" {
 		// Expiry unknown: treat as valid until SharePoint refuses it.
 		s.tok = &oauth2.Token{AccessToken: cfg.AccessToken, TokenType: "Bearer"}
@@ -105,6 +113,7 @@ func NewRefreshTokenSource(cfg Config) (*RefreshTokenSource, error) {
 			return nil, s.scrubErr("auth: reading the refresh token store", err)
 		}
 		if ok && rt != "" {
+			s.red.AddIssued(rt)
 			s.refreshToken = rt
 			s.log.Debug("auth: resuming the refresh token chain from the store", "rotated", rt != cfg.RefreshToken)
 		}
@@ -239,10 +248,16 @@ func (s *RefreshTokenSource) reloadFromStore() {
 		return
 	}
 	if ok && rt != "" && rt != s.refreshToken {
+		s.red.AddIssued(rt)
 		s.refreshToken = rt
 		s.log.Debug("auth: adopted a newer refresh token from the store")
 	}
 }
+
+// Redact returns text with every secret this source holds or has held, and
+// anything shaped like a credential, replaced by "***": for text a server
+// sent. A SharePoint client may use it (sharepoint.WithRedactor).
+func (s *RefreshTokenSource) Redact(text string) string { return s.red.Redact(text) }
 
 // String describes the source without any secret; without it, printing a
 // *RefreshTokenSource would show its unexported fields, tokens included.
@@ -343,19 +358,23 @@ func (s *RefreshTokenSource) post(ctx context.Context) (tr *tokenResponse, trans
 	// A malformed 200 answer will not improve on retry: report it at once.
 	tr = new(tokenResponse)
 	if err := json.Unmarshal(body, tr); err != nil {
-		return nil, false, fmt.Errorf("auth: the token endpoint answered HTTP 200 with a body that is not a token response (Content-Type %q)", resp.Header.Get("Content-Type"))
+		return nil, false, fmt.Errorf("auth: the token endpoint answered HTTP 200 with a body that is not a token response (Content-Type %q)", s.red.Redact(resp.Header.Get("Content-Type")))
 	}
+	// Registered before anything else can quote them.
+	s.red.AddIssued(tr.AccessToken, tr.RefreshToken)
 	if tr.AccessToken == "" {
 		return nil, false, errors.New("auth: the token endpoint's answer has no access_token")
 	}
 	if tr.TokenType != "" && !strings.EqualFold(tr.TokenType, "Bearer") {
-		return nil, false, fmt.Errorf("auth: the token endpoint issued a %q token; SharePoint needs a Bearer token", tr.TokenType)
+		return nil, false, fmt.Errorf("auth: the token endpoint issued a %q token; SharePoint needs a Bearer token", s.red.Redact(tr.TokenType))
 	}
 	return tr, false, nil
 }
 
 // parseError turns a non-200 answer into an *Error. Bodies that are not
-// Entra's JSON (a proxy's HTML page) keep only the status.
+// Entra's JSON (a proxy's HTML page) keep only the status. Every text field
+// passes through the Redactor: a gateway may echo the posted form, refresh
+// token and client secret included, in error_description.
 func (s *RefreshTokenSource) parseError(resp *http.Response, body []byte) *Error {
 	e := &Error{StatusCode: resp.StatusCode}
 	var j struct {
@@ -367,11 +386,11 @@ func (s *RefreshTokenSource) parseError(resp *http.Response, body []byte) *Error
 	}
 	if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct == "application/json" || json.Valid(body) {
 		if json.Unmarshal(body, &j) == nil {
-			e.Code = j.Error
-			e.Description = s.scrub(j.ErrorDescription)
+			e.Code = s.red.Redact(j.Error)
+			e.Description = s.red.Redact(j.ErrorDescription)
 			e.ErrorCodes = j.ErrorCodes
-			e.TraceID = j.TraceID
-			e.CorrelationID = j.CorrelationID
+			e.TraceID = s.red.Redact(j.TraceID)
+			e.CorrelationID = s.red.Redact(j.CorrelationID)
 		}
 	}
 	if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && ra > 0 {
@@ -421,21 +440,10 @@ func (s *RefreshTokenSource) endpoint() string {
 	return s.tokenURL.Scheme + "://" + s.tokenURL.Host + s.tokenURL.Path
 }
 
-// scrub blanks every secret the source knows out of text that came from
-// elsewhere (an Entra description, a store's or the network's error), as a
-// last line of defence: none is expected there.
-func (s *RefreshTokenSource) scrub(text string) string {
-	secrets := []string{s.cfg.ClientSecret, s.cfg.RefreshToken, s.cfg.AccessToken, s.refreshToken}
-	if s.tok != nil {
-		secrets = append(secrets, s.tok.AccessToken)
-	}
-	for _, sec := range secrets {
-		if len(sec) >= 4 {
-			text = strings.ReplaceAll(text, sec, "***")
-		}
-	}
-	return text
-}
+// scrub blanks every secret the source knows, and anything shaped like a
+// credential, out of text that came from elsewhere (a store's or the
+// network's error).
+func (s *RefreshTokenSource) scrub(text string) string { return s.red.Redact(text) }
 
 // scrubErr wraps err with context; its text is scrubbed, while errors.Is and
 // errors.As still see err.
