@@ -42,6 +42,16 @@ const maxRefreshMargin = time.Minute
 //
 // All methods are safe for concurrent use. Concurrent callers that find the
 // token expired wait for a single token request.
+//
+// Sources in several processes (or several sources in one) may share a
+// store. Each refresh re-reads the store first and starts from the newest
+// refresh token saved there; when the store is a StoreLocker (FileStore
+// is), the source holds its lock from that read until the rotated token is
+// saved, so that no two sources ever send the same refresh token. An
+// identity provider that refuses a refresh token used twice would refuse
+// the second (Entra ID tolerates reuse, but then the chain forks). After a
+// refusal the store is read again, and the source retries when another
+// participant saved a newer token there.
 type RefreshTokenSource struct {
 	cfg      Config
 	tokenURL *url.URL // nil for an access-token-only config
@@ -66,6 +76,16 @@ type RefreshTokenSource struct {
 	refreshToken string        // newest refresh token of the chain
 	savePending  bool          // the newest refresh token is not yet in the store
 	fatal        error         // a refusal no retry can fix (invalid_grant)
+}
+
+// StoreLocker is implemented by a RefreshTokenStore that several processes
+// may share (FileStore is one). A RefreshTokenSource holds the lock while
+// it re-reads the store, asks for a token and saves the rotated refresh
+// token.
+type StoreLocker interface {
+	// Lock waits until the caller holds the store's lock, or until ctx
+	// ends, and returns the function that releases it.
+	Lock(ctx context.Context) (unlock func(), err error)
 }
 
 // NewRefreshTokenSource validates cfg and returns a source for it. With a
@@ -124,7 +144,9 @@ func NewRefreshTokenSource(cfg Config) (*RefreshTokenSource, error) {
 // Token returns a valid access token, refreshing it first when needed. The
 // returned token carries no refresh token. A refresh that Entra ID refused
 // with invalid_grant is remembered: later calls return the same error without
-// another request, since only a new refresh token can help.
+// another request, since only a new refresh token can help — unless the
+// store, read again at each call, holds a newer one (another process or
+// *sql.DB sharing it saved one, or the user put one there).
 func (s *RefreshTokenSource) Token() (*oauth2.Token, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -135,7 +157,10 @@ func (s *RefreshTokenSource) Token() (*oauth2.Token, error) {
 		return nil, fmt.Errorf("%w: SharePoint refuses it after about an hour; configure a RefreshToken (with ClientID and the token URL) for automatic renewal, or supply a new AccessToken", ErrAccessTokenRefused)
 	}
 	if s.fatal != nil {
-		return nil, s.fatal
+		if !s.reloadFromStore() {
+			return nil, s.fatal
+		}
+		s.fatal = nil
 	}
 	return s.refreshLocked()
 }
@@ -189,8 +214,14 @@ func (s *RefreshTokenSource) refreshLocked() (*oauth2.Token, error) {
 	// serves every request waiting for it, and only Close ends it early.
 	ctx, cancel := context.WithTimeout(s.life, s.timeout)
 	defer cancel()
+	unlock, err := s.lockStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	s.reloadFromStore()
 	var last error
+	reloaded := false // the store was read again after a refusal
 	for attempt := 1; ; attempt++ {
 		s.log.Debug("auth: requesting an access token", "token_url", s.endpoint(), "attempt", attempt)
 		tr, transient, err := s.post(ctx)
@@ -209,6 +240,14 @@ func (s *RefreshTokenSource) refreshLocked() (*oauth2.Token, error) {
 		if !transient {
 			if ae != nil {
 				if ae.Code == "invalid_grant" {
+					// Someone sharing the store without its lock (an
+					// older spsql, another program) may have rotated the
+					// token under us and saved the new one: use it once.
+					if !reloaded && s.reloadFromStore() {
+						reloaded = true
+						s.log.Info("auth: the refresh token was refused, but the store holds a newer one; retrying with it")
+						continue
+					}
 					s.fatal = err
 				}
 				s.log.Warn("auth: token request refused", "status", ae.StatusCode, "error", ae.Code, "error_codes", ae.ErrorCodes)
@@ -238,20 +277,43 @@ func (s *RefreshTokenSource) refreshLocked() (*oauth2.Token, error) {
 // another *sql.DB) sharing the store saved since we last looked: Entra ID
 // rotates the token on each use, so refreshing with our older copy would
 // fork the chain. A pending save of our own wins: ours is then the newest.
-func (s *RefreshTokenSource) reloadFromStore() {
+// It reports whether it adopted one.
+func (s *RefreshTokenSource) reloadFromStore() bool {
 	if s.cfg.Store == nil || s.storeKey == "" || s.savePending {
-		return
+		return false
 	}
 	rt, ok, err := s.cfg.Store.Load(s.storeKey)
 	if err != nil {
 		s.log.Warn("auth: could not re-read the refresh token store; using the token in memory", "error", s.scrubErr("auth: store", err).Error())
-		return
+		return false
 	}
 	if ok && rt != "" && rt != s.refreshToken {
 		s.red.AddIssued(rt)
 		s.refreshToken = rt
 		s.log.Debug("auth: adopted a newer refresh token from the store")
+		return true
 	}
+	return false
+}
+
+// lockStore takes the store's lock when it has one, waiting at most until
+// ctx ends. A lock that cannot be taken for another reason than waiting
+// (a lock file that cannot be created) is logged and done without: the
+// refresh then goes on as if the store were not shared.
+func (s *RefreshTokenSource) lockStore(ctx context.Context) (unlock func(), err error) {
+	l, ok := s.cfg.Store.(StoreLocker)
+	if !ok || s.storeKey == "" {
+		return func() {}, nil
+	}
+	unlock, err = l.Lock(ctx)
+	switch {
+	case err == nil:
+		return unlock, nil
+	case ctx.Err() != nil:
+		return nil, s.scrubErr(fmt.Sprintf("auth: no access token obtained within the login timeout (%s): another process or *sql.DB sharing the token cache kept it locked", s.timeout), err)
+	}
+	s.log.Warn("auth: could not lock the refresh token store; refreshing without coordinating with other processes", "error", s.scrubErr("auth: store", err).Error())
+	return func() {}, nil
 }
 
 // Redact returns text with every secret this source holds or has held, and
