@@ -38,7 +38,9 @@ func WithHTTPClient(client *http.Client) Option {
 }
 
 // WithLogger sets the logger for the driver's diagnostics. Secrets are never
-// logged. Without it, nothing is logged.
+// logged. Without it, nothing is logged. Connectors that share a
+// TokenCacheFile share one token source only when they share the logger too
+// (see TokenCacheFile).
 func WithLogger(logger *slog.Logger) Option {
 	return func(o *connectorOptions) { o.logger = logger }
 }
@@ -69,9 +71,9 @@ type Connector struct {
 	// idle is the transport this connector made, if any: Close releases
 	// its kept-alive connections (a program's own client is left alone).
 	idle interface{ CloseIdleConnections() }
-	// tokens is the refresh-token source this connector made, if any:
-	// Close stops a refresh still retrying (a program's own source is
-	// left alone).
+	// tokens is the refresh-token source this connector made or shares,
+	// if any: Close stops a refresh still retrying, or lets go of the
+	// shared source (a program's own source is left alone).
 	tokens io.Closer
 }
 
@@ -122,6 +124,12 @@ func newConnector(d *Driver, cfg *Config, opts ...Option) (*Connector, error) {
 		switch {
 		case src != nil:
 			src = auth.RegisterTokens(src, red)
+		case o.tokenStore == nil && c.TokenCacheFile != "":
+			shared, err := acquireSharedSource(&c, o, base, logger)
+			if err != nil {
+				return nil, err
+			}
+			src, own, red = shared.src, shared, shared.red
 		default:
 			rts, err := newRefreshTokenSource(&c, base, o.tokenStore, logger, red)
 			if err != nil {

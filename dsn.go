@@ -124,7 +124,11 @@ type Config struct {
 	TransactionMode string
 	// TokenCacheFile, if set, names a file (mode 0600) where the newest
 	// rotated refresh token is kept, so long-running jobs survive the
-	// expiry of the token in the connection string.
+	// expiry of the token in the connection string. *sql.DBs and
+	// processes sharing the file take turns to refresh through an
+	// advisory lock on <file>.lock (see auth.FileStore); within a process,
+	// *sql.DBs configured alike share one token source per file while any
+	// of them is open.
 	TokenCacheFile string
 
 	// ProxyHost, ProxyPort, ProxyUser and ProxyPassword configure an HTTP(S)
