@@ -229,10 +229,10 @@ func (c *Client) do(ctx context.Context, method, target string, handle func(*htt
 		}
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
 			c.logger.WarnContext(ctx, "sharepoint: not retrying: the wait would pass the context deadline",
-				"url", c.redactor.Redact(target), "wait", wait, "error", err)
+				"url", c.logText(target), "wait", wait, "error", err)
 			break
 		}
-		c.logger.WarnContext(ctx, "sharepoint: retrying request", "url", c.redactor.Redact(target),
+		c.logger.WarnContext(ctx, "sharepoint: retrying request", "url", c.logText(target),
 			"attempt", attempt+1, "of", c.retry.max, "wait", wait, "error", err)
 		if err := c.retry.sleep(ctx, wait); err != nil {
 			return fmt.Errorf("sharepoint: %s %s: %w (while waiting to retry after: %v)", method, target, err, last)
@@ -244,7 +244,7 @@ func (c *Client) do(ctx context.Context, method, target string, handle func(*htt
 	}
 	var re *retryableError
 	if errors.As(last, &re) {
-		return re.err
+		return c.redactErr(re.err) // what errors.As found may lie under a redacted wrapper
 	}
 	return last
 }
@@ -289,7 +289,7 @@ func (c *Client) attemptWith(ctx context.Context, method, target string, wb *wri
 		return err
 	}
 	defer resp.Body.Close()
-	c.logger.DebugContext(ctx, "sharepoint: request", "method", method, "url", c.redactor.Redact(target),
+	c.logger.DebugContext(ctx, "sharepoint: request", "method", method, "url", c.logText(target),
 		"status", resp.StatusCode, "duration", time.Since(start))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
@@ -305,6 +305,17 @@ func (c *Client) attemptWith(ctx context.Context, method, target string, wb *wri
 // redactErr returns err with the client's Redactor applied to its text;
 // errors.Is and errors.As still see err.
 func (c *Client) redactErr(err error) error { return redact.Error(c.redactor, err) }
+
+// logText is text for a log record, redacted only if the record is
+// written: most loggers discard Debug records, and every request logs one.
+func (c *Client) logText(text string) slog.LogValuer { return redactedText{c.redactor, text} }
+
+type redactedText struct {
+	r    Redactor
+	text string
+}
+
+func (t redactedText) LogValue() slog.Value { return slog.StringValue(t.r.Redact(t.text)) }
 
 // unwrapURLError drops *url.Error's "Get "<url>": " prefix, which the
 // caller's message already carries, and keeps the cause (auth errors

@@ -5,10 +5,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -94,5 +97,33 @@ func TestServerTextIsRedactedByShapeWithoutARedactor(t *testing.T) {
 	_, err := c.Web(context.Background())
 	if err == nil || strings.Contains(err.Error(), "abcdefgh") || strings.Contains(err.Error(), "eyJ") {
 		t.Fatalf("err = %v, want the credentials removed", err)
+	}
+}
+
+// A URL the server sent (a next link) may carry a credential: the log
+// records and the error quote it redacted.
+func TestLoggedURLsAreRedacted(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "busy", http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, err := NewClient(srv.URL, srv.Client(), WithRetries(1), WithLogger(logger))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.retry.sleep = func(ctx context.Context, d time.Duration) error { return ctx.Err() }
+	const secret = "SECRETVALUE"
+	_, err = c.getBytes(context.Background(), srv.URL+"/_api/web/lists/items?$skiptoken=x&access_token="+secret)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	out := fmt.Sprintf("%v %+v %s", err, err, logs.String())
+	if strings.Contains(out, secret) {
+		t.Fatal("the error or a log record shows the credential in the URL")
+	}
+	if !strings.Contains(logs.String(), "sharepoint: retrying request") || !strings.Contains(logs.String(), "access_token=***") {
+		t.Error("the logs do not show the retried request's redacted URL")
 	}
 }
