@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"time"
 
 	"golang.org/x/oauth2"
 
 	"github.com/go-spsql/spsql/auth"
+	"github.com/go-spsql/spsql/internal/redact"
 	"github.com/go-spsql/spsql/sharepoint"
 )
 
@@ -39,7 +41,9 @@ func WithHTTPClient(client *http.Client) Option {
 }
 
 // WithLogger sets the logger for the driver's diagnostics. Secrets are never
-// logged. Without it, nothing is logged.
+// logged. Without it, nothing is logged. Connectors that share a
+// TokenCacheFile share one token source only when they share the logger too
+// (see TokenCacheFile).
 func WithLogger(logger *slog.Logger) Option {
 	return func(o *connectorOptions) { o.logger = logger }
 }
@@ -70,9 +74,9 @@ type Connector struct {
 	// idle is the transport this connector made, if any: Close releases
 	// its kept-alive connections (a program's own client is left alone).
 	idle interface{ CloseIdleConnections() }
-	// tokens is the refresh-token source this connector made, if any:
-	// Close stops a refresh still retrying (a program's own source is
-	// left alone).
+	// tokens is the refresh-token source this connector made or shares,
+	// if any: Close stops a refresh still retrying, or lets go of the
+	// shared source (a program's own source is left alone).
 	tokens io.Closer
 }
 
@@ -114,11 +118,23 @@ func newConnector(d *Driver, cfg *Config, opts ...Option) (*Connector, error) {
 		spHTTP.Jar = o.httpClient.Jar
 		spHTTP.CheckRedirect = o.httpClient.CheckRedirect
 	}
+	// One set of secrets for the token source and the SharePoint client:
+	// whatever either quotes from a server passes through it.
+	red := redact.New()
 	var own io.Closer
 	if c.AuthenticationMethod == AuthOAuth2 {
 		src := o.tokenSource
-		if src == nil {
-			rts, err := newRefreshTokenSource(&c, base, o.tokenStore, logger)
+		switch {
+		case src != nil:
+			src = auth.RegisterTokens(src, red)
+		case o.tokenStore == nil && c.TokenCacheFile != "":
+			shared, err := acquireSharedSource(&c, o, base, logger)
+			if err != nil {
+				return nil, err
+			}
+			src, own, red = shared.src, shared, shared.red
+		default:
+			rts, err := newRefreshTokenSource(&c, base, o.tokenStore, logger, red)
 			if err != nil {
 				return nil, err
 			}
@@ -126,14 +142,23 @@ func newConnector(d *Driver, cfg *Config, opts ...Option) (*Connector, error) {
 		}
 		spHTTP.Transport = auth.NewTransport(base, src, origin)
 	}
+	red.Add(c.ClientSecret, c.RefreshToken, c.AccessToken, c.ProxyPassword)
+	if c.ProxyUser != "" {
+		// What a proxy that echoes Proxy-Authorization would show.
+		red.Add(redact.BasicCredential(c.ProxyUser, c.ProxyPassword))
+	}
 	client, err := sharepoint.NewClient(c.ServiceURL, spHTTP,
 		sharepoint.WithTimeout(c.Timeout),
 		sharepoint.WithRetries(c.RetryCount),
 		sharepoint.WithPageSize(c.FetchSize),
 		sharepoint.WithLogger(logger),
+		sharepoint.WithRedactor(red),
 		sharepoint.WithUserAgent("NONISV|go-spsql|spsql/"+Version),
 	)
 	if err != nil {
+		if own != nil {
+			own.Close()
+		}
 		return nil, fmt.Errorf("spsql: %w", err)
 	}
 	conn := &Connector{driver: d, cfg: c, logger: logger, client: client, tokens: own}
@@ -146,13 +171,9 @@ func newConnector(d *Driver, cfg *Config, opts ...Option) (*Connector, error) {
 // newRefreshTokenSource builds the refresh-token grant from the
 // configuration. The token endpoint gets its own client over the same base
 // transport (so proxies apply) with a timeout, never a query's context.
-func newRefreshTokenSource(c *Config, base http.RoundTripper, store auth.RefreshTokenStore, logger *slog.Logger) (*auth.RefreshTokenSource, error) {
+func newRefreshTokenSource(c *Config, base http.RoundTripper, store auth.RefreshTokenStore, logger *slog.Logger, red auth.Redactor) (*auth.RefreshTokenSource, error) {
 	if store == nil && c.TokenCacheFile != "" {
 		store = auth.NewFileStore(c.TokenCacheFile)
-	}
-	timeout := c.Timeout
-	if timeout == 0 || (c.LoginTimeout > 0 && c.LoginTimeout < timeout) {
-		timeout = c.LoginTimeout
 	}
 	src, err := auth.NewRefreshTokenSource(auth.Config{
 		TokenURL:     c.TokenURI,
@@ -162,15 +183,26 @@ func newRefreshTokenSource(c *Config, base http.RoundTripper, store auth.Refresh
 		AccessToken:  c.AccessToken,
 		Scopes:       c.Scopes(),
 		Resource:     c.Resource(),
-		HTTPClient:   &http.Client{Transport: base, Timeout: timeout},
+		HTTPClient:   &http.Client{Transport: base, Timeout: c.tokenRequestTimeout()},
 		LoginTimeout: c.LoginTimeout,
 		Store:        store,
 		Logger:       logger,
+		Redactor:     red,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("spsql: %w", err)
 	}
 	return src, nil
+}
+
+// tokenRequestTimeout bounds one token request: the shorter of WSTimeout
+// and LoginTimeout.
+func (c *Config) tokenRequestTimeout() time.Duration {
+	timeout := c.Timeout
+	if timeout == 0 || (c.LoginTimeout > 0 && c.LoginTimeout < timeout) {
+		timeout = c.LoginTimeout
+	}
+	return timeout
 }
 
 // baseTransport is the transport under authentication: the program's own

@@ -124,7 +124,11 @@ type Config struct {
 	TransactionMode string
 	// TokenCacheFile, if set, names a file (mode 0600) where the newest
 	// rotated refresh token is kept, so long-running jobs survive the
-	// expiry of the token in the connection string.
+	// expiry of the token in the connection string. *sql.DBs and
+	// processes sharing the file take turns to refresh through an
+	// advisory lock on <file>.lock (see auth.FileStore); within a process,
+	// *sql.DBs configured alike share one token source per file while any
+	// of them is open.
 	TokenCacheFile string
 
 	// ProxyHost, ProxyPort, ProxyUser and ProxyPassword configure an HTTP(S)
@@ -340,7 +344,7 @@ var properties = []property{
 		func(c *Config) *string { return &c.TransactionMode }),
 	stringProp("TokenCacheFile", false, func(c *Config) *string { return &c.TokenCacheFile }),
 	stringProp("ProxyHost", false, func(c *Config) *string { return &c.ProxyHost }),
-	intProp("ProxyPort", 0, 65535, 0, func(c *Config) *int { return &c.ProxyPort }),
+	intProp("ProxyPort", 1, 65535, 0, func(c *Config) *int { return &c.ProxyPort }),
 	stringProp("ProxyUser", false, func(c *Config) *string { return &c.ProxyUser }),
 	stringProp("ProxyPassword", true, func(c *Config) *string { return &c.ProxyPassword }),
 	enumProp("AuditColumns", AuditColumnsNone,
@@ -705,7 +709,7 @@ func (c *Config) check(externalTokens bool) error {
 		return fmt.Errorf("spsql: LoginTimeout must be between 1 and %d seconds, got %v", maxSeconds, c.LoginTimeout)
 	}
 	if c.ProxyPort < 0 || c.ProxyPort > 65535 {
-		return fmt.Errorf("spsql: ProxyPort must be between 0 and 65535, got %d", c.ProxyPort)
+		return fmt.Errorf("spsql: ProxyPort must be between 1 and 65535 (0: the port ProxyHost names, or the scheme's), got %d", c.ProxyPort)
 	}
 	if c.ProxyHost == "" && (c.ProxyPort != 0 || c.ProxyUser != "" || c.ProxyPassword != "") {
 		return errors.New("spsql: ProxyPort, ProxyUser and ProxyPassword need ProxyHost")
@@ -779,10 +783,28 @@ func checkURL(name, raw string) (*url.URL, error) {
 	if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return nil, fmt.Errorf("spsql: %s must be an absolute https:// URL, got %q", name, safeURL(u))
 	}
+	if err := checkPort(name, u.Host); err != nil {
+		return nil, err
+	}
 	if u.Scheme != "https" && !isLoopback(u.Hostname()) {
 		return nil, fmt.Errorf("spsql: %s must use https (plain http is allowed only for localhost), got %q", name, safeURL(u))
 	}
 	return u, nil
+}
+
+// checkPort insists that the port a URL's host names, if any, is one a
+// connection can be made to: url.Parse accepts any digits, so
+// "proxy:99999" would otherwise fail only at the first request.
+func checkPort(name, host string) error {
+	i := strings.LastIndexByte(host, ':')
+	if i < 0 || strings.HasSuffix(host, "]") { // no port; "]" ends an IPv6 literal
+		return nil
+	}
+	p := host[i+1:]
+	if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("spsql: %s names port %q: a port must be between 1 and 65535", name, p)
+	}
+	return nil
 }
 
 // safeURL is u for messages: without user information, query or fragment.
@@ -810,6 +832,9 @@ func (c *Config) proxyURL() (*url.URL, error) {
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, fmt.Errorf("spsql: ProxyHost must be an http or https proxy, got scheme %q", u.Scheme)
+	}
+	if err := checkPort("ProxyHost", u.Host); err != nil {
+		return nil, err
 	}
 	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
 		return nil, errors.New("spsql: ProxyHost must be a host name, host:port or http://host:port, without a path")

@@ -177,6 +177,8 @@ type scenario struct {
 	// cold: the list's metadata is not read before the fault is set, so
 	// that the fault lands on the metadata requests of the query.
 	cold bool
+	// shows are texts the run's output (errors and logs) must contain.
+	shows []string
 }
 
 // run is what one faulted query did, for the fired checks.
@@ -386,6 +388,8 @@ func TestFaultMatrix(t *testing.T) {
 		})
 	}
 
+	scenarios = append(scenarios, secretEchoScenarios()...)
+
 	outcomes := map[string]int{}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
@@ -482,8 +486,13 @@ func TestFaultMatrix(t *testing.T) {
 				t.Error("no debug log was captured: the leak check would prove nothing")
 			}
 			for _, s := range srv.Tokens.Secrets() {
-				if strings.Contains(out, s) {
+				if strings.Contains(out, s) || strings.Contains(out, url.QueryEscape(s)) {
 					t.Fatal("an error, a log line or a printed value shows a secret")
+				}
+			}
+			for _, want := range sc.shows {
+				if !strings.Contains(out, want) {
+					t.Errorf("the output lacks %q", want)
 				}
 			}
 		})

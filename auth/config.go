@@ -67,12 +67,36 @@ type Config struct {
 	// Logger, if set, receives Debug/Info/Warn records about refreshes. No
 	// record carries a secret.
 	Logger *slog.Logger
+	// Redactor, if set, is told every secret the source holds or obtains
+	// (the client secret, every refresh and access token) and removes them
+	// from the token endpoint's text before it reaches an error or a log
+	// record. Give the same one to whatever else quotes server text (the
+	// driver gives its SharePoint client the same), so that a token this
+	// source obtained is removed there too. nil: the source keeps its own,
+	// which its Redact method uses.
+	Redactor Redactor
+}
+
+// Redactor is a set of secrets that removes them, and anything shaped like
+// a credential, from text: an error description may echo the posted form,
+// refresh token and client secret included (some gateways and debugging
+// proxies do).
+type Redactor interface {
+	// Add registers secrets that stay valid: the client secret, a
+	// configured token.
+	Add(secrets ...string)
+	// AddIssued registers tokens obtained from the token endpoint; a
+	// Redactor may forget the oldest of them.
+	AddIssued(tokens ...string)
+	// Redact returns text with every registered secret and every
+	// credential-shaped string replaced.
+	Redact(text string) string
 }
 
 // String describes c with every secret replaced by "***".
 func (c Config) String() string {
 	return fmt.Sprintf("auth.Config{TokenURL:%q ClientID:%q ClientSecret:%s RefreshToken:%s AccessToken:%s Scopes:%q Resource:%q LoginTimeout:%s Store:%t}",
-		c.TokenURL, c.ClientID, redact(c.ClientSecret), redact(c.RefreshToken), redact(c.AccessToken), c.Scopes, c.Resource, c.LoginTimeout, c.Store != nil)
+		c.TokenURL, c.ClientID, mask(c.ClientSecret), mask(c.RefreshToken), mask(c.AccessToken), c.Scopes, c.Resource, c.LoginTimeout, c.Store != nil)
 }
 
 // GoString keeps %#v from printing the secrets too.
@@ -83,15 +107,16 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("token_url", c.TokenURL),
 		slog.String("client_id", c.ClientID),
-		slog.String("client_secret", redact(c.ClientSecret)),
-		slog.String("refresh_token", redact(c.RefreshToken)),
-		slog.String("access_token", redact(c.AccessToken)),
+		slog.String("client_secret", mask(c.ClientSecret)),
+		slog.String("refresh_token", mask(c.RefreshToken)),
+		slog.String("access_token", mask(c.AccessToken)),
 		slog.String("scope", strings.Join(c.Scopes, " ")),
 		slog.String("resource", c.Resource),
 	)
 }
 
-func redact(s string) string {
+// mask shows whether a secret is set, never its value.
+func mask(s string) string {
 	if s == "" {
 		return `""`
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-spsql/spsql/internal/redact"
 )
 
 // FuzzTokenResponse feeds arbitrary token endpoint answers to the parsing
@@ -29,10 +31,13 @@ func FuzzTokenResponse(f *testing.F) {
 	const secret, refresh = "fuzz-client-SECRET", "fuzz-refresh-TOKEN"
 	f.Fuzz(func(t *testing.T, body []byte, status int) {
 		u, _ := url.Parse("https://login.example.com/t/oauth2/v2.0/token")
+		red := redact.New()
+		red.Add(secret, refresh)
 		s := &RefreshTokenSource{
 			cfg:          Config{ClientSecret: secret, RefreshToken: refresh},
 			tokenURL:     u,
 			log:          slog.New(slog.DiscardHandler),
+			red:          red,
 			refreshToken: refresh,
 		}
 		resp := &http.Response{StatusCode: status, Header: http.Header{"Content-Type": {"application/json"}, "Retry-After": {"2"}}}

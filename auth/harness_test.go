@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -140,7 +141,9 @@ func (h *harness) leaks() []string {
 	var where []string
 	for name, out := range outputs {
 		for _, s := range secrets {
-			if s != "" && strings.Contains(out, s) {
+			// As sent in a form too: a server echoing the form shows
+			// "+" as "%2B".
+			if s != "" && (strings.Contains(out, s) || strings.Contains(out, url.QueryEscape(s))) {
 				where = append(where, name)
 				break
 			}

@@ -80,3 +80,38 @@ func TestLeakCheckCatchesALeak(t *testing.T) {
 	h.errs = nil
 	h.mu.Unlock()
 }
+
+// A gateway in front of the token endpoint that quotes the posted form in
+// its error descriptions (refresh token and client secret included) must
+// not put them into the source's errors or log records — not even a
+// client secret with characters that form encoding escapes, as older
+// Entra ID secrets had ("+", "/", "=").
+func TestTokenEndpointEchoingTheFormLeaksNothing(t *testing.T) {
+	h := newHarness(t)
+	h.srv.Tokens.SetEchoForm(true)
+	h.srv.Tokens.AddClient("legacy-app", "Legacy+Secret/Value=")
+	cfg := h.config()
+	cfg.ClientID, cfg.ClientSecret = "legacy-app", "Legacy+Secret/Value="
+	cfg.RefreshToken = h.srv.Tokens.IssueRefreshToken("legacy-app")
+	s := h.source(cfg)
+
+	h.srv.Tokens.FailNext(2, 500) // retried: the echo reaches the Warn log
+	mustToken(t, h, s)
+	for _, sec := range h.srv.Tokens.Secrets() {
+		h.srv.Tokens.RevokeRefreshToken(sec) // ignores what is not one
+	}
+	s.Invalidate(nil)
+	_, err := s.Token()
+	h.record(err)
+	if !errors.Is(err, auth.ErrInvalidGrant) {
+		t.Fatalf("Token = %v, want ErrInvalidGrant", err)
+	}
+	// The echo went through, redacted: this is what the user sees.
+	// (Never print it: before the fix it held the secrets.)
+	if msg := err.Error(); !strings.Contains(msg, "Received: ") || !strings.Contains(msg, "refresh_token=***") || !strings.Contains(msg, "client_secret=***") {
+		t.Error("the error does not show the redacted echo")
+	}
+	if logs := h.logs(); strings.Count(logs, "Received: ") < 2 {
+		t.Error("the retry log records do not show the echo")
+	}
+}

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/go-spsql/spsql/internal/redact"
 )
 
 // maxRefreshMargin is how long before expiry a cached access token is
@@ -40,12 +42,23 @@ const maxRefreshMargin = time.Minute
 //
 // All methods are safe for concurrent use. Concurrent callers that find the
 // token expired wait for a single token request.
+//
+// Sources in several processes (or several sources in one) may share a
+// store. Each refresh re-reads the store first and starts from the newest
+// refresh token saved there; when the store is a StoreLocker (FileStore
+// is), the source holds its lock from that read until the rotated token is
+// saved, so that no two sources ever send the same refresh token. An
+// identity provider that refuses a refresh token used twice would refuse
+// the second (Entra ID tolerates reuse, but then the chain forks). After a
+// refusal the store is read again, and the source retries when another
+// participant saved a newer token there.
 type RefreshTokenSource struct {
 	cfg      Config
 	tokenURL *url.URL // nil for an access-token-only config
 	client   *http.Client
 	timeout  time.Duration
 	log      *slog.Logger
+	red      Redactor
 	storeKey string
 
 	// life ends with Close: a refresh still retrying stops then.
@@ -65,6 +78,16 @@ type RefreshTokenSource struct {
 	fatal        error         // a refusal no retry can fix (invalid_grant)
 }
 
+// StoreLocker is implemented by a RefreshTokenStore that several processes
+// may share (FileStore is one). A RefreshTokenSource holds the lock while
+// it re-reads the store, asks for a token and saves the rotated refresh
+// token.
+type StoreLocker interface {
+	// Lock waits until the caller holds the store's lock, or until ctx
+	// ends, and returns the function that releases it.
+	Lock(ctx context.Context) (unlock func(), err error)
+}
+
 // NewRefreshTokenSource validates cfg and returns a source for it. With a
 // Store it loads the chain's newest refresh token (see RefreshTokenStore);
 // a store that cannot be read is an error, because silently falling back to
@@ -80,6 +103,7 @@ func NewRefreshTokenSource(cfg Config) (*RefreshTokenSource, error) {
 		client:       cfg.HTTPClient,
 		timeout:      cfg.LoginTimeout,
 		log:          cfg.Logger,
+		red:          cfg.Redactor,
 		refreshToken: cfg.RefreshToken,
 		backoffBase:  250 * time.Millisecond,
 		backoffMax:   8 * time.Second,
@@ -97,6 +121,10 @@ func NewRefreshTokenSource(cfg Config) (*RefreshTokenSource, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	if s.red == nil {
+		s.red = redact.New()
+	}
+	s.red.Add(cfg.ClientSecret, cfg.RefreshToken, cfg.AccessToken)
 	if cfg.AccessToken != "" {
 		// Expiry unknown: treat as valid until SharePoint refuses it.
 		s.tok = &oauth2.Token{AccessToken: cfg.AccessToken, TokenType: "Bearer"}
@@ -108,6 +136,7 @@ func NewRefreshTokenSource(cfg Config) (*RefreshTokenSource, error) {
 			return nil, s.scrubErr("auth: reading the refresh token store", err)
 		}
 		if ok && rt != "" {
+			s.red.AddIssued(rt)
 			s.refreshToken = rt
 			s.log.Debug("auth: resuming the refresh token chain from the store", "rotated", rt != cfg.RefreshToken)
 		}
@@ -118,7 +147,9 @@ func NewRefreshTokenSource(cfg Config) (*RefreshTokenSource, error) {
 // Token returns a valid access token, refreshing it first when needed. The
 // returned token carries no refresh token. A refresh that Entra ID refused
 // with invalid_grant is remembered: later calls return the same error without
-// another request, since only a new refresh token can help.
+// another request, since only a new refresh token can help — unless the
+// store, read again at each call, holds a newer one (another process or
+// *sql.DB sharing it saved one, or the user put one there).
 func (s *RefreshTokenSource) Token() (*oauth2.Token, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -129,7 +160,10 @@ func (s *RefreshTokenSource) Token() (*oauth2.Token, error) {
 		return nil, fmt.Errorf("%w: SharePoint refuses it after about an hour; configure a RefreshToken (with ClientID and the token URL) for automatic renewal, or supply a new AccessToken", ErrAccessTokenRefused)
 	}
 	if s.fatal != nil {
-		return nil, s.fatal
+		if !s.reloadFromStore() {
+			return nil, s.fatal
+		}
+		s.fatal = nil
 	}
 	return s.refreshLocked()
 }
@@ -183,8 +217,14 @@ func (s *RefreshTokenSource) refreshLocked() (*oauth2.Token, error) {
 	// serves every request waiting for it, and only Close ends it early.
 	ctx, cancel := context.WithTimeout(s.life, s.timeout)
 	defer cancel()
+	unlock, err := s.lockStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	s.reloadFromStore()
 	var last error
+	reloaded := false // the store was read again after a refusal
 	for attempt := 1; ; attempt++ {
 		s.log.Debug("auth: requesting an access token", "token_url", s.endpoint(), "attempt", attempt)
 		tr, transient, err := s.post(ctx)
@@ -203,6 +243,14 @@ func (s *RefreshTokenSource) refreshLocked() (*oauth2.Token, error) {
 		if !transient {
 			if ae != nil {
 				if ae.Code == "invalid_grant" {
+					// Someone sharing the store without its lock (an
+					// older spsql, another program) may have rotated the
+					// token under us and saved the new one: use it once.
+					if !reloaded && s.reloadFromStore() {
+						reloaded = true
+						s.log.Info("auth: the refresh token was refused, but the store holds a newer one; retrying with it")
+						continue
+					}
 					s.fatal = err
 				}
 				s.log.Warn("auth: token request refused", "status", ae.StatusCode, "error", ae.Code, "error_codes", ae.ErrorCodes)
@@ -232,20 +280,49 @@ func (s *RefreshTokenSource) refreshLocked() (*oauth2.Token, error) {
 // another *sql.DB) sharing the store saved since we last looked: Entra ID
 // rotates the token on each use, so refreshing with our older copy would
 // fork the chain. A pending save of our own wins: ours is then the newest.
-func (s *RefreshTokenSource) reloadFromStore() {
+// It reports whether it adopted one.
+func (s *RefreshTokenSource) reloadFromStore() bool {
 	if s.cfg.Store == nil || s.storeKey == "" || s.savePending {
-		return
+		return false
 	}
 	rt, ok, err := s.cfg.Store.Load(s.storeKey)
 	if err != nil {
 		s.log.Warn("auth: could not re-read the refresh token store; using the token in memory", "error", s.scrubErr("auth: store", err).Error())
-		return
+		return false
 	}
 	if ok && rt != "" && rt != s.refreshToken {
+		s.red.AddIssued(rt)
 		s.refreshToken = rt
 		s.log.Debug("auth: adopted a newer refresh token from the store")
+		return true
 	}
+	return false
 }
+
+// lockStore takes the store's lock when it has one, waiting at most until
+// ctx ends. A lock that cannot be taken for another reason than waiting
+// (a lock file that cannot be created) is logged and done without: the
+// refresh then goes on as if the store were not shared.
+func (s *RefreshTokenSource) lockStore(ctx context.Context) (unlock func(), err error) {
+	l, ok := s.cfg.Store.(StoreLocker)
+	if !ok || s.storeKey == "" {
+		return func() {}, nil
+	}
+	unlock, err = l.Lock(ctx)
+	switch {
+	case err == nil:
+		return unlock, nil
+	case ctx.Err() != nil:
+		return nil, s.scrubErr(fmt.Sprintf("auth: no access token obtained within the login timeout (%s): another process or *sql.DB sharing the token cache kept it locked", s.timeout), err)
+	}
+	s.log.Warn("auth: could not lock the refresh token store; refreshing without coordinating with other processes", "error", s.scrubErr("auth: store", err).Error())
+	return func() {}, nil
+}
+
+// Redact returns text with every secret this source holds or has held, and
+// anything shaped like a credential, replaced by "***": for text a server
+// sent. A SharePoint client may use it (sharepoint.WithRedactor).
+func (s *RefreshTokenSource) Redact(text string) string { return s.red.Redact(text) }
 
 // String describes the source without any secret; without it, printing a
 // *RefreshTokenSource would show its unexported fields, tokens included.
@@ -352,19 +429,23 @@ func (s *RefreshTokenSource) post(ctx context.Context) (tr *tokenResponse, trans
 	// A malformed 200 answer will not improve on retry: report it at once.
 	tr = new(tokenResponse)
 	if err := json.Unmarshal(body, tr); err != nil {
-		return nil, false, fmt.Errorf("auth: the token endpoint answered HTTP 200 with a body that is not a token response (Content-Type %q)", resp.Header.Get("Content-Type"))
+		return nil, false, fmt.Errorf("auth: the token endpoint answered HTTP 200 with a body that is not a token response (Content-Type %q)", s.red.Redact(resp.Header.Get("Content-Type")))
 	}
+	// Registered before anything else can quote them.
+	s.red.AddIssued(tr.AccessToken, tr.RefreshToken)
 	if tr.AccessToken == "" {
 		return nil, false, errors.New("auth: the token endpoint's answer has no access_token")
 	}
 	if tr.TokenType != "" && !strings.EqualFold(tr.TokenType, "Bearer") {
-		return nil, false, fmt.Errorf("auth: the token endpoint issued a %q token; SharePoint needs a Bearer token", tr.TokenType)
+		return nil, false, fmt.Errorf("auth: the token endpoint issued a %q token; SharePoint needs a Bearer token", s.red.Redact(tr.TokenType))
 	}
 	return tr, false, nil
 }
 
 // parseError turns a non-200 answer into an *Error. Bodies that are not
-// Entra's JSON (a proxy's HTML page) keep only the status.
+// Entra's JSON (a proxy's HTML page) keep only the status. Every text field
+// passes through the Redactor: a gateway may echo the posted form, refresh
+// token and client secret included, in error_description.
 func (s *RefreshTokenSource) parseError(resp *http.Response, body []byte) *Error {
 	e := &Error{StatusCode: resp.StatusCode}
 	var j struct {
@@ -376,11 +457,11 @@ func (s *RefreshTokenSource) parseError(resp *http.Response, body []byte) *Error
 	}
 	if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct == "application/json" || json.Valid(body) {
 		if json.Unmarshal(body, &j) == nil {
-			e.Code = j.Error
-			e.Description = s.scrub(j.ErrorDescription)
+			e.Code = s.red.Redact(j.Error)
+			e.Description = s.red.Redact(j.ErrorDescription)
 			e.ErrorCodes = j.ErrorCodes
-			e.TraceID = j.TraceID
-			e.CorrelationID = j.CorrelationID
+			e.TraceID = s.red.Redact(j.TraceID)
+			e.CorrelationID = s.red.Redact(j.CorrelationID)
 		}
 	}
 	if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && ra > 0 {
@@ -430,21 +511,10 @@ func (s *RefreshTokenSource) endpoint() string {
 	return s.tokenURL.Scheme + "://" + s.tokenURL.Host + s.tokenURL.Path
 }
 
-// scrub blanks every secret the source knows out of text that came from
-// elsewhere (an Entra description, a store's or the network's error), as a
-// last line of defence: none is expected there.
-func (s *RefreshTokenSource) scrub(text string) string {
-	secrets := []string{s.cfg.ClientSecret, s.cfg.RefreshToken, s.cfg.AccessToken, s.refreshToken}
-	if s.tok != nil {
-		secrets = append(secrets, s.tok.AccessToken)
-	}
-	for _, sec := range secrets {
-		if len(sec) >= 4 {
-			text = strings.ReplaceAll(text, sec, "***")
-		}
-	}
-	return text
-}
+// scrub blanks every secret the source knows, and anything shaped like a
+// credential, out of text that came from elsewhere (a store's or the
+// network's error).
+func (s *RefreshTokenSource) scrub(text string) string { return s.red.Redact(text) }
 
 // scrubErr wraps err with context; its text is scrubbed, while errors.Is and
 // errors.As still see err.

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -81,8 +82,18 @@ type chainEntry struct {
 // replaced atomically on every Save — written to a temporary file in the
 // same directory, synced, then renamed over the old one — so a crash leaves
 // either the old or the new content, never a torn file. Saves within one
-// FileStore are serialised; separate processes sharing a file can lose each
-// other's updates to different chains (last rename wins).
+// FileStore are serialised.
+//
+// FileStore is a StoreLocker: Lock takes an advisory lock on a sibling
+// file, <path>.lock (created with mode 0600 and never removed: removing a
+// lock file lets two lockers in). A RefreshTokenSource holds it from
+// re-reading the store to saving the rotated token, so that processes and
+// *sql.DBs sharing the file take turns to refresh, each starting from the
+// token the previous one saved — and their saves to different chains no
+// longer overwrite each other. The lock is flock(2) on Linux, macOS and the
+// BSDs and LockFileEx on Windows; it is released when the holder closes it
+// or exits. Elsewhere Lock does not lock, and processes sharing a file may
+// send the same refresh token twice.
 type FileStore struct {
 	path string
 	mu   sync.Mutex
@@ -118,6 +129,47 @@ func (s *FileStore) Save(key, refreshToken string) error {
 		return fmt.Errorf("auth: encoding the refresh token store: %w", err)
 	}
 	return s.replace(append(data, '\n'))
+}
+
+// lockPoll bounds the wait between two tries for a lock another holder has;
+// holders keep it for one token request, tens to hundreds of milliseconds.
+const lockPoll = 20 * time.Millisecond
+
+// Lock implements StoreLocker: it takes the exclusive lock on
+// <path>.lock, creating the file (and its directory) if needed, and waits
+// for another holder until ctx ends.
+func (s *FileStore) Lock(ctx context.Context) (unlock func(), err error) {
+	lockPath := s.path + ".lock"
+	if err := os.MkdirAll(filepath.Dir(lockPath), 0o700); err != nil {
+		return nil, fmt.Errorf("auth: creating the refresh token store's directory: %w", err)
+	}
+	f, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("auth: opening the refresh token store's lock file: %w", err)
+	}
+	wait := time.Millisecond
+	for {
+		locked, err := tryLockFile(f)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("auth: locking %s: %w", lockPath, err)
+		}
+		if locked {
+			return func() {
+				unlockFile(f)
+				f.Close()
+			}, nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			f.Close()
+			return nil, fmt.Errorf("auth: waiting for the lock on %s: %w", lockPath, ctx.Err())
+		}
+		wait = min(2*wait, lockPoll)
+	}
 }
 
 // read returns the file's content; a missing file is empty. Error texts name
@@ -181,4 +233,5 @@ func (s *FileStore) replace(data []byte) (err error) {
 }
 
 var _ RefreshTokenStore = (*FileStore)(nil)
+var _ StoreLocker = (*FileStore)(nil)
 var _ RefreshTokenStore = StoreFuncs{}

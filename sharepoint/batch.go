@@ -204,7 +204,7 @@ func (c *Client) batchOnce(ctx context.Context, list, entityType string, ops []O
 			answered++
 			r.Status = status
 			if status < 200 || status > 299 {
-				r.State, r.Err = OpFailed, parseError(status, methodOf(ops[answered-1]), "row "+strconv.Itoa(r.Row+1), data)
+				r.State, r.Err = OpFailed, c.serverError(status, methodOf(ops[answered-1]), "row "+strconv.Itoa(r.Row+1), data)
 				return nil
 			}
 			if ops[answered-1].Kind == OpCreate {

@@ -43,6 +43,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/go-spsql/spsql/internal/redact"
 )
 
 // DefaultUserAgent identifies the driver to SharePoint, which asks callers
@@ -67,6 +69,7 @@ type Client struct {
 	userAgent string
 	timeout   time.Duration
 	logger    *slog.Logger
+	redactor  Redactor
 	pageSize  int
 	retry     retryPolicy
 	meta      metadataCache
@@ -91,8 +94,30 @@ func WithTimeout(d time.Duration) Option { return func(c *Client) { c.timeout = 
 
 // WithLogger sets the logger for request-level messages (retries at Warn,
 // requests at Debug). Nothing secret is logged: tokens travel in headers,
-// which are never logged.
+// which are never logged, and text from the server passes through the
+// client's Redactor first.
 func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.logger = l } }
+
+// Redactor removes secrets from text. auth.RefreshTokenSource is one: it
+// knows every token it obtained.
+type Redactor interface {
+	Redact(text string) string
+}
+
+// WithRedactor sets what removes secrets from the text of SharePoint's
+// answers — error bodies, HTML error pages, headers — before it reaches an
+// error or a log record: proxies, WAFs and some error pages echo the
+// request they refused, Authorization header included. Without it (or with
+// nil), anything shaped like a JWT or a bearer credential is still removed,
+// but an opaque token is not; give the token source (or the set of secrets
+// the program shares with it) to remove those too.
+func WithRedactor(r Redactor) Option {
+	return func(c *Client) {
+		if r != nil {
+			c.redactor = r
+		}
+	}
+}
 
 // WithPageSize sets the $top of each items request, 1 to MaxPageSize.
 func WithPageSize(n int) Option {
@@ -152,6 +177,7 @@ func NewClient(siteURL string, httpClient *http.Client, opts ...Option) (*Client
 		http:      httpClient,
 		userAgent: DefaultUserAgent,
 		logger:    slog.New(slog.DiscardHandler),
+		redactor:  redact.New(),
 		pageSize:  DefaultPageSize,
 		retry:     defaultRetryPolicy(),
 		meta:      metadataCache{ttl: DefaultMetadataTTL},
@@ -244,10 +270,10 @@ func (c *Client) do(ctx context.Context, method, target string, handle func(*htt
 		}
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
 			c.logger.WarnContext(ctx, "sharepoint: not retrying: the wait would pass the context deadline",
-				"url", target, "wait", wait, "error", err)
+				"url", c.logText(target), "wait", wait, "error", err)
 			break
 		}
-		c.logger.WarnContext(ctx, "sharepoint: retrying request", "url", target,
+		c.logger.WarnContext(ctx, "sharepoint: retrying request", "url", c.logText(target),
 			"attempt", attempt+1, "of", c.retry.max, "wait", wait, "error", err)
 		if err := c.retry.sleep(ctx, wait); err != nil {
 			return fmt.Errorf("sharepoint: %s %s: %w (while waiting to retry after: %v)", method, target, err, last)
@@ -259,7 +285,7 @@ func (c *Client) do(ctx context.Context, method, target string, handle func(*htt
 	}
 	var re *retryableError
 	if errors.As(last, &re) {
-		return re.err
+		return c.redactErr(re.err) // what errors.As found may lie under a redacted wrapper
 	}
 	return last
 }
@@ -289,7 +315,10 @@ func (c *Client) attemptWith(ctx context.Context, method, target string, wb *wri
 	start := time.Now()
 	resp, err := c.narrowRedirects(c.http).Do(req)
 	if err != nil {
-		err = fmt.Errorf("sharepoint: %s %s: %w", method, target, unwrapURLError(err))
+		// A proxy's refusal, a dial or TLS error: no server text is
+		// expected here, but a proxy may put some in (and an error may
+		// quote a URL a server sent).
+		err = c.redactErr(fmt.Errorf("sharepoint: %s %s: %w", method, target, unwrapURLError(err)))
 		switch {
 		case parent.Err() != nil:
 			return err // the caller gave up: final
@@ -301,19 +330,36 @@ func (c *Client) attemptWith(ctx context.Context, method, target string, wb *wri
 		return err
 	}
 	defer resp.Body.Close()
-	c.logger.DebugContext(ctx, "sharepoint: request", "method", method, "url", target,
+	c.logger.DebugContext(ctx, "sharepoint: request", "method", method, "url", c.logText(target),
 		"status", resp.StatusCode, "duration", time.Since(start))
 	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
 		return c.redirectError(resp, method, target)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		e := parseError(resp.StatusCode, method, target, body)
+		e := c.serverError(resp.StatusCode, method, target, body)
 		e.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		return e
 	}
-	return handle(resp)
+	// What handle reports may quote the answer (a header, a part of the
+	// body): redacted like an error body.
+	return c.redactErr(handle(resp))
 }
+
+// redactErr returns err with the client's Redactor applied to its text;
+// errors.Is and errors.As still see err.
+func (c *Client) redactErr(err error) error { return redact.Error(c.redactor, err) }
+
+// logText is text for a log record, redacted only if the record is
+// written: most loggers discard Debug records, and every request logs one.
+func (c *Client) logText(text string) slog.LogValuer { return redactedText{c.redactor, text} }
+
+type redactedText struct {
+	r    Redactor
+	text string
+}
+
+func (t redactedText) LogValue() slog.Value { return slog.StringValue(t.r.Redact(t.text)) }
 
 // unwrapURLError drops *url.Error's "Get "<url>": " prefix, which the
 // caller's message already carries, and keeps the cause (auth errors

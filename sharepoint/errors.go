@@ -167,6 +167,20 @@ func parseError(status int, method, url string, body []byte) *Error {
 	return e
 }
 
+// serverError is parseError with the server's text passed through the
+// client's Redactor: an error body may echo the request's Authorization
+// header (proxies, WAFs and some error pages do). The body is redacted
+// before parseError cuts an excerpt of it, which could cut a secret in two
+// and leave half of it; the fields are redacted again after decoding,
+// which may have unescaped one.
+func (c *Client) serverError(status int, method, url string, body []byte) *Error {
+	e := parseError(status, method, url, []byte(c.redactor.Redact(string(body))))
+	e.Code = c.redactor.Redact(e.Code)
+	e.Message = c.redactor.Redact(e.Message)
+	e.URL = c.redactor.Redact(e.URL)
+	return e
+}
+
 // errorMessage reads an error's message in either form: OData v3's
 // {"lang":"en-US","value":"…"} or OData v4's plain string.
 type errorMessage string

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-spsql/spsql"
+	"github.com/go-spsql/spsql/internal/redact"
 )
 
 const loginUsage = `Usage: spsql login [flags]
@@ -219,7 +220,11 @@ func (c *cli) login(ctx context.Context, args []string) int {
 		fmt.Fprintln(c.stderr, "spsql: login cancelled")
 		return exitError
 	case err != nil:
-		fmt.Fprintf(c.stderr, "spsql: login failed: %s\n", signInError(err))
+		// Entra's description is server text: a gateway may quote the
+		// posted form, client secret and device code included.
+		secrets := redact.New()
+		secrets.Add(secret)
+		fmt.Fprintf(c.stderr, "spsql: login failed: %s\n", secrets.Redact(signInError(err)))
 		return exitError
 	case tok.RefreshToken == "":
 		fmt.Fprintln(c.stderr, "spsql: login failed: Entra ID returned no refresh token; the scope must include offline_access")

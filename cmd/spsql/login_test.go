@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -192,6 +193,21 @@ func TestLoginFailures(t *testing.T) {
 		code, out, errOut := runCLI(t, "", loginArgs(srv, secretFile, "--client-secret-file", "", "--client-secret", "not-the-secret")...)
 		if code != exitError || !strings.Contains(errOut, "login failed: invalid_client: AADSTS7000215") || strings.Contains(errOut, "not-the-secret") {
 			t.Errorf("exit %d: %s %s", code, out, errOut)
+		}
+		assertNoSecrets(t, srv, out, errOut)
+	})
+	t.Run("a token endpoint that quotes the posted form", func(t *testing.T) {
+		srv.Tokens.SetDeviceCodeAutoApprove(true)
+		defer srv.Tokens.SetDeviceCodeAutoApprove(false)
+		srv.Tokens.SetEchoForm(true)
+		defer srv.Tokens.SetEchoForm(false)
+		const secret = "not+the/secret=value"
+		code, out, errOut := runCLI(t, "", loginArgs(srv, secretFile, "--client-secret-file", "", "--client-secret", secret)...)
+		if code != exitError || !strings.Contains(errOut, "client_secret=***") {
+			t.Errorf("exit %d, the echo did not arrive redacted", code)
+		}
+		if strings.Contains(out+errOut, secret) || strings.Contains(out+errOut, url.QueryEscape(secret)) {
+			t.Error("the output shows the client secret")
 		}
 		assertNoSecrets(t, srv, out, errOut)
 	})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/http"
 	"strconv"
 	"strings"
@@ -64,6 +65,13 @@ type Fault struct {
 	// within the origin, which is then answered normally.
 	RedirectTo     string
 	RedirectStatus int
+	// EchoAuthorization makes the error's message quote the request's
+	// Authorization header, bearer token and all, as some proxies, WAFs
+	// and error pages do: a client must not pass it on to its user.
+	EchoAuthorization bool
+	// HTML answers the error as an HTML page (a proxy's or gateway's)
+	// instead of SharePoint's JSON.
+	HTML bool
 }
 
 // spState is the SharePoint side's mutable test state.
@@ -176,6 +184,22 @@ func (s *Server) serveWithFaults(w http.ResponseWriter, r *http.Request, legacyS
 		}
 		if msg == "" {
 			msg = fmt.Sprintf("sptest: injected failure (HTTP %d).", f.Status)
+		}
+		echo := ""
+		if f.EchoAuthorization {
+			echo = "Authorization: " + r.Header.Get("Authorization")
+		}
+		if f.HTML {
+			// The echoed header comes first, where a client's excerpt
+			// of the page would keep it.
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(f.Status)
+			fmt.Fprintf(w, "<html><body><h1>%d %s</h1>\n<pre>%s</pre>\n<p>%s</p>\n</body></html>\n",
+				f.Status, http.StatusText(f.Status), html.EscapeString(echo), html.EscapeString(msg))
+			return
+		}
+		if echo != "" {
+			msg += " Request headers: " + echo
 		}
 		writeError(w, format, &apiError{f.Status, code, msg})
 		return

@@ -59,6 +59,7 @@ type TokenEndpoint struct {
 	rotate         bool
 	failCount      int
 	failStatus     int
+	echoForm       bool
 	latency        time.Duration
 	requests       []TokenRequest
 	// interactive holds the sign-in flows' state: device codes
@@ -170,6 +171,16 @@ func (e *TokenEndpoint) FailNext(n int, status int) {
 	e.failCount, e.failStatus = n, status
 }
 
+// SetEchoForm makes every error answer quote the posted form, refresh
+// token and client secret included, in the first line of its
+// error_description, as some gateways and debugging proxies do; a client
+// must not pass it on to its user. Off by default.
+func (e *TokenEndpoint) SetEchoForm(on bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.echoForm = on
+}
+
 // SetLatency delays every token response by d. The delay ends early when the
 // client goes away.
 func (e *TokenEndpoint) SetLatency(d time.Duration) {
@@ -268,7 +279,13 @@ func (e *TokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, body := e.answer(r, rec, failStatus)
 	e.mu.Lock()
 	e.requests[idx].Status = status
+	echo := e.echoForm
 	e.mu.Unlock()
+	if eb, ok := body.(entraErrorBody); ok && echo {
+		first, rest, _ := strings.Cut(eb.ErrorDescription, "\r\n")
+		eb.ErrorDescription = first + " Received: " + rec.Form.Encode() + "\r\n" + rest
+		body = eb
+	}
 
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
