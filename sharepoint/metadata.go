@@ -25,7 +25,10 @@ type List struct {
 
 // Field is a list column's metadata. Type is SharePoint's TypeAsString,
 // which tells LookupMulti from Lookup and UserMulti from User where
-// FieldTypeKind does not (reference §3).
+// FieldTypeKind does not (reference §3); Fields fills it from
+// FieldTypeKind when a server leaves it out. What a field's values are is
+// decided by its methods (TypeName, ValueType, IsLookup, IsMulti…), for
+// the decoder and every other user of fields alike.
 type Field struct {
 	ID                 string     `json:"Id"`
 	Title              string     `json:"Title"`        // display name (mutable)
@@ -58,11 +61,13 @@ const (
 	KindNumber     = 9
 	KindCurrency   = 10
 	KindCalculated = 17
+
+	kindCounter = 5
 )
 
 // DateOnly reports a DateTime field displayed as a date: SharePoint stores
 // it as midnight in the site's time zone, expressed in UTC.
-func (f *Field) DateOnly() bool { return f.Type == "DateTime" && f.DisplayFormat == 0 }
+func (f *Field) DateOnly() bool { return f.TypeName() == "DateTime" && f.DisplayFormat == 0 }
 
 // Lists returns the site's lists that are not hidden, cached for the
 // client's metadata TTL.
@@ -107,6 +112,9 @@ func (c *Client) Fields(ctx context.Context, list string) ([]Field, error) {
 			}
 			if f.EntityPropertyName == "" {
 				f.EntityPropertyName = entityPropertyName(f.InternalName)
+			}
+			if f.Type == "" {
+				f.Type = f.TypeName() // from FieldTypeKind
 			}
 			fields = append(fields, f)
 			return nil
