@@ -30,21 +30,21 @@ type List struct {
 // decided by its methods (TypeName, ValueType, IsLookup, IsMulti…), for
 // the decoder and every other user of fields alike.
 type Field struct {
-	ID                 string     `json:"Id"`
-	Title              string     `json:"Title"`        // display name (mutable)
-	InternalName       string     `json:"InternalName"` // immutable, _xHHHH_-encoded
-	StaticName         string     `json:"StaticName"`
-	EntityPropertyName string     `json:"EntityPropertyName"` // the name in JSON and OData
-	Type               string     `json:"TypeAsString"`
-	Kind               int        `json:"FieldTypeKind"`
-	Hidden             bool       `json:"Hidden"`
-	ReadOnly           bool       `json:"ReadOnlyField"`
-	Required           bool       `json:"Required"`
-	Indexed            bool       `json:"Indexed"`
-	Choices            stringList `json:"Choices"`
-	LookupList         string     `json:"LookupList"`
-	LookupField        string     `json:"LookupField"`
-	AllowMultiple      bool       `json:"AllowMultipleValues"`
+	ID                 string   `json:"Id"`
+	Title              string   `json:"Title"`        // display name (mutable)
+	InternalName       string   `json:"InternalName"` // immutable, _xHHHH_-encoded
+	StaticName         string   `json:"StaticName"`
+	EntityPropertyName string   `json:"EntityPropertyName"` // the name in JSON and OData
+	Type               string   `json:"TypeAsString"`
+	Kind               int      `json:"FieldTypeKind"`
+	Hidden             bool     `json:"Hidden"`
+	ReadOnly           bool     `json:"ReadOnlyField"`
+	Required           bool     `json:"Required"`
+	Indexed            bool     `json:"Indexed"`
+	Choices            []string `json:"Choices"`
+	LookupList         string   `json:"LookupList"`
+	LookupField        string   `json:"LookupField"`
+	AllowMultiple      bool     `json:"AllowMultipleValues"`
 	// OutputType is the FieldTypeKind a Calculated field's formula yields
 	// (2 Text, 4 DateTime, 8 Boolean, 9 Number, 10 Currency).
 	OutputType int `json:"OutputType"`
@@ -221,6 +221,22 @@ func originOf(raw string) string {
 		return "an unparsable URL"
 	}
 	return u.Scheme + "://" + u.Host
+}
+
+// UnmarshalJSON decodes a field as any of SharePoint's formats sends it:
+// Choices may be an array or, verbose, {"results":[…]}.
+func (f *Field) UnmarshalJSON(b []byte) error {
+	type plain Field // Field's fields and tags, without this method
+	var v struct {
+		plain
+		Choices stringList `json:"Choices"` // shadows plain's
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*f = Field(v.plain)
+	f.Choices = v.Choices
+	return nil
 }
 
 // stringList decodes a JSON array of strings, or the verbose
