@@ -123,16 +123,18 @@ func (f *Field) IsMulti() bool {
 
 // CountsTowardLookupThreshold reports a field that one items request
 // counts toward SharePoint's lookup column threshold (LookupThreshold)
-// when it selects, expands, filters or sorts on it: every lookup and
-// person field (each is a join in SharePoint's database; reading only
-// its ID still joins), and managed metadata fields. Whether SharePoint
-// counts the latter is reported both ways; counting them costs at most
-// one request more, not counting them a refused query. Hidden system
-// fields of type Lookup (FileRef, FSObjType…) count too, by the same
-// reasoning.
+// when it selects, expands, filters or sorts on it. Microsoft describes
+// the threshold as a limit on joins, naming lookup, person or group,
+// managed metadata (single and multiple) and workflow status columns:
+// every IsLookup field (reading only its ID still joins), managed
+// metadata and WorkflowStatus fields count. Reports disagree on whether
+// SharePoint Online still counts managed metadata; counting a field it
+// does not costs at most one request more, while not counting one it
+// does gets the query refused. Hidden system fields of type Lookup
+// (FileRef, FSObjType…) count too, by the same reasoning.
 func (f *Field) CountsTowardLookupThreshold() bool {
 	switch f.TypeName() {
-	case "TaxonomyFieldType", "TaxonomyFieldTypeMulti":
+	case "TaxonomyFieldType", "TaxonomyFieldTypeMulti", "WorkflowStatus":
 		return true
 	}
 	return f.IsLookup()

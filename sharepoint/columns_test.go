@@ -61,7 +61,7 @@ var fieldTypeTable = []struct {
 	{"ContentTypeId", 25, false, fieldRules{"ContentTypeId", ValueString, false, false, false, false}},
 	{"PageSeparator", 26, false, fieldRules{"PageSeparator", ValueString, false, false, false, false}},
 	{"ThreadIndex", 27, false, fieldRules{"ThreadIndex", ValueString, false, false, false, false}},
-	{"WorkflowStatus", 28, false, fieldRules{"WorkflowStatus", ValueString, false, false, false, false}},
+	{"WorkflowStatus", 28, false, fieldRules{"WorkflowStatus", ValueString, false, false, false, true}},
 	{"AllDayEvent", 29, false, fieldRules{"AllDayEvent", ValueBool, false, false, false, false}},
 	{"WorkflowEventType", 30, false, fieldRules{"WorkflowEventType", ValueString, false, false, false, false}},
 	{"Geolocation", 31, false, fieldRules{"Geolocation", ValueString, false, false, false, false}},
