@@ -179,7 +179,7 @@ func (c *conn) stream(ctx context.Context, plan *sqlparse.Plan) (*planSource, er
 		// Not the view threshold, though SharePoint reports both as an
 		// SPQueryThrottledException: a scan would be refused as well.
 		cancel()
-		return nil, fmt.Errorf("spsql: SharePoint refused the query for its lookup column threshold (at most %d lookup and person columns per request): %w", maxLookups, err)
+		return nil, fmt.Errorf("spsql: the query exceeds SharePoint's lookup column threshold (at most %d lookup and person columns per request): %w", sharepoint.LookupThreshold, err)
 	}
 	if err != nil && errors.Is(err, sharepoint.ErrViewThreshold) {
 		fallback, ferr := plan.Fallback()
@@ -214,28 +214,13 @@ func (c *conn) startItems(ctx context.Context, plan *sqlparse.Plan) (*planSource
 	return s, nil
 }
 
-// openItems starts reading the items q selects: one request, or, when q
-// involves more lookup and person columns than SharePoint allows in one,
-// several merged by ID (see splitForLookups).
-func (c *conn) openItems(ctx context.Context, list string, q sharepoint.Query) (itemStream, error) {
-	fields, err := c.connector.client.Fields(ctx, list)
-	if err != nil {
-		return nil, err
-	}
-	split, err := splitForLookups(q, fields)
-	if err != nil {
-		return nil, err
-	}
-	if split != nil {
-		return c.openSplit(ctx, list, split, q.OrderBy)
-	}
-	// The client slices only whole-list reads in ID order of large lists.
+// openItems starts reading the items q selects. The client slices
+// whole-list reads in ID order of large lists, and reads a query that
+// involves more lookup and person columns than SharePoint allows in one
+// request in several, merged by ID.
+func (c *conn) openItems(ctx context.Context, list string, q sharepoint.Query) (*sharepoint.ItemIterator, error) {
 	q.Parallel = c.connector.cfg.ParallelRequests
-	it, err := c.connector.client.Items(ctx, list, q)
-	if err != nil {
-		return nil, err
-	}
-	return it, nil
+	return c.connector.client.Items(ctx, list, q)
 }
 
 // itemCount answers COUNT(*) of a whole list from its ItemCount.
@@ -254,7 +239,7 @@ func (c *conn) itemCount(ctx context.Context, list string) (int64, error) {
 
 // planSource feeds the fetched items through the plan's remainder.
 type planSource struct {
-	it     itemStream
+	it     *sharepoint.ItemIterator
 	primed bool // the iterator is on a row not yet handed to the remainder
 	next   func() ([]any, error)
 	cancel context.CancelFunc
