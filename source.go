@@ -42,7 +42,7 @@ func (s source) ItemCount(ctx context.Context, list string) (int64, error) {
 }
 
 func (s source) Items(ctx context.Context, list string, q sharepoint.Query) (engine.Rows, error) {
-	it, err := s.c.openItems(ctx, list, q)
+	it, err := s.c.connector.client.Items(ctx, list, q)
 	if err != nil {
 		return nil, s.c.listError(list, err)
 	}
@@ -50,7 +50,7 @@ func (s source) Items(ctx context.Context, list string, q sharepoint.Query) (eng
 }
 
 // itemRows adapts the client's item iterator to the engine's row stream.
-type itemRows struct{ it itemStream }
+type itemRows struct{ it *sharepoint.ItemIterator }
 
 func (r itemRows) Next() ([]any, error) {
 	if r.it.Next() {
@@ -70,22 +70,4 @@ func (c *conn) listError(list string, err error) error {
 		return fmt.Errorf("spsql: list %q does not exist at %s (SHOW TABLES lists the lists): %w", list, c.connector.cfg.ServiceURL, err)
 	}
 	return err
-}
-
-// openItems starts reading the items q selects: one request, or, when q
-// involves more lookup and person columns than SharePoint allows in one,
-// several merged by ID (see splitForLookups).
-func (c *conn) openItems(ctx context.Context, list string, q sharepoint.Query) (itemStream, error) {
-	fields, err := c.connector.client.Fields(ctx, list)
-	if err != nil {
-		return nil, err
-	}
-	split, err := splitForLookups(q, fields)
-	if err != nil {
-		return nil, err
-	}
-	if split != nil {
-		return c.openSplit(ctx, list, split, q.OrderBy)
-	}
-	return c.connector.client.Items(ctx, list, q)
 }

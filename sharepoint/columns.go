@@ -53,33 +53,107 @@ type Column struct {
 	multi    bool   // for sub-fields of LookupMulti/UserMulti
 }
 
-// isMulti reports the field types whose values are sets.
-func isMulti(f *Field) bool {
-	switch f.Type {
-	case "LookupMulti", "UserMulti", "MultiChoice", "TaxonomyFieldTypeMulti":
-		return true
+// TypeName is the field's type as SharePoint's TypeAsString names it
+// ("Text", "LookupMulti", "TaxonomyFieldType"…): the one name by which
+// ValueType, IsLookup, IsUser, IsMulti, CountsTowardLookupThreshold and
+// DateOnly decide. It is Type as reported, with two corrections:
+//   - Type empty (a server, a $select or a caller that left TypeAsString
+//     out): the type FieldTypeKind stands for (SharePoint's FieldType
+//     enumeration, see fieldKindNames). Managed metadata fields have no
+//     kind of their own (0, as recorded) and read as text then.
+//   - A Lookup, User or TaxonomyFieldType field that allows multiple
+//     values: its Multi form. SharePoint reports those as LookupMulti,
+//     UserMulti and TaxonomyFieldTypeMulti (as recorded), under the same
+//     FieldTypeKind as the single forms (7, 20, 0); AllowMultipleValues
+//     is what makes the values arrive as arrays.
+func (f *Field) TypeName() string {
+	t := f.Type
+	if t == "" {
+		t = fieldKindNames[f.Kind]
 	}
-	return f.AllowMultiple
+	if f.AllowMultiple {
+		switch t {
+		case "Lookup", "User", "TaxonomyFieldType":
+			t += "Multi"
+		}
+	}
+	return t
 }
 
-// isLookup reports the field types whose values live in another list
-// (read as "XId" or, expanded, "X/Title").
-func isLookup(f *Field) bool {
-	switch f.Type {
+// fieldKindNames are the TypeAsString names of FieldTypeKind values, from
+// SharePoint's FieldType enumeration (Microsoft.SharePoint.Client).
+var fieldKindNames = map[int]string{
+	1: "Integer", 2: "Text", 3: "Note", 4: "DateTime", 5: "Counter", 6: "Choice",
+	7: "Lookup", 8: "Boolean", 9: "Number", 10: "Currency", 11: "URL", 12: "Computed",
+	13: "Threading", 14: "Guid", 15: "MultiChoice", 16: "GridChoice", 17: "Calculated",
+	18: "File", 19: "Attachments", 20: "User", 21: "Recurrence", 22: "CrossProjectLink",
+	23: "ModStat", 24: "Error", 25: "ContentTypeId", 26: "PageSeparator", 27: "ThreadIndex",
+	28: "WorkflowStatus", 29: "AllDayEvent", 30: "WorkflowEventType", 31: "Geolocation",
+	32: "OutcomeChoice",
+}
+
+// IsLookup reports a lookup or person field (Lookup, LookupMulti, User,
+// UserMulti): its value is the ID of an item of another list, read as
+// "XId", or a field of that item as "X/Title" with X expanded.
+func (f *Field) IsLookup() bool {
+	switch f.TypeName() {
 	case "Lookup", "LookupMulti", "User", "UserMulti":
 		return true
 	}
 	return false
 }
 
-// valueType maps a field to the Go type of its values (the type table of
-// docs/sharepoint.md §6.2; Calculated by its OutputType, since SharePoint sends every
-// calculated value as a string).
-func valueType(f *Field) ValueType {
-	t, kind := f.Type, f.Kind
+// IsUser reports a person or group field (User, UserMulti).
+func (f *Field) IsUser() bool {
+	t := f.TypeName()
+	return t == "User" || t == "UserMulti"
+}
+
+// IsMulti reports a field whose values are sets (MultiChoice,
+// LookupMulti, UserMulti, TaxonomyFieldTypeMulti): ValueType is then
+// ValueStrings, ValueInts or ValueTaxonomies. SharePoint cannot filter
+// or sort on them.
+func (f *Field) IsMulti() bool {
+	switch f.ValueType() {
+	case ValueStrings, ValueInts, ValueTaxonomies:
+		return true
+	}
+	return false
+}
+
+// CountsTowardLookupThreshold reports a field that one items request
+// counts toward SharePoint's lookup column threshold (LookupThreshold)
+// when it selects, expands, filters or sorts on it. Microsoft describes
+// the threshold as a limit on joins, naming lookup, person or group,
+// managed metadata (single and multiple) and workflow status columns:
+// every IsLookup field (reading only its ID still joins), managed
+// metadata and WorkflowStatus fields count. Reports disagree on whether
+// SharePoint Online still counts managed metadata; counting a field it
+// does not costs at most one request more, while not counting one it
+// does gets the query refused. Hidden system fields of type Lookup
+// (FileRef, FSObjType…) count too, by the same reasoning.
+func (f *Field) CountsTowardLookupThreshold() bool {
+	switch f.TypeName() {
+	case "TaxonomyFieldType", "TaxonomyFieldTypeMulti", "WorkflowStatus":
+		return true
+	}
+	return f.IsLookup()
+}
+
+// ValueType is the Go type of the field's own values in the rows Items
+// yields, by TypeName (the type table of docs/sharepoint.md §6.2); for a
+// lookup or person, of its ID ("XId"). A Calculated field's values are
+// typed by its OutputType, although SharePoint sends every calculated
+// value as a string.
+func (f *Field) ValueType() ValueType {
+	t := f.TypeName()
 	if t == "Calculated" {
-		kind = f.OutputType
-		t = ""
+		switch f.OutputType {
+		case KindInteger, kindCounter, KindNumber, KindCurrency, KindDateTime, KindBoolean:
+			t = fieldKindNames[f.OutputType]
+		default:
+			return ValueString
+		}
 	}
 	switch t {
 	case "Counter", "Integer":
@@ -90,11 +164,8 @@ func valueType(f *Field) ValueType {
 		return ValueTime
 	case "Boolean", "Attachments", "AllDayEvent", "Recurrence":
 		return ValueBool
-	case "MultiChoice", "GridChoice", "OutcomeChoice":
-		if t == "MultiChoice" {
-			return ValueStrings
-		}
-		return ValueString
+	case "MultiChoice":
+		return ValueStrings
 	case "URL":
 		return ValueURL
 	case "TaxonomyFieldType":
@@ -105,19 +176,6 @@ func valueType(f *Field) ValueType {
 		return ValueInt
 	case "LookupMulti", "UserMulti":
 		return ValueInts
-	case "":
-	default:
-		return ValueString
-	}
-	switch kind { // a Calculated field's OutputType
-	case 1, 5:
-		return ValueInt
-	case KindNumber, KindCurrency:
-		return ValueFloat
-	case KindDateTime:
-		return ValueTime
-	case KindBoolean:
-		return ValueBool
 	}
 	return ValueString
 }
@@ -128,20 +186,7 @@ func valueType(f *Field) ValueType {
 // points at (X is then expanded). It returns the names to send in $select
 // and the lookups to $expand.
 func resolveColumns(list string, fields []Field, names []string) (cols []Column, selects, expands []string, err error) {
-	find := func(name string) *Field {
-		for _, by := range []func(*Field) string{
-			func(f *Field) string { return f.EntityPropertyName },
-			func(f *Field) string { return f.InternalName },
-			func(f *Field) string { return f.Title },
-		} {
-			for i := range fields {
-				if strings.EqualFold(by(&fields[i]), name) {
-					return &fields[i]
-				}
-			}
-		}
-		return nil
-	}
+	find := func(name string) *Field { return findField(fields, name) }
 	seenExpand := map[string]bool{}
 	for _, name := range names {
 		name = strings.TrimSpace(name)
@@ -149,11 +194,11 @@ func resolveColumns(list string, fields []Field, names []string) (cols []Column,
 		switch parent, sub, dotted := strings.Cut(name, "/"); {
 		case dotted:
 			f := find(parent)
-			if f == nil || !isLookup(f) {
+			if f == nil || !f.IsLookup() {
 				return nil, nil, nil, columnError(list, name, "is not a lookup or person column, so it has no sub-fields")
 			}
 			col = Column{Name: f.EntityPropertyName + "/" + sub, Field: f, key: f.EntityPropertyName, subField: sub, Type: ValueString}
-			if isMulti(f) {
+			if f.IsMulti() {
 				col.Type, col.multi = ValueStrings, true
 			}
 			if !seenExpand[f.EntityPropertyName] {
@@ -161,8 +206,8 @@ func resolveColumns(list string, fields []Field, names []string) (cols []Column,
 				expands = append(expands, f.EntityPropertyName)
 			}
 		default:
-			if f := find(name); f != nil && !isLookup(f) {
-				col = Column{Name: f.EntityPropertyName, Field: f, key: f.EntityPropertyName, Type: valueType(f)}
+			if f := find(name); f != nil && !f.IsLookup() {
+				col = Column{Name: f.EntityPropertyName, Field: f, key: f.EntityPropertyName, Type: f.ValueType()}
 				break
 			} else if f != nil {
 				return nil, nil, nil, columnError(list, name, fmt.Sprintf("is a %s column: select %sId for its ID or %s/Title for its value", f.Type, f.EntityPropertyName, f.EntityPropertyName))
@@ -172,7 +217,7 @@ func resolveColumns(list string, fields []Field, names []string) (cols []Column,
 				base, isID = strings.CutSuffix(name, "ID")
 			}
 			f := find(base)
-			if !isID || f == nil || !isLookup(f) {
+			if !isID || f == nil || !f.IsLookup() {
 				if strings.EqualFold(name, "Id") { // the item's Id property, the ID field's twin
 					if f := find("ID"); f != nil {
 						col = Column{Name: "Id", Field: f, key: "Id", Type: ValueInt}
@@ -181,12 +226,29 @@ func resolveColumns(list string, fields []Field, names []string) (cols []Column,
 				}
 				return nil, nil, nil, columnError(list, name, "does not exist")
 			}
-			col = Column{Name: f.EntityPropertyName + "Id", Field: f, key: f.EntityPropertyName + "Id", Type: valueType(f)}
+			col = Column{Name: f.EntityPropertyName + "Id", Field: f, key: f.EntityPropertyName + "Id", Type: f.ValueType()}
 		}
 		cols = append(cols, col)
 		selects = append(selects, col.Name)
 	}
 	return cols, selects, expands, nil
+}
+
+// findField finds the field a name in a Query means: by entity property
+// name, else internal name, else title, case-insensitively; nil if none.
+func findField(fields []Field, name string) *Field {
+	for _, by := range []func(*Field) string{
+		func(f *Field) string { return f.EntityPropertyName },
+		func(f *Field) string { return f.InternalName },
+		func(f *Field) string { return f.Title },
+	} {
+		for i := range fields {
+			if strings.EqualFold(by(&fields[i]), name) {
+				return &fields[i]
+			}
+		}
+	}
+	return nil
 }
 
 // columnError is a local ErrFieldNotFound: the request is refused before

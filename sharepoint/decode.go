@@ -79,7 +79,7 @@ func newPageDecoder(cols []Column) *pageDecoder {
 }
 
 func isChoice(f *Field) bool {
-	switch f.Type {
+	switch f.TypeName() {
 	case "Choice", "MultiChoice", "GridChoice", "OutcomeChoice":
 		return true
 	}

@@ -27,6 +27,9 @@ var (
 	// and person columns than its lookup column threshold (12) allows. It
 	// is reported as an SPQueryThrottledException like the view threshold,
 	// but no ID-ordered scan cures it; it does not match ErrViewThreshold.
+	// Items refuses with it, before sending, a read whose filter and order
+	// alone involve more (one whose selected columns do is split; see
+	// LookupThreshold).
 	ErrLookupThreshold = errors.New("sharepoint: lookup column threshold exceeded")
 	// ErrThrottled: SharePoint answered 429 or 503 until the retries ran out.
 	ErrThrottled = errors.New("sharepoint: throttled")

@@ -23,6 +23,23 @@ type Query struct {
 	Filter string
 	// OrderBy is a $orderby value, e.g. "DueDate desc,ID".
 	OrderBy string
+	// FilterFields names every field that Filter uses, and OrderByFields
+	// every field that OrderBy uses: internal names (entity property
+	// names and titles are accepted too), the field itself for a lookup's
+	// ID or sub-field ("Project" for "ProjectId eq 3" or "Project/Title
+	// eq 'x'"). Items never reads field names out of Filter and OrderBy:
+	// these lists are how it knows which lookup and person columns a
+	// request involves. A read that involves more than LookupThreshold
+	// is sent as several requests, each carrying the lookup columns of
+	// the filter and the order, and their rows are merged by ID.
+	//
+	// Items refuses a name that is not a field of the list, and names
+	// listed for an empty Filter or OrderBy. Left out while Filter or
+	// OrderBy is set, the fields are unknown: the request is sent as it
+	// is when Select and Expand are within the threshold (SharePoint
+	// refuses it with ErrLookupThreshold if the filter's lookup columns
+	// take it over), and refused when they are not.
+	FilterFields, OrderByFields []string
 	// Top is the number of items wanted in all; 0 means all of them.
 	Top int
 	// Expand names lookups or persons to $expand besides those that
@@ -34,13 +51,15 @@ type Query struct {
 	// is read in slices of one page each, and rows still come in ID
 	// order (see slices.go). It costs two requests more (the lowest and
 	// highest IDs) and pays off on lists of many pages over a link with
-	// latency; up to Parallel decoded pages are then held ahead.
+	// latency; up to Parallel decoded pages are then held ahead. A read
+	// split for the lookup threshold (see FilterFields) is not sliced.
 	Parallel int
 }
 
 // Items streams the items of list that q selects. Rows come page by page:
 // while the caller reads one page, the next is fetched, so at most two
-// pages are held in memory (Parallel + 1 with Query.Parallel). Values are typed as Columns says (nil is
+// pages are held in memory (Parallel + 1 with Query.Parallel; two per
+// request of a read split for the lookup threshold). Values are typed as Columns says (nil is
 // NULL). The caller must call Close (or cancel ctx) when done.
 func (c *Client) Items(ctx context.Context, list string, q Query) (*ItemIterator, error) {
 	if len(q.Select) == 0 {
@@ -56,6 +75,14 @@ func (c *Client) Items(ctx context.Context, list string, q Query) (*ItemIterator
 	cols, selects, expands, err := resolveColumns(list, fields, q.Select)
 	if err != nil {
 		return nil, err
+	}
+	// Over the lookup threshold: several requests (lookupsplit.go).
+	split, err := splitForLookups(list, fields, cols, q)
+	if err != nil {
+		return nil, err
+	}
+	if split != nil {
+		return c.itemsInParts(ctx, list, cols, split)
 	}
 	for _, e := range q.Expand {
 		if !containsFold(expands, e) {
@@ -166,6 +193,8 @@ type ItemIterator struct {
 	err       error
 	closeOnce sync.Once
 	finished  bool
+
+	merge *lookupMerge // the parts of a split read, which Next merges
 }
 
 // Columns describes the values of each row.
@@ -174,6 +203,9 @@ func (it *ItemIterator) Columns() []Column { return it.cols }
 // Next advances to the next row, waiting for the next page if needed. It
 // returns false at the end of the items or on an error (see Err).
 func (it *ItemIterator) Next() bool {
+	if it.merge != nil {
+		return it.nextMerged()
+	}
 	for it.pos >= len(it.cur) {
 		if it.finished {
 			return false

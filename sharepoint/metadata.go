@@ -25,23 +25,26 @@ type List struct {
 
 // Field is a list column's metadata. Type is SharePoint's TypeAsString,
 // which tells LookupMulti from Lookup and UserMulti from User where
-// FieldTypeKind does not (docs/sharepoint.md §6.1).
+// FieldTypeKind does not (docs/sharepoint.md §6.1); Fields fills it from
+// FieldTypeKind when a server leaves it out. What a field's values are is
+// decided by its methods (TypeName, ValueType, IsLookup, IsMulti…), for
+// the decoder and every other user of fields alike.
 type Field struct {
-	ID                 string     `json:"Id"`
-	Title              string     `json:"Title"`        // display name (mutable)
-	InternalName       string     `json:"InternalName"` // immutable, _xHHHH_-encoded
-	StaticName         string     `json:"StaticName"`
-	EntityPropertyName string     `json:"EntityPropertyName"` // the name in JSON and OData
-	Type               string     `json:"TypeAsString"`
-	Kind               int        `json:"FieldTypeKind"`
-	Hidden             bool       `json:"Hidden"`
-	ReadOnly           bool       `json:"ReadOnlyField"`
-	Required           bool       `json:"Required"`
-	Indexed            bool       `json:"Indexed"`
-	Choices            stringList `json:"Choices"`
-	LookupList         string     `json:"LookupList"`
-	LookupField        string     `json:"LookupField"`
-	AllowMultiple      bool       `json:"AllowMultipleValues"`
+	ID                 string   `json:"Id"`
+	Title              string   `json:"Title"`        // display name (mutable)
+	InternalName       string   `json:"InternalName"` // immutable, _xHHHH_-encoded
+	StaticName         string   `json:"StaticName"`
+	EntityPropertyName string   `json:"EntityPropertyName"` // the name in JSON and OData
+	Type               string   `json:"TypeAsString"`
+	Kind               int      `json:"FieldTypeKind"`
+	Hidden             bool     `json:"Hidden"`
+	ReadOnly           bool     `json:"ReadOnlyField"`
+	Required           bool     `json:"Required"`
+	Indexed            bool     `json:"Indexed"`
+	Choices            []string `json:"Choices"`
+	LookupList         string   `json:"LookupList"`
+	LookupField        string   `json:"LookupField"`
+	AllowMultiple      bool     `json:"AllowMultipleValues"`
 	// OutputType is the FieldTypeKind a Calculated field's formula yields
 	// (2 Text, 4 DateTime, 8 Boolean, 9 Number, 10 Currency).
 	OutputType int `json:"OutputType"`
@@ -58,11 +61,13 @@ const (
 	KindNumber     = 9
 	KindCurrency   = 10
 	KindCalculated = 17
+
+	kindCounter = 5
 )
 
 // DateOnly reports a DateTime field displayed as a date: SharePoint stores
 // it as midnight in the site's time zone, expressed in UTC.
-func (f *Field) DateOnly() bool { return f.Type == "DateTime" && f.DisplayFormat == 0 }
+func (f *Field) DateOnly() bool { return f.TypeName() == "DateTime" && f.DisplayFormat == 0 }
 
 // Lists returns the site's lists that are not hidden, cached for the
 // client's metadata TTL.
@@ -107,6 +112,9 @@ func (c *Client) Fields(ctx context.Context, list string) ([]Field, error) {
 			}
 			if f.EntityPropertyName == "" {
 				f.EntityPropertyName = entityPropertyName(f.InternalName)
+			}
+			if f.Type == "" {
+				f.Type = f.TypeName() // from FieldTypeKind
 			}
 			fields = append(fields, f)
 			return nil
@@ -219,6 +227,22 @@ func originOf(raw string) string {
 		return "an unparsable URL"
 	}
 	return u.Scheme + "://" + u.Host
+}
+
+// UnmarshalJSON decodes a field as any of SharePoint's formats sends it:
+// Choices may be an array or, verbose, {"results":[…]}.
+func (f *Field) UnmarshalJSON(b []byte) error {
+	type plain Field // Field's fields and tags, without this method
+	var v struct {
+		plain
+		Choices stringList `json:"Choices"` // shadows plain's
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*f = Field(v.plain)
+	f.Choices = v.Choices
+	return nil
 }
 
 // stringList decodes a JSON array of strings, or the verbose

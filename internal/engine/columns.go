@@ -112,7 +112,7 @@ func (r *resolver) resolveName(name string) (*column, error) {
 		return r.valueColumn(f)
 	}
 	if len(name) > 2 && strings.EqualFold(name[len(name)-2:], "id") {
-		if base, err := r.findField(name[:len(name)-2]); err == nil && base != nil && isLookup(base) {
+		if base, err := r.findField(name[:len(name)-2]); err == nil && base != nil && base.IsLookup() {
 			return r.idColumn(base), nil
 		}
 	}
@@ -145,7 +145,7 @@ func (r *resolver) resolveSub(parent, sub string) (*column, error) {
 		return nil, fmt.Errorf("sqlparse: %q is not a field name: after %s. write the target's internal name (letters, digits and _)", sub, parent)
 	}
 	switch {
-	case isLookup(f):
+	case f.IsLookup():
 		if strings.EqualFold(sub, "id") {
 			return r.idColumn(f), nil
 		}
@@ -193,11 +193,11 @@ func (r *resolver) valueColumn(f *sharepoint.Field) (*column, error) {
 	if f.Type == "Computed" {
 		return nil, fmt.Errorf("sqlparse: column %q of list %q is a Computed display column, which SharePoint does not return with items", f.Title, r.list)
 	}
-	if isLookup(f) {
+	if f.IsLookup() {
 		return r.subColumn(f, displayField(f)), nil
 	}
 	return r.column(f.EntityPropertyName, func() *column {
-		c := &column{sel: f.EntityPropertyName, field: f, kind: colValue, vtype: valueType(f), filterName: f.EntityPropertyName}
+		c := &column{sel: f.EntityPropertyName, field: f, kind: colValue, vtype: f.ValueType(), filterName: f.EntityPropertyName}
 		c.typ = sqlTypeOf(c.vtype)
 		c.dbType = databaseTypeName(f)
 		// What SharePoint can evaluate, by field type (docs/sharepoint.md §4).
@@ -228,7 +228,7 @@ func (r *resolver) valueColumn(f *sharepoint.Field) (*column, error) {
 func (r *resolver) idColumn(f *sharepoint.Field) *column {
 	return r.column(f.EntityPropertyName+"Id", func() *column {
 		c := &column{sel: f.EntityPropertyName + "Id", field: f, kind: colID, filterName: f.EntityPropertyName + "Id"}
-		if isMulti(f) {
+		if f.IsMulti() {
 			// SharePoint cannot filter multi-value lookups (docs/sharepoint.md §4.5).
 			c.vtype, c.typ, c.dbType = sharepoint.ValueInts, tString, databaseTypeName(f)
 		} else {
@@ -245,7 +245,7 @@ func (r *resolver) subColumn(f *sharepoint.Field, sub string) *column {
 	sel := f.EntityPropertyName + "/" + sub
 	return r.column(sel, func() *column {
 		c := &column{sel: sel, field: f, kind: colSub, part: sub, expand: f.EntityPropertyName}
-		if isMulti(f) {
+		if f.IsMulti() {
 			c.vtype, c.typ = sharepoint.ValueStrings, tString
 		} else {
 			c.vtype, c.typ = sharepoint.ValueString, tString
@@ -467,7 +467,7 @@ func contains(list []string, s string) bool {
 // and the lookup's own LookupField are known, others pass as written
 // (use the target list's internal name).
 func canonicalSubField(f *sharepoint.Field, sub string) string {
-	if isUser(f) {
+	if f.IsUser() {
 		for _, known := range []string{"Title", "Name", "EMail", "Id", "JobTitle", "Department", "FirstName",
 			"LastName", "UserName", "SipAddress", "MobilePhone", "WorkPhone", "Office"} {
 			if strings.EqualFold(known, sub) {
@@ -487,86 +487,26 @@ func canonicalSubField(f *sharepoint.Field, sub string) string {
 // displayField is the sub-field holding a lookup's or person's display
 // value: the lookup's LookupField, Title for persons.
 func displayField(f *sharepoint.Field) string {
-	if isUser(f) || f.LookupField == "" {
+	if f.IsUser() || f.LookupField == "" {
 		return "Title"
 	}
 	return f.LookupField
 }
 
-func isUser(f *sharepoint.Field) bool { return f.Type == "User" || f.Type == "UserMulti" }
-
-func isLookup(f *sharepoint.Field) bool {
-	switch f.Type {
-	case "Lookup", "LookupMulti", "User", "UserMulti":
-		return true
-	}
-	return false
-}
-
-func isMulti(f *sharepoint.Field) bool {
-	switch f.Type {
-	case "LookupMulti", "UserMulti", "MultiChoice", "TaxonomyFieldTypeMulti":
-		return true
-	}
-	return f.AllowMultiple
-}
-
-// valueType is the Go type the sharepoint client decodes a field's own
-// value to (it mirrors sharepoint's decoder; Calculated by OutputType).
-func valueType(f *sharepoint.Field) sharepoint.ValueType {
-	switch f.Type {
-	case "Counter", "Integer":
-		return sharepoint.ValueInt
-	case "Number", "Currency":
-		return sharepoint.ValueFloat
-	case "DateTime":
-		return sharepoint.ValueTime
-	case "Boolean", "Attachments", "AllDayEvent", "Recurrence":
-		return sharepoint.ValueBool
-	case "MultiChoice":
-		return sharepoint.ValueStrings
-	case "URL":
-		return sharepoint.ValueURL
-	case "TaxonomyFieldType":
-		return sharepoint.ValueTaxonomy
-	case "TaxonomyFieldTypeMulti":
-		return sharepoint.ValueTaxonomies
-	case "Lookup", "User":
-		return sharepoint.ValueInt
-	case "LookupMulti", "UserMulti":
-		return sharepoint.ValueInts
-	case "Calculated":
-		switch f.OutputType {
-		case 1, 5:
-			return sharepoint.ValueInt
-		case sharepoint.KindNumber, sharepoint.KindCurrency:
-			return sharepoint.ValueFloat
-		case sharepoint.KindDateTime:
-			return sharepoint.ValueTime
-		case sharepoint.KindBoolean:
-			return sharepoint.ValueBool
-		}
-	}
-	return sharepoint.ValueString
-}
-
 // databaseTypeName names a field's type for ColumnTypeDatabaseTypeName.
 func databaseTypeName(f *sharepoint.Field) string {
-	switch f.Type {
+	switch t := f.TypeName(); t {
 	case "TaxonomyFieldType":
 		return "TAXONOMY"
 	case "TaxonomyFieldTypeMulti":
 		return "TAXONOMYMULTI"
 	case "Attachments":
 		return "BOOLEAN"
-	case "Lookup", "User":
-		if f.AllowMultiple {
-			return strings.ToUpper(f.Type) + "MULTI"
-		}
 	case "":
 		return "TEXT"
+	default:
+		return strings.ToUpper(t)
 	}
-	return strings.ToUpper(f.Type)
 }
 
 // isODataNameByte reports an ASCII letter, '_' or (not first) a digit:

@@ -112,13 +112,21 @@ func (fixtureCatalog) Items(context.Context, string, sharepoint.Query) (Rows, er
 // other than ID, as SharePoint does on a large list without indexes.
 type memSource struct {
 	fixtureCatalog
-	items     map[string][]map[string]any // by lower-cased list title
-	count     int64                       // ItemCount of every list, when not 0
+	fields    map[string][]sharepoint.Field // more lists, by lower-cased title
+	items     map[string][]map[string]any   // by lower-cased list title
+	count     int64                         // ItemCount of every list, when not 0
 	threshold bool
 
 	requests []sharepoint.Query
 	read     int // rows handed out
 	open     int // streams not closed
+}
+
+func (m *memSource) Fields(ctx context.Context, list string) ([]sharepoint.Field, error) {
+	if f, ok := m.fields[strings.ToLower(list)]; ok {
+		return f, nil
+	}
+	return m.fixtureCatalog.Fields(ctx, list)
 }
 
 func (m *memSource) ItemCount(ctx context.Context, list string) (int64, error) {

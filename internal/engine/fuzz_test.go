@@ -93,7 +93,7 @@ func (f fakeSource) Items(ctx context.Context, list string, q sharepoint.Query) 
 		base, sub, _ := strings.Cut(name, "/")
 		for k := range fields {
 			if strings.EqualFold(fields[k].EntityPropertyName, base) || strings.EqualFold(fields[k].EntityPropertyName+"Id", base) {
-				types[j] = valueType(&fields[k])
+				types[j] = fields[k].ValueType()
 				if sub != "" || !strings.EqualFold(fields[k].EntityPropertyName, base) {
 					types[j] = sharepoint.ValueString
 					if !strings.EqualFold(fields[k].EntityPropertyName, base) {

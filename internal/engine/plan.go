@@ -193,8 +193,11 @@ type planBuilder struct {
 	needed   []*column // the Query.Select columns, in order
 	expands  []string
 	outExprs []*rexpr // each output column's expression (nil for COUNT(*))
-	// pushedFields are the fields $filter and $orderby use.
-	pushedFields []*sharepoint.Field
+	// pushedFields are the fields $filter and $orderby use; filterFields
+	// and orderFields the same, by expression (Query.FilterFields and
+	// Query.OrderByFields).
+	pushedFields              []*sharepoint.Field
+	filterFields, orderFields []*sharepoint.Field
 }
 
 func (pb *planBuilder) build() error {
@@ -218,6 +221,7 @@ func (pb *planBuilder) build() error {
 			if !pb.opts.ClientOnly {
 				if f, ok := pb.push(c, false); ok {
 					filters = append(filters, f.group(precAnd))
+					pb.filterFields = append(pb.filterFields, f.fields...)
 					continue
 				}
 			}
@@ -271,8 +275,12 @@ func (pb *planBuilder) build() error {
 	q.Filter = strings.Join(filters, " and ")
 	q.OrderBy = strings.Join(orderBy, ",")
 	plan.ordered = len(orderBy) > 0
+	// The client splits a read over the lookup threshold by these.
+	q.FilterFields = internalNames(pb.filterFields)
+	q.OrderByFields = internalNames(pb.orderFields)
 	if pb.opts.ClientOnly {
 		q.OrderBy = "ID asc" // ID order is indexed: allowed on any list
+		q.OrderByFields = []string{"ID"}
 		plan.ordered = false
 	}
 	q.Parallel = pb.opts.ParallelRequests
@@ -296,6 +304,17 @@ func (pb *planBuilder) build() error {
 		}
 	}
 	return nil
+}
+
+// internalNames names fields once each, in order, by internal name.
+func internalNames(fields []*sharepoint.Field) []string {
+	var names []string
+	for _, f := range fields {
+		if f != nil && !contains(names, f.InternalName) {
+			names = append(names, f.InternalName)
+		}
+	}
+	return names
 }
 
 // limits evaluates LIMIT and OFFSET (literals or bound placeholders).
@@ -466,6 +485,7 @@ func (pb *planBuilder) orderBy() ([]string, error) {
 	for _, e := range keys {
 		if e.op == opCol {
 			pb.pushedFields = append(pb.pushedFields, e.col.field)
+			pb.orderFields = append(pb.orderFields, e.col.field)
 		}
 	}
 	return terms, nil

@@ -94,7 +94,7 @@ func (s *scanOp) start(rt *runtime, p *Plan) (Rows, *Plan, error) {
 	if err != nil && errors.Is(err, sharepoint.ErrLookupThreshold) {
 		// Not the view threshold, though SharePoint reports both as an
 		// SPQueryThrottledException: a scan would be refused as well.
-		return nil, nil, fmt.Errorf("sqlparse: SharePoint refused the query for its lookup column threshold (at most %d lookup and person columns per request): %w", maxLookupColumns, err)
+		return nil, nil, fmt.Errorf("sqlparse: SharePoint refused the query for its lookup column threshold (at most %d lookup and person columns per request): %w", sharepoint.LookupThreshold, err)
 	}
 	if err != nil && errors.Is(err, sharepoint.ErrViewThreshold) {
 		fallback, ferr := p.Fallback()
@@ -161,8 +161,3 @@ func (s *scanOp) explain(lines *[]string, depth int) {
 		*lines = append(*lines, indent(depth+1)+l)
 	}
 }
-
-// maxLookupColumns is SharePoint's lookup column threshold: one items
-// request may involve at most 12 lookup and person columns
-// (docs/sharepoint.md §9.2).
-const maxLookupColumns = 12

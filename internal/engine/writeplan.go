@@ -251,12 +251,12 @@ func (b *binder) writeTarget(name string) (writeTarget, error) {
 	case colValue:
 		t.prop = f.EntityPropertyName
 	default:
-		if isLookup(f) {
+		if f.IsLookup() {
 			return writeTarget{}, fmt.Errorf("sqlparse: column %q is a %s column: write its item ID through %sId", name, f.Type, f.EntityPropertyName)
 		}
 		return writeTarget{}, fmt.Errorf("sqlparse: %q cannot be written; write the column %q itself", name, f.Title)
 	}
-	if c.kind == colValue && isLookup(f) {
+	if c.kind == colValue && f.IsLookup() {
 		return writeTarget{}, fmt.Errorf("sqlparse: column %q is a %s column: write its item ID through %sId", name, f.Type, f.EntityPropertyName)
 	}
 	switch f.Type {
@@ -291,7 +291,7 @@ func (b *binder) writeValue(t writeTarget, n sqlparse.Expr) (any, error) {
 	}
 	v := e.val
 	if v == nil {
-		if isMulti(t.field) && t.col.kind == colID {
+		if t.field.IsMulti() && t.col.kind == colID {
 			return []int64{}, nil // SharePoint clears a multi-lookup with an empty set
 		}
 		return nil, nil
@@ -301,7 +301,7 @@ func (b *binder) writeValue(t writeTarget, n sqlparse.Expr) (any, error) {
 	}
 	f := t.field
 	if t.col.kind == colID {
-		if isMulti(f) {
+		if f.IsMulti() {
 			ids, err := parseIDList(v)
 			if err != nil {
 				return nil, fmt.Errorf("sqlparse: column %q takes item IDs as a JSON array ('[1,2]') or a comma-separated list: %w", t.name, err)
