@@ -35,6 +35,10 @@ var (
 	diffSeed = flag.Uint64("diff.seed", 20241126, "differential test: base seed of the random queries")
 	diffCase = flag.Int("diff.case", -1, "differential test: run only this case number (with its -diff.seed)")
 	diffN    = flag.Int("diff.n", 0, "differential test: queries per list (0: the default)")
+	// diffFull runs every query of both differential tests (CI does, in a
+	// step of its own); by default they run a quarter, so that go test
+	// stays quick, and with -short a tenth.
+	diffFull = flag.Bool("diff.full", false, "differential tests: run all their queries (default: a quarter)")
 )
 
 // kind is a column's value domain, as the driver returns it.
@@ -1099,11 +1103,15 @@ var genCols = []dcol{
 }
 
 func TestDifferential(t *testing.T) {
-	// Queries per list: thousands in all by default, fewer with -short.
+	// Queries per list: thousands in all with -diff.full, a quarter by
+	// default, a tenth with -short.
 	perList := map[string]int{"Tasks": 1200, "Projects": 800, "Gen": 500, "Big": 60, "Wide": 200}
-	if testing.Short() {
-		for k, v := range perList {
+	for k, v := range perList {
+		switch {
+		case testing.Short():
 			perList[k] = v / 10
+		case !*diffFull:
+			perList[k] = v / 4
 		}
 	}
 	demoDB, demoSrv := openDB(t, sptest.DemoSite())

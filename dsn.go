@@ -110,7 +110,7 @@ type Config struct {
 	// one query: rows being sorted in the driver, groups of GROUP BY,
 	// DISTINCT keys, the side of a join held in memory, the values of an
 	// IN (SELECT …). A query that needs more fails with an error wrapping
-	// engine.ErrMemoryLimit instead of exhausting memory; 0 means no
+	// ErrMemoryLimit instead of exhausting memory; 0 means no
 	// cap. Streaming queries hold a page or two whatever their size.
 	MaxMemoryRows int
 	// ReadOnly rejects every write statement before any request is sent.

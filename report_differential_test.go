@@ -1829,6 +1829,8 @@ func TestReportDifferential(t *testing.T) {
 				n /= 10
 			case raceEnabled:
 				n /= rdiffRaceDivisor
+			case !*diffFull:
+				n /= 4
 			}
 			st := new(rdiffStats)
 			famStart := time.Now()

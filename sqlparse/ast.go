@@ -11,7 +11,7 @@ import (
 )
 
 // Select is a parsed SELECT over one list. Its expressions are not yet
-// resolved against the list's columns: BuildPlan does that.
+// resolved against the list's columns: the engine (internal/engine) does that.
 type Select struct {
 	// List is the list's name as written (quotes removed).
 	List string
@@ -58,49 +58,10 @@ type Union struct {
 	All   []bool
 }
 
-// Simple reports whether the statement reads one list without grouping,
-// aggregates (other than a lone COUNT(*)), joins, unions or subqueries:
-// what BuildPlan plans. Anything else goes through BuildQuery.
-func (s *Select) Simple() bool {
-	if s.Union != nil || len(s.Joins) > 0 || len(s.GroupBy) > 0 || s.Having != nil {
-		return false
-	}
-	complex := false
-	visit := func(n Expr) {
-		Walk(n, func(n Expr) {
-			switch n.(type) {
-			case *Aggregate, *InSelect:
-				complex = true
-			}
-		})
-	}
-	for _, it := range s.Items {
-		if it.Expr != nil && !it.count {
-			visit(it.Expr)
-		}
-	}
-	if s.Where != nil {
-		visit(s.Where)
-	}
-	for _, o := range s.OrderBy {
-		visit(o.Expr)
-	}
-	return !complex && !(len(s.Items) > 1 && s.hasCount())
-}
-
-func (s *Select) hasCount() bool {
-	for _, it := range s.Items {
-		if it.count {
-			return true
-		}
-	}
-	return false
-}
-
 // NumInput returns the number of arguments the statement takes, for
 // driver.Stmt.NumInput: the number of ? placeholders, or of distinct
 // :name/@name ones; -1 when both kinds are mixed (database/sql then
-// leaves the count to BuildPlan, which still checks every argument).
+// leaves the count to the engine, which still checks every argument).
 func (s *Select) NumInput() int {
 	positional, named := 0, map[string]bool{}
 	for _, p := range s.Params {

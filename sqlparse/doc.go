@@ -1,8 +1,10 @@
-// Package sqlparse turns the driver's SQL into a plan: the OData request
-// SharePoint can answer exactly, and the remainder the driver runs over
-// the rows it gets back. It does no I/O: Parse reads a statement, and
-// BuildPlan resolves it against a list's fields (sharepoint.Field) and
-// binds its arguments.
+// Package sqlparse is the driver's SQL dialect: Parse reads one statement
+// into an AST (Select, Insert, Update, Delete, ShowTables, Describe,
+// Explain), and BindArgs binds its placeholders. It does no I/O and knows
+// no list. This documentation describes the dialect and what its
+// statements mean; the driver's engine (the internal/engine package)
+// resolves a statement against the lists' fields, decides what goes to
+// SharePoint and runs the rest, as described here.
 //
 // # Dialect
 //
@@ -15,21 +17,21 @@
 //	UPDATE list SET col = value, … [WHERE …]
 //	DELETE FROM list [WHERE …]
 //
-// Writes (write.go, BuildWrite) take constant values: literals,
+// Writes take constant values: literals,
 // placeholders, or expressions over them. A lookup or person is written
 // through XId (a multi-value one takes a JSON array '[1,2]' or '1,2');
 // MultiChoice takes a JSON array of strings; DateTime a time.Time or an
 // ISO-8601 string, sent in UTC. Read-only fields are an error naming the
 // field. UPDATE and DELETE without WHERE are refused unless they say
-// WHERE 1=1 or WriteOptions.AllowFullTableWrites is set.
+// WHERE 1=1 or the connection sets AllowFullTableWrites.
 //
 // Identifiers are bare (ASCII, or any letters, which are quoted for the
 // parser), `backticked`, "double-quoted" or [bracketed]; reserved words
 // (Order, Key, Values…) must be quoted. Strings are in single quotes, a
 // quote inside doubled; a backslash is an ordinary character. Lists are matched by title
 // and columns by display name, internal name or entity property name,
-// case-insensitively (a display name wins; see resolver.findField for
-// collisions). A lookup or person column X reads its display value (the
+// case-insensitively (a display name wins; when two fields share one, the
+// internal name decides). A lookup or person column X reads its display value (the
 // lookup's LookupField, a person's Title) through $expand; XId or X.Id its
 // item ID; X.Y another field of the target (Author.EMail); a Hyperlink
 // column X its URL and X.Description its description. t.X and list.X
@@ -41,8 +43,8 @@
 // of a query.
 //
 // Reporting SQL — joins, GROUP BY, HAVING, aggregates, UNION and
-// IN (SELECT …) — is planned by BuildQuery (see "Reporting queries"
-// below). Unsupported SQL — RIGHT and NATURAL joins, JOIN … USING,
+// IN (SELECT …) — is planned the same way as a plain SELECT (see
+// "Reporting queries" below). Unsupported SQL — RIGHT and NATURAL joins, JOIN … USING,
 // EXISTS, scalar and correlated subqueries, subqueries in FROM, WITH,
 // INSERT … SELECT — is an error that names it.
 //
@@ -117,18 +119,20 @@
 // comparisons, and any OR with such a branch. Which parts went where is
 // in Plan.Explain.
 //
-// ORDER BY goes to $orderby when every key is a Text, Number, Currency,
-// Integer, Counter, DateTime or Boolean column; otherwise the driver
-// sorts the whole result. LIMIT becomes $top (OFFSET+LIMIT, since
-// SharePoint ignores $skip on items) only when nothing in the driver can
-// drop rows (no residual, sort or DISTINCT).
+// A SELECT of one list (no join, grouping or union) sends its ORDER BY
+// as $orderby when every key is a Text, Number, Currency, Integer,
+// Counter, DateTime or Boolean column; otherwise the driver sorts,
+// keeping only the first OFFSET+LIMIT rows when there is a LIMIT. LIMIT
+// becomes $top (OFFSET+LIMIT, since SharePoint ignores $skip on items)
+// only when nothing in the driver can drop rows (no residual, sort or
+// DISTINCT). A whole list's COUNT(*) is its ItemCount, read when the
+// query runs.
 //
-// # Semantics of the remainder
+// # Semantics of what the driver evaluates
 //
 // The driver evaluates with SQL's NULLs and three-valued logic, and
 // compares strings case-insensitively as SharePoint does, so that a
-// predicate means the same wherever it runs. See eval.go for the details
-// (multi-values compare as their JSON array text; LENGTH counts
+// predicate means the same wherever it runs (multi-values compare as their JSON array text; LENGTH counts
 // characters; division by zero and integer overflow are errors).
 //
 // # Reporting queries
@@ -140,9 +144,9 @@
 //	SELECT … UNION [ALL] SELECT … [ORDER BY name|position] [LIMIT …]
 //	… WHERE x [NOT] IN (SELECT col FROM …)
 //
-// Select.Simple tells the two kinds apart: BuildPlan plans a simple
-// SELECT, BuildQuery everything else, as a tree of operators over one Plan
-// per list read (Query.Explain prints it):
+// Every SELECT — one list or several, grouped or not, a UNION,
+// information_schema, SHOW TABLES and DESCRIBE — is planned into one tree
+// of operators over one scan per list read (EXPLAIN prints it):
 //
 //   - Each list's scan gets the conjuncts of WHERE that read only that
 //     list (except on the NULL-extended side of a LEFT JOIN, where they
@@ -151,10 +155,10 @@
 //   - A join's equalities between its list and the lists before it (in
 //     ON, or in WHERE for inner joins) are hash keys; the rest of ON is
 //     checked per matching pair. The side held in memory is the list
-//     with fewer items (Catalog.ItemCount); holding the left side of a
+//     with fewer items (by the lists' ItemCount); holding the left side of a
 //     LEFT JOIN returns its unmatched rows last. When the right key is the right list's ID and that list takes
 //     more than a page, the left rows are held and the right list is read
-//     by the IDs they name, idsPerRequest per request, when that takes
+//     by the IDs they name, 30 per request, when that takes
 //     fewer requests than reading it all.
 //   - Columns are named as in a plain SELECT; ambiguous names (Title in
 //     both lists) must be qualified.
@@ -174,16 +178,19 @@
 //   - x IN (SELECT c …) runs the subquery once, before the query, into a
 //     set; it cannot refer to the outer query. NULL semantics are SQL's:
 //     NOT IN a set that holds NULL is never true.
-//   - Options.MaxMemoryRows caps the rows held at once (groups, a join's
+//   - The connection's MaxMemoryRows caps the rows held at once (groups, a join's
 //     held side, rows to sort — 2×(OFFSET+LIMIT)+8 at most with a LIMIT —,
-//     DISTINCT and UNION keys, subquery values): beyond it, ErrMemoryLimit.
+//     DISTINCT and UNION keys, subquery values): beyond it, the query fails
+//     with an error wrapping spsql.ErrMemoryLimit.
+//   - A query whose context is cancelled or past its deadline stops
+//     within a few thousand rows of work, in every operator.
 //
 // # Time
 //
 // SharePoint compares DateTime values in UTC. time.Time parameters are
 // instants and are sent in UTC; literals ('2024-01-02 10:00') are UTC
 // unless they carry an offset (RFC 3339). Date-only fields hold midnight
-// in the site's time zone (Options.Location): a literal compared with
+// in the site's time zone (its regional settings): a literal compared with
 // such a field is read in that zone, a time.Time that is midnight in its
 // own location means that calendar day there, and YEAR/MONTH/DAY and
 // DATE read the field in that zone — so that a report is never a day
@@ -192,9 +199,8 @@
 // zone, as a literal is.
 //
 // NOW() and CURRENT_TIMESTAMP are the instant the statement was planned,
-// in UTC, in whole seconds: one value however often a statement uses it
-// (Options.Now sets the clock). CURDATE() and CURRENT_DATE are today in
-// the site's zone, so that DueDate = CURDATE() is "due today" there;
+// in UTC, in whole seconds: one value however often a statement uses
+// it. CURDATE() and CURRENT_DATE are today in the site's zone, so that DueDate = CURDATE() is "due today" there;
 // DATE(NOW()) and UTC_DATE() are today in UTC, which differs from it for
 // part of each day.
 package sqlparse

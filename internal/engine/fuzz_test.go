@@ -13,7 +13,7 @@ import (
 	"github.com/go-spsql/spsql/sqlparse"
 )
 
-// FuzzParse checks that no statement makes Parse or BuildPlan panic, and
+// FuzzParse checks that no statement makes Parse or BuildQuery panic, and
 // that whatever plans also explains. Seeds: the golden statements and a
 // few shapes the lexer treats specially.
 func FuzzParse(f *testing.F) {

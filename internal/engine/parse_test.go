@@ -445,21 +445,16 @@ func TestDisplayNameCollisionsAreResolved(t *testing.T) {
 	}
 	fields := append(tasksFields(),
 		sharepoint.Field{Title: "Status", InternalName: "Status0", EntityPropertyName: "Status0", Type: "Text"})
-	st, _ := sqlparse.Parse("SELECT * FROM Tasks")
-	pl, err := BuildPlan(st.(*sqlparse.Select), "Tasks", fields, nil, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := &memSource{fields: map[string][]sharepoint.Field{"tasks": fields}}
 	var names []string
-	for _, c := range pl.Columns {
+	for _, c := range query(t, src, "SELECT * FROM Tasks", Options{}).Columns {
 		names = append(names, c.Name)
 	}
 	if !strings.Contains(strings.Join(names, ","), "ID,Title,Status,Due Date") || !strings.Contains(strings.Join(names, ","), ",Status0") {
 		t.Errorf("SELECT * names colliding display names by internal name: %q", names)
 	}
-	st, _ = sqlparse.Parse("SELECT Status FROM Tasks")
-	if pl, err = BuildPlan(st.(*sqlparse.Select), "Tasks", fields, nil, Options{}); err != nil || pl.Query.Select[0] != "Status" {
-		t.Errorf("Status with a colliding display name: %v, %v (the internal name should decide)", err, pl)
+	if pl := query(t, src, "SELECT Status FROM Tasks", Options{}).scans[0]; pl.Query.Select[0] != "Status" {
+		t.Errorf("Status with a colliding display name: $select=%v (the internal name should decide)", pl.Query.Select)
 	}
 }
 

@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"database/sql/driver"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -13,7 +11,7 @@ import (
 	"github.com/go-spsql/spsql/sqlparse"
 )
 
-// Options tune BuildPlan.
+// Options tune BuildQuery.
 type Options struct {
 	// AuditColumns makes SELECT * include SharePoint's hidden and system
 	// columns of plain types (version, GUID, content type ID…).
@@ -43,7 +41,7 @@ type Options struct {
 	// fallback (which columns to index).
 	Logger *slog.Logger
 	// Now is the clock of NOW(), CURRENT_TIMESTAMP and CURDATE(): read
-	// once per BuildPlan, so every use in a statement (and its Fallback)
+	// once per BuildQuery, so every use in a statement (and its Fallback)
 	// sees the same instant. Nil means time.Now; tests fix it.
 	Now func() time.Time
 }
@@ -123,24 +121,7 @@ type OutputColumn struct {
 	plain int
 }
 
-// BuildPlan resolves sel against the fields of list, binds args to its
-// placeholders and splits the work between SharePoint and the driver.
-// Anything it cannot do correctly is an error, never a partial answer.
-func BuildPlan(sel *sqlparse.Select, list string, fields []sharepoint.Field, args []driver.NamedValue, opts Options) (*Plan, error) {
-	if sel == nil {
-		return nil, errors.New("sqlparse: BuildPlan needs a Select")
-	}
-	if !sel.Simple() {
-		return nil, errors.New("sqlparse: internal error: BuildPlan takes a simple SELECT; use BuildQuery")
-	}
-	values, err := sqlparse.BindArgs(sel.Params, args)
-	if err != nil {
-		return nil, err
-	}
-	return buildPlan(sel, list, fields, values, opts)
-}
-
-// buildPlan is BuildPlan with the arguments bound: BuildQuery plans each
+// buildPlan plans one list's scan, with the arguments bound: BuildQuery plans each
 // list of a join with it, under the statement's bound values.
 func buildPlan(sel *sqlparse.Select, list string, fields []sharepoint.Field, values map[string]any, opts Options) (*Plan, error) {
 	if list == "" {
@@ -183,7 +164,7 @@ func (p *Plan) Fallback() (*Plan, error) {
 	return p.rebuild(o)
 }
 
-// planBuilder holds the state of one BuildPlan.
+// planBuilder holds the state of one scan's planning.
 type planBuilder struct {
 	sel  *sqlparse.Select
 	opts Options

@@ -27,7 +27,7 @@ type binder struct {
 	// subquery plans x IN (SELECT …); nil where subqueries are refused.
 	subquery func(sel *sqlparse.Select) (*subquery, error)
 	// now is NOW()'s value: one instant for the whole statement, in UTC.
-	// BuildPlan sets it from Options.Now; zero means read the clock when
+	// BuildQuery sets it from Options.Now; zero means read the clock when
 	// first needed (see clock).
 	now time.Time
 }
