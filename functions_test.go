@@ -180,14 +180,14 @@ func TestNowThroughTheDriver(t *testing.T) {
 func TestFunctionErrorsThroughTheDriver(t *testing.T) {
 	db, _ := openDB(t, salesSite())
 	for _, tt := range []struct{ query, want string }{
-		{"SELECT SUBSTRING(Amount, 1) FROM Sales", "sqlparse: SUBSTRING needs text, but Amount is NUMBER"},
-		{"SELECT ROUND(Title) FROM Sales", "sqlparse: ROUND needs a number, but Title is TEXT"},
-		{"SELECT CASE WHEN Units > 1 THEN Title ELSE Units END FROM Sales", "sqlparse: CASE mixes TEXT and INTEGER (Units)"},
-		{"SELECT Title FROM Sales WHERE CAST('abc' AS SIGNED) = 1", "sqlparse: CAST AS SIGNED: 'abc' is not a number"},
-		{"SELECT YEAR(Units) FROM Sales", "sqlparse: YEAR needs a date, but Units is INTEGER"},
+		{"SELECT SUBSTRING(Amount, 1) FROM Sales", "spsql: SUBSTRING needs text, but Amount is NUMBER"},
+		{"SELECT ROUND(Title) FROM Sales", "spsql: ROUND needs a number, but Title is TEXT"},
+		{"SELECT CASE WHEN Units > 1 THEN Title ELSE Units END FROM Sales", "spsql: CASE mixes TEXT and INTEGER (Units)"},
+		{"SELECT Title FROM Sales WHERE CAST('abc' AS SIGNED) = 1", "spsql: CAST AS SIGNED: 'abc' is not a number"},
+		{"SELECT YEAR(Units) FROM Sales", "spsql: YEAR needs a date, but Units is INTEGER"},
 		{"SELECT SOUNDEX(Title) FROM Sales", "sqlparse: unknown function SOUNDEX (supported: ABS, CASE, CAST"},
 		// A value that cannot convert fails the query when it is met.
-		{"SELECT CAST(Title AS SIGNED) FROM Sales", "sqlparse: CAST AS SIGNED: 'Alpha' is not a number"},
+		{"SELECT CAST(Title AS SIGNED) FROM Sales", "spsql: CAST AS SIGNED: 'Alpha' is not a number"},
 	} {
 		t.Run(tt.query, func(t *testing.T) {
 			rows, err := db.Query(tt.query)

@@ -89,7 +89,7 @@ func (r *resolver) resolvePath(path []string) (*column, string, error) {
 		c, err := r.resolveSub(path[0], path[1])
 		return c, written, err
 	}
-	return nil, written, fmt.Errorf("sqlparse: %s: a column path has at most two parts (Lookup.Field)", written)
+	return nil, written, fmt.Errorf("spsql: %s: a column path has at most two parts (Lookup.Field)", written)
 }
 
 func (r *resolver) isQualifier(s string) bool {
@@ -142,7 +142,7 @@ func (r *resolver) resolveSub(parent, sub string) (*column, error) {
 	if !isODataName(sub) {
 		// The sub-field goes into $select and $filter as a name: it must
 		// be one, or a quoted "Project.x eq 1 or y" could reshape the filter.
-		return nil, fmt.Errorf("sqlparse: %q is not a field name: after %s. write the target's internal name (letters, digits and _)", sub, parent)
+		return nil, fmt.Errorf("spsql: %q is not a field name: after %s. write the target's internal name (letters, digits and _)", sub, parent)
 	}
 	switch {
 	case f.IsLookup():
@@ -159,9 +159,9 @@ func (r *resolver) resolveSub(parent, sub string) (*column, error) {
 				return &column{sel: f.EntityPropertyName, field: f, kind: colURLDesc, vtype: sharepoint.ValueURL, typ: tString, dbType: "TEXT"}
 			}), nil
 		}
-		return nil, fmt.Errorf("sqlparse: column %q of list %q is a Hyperlink: use %s.Url or %s.Description", parent, r.list, parent, parent)
+		return nil, fmt.Errorf("spsql: column %q of list %q is a Hyperlink: use %s.Url or %s.Description", parent, r.list, parent, parent)
 	}
-	return nil, fmt.Errorf("sqlparse: column %q of list %q is a %s column, so it has no sub-field %q (only lookups, persons and hyperlinks have)", parent, r.list, f.Type, sub)
+	return nil, fmt.Errorf("spsql: column %q of list %q is a %s column, so it has no sub-field %q (only lookups, persons and hyperlinks have)", parent, r.list, f.Type, sub)
 }
 
 // isODataName reports an OData property name: internal names are ASCII,
@@ -191,7 +191,7 @@ func (r *resolver) column(key string, make func() *column) *column {
 // the display value, read through $expand (Project/Title).
 func (r *resolver) valueColumn(f *sharepoint.Field) (*column, error) {
 	if f.Type == "Computed" {
-		return nil, fmt.Errorf("sqlparse: column %q of list %q is a Computed display column, which SharePoint does not return with items", f.Title, r.list)
+		return nil, fmt.Errorf("spsql: column %q of list %q is a Computed display column, which SharePoint does not return with items", f.Title, r.list)
 	}
 	if f.IsLookup() {
 		return r.subColumn(f, displayField(f)), nil
@@ -308,7 +308,7 @@ func (r *resolver) findField(name string) (*sharepoint.Field, error) {
 	for _, f := range append(byTitle, byName...) {
 		names = append(names, f.InternalName)
 	}
-	return nil, fmt.Errorf("sqlparse: column name %q is ambiguous in list %q: it matches the fields %s; use the internal name", name, r.list, strings.Join(dedupe(names), ", "))
+	return nil, fmt.Errorf("spsql: column name %q is ambiguous in list %q: it matches the fields %s; use the internal name", name, r.list, strings.Join(dedupe(names), ", "))
 }
 
 // unknownColumn is a *sharepoint.ColumnError (errors.Is matches

@@ -128,7 +128,7 @@ type rexpr struct {
 // this file).
 func (c *column) read(row []any) (any, error) {
 	if c.idx < 0 || c.idx >= len(row) {
-		return nil, fmt.Errorf("sqlparse: internal error: column %s is not in the fetched row", c.sel)
+		return nil, fmt.Errorf("spsql: internal error: column %s is not in the fetched row", c.sel)
 	}
 	return normaliseValue(row[c.idx], c)
 }
@@ -199,7 +199,7 @@ func normaliseValue(v any, c *column) (any, error) {
 	case float32:
 		return float64(x), nil
 	}
-	return nil, fmt.Errorf("sqlparse: unexpected value of type %T in the fetched row", v)
+	return nil, fmt.Errorf("spsql: unexpected value of type %T in the fetched row", v)
 }
 
 // JSONArray renders a multi-value ([]string, []int64) as the JSON array
@@ -317,7 +317,7 @@ func (e *rexpr) eval(row []any) (any, error) {
 		s, ok1 := v.(string)
 		pat, ok2 := p.(string)
 		if !ok1 || !ok2 {
-			return nil, fmt.Errorf("sqlparse: LIKE compares text, got %s LIKE %s", typeOfValue(v), typeOfValue(p))
+			return nil, fmt.Errorf("spsql: LIKE compares text, got %s LIKE %s", typeOfValue(v), typeOfValue(p))
 		}
 		escRune, err := escapeRune(esc)
 		if err != nil {
@@ -413,13 +413,13 @@ func (e *rexpr) eval(row []any) (any, error) {
 		switch x := v.(type) {
 		case int64:
 			if x == math.MinInt64 {
-				return nil, errors.New("sqlparse: integer overflow in -")
+				return nil, errors.New("spsql: integer overflow in -")
 			}
 			return -x, nil
 		case float64:
 			return -x, nil
 		}
-		return nil, fmt.Errorf("sqlparse: cannot negate %s", typeOfValue(v))
+		return nil, fmt.Errorf("spsql: cannot negate %s", typeOfValue(v))
 	case opFunc:
 		return e.call(row)
 	case opInSub:
@@ -429,7 +429,7 @@ func (e *rexpr) eval(row []any) (any, error) {
 		}
 		return e.sub.contains(v, e.not)
 	case opAgg:
-		return nil, fmt.Errorf("sqlparse: internal error: aggregate %s evaluated outside its grouping", e.text)
+		return nil, fmt.Errorf("spsql: internal error: aggregate %s evaluated outside its grouping", e.text)
 	case opCase:
 		// The first WHEN whose condition is true (not unknown) wins.
 		for i := 1; i+1 < len(e.args); i += 2 {
@@ -451,7 +451,7 @@ func (e *rexpr) eval(row []any) (any, error) {
 		}
 		return castValue(v, e.name, e.val)
 	}
-	return nil, fmt.Errorf("sqlparse: internal error: unknown operator %d", e.op)
+	return nil, fmt.Errorf("spsql: internal error: unknown operator %d", e.op)
 }
 
 // truth evaluates a predicate for WHERE: only true keeps the row.
@@ -472,7 +472,7 @@ func asBool(v any) (bool, error) {
 	case float64:
 		return x != 0, nil
 	}
-	return false, fmt.Errorf("sqlparse: %s is not a condition", typeOfValue(v))
+	return false, fmt.Errorf("spsql: %s is not a condition", typeOfValue(v))
 }
 
 func cmpResult(op string, c int) bool {
@@ -545,7 +545,7 @@ func compareValues(a, b any) (int, error) {
 			return -c, err
 		}
 	}
-	return 0, fmt.Errorf("sqlparse: cannot compare %s with %s", typeOfValue(a), typeOfValue(b))
+	return 0, fmt.Errorf("spsql: cannot compare %s with %s", typeOfValue(a), typeOfValue(b))
 }
 
 func cmpOrdered[T int64 | float64](a, b T) int {
@@ -629,7 +629,7 @@ func likeMatch(s, pattern string, esc rune) (bool, error) {
 		switch r := pr[i]; {
 		case esc != 0 && r == esc:
 			if i+1 >= len(pr) {
-				return false, errors.New("sqlparse: LIKE pattern ends with its escape character")
+				return false, errors.New("spsql: LIKE pattern ends with its escape character")
 			}
 			i++
 			pat = append(pat, piece{r: foldRune(pr[i])})
@@ -675,7 +675,7 @@ func escapeRune(v any) (rune, error) {
 	}
 	s, ok := v.(string)
 	if !ok || utf8.RuneCountInString(s) != 1 {
-		return 0, errors.New("sqlparse: ESCAPE takes a single character")
+		return 0, errors.New("spsql: ESCAPE takes a single character")
 	}
 	r, _ := utf8.DecodeRuneInString(s)
 	return r, nil
@@ -692,13 +692,13 @@ func arith(op string, l, r any) (any, error) {
 		case "+":
 			s := li + ri
 			if (s > li) != (ri > 0) {
-				return nil, errors.New("sqlparse: integer overflow in +")
+				return nil, errors.New("spsql: integer overflow in +")
 			}
 			return s, nil
 		case "-":
 			s := li - ri
 			if (s < li) != (ri > 0) {
-				return nil, errors.New("sqlparse: integer overflow in -")
+				return nil, errors.New("spsql: integer overflow in -")
 			}
 			return s, nil
 		case "*":
@@ -707,12 +707,12 @@ func arith(op string, l, r any) (any, error) {
 			}
 			p := li * ri
 			if p/ri != li || (li == -1 && ri == math.MinInt64) || (ri == -1 && li == math.MinInt64) {
-				return nil, errors.New("sqlparse: integer overflow in *")
+				return nil, errors.New("spsql: integer overflow in *")
 			}
 			return p, nil
 		case "%":
 			if ri == 0 {
-				return nil, errors.New("sqlparse: division by zero")
+				return nil, errors.New("spsql: division by zero")
 			}
 			if ri == -1 {
 				return int64(0), nil
@@ -723,7 +723,7 @@ func arith(op string, l, r any) (any, error) {
 	lf, ok1 := toFloat(l)
 	rf, ok2 := toFloat(r)
 	if !ok1 || !ok2 {
-		return nil, fmt.Errorf("sqlparse: %s needs numbers, got %s and %s", op, typeOfValue(l), typeOfValue(r))
+		return nil, fmt.Errorf("spsql: %s needs numbers, got %s and %s", op, typeOfValue(l), typeOfValue(r))
 	}
 	switch op {
 	case "+":
@@ -734,16 +734,16 @@ func arith(op string, l, r any) (any, error) {
 		return lf * rf, nil
 	case "/":
 		if rf == 0 {
-			return nil, errors.New("sqlparse: division by zero")
+			return nil, errors.New("spsql: division by zero")
 		}
 		return lf / rf, nil
 	case "%":
 		if rf == 0 {
-			return nil, errors.New("sqlparse: division by zero")
+			return nil, errors.New("spsql: division by zero")
 		}
 		return math.Mod(lf, rf), nil
 	}
-	return nil, fmt.Errorf("sqlparse: unknown operator %s", op)
+	return nil, fmt.Errorf("spsql: unknown operator %s", op)
 }
 
 func toFloat(v any) (float64, bool) {
@@ -793,7 +793,7 @@ func (e *rexpr) call(row []any) (any, error) {
 		switch x := args[0].(type) {
 		case int64:
 			if x == math.MinInt64 {
-				return nil, errors.New("sqlparse: integer overflow in ABS")
+				return nil, errors.New("spsql: integer overflow in ABS")
 			}
 			if x < 0 {
 				return -x, nil
@@ -802,13 +802,13 @@ func (e *rexpr) call(row []any) (any, error) {
 		case float64:
 			return math.Abs(x), nil
 		}
-		return nil, fmt.Errorf("sqlparse: ABS needs a number, got %s", typeOfValue(args[0]))
+		return nil, fmt.Errorf("spsql: ABS needs a number, got %s", typeOfValue(args[0]))
 	case "ROUND":
 		digits := int64(0)
 		if len(args) > 1 {
 			d, ok := args[1].(int64)
 			if !ok {
-				return nil, fmt.Errorf("sqlparse: ROUND needs a whole number of digits, got %s", typeOfValue(args[1]))
+				return nil, fmt.Errorf("spsql: ROUND needs a whole number of digits, got %s", typeOfValue(args[1]))
 			}
 			digits = d
 		}
@@ -818,11 +818,11 @@ func (e *rexpr) call(row []any) (any, error) {
 		case float64:
 			return roundFloat(x, digits), nil
 		}
-		return nil, fmt.Errorf("sqlparse: ROUND needs a number, got %s", typeOfValue(args[0]))
+		return nil, fmt.Errorf("spsql: ROUND needs a number, got %s", typeOfValue(args[0]))
 	case "SUBSTRING", "SUBSTR":
 		s, ok := args[0].(string)
 		if !ok {
-			return nil, fmt.Errorf("sqlparse: %s needs text, got %s", e.name, typeOfValue(args[0]))
+			return nil, fmt.Errorf("spsql: %s needs text, got %s", e.name, typeOfValue(args[0]))
 		}
 		pos, ok := wholeNumber(args[1])
 		length, lenOK := int64(math.MaxInt64), true
@@ -830,7 +830,7 @@ func (e *rexpr) call(row []any) (any, error) {
 			length, lenOK = wholeNumber(args[2])
 		}
 		if !ok || !lenOK {
-			return nil, fmt.Errorf("sqlparse: %s needs numbers as its position and length", e.name)
+			return nil, fmt.Errorf("spsql: %s needs numbers as its position and length", e.name)
 		}
 		return substring(s, pos, length), nil
 	case "YEAR", "MONTH", "DAY", "DAYOFMONTH":
@@ -838,7 +838,7 @@ func (e *rexpr) call(row []any) (any, error) {
 		if !ok {
 			s, isStr := args[0].(string)
 			if !isStr {
-				return nil, fmt.Errorf("sqlparse: %s needs a date, got %s", e.name, typeOfValue(args[0]))
+				return nil, fmt.Errorf("spsql: %s needs a date, got %s", e.name, typeOfValue(args[0]))
 			}
 			var err error
 			if t, err = parseTime(s, time.UTC); err != nil {
@@ -855,7 +855,7 @@ func (e *rexpr) call(row []any) (any, error) {
 	}
 	s, ok := args[0].(string)
 	if !ok {
-		return nil, fmt.Errorf("sqlparse: %s needs text, got %s", e.name, typeOfValue(args[0]))
+		return nil, fmt.Errorf("spsql: %s needs text, got %s", e.name, typeOfValue(args[0]))
 	}
 	switch e.name {
 	case "LOWER", "LCASE":
@@ -871,7 +871,7 @@ func (e *rexpr) call(row []any) (any, error) {
 	case "RTRIM":
 		return strings.TrimRight(s, " "), nil
 	}
-	return nil, fmt.Errorf("sqlparse: unknown function %s", e.name)
+	return nil, fmt.Errorf("spsql: unknown function %s", e.name)
 }
 
 // substring is MySQL's SUBSTRING(s, pos, length) in characters: pos
@@ -941,7 +941,7 @@ func roundInt(x, digits int64) (int64, error) {
 		q.Neg(q)
 	}
 	if !q.IsInt64() {
-		return 0, errors.New("sqlparse: integer overflow in ROUND")
+		return 0, errors.New("spsql: integer overflow in ROUND")
 	}
 	return q.Int64(), nil
 }
@@ -1017,11 +1017,11 @@ func castValue(v any, to string, mod any) (any, error) {
 		case string:
 			n, ok := parseNumber(x)
 			if !ok {
-				return nil, fmt.Errorf("sqlparse: %s: %s is not a number", fn, sqlparse.SQLLiteral(x))
+				return nil, fmt.Errorf("spsql: %s: %s is not a number", fn, sqlparse.SQLLiteral(x))
 			}
 			return n, nil
 		}
-		return nil, fmt.Errorf("sqlparse: %s needs a number, text or a boolean, got %s", fn, typeOfValue(v))
+		return nil, fmt.Errorf("spsql: %s needs a number, text or a boolean, got %s", fn, typeOfValue(v))
 	}
 	asTime := func() (time.Time, error) {
 		switch x := v.(type) {
@@ -1034,7 +1034,7 @@ func castValue(v any, to string, mod any) (any, error) {
 			}
 			return t, nil
 		}
-		return time.Time{}, fmt.Errorf("sqlparse: %s needs a date or text, got %s", fn, typeOfValue(v))
+		return time.Time{}, fmt.Errorf("spsql: %s needs a date or text, got %s", fn, typeOfValue(v))
 	}
 	switch to {
 	case "SIGNED", "UNSIGNED":
@@ -1046,15 +1046,15 @@ func castValue(v any, to string, mod any) (any, error) {
 		if f, isFloat := n.(float64); isFloat {
 			r := math.Round(f)
 			if r >= math.MaxInt64 || r < math.MinInt64 || math.IsNaN(r) {
-				return nil, fmt.Errorf("sqlparse: integer overflow in %s (%s)", fn, textOf(f))
+				return nil, fmt.Errorf("spsql: integer overflow in %s (%s)", fn, textOf(f))
 			}
 			i, ok = int64(r), true
 		}
 		if !ok {
-			return nil, fmt.Errorf("sqlparse: internal error: %s of %T", fn, n)
+			return nil, fmt.Errorf("spsql: internal error: %s of %T", fn, n)
 		}
 		if to == "UNSIGNED" && i < 0 {
-			return nil, fmt.Errorf("sqlparse: %s: %d is negative", fn, i)
+			return nil, fmt.Errorf("spsql: %s: %d is negative", fn, i)
 		}
 		return i, nil
 	case "DECIMAL":
@@ -1087,7 +1087,7 @@ func castValue(v any, to string, mod any) (any, error) {
 		}
 		return t.UTC(), nil
 	}
-	return nil, fmt.Errorf("sqlparse: internal error: CAST to %s", to)
+	return nil, fmt.Errorf("spsql: internal error: CAST to %s", to)
 }
 
 // parseNumber reads text as a number: an integer if it is one, else a
@@ -1151,5 +1151,5 @@ func parseTime(s string, loc *time.Location) (time.Time, error) {
 			return t.UTC(), nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("sqlparse: %q is not a date: use 'YYYY-MM-DD', 'YYYY-MM-DD hh:mm:ss' (UTC) or RFC 3339", s)
+	return time.Time{}, fmt.Errorf("spsql: %q is not a date: use 'YYYY-MM-DD', 'YYYY-MM-DD hh:mm:ss' (UTC) or RFC 3339", s)
 }

@@ -705,7 +705,7 @@ func (g *grouping) regroup(e *rexpr) (*rexpr, error) {
 		g.aggs = append(g.aggs, e)
 		return g.slot(len(g.keys)+len(g.aggs)-1, e, e), nil
 	case opCol:
-		return nil, fmt.Errorf("sqlparse: %s must be in GROUP BY or inside an aggregate such as MIN(%s)", e.text, e.text)
+		return nil, fmt.Errorf("spsql: %s must be in GROUP BY or inside an aggregate such as MIN(%s)", e.text, e.text)
 	case opConst:
 		return e, nil
 	}
@@ -905,7 +905,7 @@ func (s *aggState) add(rt *runtime, a *rexpr, row []any) (int, error) {
 			sum := s.sumI + x
 			if (sum > s.sumI) != (x > 0) {
 				if a.name == "SUM" {
-					return held, fmt.Errorf("sqlparse: integer overflow in %s", a.text)
+					return held, fmt.Errorf("spsql: integer overflow in %s", a.text)
 				}
 				// An average needs no exact sum: go on in floats.
 				s.sumF += float64(s.sumI) + float64(x)
@@ -917,7 +917,7 @@ func (s *aggState) add(rt *runtime, a *rexpr, row []any) (int, error) {
 			s.sumF += x
 			s.floats = true
 		default:
-			return held, fmt.Errorf("sqlparse: %s needs numbers, got %s", a.text, typeOfValue(v))
+			return held, fmt.Errorf("spsql: %s needs numbers, got %s", a.text, typeOfValue(v))
 		}
 		s.count++
 	case "MIN", "MAX":
@@ -1454,7 +1454,7 @@ func (sq *subquery) canon(v any) (any, error) {
 // values at all, IN is false and NOT IN true, even for a NULL x.
 func (sq *subquery) contains(v any, not bool) (any, error) {
 	if sq.set == nil {
-		return nil, errors.New("sqlparse: internal error: subquery read before it ran")
+		return nil, errors.New("spsql: internal error: subquery read before it ran")
 	}
 	if sq.set.len() == 0 && !sq.hasNull {
 		return not, nil

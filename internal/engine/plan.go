@@ -315,18 +315,18 @@ func (pb *planBuilder) limits() (limit, offset int, err error) {
 		case string:
 			c, err := coerceConst(e, &rexpr{typ: tInt})
 			if err != nil {
-				return 0, fmt.Errorf("sqlparse: %s must be a whole number, got %s", what, e.text)
+				return 0, fmt.Errorf("spsql: %s must be a whole number, got %s", what, e.text)
 			}
 			i, ok := c.val.(int64)
 			if !ok {
-				return 0, fmt.Errorf("sqlparse: %s must be a whole number, got %s", what, e.text)
+				return 0, fmt.Errorf("spsql: %s must be a whole number, got %s", what, e.text)
 			}
 			v = i
 		default:
-			return 0, fmt.Errorf("sqlparse: %s must be a whole number, got %s", what, e.text)
+			return 0, fmt.Errorf("spsql: %s must be a whole number, got %s", what, e.text)
 		}
 		if v < 0 || v > math.MaxInt32 {
-			return 0, fmt.Errorf("sqlparse: %s must be between 0 and %d, got %d", what, math.MaxInt32, v)
+			return 0, fmt.Errorf("spsql: %s must be between 0 and %d, got %d", what, math.MaxInt32, v)
 		}
 		return int(v), nil
 	}
@@ -343,7 +343,7 @@ func (pb *planBuilder) outputs() error {
 	for _, it := range pb.sel.Items {
 		if it.Star {
 			if it.StarQual != "" && !r.isQualifier(it.StarQual) {
-				return fmt.Errorf("sqlparse: %s.* names no list of this query (the list is %q)", it.StarQual, r.list)
+				return fmt.Errorf("spsql: %s.* names no list of this query (the list is %q)", it.StarQual, r.list)
 			}
 			cols, names, err := r.starColumns(pb.opts.AuditColumns)
 			if err != nil {
@@ -391,7 +391,7 @@ func (pb *planBuilder) addOutput(name string, e *rexpr) {
 			oc.plain = c.idx + 1
 			oc.Eval = func(row []any) (any, error) {
 				if c.idx < 0 || c.idx >= len(row) {
-					return nil, fmt.Errorf("sqlparse: internal error: column %s is not in the fetched row", c.sel)
+					return nil, fmt.Errorf("spsql: internal error: column %s is not in the fetched row", c.sel)
 				}
 				return row[c.idx], nil
 			}
@@ -477,7 +477,7 @@ func (pb *planBuilder) orderKey(n sqlparse.Expr) (*rexpr, error) {
 	case *sqlparse.Literal:
 		if i, ok := n.Value.(int64); ok {
 			if i < 1 || int(i) > len(pb.outExprs) || pb.outExprs[i-1] == nil {
-				return nil, fmt.Errorf("sqlparse: ORDER BY %d: the select list has %d columns", i, len(pb.outExprs))
+				return nil, fmt.Errorf("spsql: ORDER BY %d: the select list has %d columns", i, len(pb.outExprs))
 			}
 			return pb.outExprs[i-1], nil
 		}

@@ -25,7 +25,7 @@ import (
 
 // ErrMemoryLimit is returned when answering a query would hold more rows
 // in memory than Options.MaxMemoryRows allows.
-var ErrMemoryLimit = errors.New("sqlparse: memory limit (MaxMemoryRows) reached")
+var ErrMemoryLimit = errors.New("spsql: memory limit (MaxMemoryRows) reached")
 
 // Query is a planned SELECT: a tree of operators over one scan per list.
 type Query struct {
@@ -45,7 +45,7 @@ type Query struct {
 // changed since they were cached.
 func BuildQuery(ctx context.Context, sel *sqlparse.Select, src Source, args []driver.NamedValue, opts Options) (*Query, error) {
 	if sel == nil {
-		return nil, errors.New("sqlparse: BuildQuery needs a Select")
+		return nil, errors.New("spsql: BuildQuery needs a Select")
 	}
 	values, err := sqlparse.BindArgs(sel.Params, args)
 	if err != nil {
@@ -114,7 +114,7 @@ func (qb *queryBuilder) subquery(sel *sqlparse.Select, outer *blockBuilder) (*su
 		return nil, err
 	}
 	if len(cols) != 1 {
-		return nil, fmt.Errorf("sqlparse: a subquery after IN must select one column, not %d", len(cols))
+		return nil, fmt.Errorf("spsql: a subquery after IN must select one column, not %d", len(cols))
 	}
 	sq := &subquery{n: len(qb.subs) + 1, op: op, typ: sqlTypeOf(cols[0].Type), calendar: cols[0].calendar}
 	if cols[0].null {
@@ -229,13 +229,13 @@ func (bb *blockBuilder) find(path []string) (*table, *column, string, error) {
 		}
 		switch {
 		case len(named) > 1:
-			return nil, nil, "", fmt.Errorf("sqlparse: %s.%s is ambiguous: the query reads list %q more than once; qualify the column with an alias", path[0], strings.Join(path[1:], "."), named[0].list)
+			return nil, nil, "", fmt.Errorf("spsql: %s.%s is ambiguous: the query reads list %q more than once; qualify the column with an alias", path[0], strings.Join(path[1:], "."), named[0].list)
 		case len(named) == 1:
 			c, written, err := named[0].r.resolvePath(path)
 			return named[0], c, written, err
 		}
 		if outer := bb.outerTable(path[0]); outer != nil {
-			return nil, nil, "", fmt.Errorf("sqlparse: %s refers to %s of the outer query: correlated subqueries are not supported; write the condition as a JOIN", strings.Join(path, "."), outer.name())
+			return nil, nil, "", fmt.Errorf("spsql: %s refers to %s of the outer query: correlated subqueries are not supported; write the condition as a JOIN", strings.Join(path, "."), outer.name())
 		}
 	}
 	var (
@@ -261,11 +261,11 @@ func (bb *blockBuilder) find(path []string) (*table, *column, string, error) {
 	}
 	switch {
 	case len(foundIn) > 1:
-		return nil, nil, "", fmt.Errorf("sqlparse: column %q is ambiguous: it is in %s; qualify it (alias.%s)", strings.Join(path, "."), strings.Join(foundIn, ", "), strings.Join(path, "."))
+		return nil, nil, "", fmt.Errorf("spsql: column %q is ambiguous: it is in %s; qualify it (alias.%s)", strings.Join(path, "."), strings.Join(foundIn, ", "), strings.Join(path, "."))
 	case found == nil && len(bb.tables) == 1:
 		return nil, nil, "", firstErr
 	case found == nil:
-		return nil, nil, "", fmt.Errorf("sqlparse: no list of this query (%s) has a column %q: %w", strings.Join(listed, ", "), strings.Join(path, "."), sharepoint.ErrFieldNotFound)
+		return nil, nil, "", fmt.Errorf("spsql: no list of this query (%s) has a column %q: %w", strings.Join(listed, ", "), strings.Join(path, "."), sharepoint.ErrFieldNotFound)
 	}
 	return found, col, written, nil
 }
@@ -384,7 +384,7 @@ func (bb *blockBuilder) build() (operator, []OutputColumn, error) {
 				return nil, nil, fmt.Errorf("%w (in WHERE)", err)
 			}
 			if agg {
-				return nil, nil, fmt.Errorf("sqlparse: aggregates are not allowed in WHERE (%s); use HAVING", c.SQL())
+				return nil, nil, fmt.Errorf("spsql: aggregates are not allowed in WHERE (%s); use HAVING", c.SQL())
 			}
 			last := 0
 			for i := range refs {
@@ -615,7 +615,7 @@ func (bb *blockBuilder) addTable(schema, list, alias string, left bool) error {
 	}
 	for _, t := range bb.tables {
 		if strings.EqualFold(tableQualifier(t), alias) && alias != "" || alias == "" && t.alias == "" && strings.EqualFold(t.list, list) {
-			return fmt.Errorf("sqlparse: list %q appears twice in FROM; give each an alias (FROM %s a JOIN %s b …)", list, sqlparse.QuoteIdent(list), sqlparse.QuoteIdent(list))
+			return fmt.Errorf("spsql: list %q appears twice in FROM; give each an alias (FROM %s a JOIN %s b …)", list, sqlparse.QuoteIdent(list), sqlparse.QuoteIdent(list))
 		}
 	}
 	t := &table{list: list, alias: alias, fields: fields, nullable: left, count: -1, virtual: virtual, used: map[*column]int{}}
@@ -668,13 +668,13 @@ func (bb *blockBuilder) placeOn(i int, c sqlparse.Expr, j *joinSpec) error {
 	}
 	switch {
 	case agg:
-		return fmt.Errorf("sqlparse: aggregates are not allowed in ON (%s)", c.SQL())
+		return fmt.Errorf("spsql: aggregates are not allowed in ON (%s)", c.SQL())
 	case sub:
-		return fmt.Errorf("sqlparse: IN (SELECT …) is not supported in ON; put it in WHERE")
+		return fmt.Errorf("spsql: IN (SELECT …) is not supported in ON; put it in WHERE")
 	}
 	for k := range refs {
 		if k > i {
-			return fmt.Errorf("sqlparse: ON of %s reads %s, which is joined after it", bb.tables[i].name(), bb.tables[k].name())
+			return fmt.Errorf("spsql: ON of %s reads %s, which is joined after it", bb.tables[i].name(), bb.tables[k].name())
 		}
 	}
 	if len(refs) == 1 && refs[i] {
@@ -833,7 +833,7 @@ func (bb *blockBuilder) grouping() (*grouping, error) {
 		case *sqlparse.Literal:
 			if i, ok := x.Value.(int64); ok {
 				if i < 1 || int(i) > len(bb.sel.Items) || bb.sel.Items[i-1].Expr == nil {
-					return nil, fmt.Errorf("sqlparse: GROUP BY %d: the select list has no expression %d", i, i)
+					return nil, fmt.Errorf("spsql: GROUP BY %d: the select list has no expression %d", i, i)
 				}
 				target = bb.sel.Items[i-1].Expr
 			}
@@ -873,7 +873,7 @@ func (bb *blockBuilder) outputs(b *binder, g *grouping, proj *projection) ([]Out
 	for _, it := range bb.sel.Items {
 		if it.Star {
 			if g != nil {
-				return nil, errors.New("sqlparse: SELECT * cannot be grouped; name the columns")
+				return nil, errors.New("spsql: SELECT * cannot be grouped; name the columns")
 			}
 			found := it.StarQual == ""
 			for _, t := range bb.tables {
@@ -890,7 +890,7 @@ func (bb *blockBuilder) outputs(b *binder, g *grouping, proj *projection) ([]Out
 					t.use(c, sqlparse.QuoteIdent(names[i]), func(r *resolver) (*column, error) {
 						cols, _, err := r.starColumns(bb.qb.opts.AuditColumns)
 						if err != nil || i >= len(cols) {
-							return nil, fmt.Errorf("sqlparse: internal error: star column %d of %s: %v", i, t.list, err)
+							return nil, fmt.Errorf("spsql: internal error: star column %d of %s: %v", i, t.list, err)
 						}
 						return cols[i], nil
 					})
@@ -903,7 +903,7 @@ func (bb *blockBuilder) outputs(b *binder, g *grouping, proj *projection) ([]Out
 				}
 			}
 			if !found {
-				return nil, fmt.Errorf("sqlparse: %s.* names no list of this query", it.StarQual)
+				return nil, fmt.Errorf("spsql: %s.* names no list of this query", it.StarQual)
 			}
 			continue
 		}
@@ -1033,7 +1033,7 @@ func (bb *blockBuilder) orderKeys(b *binder, g *grouping, proj *projection, outs
 		case *sqlparse.Literal:
 			if i, ok := x.Value.(int64); ok {
 				if i < 1 || int(i) > nOut {
-					return nil, fmt.Errorf("sqlparse: ORDER BY %d: the select list has %d columns", i, nOut)
+					return nil, fmt.Errorf("spsql: ORDER BY %d: the select list has %d columns", i, nOut)
 				}
 				pos = int(i) - 1
 			}
@@ -1069,7 +1069,7 @@ func (bb *blockBuilder) orderKeys(b *binder, g *grouping, proj *projection, outs
 			}
 			if pos < 0 {
 				if bb.sel.Distinct {
-					return nil, fmt.Errorf("sqlparse: with SELECT DISTINCT, ORDER BY must name selected columns (%s is not one)", e.text)
+					return nil, fmt.Errorf("spsql: with SELECT DISTINCT, ORDER BY must name selected columns (%s is not one)", e.text)
 				}
 				pos = nOut + len(proj.hidden)
 				proj.hidden = append(proj.hidden, e)
@@ -1138,7 +1138,7 @@ func (qb *queryBuilder) union(sel *sqlparse.Select, outer *blockBuilder) (operat
 			cols = append(cols, pc...)
 		} else {
 			if len(pc) != len(cols) {
-				return nil, nil, fmt.Errorf("sqlparse: the SELECTs of a UNION must have as many columns: the first has %d, number %d has %d", len(cols), i+1, len(pc))
+				return nil, nil, fmt.Errorf("spsql: the SELECTs of a UNION must have as many columns: the first has %d, number %d has %d", len(cols), i+1, len(pc))
 			}
 			for k := range cols {
 				t, err := unionType(cols[k], pc[k], k, i)
@@ -1189,7 +1189,7 @@ func (qb *queryBuilder) union(sel *sqlparse.Select, outer *blockBuilder) (operat
 			for k, c := range cols {
 				names[k] = sqlparse.QuoteIdent(c.Name)
 			}
-			return nil, nil, fmt.Errorf("sqlparse: ORDER BY of a UNION takes the result's column names (%s) or positions 1 to %d, not %s", strings.Join(names, ", "), len(cols), o.Expr.SQL())
+			return nil, nil, fmt.Errorf("spsql: ORDER BY of a UNION takes the result's column names (%s) or positions 1 to %d, not %s", strings.Join(names, ", "), len(cols), o.Expr.SQL())
 		}
 		keys = append(keys, sortKey{pos: pos, desc: o.Desc, name: sqlparse.QuoteIdent(cols[pos].Name)})
 	}
@@ -1226,7 +1226,7 @@ func unionType(first, other OutputColumn, k, i int) (OutputColumn, error) {
 	case a.numeric() && b.numeric():
 		first.Type, first.DatabaseTypeName, first.Field = sharepoint.ValueFloat, tFloat.String(), nil
 	default:
-		return first, fmt.Errorf("sqlparse: column %d of the UNION is %s in the first SELECT and %s in SELECT number %d", k+1, a, b, i+1)
+		return first, fmt.Errorf("spsql: column %d of the UNION is %s in the first SELECT and %s in SELECT number %d", k+1, a, b, i+1)
 	}
 	first.NeverNull = first.NeverNull && other.NeverNull
 	// Days in any part make IN (SELECT … UNION …) compare days.

@@ -64,7 +64,7 @@ func (b *binder) resolve(n sqlparse.Expr) (*rexpr, error) {
 		return b.resolveAggregate(n)
 	case *sqlparse.InSelect:
 		if b.subquery == nil {
-			return nil, fmt.Errorf("sqlparse: IN (SELECT …) is not allowed here")
+			return nil, fmt.Errorf("spsql: IN (SELECT …) is not allowed here")
 		}
 		x, err := b.resolve(n.X)
 		if err != nil {
@@ -75,7 +75,7 @@ func (b *binder) resolve(n sqlparse.Expr) (*rexpr, error) {
 			return nil, fmt.Errorf("%w (in the subquery of %s)", err, n.SQL())
 		}
 		if !compatible(x.typ, sq.typ) {
-			return nil, fmt.Errorf("sqlparse: cannot compare %s (%s) with the subquery's %s", x.text, x.typ, sq.typ)
+			return nil, fmt.Errorf("spsql: cannot compare %s (%s) with the subquery's %s", x.text, x.typ, sq.typ)
 		}
 		if dateOnlyColumn(x) != nil && (sq.calendar || sq.typ == tString) {
 			// The subquery's dates (or date text) are days: compare days.
@@ -90,7 +90,7 @@ func (b *binder) resolve(n sqlparse.Expr) (*rexpr, error) {
 	case *sqlparse.Param:
 		v, ok := b.values[n.Bind]
 		if !ok {
-			return nil, fmt.Errorf("sqlparse: internal error: placeholder %s is not bound", n.SQL())
+			return nil, fmt.Errorf("spsql: internal error: placeholder %s is not bound", n.SQL())
 		}
 		return constant(v), nil
 	case *sqlparse.And, *sqlparse.Or:
@@ -137,7 +137,7 @@ func (b *binder) resolve(n sqlparse.Expr) (*rexpr, error) {
 			return nil, err
 		}
 		if n.What != "null" && n.What != "not null" && x.typ != tBool && x.typ != tNull && !x.typ.numeric() {
-			return nil, fmt.Errorf("sqlparse: %s is %s, so IS %s does not apply", x.text, x.typ, strings.ToUpper(n.What))
+			return nil, fmt.Errorf("spsql: %s is %s, so IS %s does not apply", x.text, x.typ, strings.ToUpper(n.What))
 		}
 		return &rexpr{op: opIs, name: n.What, args: []*rexpr{x}, typ: tBool, text: x.text + " IS " + strings.ToUpper(n.What)}, nil
 	case *sqlparse.Like:
@@ -153,7 +153,7 @@ func (b *binder) resolve(n sqlparse.Expr) (*rexpr, error) {
 		text := x.text + notText(n.Not) + " LIKE " + p.text
 		for _, e := range []*rexpr{x, p} {
 			if e.typ != tString && e.typ != tNull {
-				return nil, fmt.Errorf("sqlparse: LIKE compares text, but %s is %s", e.text, e.typ)
+				return nil, fmt.Errorf("spsql: LIKE compares text, but %s is %s", e.text, e.typ)
 			}
 		}
 		if n.Escape != nil {
@@ -162,7 +162,7 @@ func (b *binder) resolve(n sqlparse.Expr) (*rexpr, error) {
 				return nil, err
 			}
 			if esc.op != opConst {
-				return nil, fmt.Errorf("sqlparse: ESCAPE takes a constant character, got %s", esc.text)
+				return nil, fmt.Errorf("spsql: ESCAPE takes a constant character, got %s", esc.text)
 			}
 			if _, err := escapeRune(esc.val); err != nil {
 				return nil, err
@@ -233,7 +233,7 @@ func (b *binder) resolve(n sqlparse.Expr) (*rexpr, error) {
 			return nil, err
 		}
 		if !x.typ.numeric() && x.typ != tNull {
-			return nil, fmt.Errorf("sqlparse: cannot negate %s (%s)", x.text, x.typ)
+			return nil, fmt.Errorf("spsql: cannot negate %s (%s)", x.text, x.typ)
 		}
 		return foldConstant(&rexpr{op: opNeg, args: []*rexpr{x}, typ: x.typ, text: "-" + x.text})
 	case *sqlparse.Func:
@@ -255,17 +255,17 @@ func (b *binder) resolve(n sqlparse.Expr) (*rexpr, error) {
 		}
 		return resolveCast("CAST AS "+n.To, x, n.To, n.Length, n.Scale, "CAST("+x.text+" AS "+n.TypeText()+")")
 	}
-	return nil, fmt.Errorf("sqlparse: internal error: unexpected %T", n)
+	return nil, fmt.Errorf("spsql: internal error: unexpected %T", n)
 }
 
 // resolveAggregate types COUNT, SUM, AVG, MIN and MAX; where they may
 // appear is the binder's to say.
 func (b *binder) resolveAggregate(n *sqlparse.Aggregate) (*rexpr, error) {
 	if !b.aggregates {
-		return nil, fmt.Errorf("sqlparse: the aggregate %s is not allowed here (aggregates go in the select list, HAVING or ORDER BY)", n.SQL())
+		return nil, fmt.Errorf("spsql: the aggregate %s is not allowed here (aggregates go in the select list, HAVING or ORDER BY)", n.SQL())
 	}
 	if b.inAggregate {
-		return nil, fmt.Errorf("sqlparse: %s: aggregates cannot be nested", n.SQL())
+		return nil, fmt.Errorf("spsql: %s: aggregates cannot be nested", n.SQL())
 	}
 	e := &rexpr{op: opAgg, name: n.Name, distinct: n.Distinct, text: n.SQL()}
 	if n.Arg == nil {
@@ -285,7 +285,7 @@ func (b *binder) resolveAggregate(n *sqlparse.Aggregate) (*rexpr, error) {
 		e.typ = tInt
 	case "SUM", "AVG":
 		if !arg.typ.numeric() && arg.typ != tNull {
-			return nil, fmt.Errorf("sqlparse: %s needs numbers, but %s is %s", n.Name, arg.text, arg.typ)
+			return nil, fmt.Errorf("spsql: %s needs numbers, but %s is %s", n.Name, arg.text, arg.typ)
 		}
 		e.typ = arg.typ
 		if n.Name == "AVG" {
@@ -305,7 +305,7 @@ func (b *binder) condition(n sqlparse.Expr) (*rexpr, error) {
 		return nil, err
 	}
 	if e.typ != tBool && e.typ != tNull {
-		return nil, fmt.Errorf("sqlparse: %s is %s, not a condition; compare it with something", e.text, e.typ)
+		return nil, fmt.Errorf("spsql: %s is %s, not a condition; compare it with something", e.text, e.typ)
 	}
 	return e, nil
 }
@@ -373,7 +373,7 @@ func (b *binder) resolveFunc(n *sqlparse.Func) (*rexpr, error) {
 	case "COALESCE", "IFNULL":
 		e.typ, err = unify(n.Name, args)
 	default:
-		return nil, fmt.Errorf("sqlparse: unknown function %s", n.Name)
+		return nil, fmt.Errorf("spsql: unknown function %s", n.Name)
 	}
 	if err != nil {
 		return nil, err
@@ -390,7 +390,7 @@ func (b *binder) resolveFunc(n *sqlparse.Func) (*rexpr, error) {
 func needArgs(fn, what string, args []*rexpr, want ...sqlType) error {
 	for _, a := range args {
 		if a.typ != tNull && !slices.Contains(want, a.typ) {
-			return fmt.Errorf("sqlparse: %s needs %s, but %s is %s", fn, what, a.text, a.typ)
+			return fmt.Errorf("spsql: %s needs %s, but %s is %s", fn, what, a.text, a.typ)
 		}
 	}
 	return nil
@@ -412,7 +412,7 @@ func unify(fn string, args []*rexpr) (sqlType, error) {
 				t = tFloat
 			}
 		case t != a.typ:
-			return tNull, fmt.Errorf("sqlparse: %s mixes %s and %s (%s); CAST one of them", fn, t, a.typ, a.text)
+			return tNull, fmt.Errorf("spsql: %s mixes %s and %s (%s); CAST one of them", fn, t, a.typ, a.text)
 		}
 	}
 	return t, nil
@@ -517,7 +517,7 @@ func resolveCast(fn string, x *rexpr, to string, length, scale int, text string)
 	case "DATE", "DATETIME":
 		e.typ, err = tTime, needArgs(fn, "a date or text", e.args, tTime, tString)
 	default:
-		return nil, fmt.Errorf("sqlparse: internal error: CAST to %s", to)
+		return nil, fmt.Errorf("spsql: internal error: CAST to %s", to)
 	}
 	if err != nil {
 		return nil, err
@@ -562,7 +562,7 @@ func (b *binder) coercePair(l, r *rexpr, op string) (*rexpr, *rexpr, error) {
 		return nil, nil, err
 	}
 	if !compatible(l.typ, r.typ) {
-		return nil, nil, fmt.Errorf("sqlparse: cannot compare %s (%s) with %s (%s)%s", l.text, l.typ, r.text, r.typ, hintFor(l, r))
+		return nil, nil, fmt.Errorf("spsql: cannot compare %s (%s) with %s (%s)%s", l.text, l.typ, r.text, r.typ, hintFor(l, r))
 	}
 	// A date-only field compared with a calendar date (DATE(x)) means its
 	// day: compare DATE(field), not the site-midnight instant it holds.
@@ -729,7 +729,7 @@ func coerceConst(c, other *rexpr) (*rexpr, error) {
 		case string:
 			t, err := parseTime(v, loc)
 			if err != nil {
-				return nil, fmt.Errorf("sqlparse: comparing %s: %w", other.text, err)
+				return nil, fmt.Errorf("spsql: comparing %s: %w", other.text, err)
 			}
 			return convert(t), nil
 		case time.Time:
@@ -753,7 +753,7 @@ func coerceConst(c, other *rexpr) (*rexpr, error) {
 			}
 			f, err := strconv.ParseFloat(s, 64)
 			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-				return nil, fmt.Errorf("sqlparse: %s is %s, and %s is not a number", other.text, other.typ, c.text)
+				return nil, fmt.Errorf("spsql: %s is %s, and %s is not a number", other.text, other.typ, c.text)
 			}
 			return convert(f), nil
 		}
@@ -770,7 +770,7 @@ func coerceConst(c, other *rexpr) (*rexpr, error) {
 			case "false", "0", "no":
 				return convert(false), nil
 			}
-			return nil, fmt.Errorf("sqlparse: %s is BOOLEAN, and %s is not true or false", other.text, c.text)
+			return nil, fmt.Errorf("spsql: %s is BOOLEAN, and %s is not true or false", other.text, c.text)
 		}
 	}
 	return c, nil

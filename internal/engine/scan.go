@@ -32,7 +32,7 @@ func (s *scanOp) openPlan(rt *runtime, p *Plan) (rowFunc, error) {
 	n := len(s.t.cols)
 	cols, residual := p.Columns, p.Residual
 	if len(cols) != n {
-		return nil, fmt.Errorf("sqlparse: internal error: %s gives %d columns, want %d", s.t.list, len(cols), n)
+		return nil, fmt.Errorf("spsql: internal error: %s gives %d columns, want %d", s.t.list, len(cols), n)
 	}
 	// When every column copies its own position of the fetched row and
 	// the row is as wide as the joined one, the fetched row is handed on:
@@ -94,7 +94,7 @@ func (s *scanOp) start(rt *runtime, p *Plan) (Rows, *Plan, error) {
 	if err != nil && errors.Is(err, sharepoint.ErrLookupThreshold) {
 		// Not the view threshold, though SharePoint reports both as an
 		// SPQueryThrottledException: a scan would be refused as well.
-		return nil, nil, fmt.Errorf("sqlparse: SharePoint refused the query for its lookup column threshold (at most %d lookup and person columns per request): %w", sharepoint.LookupThreshold, err)
+		return nil, nil, fmt.Errorf("spsql: SharePoint refused the query for its lookup column threshold (at most %d lookup and person columns per request): %w", sharepoint.LookupThreshold, err)
 	}
 	if err != nil && errors.Is(err, sharepoint.ErrViewThreshold) {
 		fallback, ferr := p.Fallback()

@@ -65,7 +65,7 @@ var (
 // schemaFields returns the columns of information_schema.table.
 func schemaFields(schema, table string) ([]sharepoint.Field, error) {
 	if !strings.EqualFold(schema, sqlparse.SchemaName) {
-		return nil, fmt.Errorf("sqlparse: %s.%s: lists have no schema; the only schema is information_schema (tables and columns)", schema, table)
+		return nil, fmt.Errorf("spsql: %s.%s: lists have no schema; the only schema is information_schema (tables and columns)", schema, table)
 	}
 	switch strings.ToLower(table) {
 	case "tables":
@@ -73,7 +73,7 @@ func schemaFields(schema, table string) ([]sharepoint.Field, error) {
 	case "columns":
 		return schemaColumnsFields, nil
 	}
-	return nil, fmt.Errorf("sqlparse: information_schema.%s does not exist: information_schema has tables and columns", table)
+	return nil, fmt.Errorf("spsql: information_schema.%s does not exist: information_schema has tables and columns", table)
 }
 
 func schemaExplain(table string) string {
@@ -101,7 +101,7 @@ func schemaRows(rt *runtime, p *Plan, table string, describe bool) (Rows, error)
 			}
 		}
 		if pos[i] < 0 && !strings.EqualFold(name, "ID") {
-			return nil, fmt.Errorf("sqlparse: internal error: information_schema.%s has no column %s", table, name)
+			return nil, fmt.Errorf("spsql: internal error: information_schema.%s has no column %s", table, name)
 		}
 	}
 	only := ""
@@ -180,7 +180,7 @@ func schemaColumns(ctx context.Context, src Source, opts Options, only string, m
 			if _, err := src.Fields(ctx, only); err != nil {
 				return nil, err
 			}
-			return nil, fmt.Errorf("sqlparse: list %q does not exist: %w", only, sharepoint.ErrListNotFound)
+			return nil, fmt.Errorf("spsql: list %q does not exist: %w", only, sharepoint.ErrListNotFound)
 		}
 		lists = kept
 	}
@@ -201,7 +201,7 @@ func schemaColumns(ctx context.Context, src Source, opts Options, only string, m
 			o.ClientOnly = true
 			plan, err := buildPlan(starSelect, l.Title, fields, nil, o)
 			if err != nil {
-				return nil, fmt.Errorf("sqlparse: the columns of list %q: %w", l.Title, err)
+				return nil, fmt.Errorf("spsql: the columns of list %q: %w", l.Title, err)
 			}
 			for k, oc := range plan.Columns {
 				f := oc.Field

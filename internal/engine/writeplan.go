@@ -90,7 +90,7 @@ func BuildWrite(st sqlparse.Statement, list string, fields []sharepoint.Field, a
 	case *sqlparse.Delete:
 		params, name = s.Params, s.List
 	default:
-		return nil, fmt.Errorf("sqlparse: BuildWrite needs INSERT, UPDATE or DELETE, not %T", st)
+		return nil, fmt.Errorf("spsql: BuildWrite needs INSERT, UPDATE or DELETE, not %T", st)
 	}
 	if list == "" {
 		list = name
@@ -111,7 +111,7 @@ func BuildWrite(st sqlparse.Statement, list string, fields []sharepoint.Field, a
 				return nil, err
 			}
 			if seen[targets[i].prop] {
-				return nil, fmt.Errorf("sqlparse: column %q is given twice", col)
+				return nil, fmt.Errorf("spsql: column %q is given twice", col)
 			}
 			seen[targets[i].prop] = true
 		}
@@ -136,7 +136,7 @@ func BuildWrite(st sqlparse.Statement, list string, fields []sharepoint.Field, a
 				return nil, err
 			}
 			if _, dup := wp.Set[t.prop]; dup {
-				return nil, fmt.Errorf("sqlparse: column %q is set twice", a.Col)
+				return nil, fmt.Errorf("spsql: column %q is set twice", a.Col)
 			}
 			if wp.Set[t.prop], err = b.writeValue(t, a.Val); err != nil {
 				return nil, err
@@ -154,7 +154,7 @@ func BuildWrite(st sqlparse.Statement, list string, fields []sharepoint.Field, a
 // WHERE names, or a SELECT ID plan for anything else.
 func (wp *WritePlan) targets(b *binder, where sqlparse.Expr, fields []sharepoint.Field, args []driver.NamedValue, params map[string]sqlparse.Placeholder, opts WriteOptions, verb string) error {
 	if where == nil && !opts.AllowFullTableWrites {
-		return fmt.Errorf("sqlparse: %s without WHERE would change every item of %q; write WHERE 1=1 if that is meant, or set AllowFullTableWrites=true on the connection", verb, wp.List)
+		return fmt.Errorf("spsql: %s without WHERE would change every item of %q; write WHERE 1=1 if that is meant, or set AllowFullTableWrites=true on the connection", verb, wp.List)
 	}
 	if isOneEqualsOne(where) {
 		where = nil
@@ -252,16 +252,16 @@ func (b *binder) writeTarget(name string) (writeTarget, error) {
 		t.prop = f.EntityPropertyName
 	default:
 		if f.IsLookup() {
-			return writeTarget{}, fmt.Errorf("sqlparse: column %q is a %s column: write its item ID through %sId", name, f.Type, f.EntityPropertyName)
+			return writeTarget{}, fmt.Errorf("spsql: column %q is a %s column: write its item ID through %sId", name, f.Type, f.EntityPropertyName)
 		}
-		return writeTarget{}, fmt.Errorf("sqlparse: %q cannot be written; write the column %q itself", name, f.Title)
+		return writeTarget{}, fmt.Errorf("spsql: %q cannot be written; write the column %q itself", name, f.Title)
 	}
 	if c.kind == colValue && f.IsLookup() {
-		return writeTarget{}, fmt.Errorf("sqlparse: column %q is a %s column: write its item ID through %sId", name, f.Type, f.EntityPropertyName)
+		return writeTarget{}, fmt.Errorf("spsql: column %q is a %s column: write its item ID through %sId", name, f.Type, f.EntityPropertyName)
 	}
 	switch f.Type {
 	case "TaxonomyFieldType", "TaxonomyFieldTypeMulti", "Geolocation", "Location", "Thumbnail":
-		return writeTarget{}, fmt.Errorf("sqlparse: writing %s columns (%q) is not supported yet", f.Type, name)
+		return writeTarget{}, fmt.Errorf("spsql: writing %s columns (%q) is not supported yet", f.Type, name)
 	}
 	return t, nil
 }
@@ -271,7 +271,7 @@ func readOnlyField(f *sharepoint.Field) bool {
 }
 
 func readOnlyError(name string, f *sharepoint.Field) error {
-	return fmt.Errorf("sqlparse: column %q (%s, %s) is read-only: SharePoint sets it", name, f.InternalName, f.Type)
+	return fmt.Errorf("spsql: column %q (%s, %s) is read-only: SharePoint sets it", name, f.InternalName, f.Type)
 }
 
 // writeValue evaluates a value (a literal, a placeholder, or a constant
@@ -287,7 +287,7 @@ func (b *binder) writeValue(t writeTarget, n sqlparse.Expr) (any, error) {
 		}
 	}
 	if e.op != opConst {
-		return nil, fmt.Errorf("sqlparse: the value for %q must be a constant or a placeholder, not %s", t.name, e.text)
+		return nil, fmt.Errorf("spsql: the value for %q must be a constant or a placeholder, not %s", t.name, e.text)
 	}
 	v := e.val
 	if v == nil {
@@ -297,14 +297,14 @@ func (b *binder) writeValue(t writeTarget, n sqlparse.Expr) (any, error) {
 		return nil, nil
 	}
 	bad := func(want string) error {
-		return fmt.Errorf("sqlparse: column %q is %s and takes %s, not %s", t.name, t.field.Type, want, e.text)
+		return fmt.Errorf("spsql: column %q is %s and takes %s, not %s", t.name, t.field.Type, want, e.text)
 	}
 	f := t.field
 	if t.col.kind == colID {
 		if f.IsMulti() {
 			ids, err := parseIDList(v)
 			if err != nil {
-				return nil, fmt.Errorf("sqlparse: column %q takes item IDs as a JSON array ('[1,2]') or a comma-separated list: %w", t.name, err)
+				return nil, fmt.Errorf("spsql: column %q takes item IDs as a JSON array ('[1,2]') or a comma-separated list: %w", t.name, err)
 			}
 			return ids, nil
 		}
@@ -321,7 +321,7 @@ func (b *binder) writeValue(t writeTarget, n sqlparse.Expr) (any, error) {
 			return nil, bad("text")
 		}
 		if f.Type == "Text" && len([]rune(s)) > 255 {
-			return nil, fmt.Errorf("sqlparse: column %q is a single line of text: at most 255 characters, got %d", t.name, len([]rune(s)))
+			return nil, fmt.Errorf("spsql: column %q is a single line of text: at most 255 characters, got %d", t.name, len([]rune(s)))
 		}
 		return s, nil
 	case "Integer":
@@ -393,7 +393,7 @@ func (b *binder) writeValue(t writeTarget, n sqlparse.Expr) (any, error) {
 		}
 		return nil, bad("a GUID ('6f1c3bde-58f7-4b3e-9d0c-2a4d7c9e1f00')")
 	}
-	return nil, fmt.Errorf("sqlparse: writing %s columns (%q) is not supported yet", f.Type, t.name)
+	return nil, fmt.Errorf("spsql: writing %s columns (%q) is not supported yet", f.Type, t.name)
 }
 
 func toInt64(v any) (int64, bool) {
