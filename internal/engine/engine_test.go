@@ -183,3 +183,44 @@ func TestExplainDescribesRequestAndDriverWork(t *testing.T) {
 		t.Errorf("Explain:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+func TestAJoinHoldsTheSideItsFirstPageShowsIsSmaller(t *testing.T) {
+	// Tasks has 12,000 items and Projects 40, so ItemCount says to hold
+	// Projects; but the filter leaves two tasks, which the first page
+	// shows: those are held instead, within a cap of 10 rows.
+	var projects []map[string]any
+	for i := 1; i <= 40; i++ {
+		projects = append(projects, map[string]any{"ID": int64(i), "Title": "p" + strings.Repeat("x", i%3)})
+	}
+	src := &memSource{items: map[string][]map[string]any{
+		"tasks":    {{"ID": int64(1), "Title": "a", "ProjectId": int64(3)}, {"ID": int64(2), "Title": "b", "ProjectId": int64(40)}},
+		"projects": projects,
+	}}
+	for _, sql := range []string{
+		"SELECT t.Title, p.ID FROM Tasks t JOIN Projects p ON t.ProjectId = p.ID WHERE t.Status = 'Done' ORDER BY t.Title",
+		"SELECT t.Title, p.ID FROM Projects p JOIN Tasks t ON t.ProjectId = p.ID WHERE t.Status = 'Done' ORDER BY t.Title",
+	} {
+		out, _ := run(t, src, sql, Options{MaxMemoryRows: 10})
+		if want := [][]any{{"a", int64(3)}, {"b", int64(40)}}; !reflect.DeepEqual(out, want) {
+			t.Errorf("%s: rows %v, want %v", sql, out, want)
+		}
+	}
+}
+
+func TestALeftJoinWithOnlyALimitAboveItStopsItsLeftScan(t *testing.T) {
+	src := &memSource{items: map[string][]map[string]any{
+		"tasks": tasks("a", "b", "c", "d"),
+	}}
+	out, q := run(t, src, "SELECT t.Title, p.Title FROM Tasks t LEFT JOIN Projects p ON t.ProjectId = p.ID LIMIT 2", Options{})
+	if len(out) != 2 {
+		t.Errorf("rows %v, want 2", out)
+	}
+	if top := q.scans[0].Query.Top; top != 2 {
+		t.Errorf("the left scan's $top is %d, want 2; plan:\n%s", top, explainText(q))
+	}
+	// An inner join may drop left rows: its scan must not stop early.
+	_, q = run(t, src, "SELECT t.Title, p.Title FROM Tasks t JOIN Projects p ON t.ProjectId = p.ID LIMIT 2", Options{})
+	if top := q.scans[0].Query.Top; top != 0 {
+		t.Errorf("an inner join's left scan has $top %d, want none", top)
+	}
+}

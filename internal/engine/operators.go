@@ -235,6 +235,7 @@ type joinSpec struct {
 
 	buildLeft bool   // hold the left rows, stream the right list
 	why       string // for Explain
+	leftCount int64  // the left list's ItemCount, -1 if unknown or several lists
 
 	// byID: the right key is the right list's ID, so once the left rows
 	// are held, the right list can be read by those IDs only (see
@@ -265,10 +266,12 @@ func (j *joinSpec) chooseBuild(lefts []*table, right *table, opts Options) {
 			return
 		}
 	}
+	j.leftCount = -1
 	if len(lefts) != 1 {
 		return
 	}
 	l := lefts[0]
+	j.leftCount = l.count
 	if l.count >= 0 && right.count >= 0 && l.count < right.count {
 		j.buildLeft = true
 		j.why = fmt.Sprintf("holding %s, the smaller list (%d items, %d in %s)", l.name(), l.count, right.count, right.name())
@@ -302,7 +305,7 @@ func (j *joinSpec) explain(lines *[]string, depth int) {
 	if j.byID {
 		line += fmt.Sprintf("; holding the left rows, then reading %s by the IDs they name, %d per request ($filter=ID eq … or …), when that takes fewer requests than reading all of it, else all of it", j.right.t.name(), idsPerRequest)
 	} else {
-		line += "; " + j.why
+		line += "; " + j.why + ", or the other side when its first page shows it is smaller"
 	}
 	*lines = append(*lines, line)
 	j.leftIn.explain(lines, depth+1)
@@ -348,23 +351,80 @@ func (j *joinSpec) open(rt *runtime) (rowFunc, error) {
 }
 
 // openBuildRight holds the right list's rows by key and streams the left
-// rows past them.
+// rows past them — unless the left side's first page shows that, with
+// its filters, it is the smaller: then it holds the left rows instead.
 func (j *joinSpec) openBuildRight(rt *runtime) (rowFunc, error) {
+	lnext, err := j.leftIn.open(rt)
+	if err != nil {
+		return nil, err
+	}
+	lnext, small, err := peek(rt, lnext, j.right.t.count)
+	if err != nil {
+		return nil, err
+	}
 	rnext, err := j.right.open(rt)
 	if err != nil {
 		return nil, err
 	}
+	if small {
+		return j.holdLeft(rt, lnext, rnext)
+	}
+	return j.holdRightAndProbe(rt, rnext, lnext)
+}
+
+// holdRightAndProbe holds the rows rnext returns by key, then streams the
+// rows of lnext past them.
+func (j *joinSpec) holdRightAndProbe(rt *runtime, rnext, lnext rowFunc) (rowFunc, error) {
 	table := map[string][][]any{}
 	held := 0
 	if err := j.holdRight(rt, rnext, table, &held); err != nil {
 		return nil, err
 	}
-	lkey := &keyer{keys: j.leftKeys}
-	lnext, err := j.leftIn.open(rt)
-	if err != nil {
-		return nil, err
+	return j.probe(rt, table, &keyer{keys: j.leftKeys}, lnext, func() { rt.release(held) }), nil
+}
+
+// peek reads ahead up to a page of next (at most a quarter of
+// MaxMemoryRows; nothing when that is under 2 rows) to learn whether that side of a join, filtered, is
+// smaller than the other side's otherCount items (-1: unknown): it is
+// when it ends within what was read, with fewer rows. It returns a
+// stream that gives the rows read ahead first, then the rest.
+func peek(rt *runtime, next rowFunc, otherCount int64) (rowFunc, bool, error) {
+	n := rt.opts.PageSize
+	if rt.limit > 0 {
+		n = min(n, rt.limit/4) // leave the held side most of the cap
 	}
-	return j.probe(rt, table, lkey, lnext, func() { rt.release(held) }), nil
+	var rows [][]any
+	ended := false
+	for n >= 2 && len(rows) <= n {
+		row, err := next()
+		if err == io.EOF {
+			ended = true
+			break
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		if err := rt.hold(1, "the rows read ahead to choose a join's held side"); err != nil {
+			return nil, false, err
+		}
+		rows = append(rows, row)
+	}
+	pos := 0
+	replay := func() ([]any, error) {
+		if pos < len(rows) {
+			row := rows[pos]
+			rows[pos] = nil
+			pos++
+			rt.release(1)
+			return row, nil
+		}
+		if ended {
+			return nil, io.EOF
+		}
+		return next()
+	}
+	small := ended && (otherCount < 0 || int64(len(rows)) < otherCount)
+	return replay, small, nil
 }
 
 // holdRight adds the right rows next returns to table by key (a row
@@ -565,12 +625,30 @@ func (j *joinSpec) planIDs(ids []int64) (*Plan, error) {
 }
 
 // openBuildLeft holds the left rows by key and streams the right list's
-// rows past them; for a LEFT JOIN, the left rows nothing matched follow.
+// rows past them — unless the right list's first page shows that, with
+// its filters, it is the smaller: then it holds the right rows instead.
 func (j *joinSpec) openBuildLeft(rt *runtime) (rowFunc, error) {
+	rnext, err := j.right.open(rt)
+	if err != nil {
+		return nil, err
+	}
+	rnext, small, err := peek(rt, rnext, j.leftCount)
+	if err != nil {
+		return nil, err
+	}
 	lnext, err := j.leftIn.open(rt)
 	if err != nil {
 		return nil, err
 	}
+	if small {
+		return j.holdRightAndProbe(rt, rnext, lnext)
+	}
+	return j.holdLeft(rt, lnext, rnext)
+}
+
+// holdLeft holds the rows lnext returns by key and streams the rows of
+// rnext past them; for a LEFT JOIN, the held rows nothing matched follow.
+func (j *joinSpec) holdLeft(rt *runtime, lnext, rnext rowFunc) (rowFunc, error) {
 	// A LEFT JOIN returns the held rows no right row matched at the end,
 	// in their order, so each held row remembers whether one did.
 	type heldRow struct {
@@ -606,10 +684,6 @@ func (j *joinSpec) openBuildLeft(rt *runtime) (rowFunc, error) {
 		if ok {
 			table[string(k)] = append(table[string(k)], h)
 		}
-	}
-	rnext, err := j.right.open(rt)
-	if err != nil {
-		return nil, err
 	}
 	lo, hi := j.right.t.base, j.right.t.base+len(j.right.t.cols)
 	var (

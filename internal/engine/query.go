@@ -466,6 +466,13 @@ func (bb *blockBuilder) build() (operator, []OutputColumn, error) {
 			pushLimit, pushOffset = &sqlparse.Literal{Value: int64(limit)}, &sqlparse.Literal{Value: int64(offset)}
 		}
 	}
+	// A chain of LEFT JOINs returns every row of its first list at least
+	// once: with nothing above it that drops or reorders rows, the first
+	// list's scan can stop after OFFSET+LIMIT rows, which the rest of the
+	// joins then extend.
+	if len(bb.tables) > 1 && limit >= 0 && g == nil && len(keys) == 0 && !sel.Distinct && !bb.tables[0].virtual && leftJoinsOnly(joins[1:], filterExprs) {
+		pushLimit, pushOffset = &sqlparse.Literal{Value: int64(limit)}, &sqlparse.Literal{Value: int64(offset)}
+	}
 
 	// The scans: each list's plan reads the columns used above.
 	for _, t := range bb.tables {
@@ -475,7 +482,7 @@ func (bb *blockBuilder) build() (operator, []OutputColumn, error) {
 		}
 		bb.width += len(t.cols)
 		t.sel = &sqlparse.Select{List: t.list, Alias: t.alias, Items: t.items, Where: andAll(t.where), Params: sel.Params}
-		if len(bb.tables) == 1 {
+		if t == bb.tables[0] {
 			t.sel.OrderBy, t.sel.Limit, t.sel.Offset = pushOrder, pushLimit, pushOffset
 		}
 		o := qb.opts
@@ -578,6 +585,22 @@ func (bb *blockBuilder) pushableOrder(t *table, keys []sortKey, proj *projection
 		order = append(order, sqlparse.OrderItem{Expr: t.items[i].Expr, Desc: k.desc})
 	}
 	return order
+}
+
+// leftJoinsOnly reports a FROM whose joins are all LEFT JOINs, with no
+// filter applied above any of them.
+func leftJoinsOnly(joins []*joinSpec, filters [][]*rexpr) bool {
+	for _, j := range joins {
+		if !j.left {
+			return false
+		}
+	}
+	for _, f := range filters {
+		if len(f) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // onlyCountStar reports aggregates that are all COUNT(*).
