@@ -1,6 +1,9 @@
 package sqlparse
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestRewriteForParserLeavesStringsAndNamesAlone(t *testing.T) {
 	tests := []struct{ sql, want string }{
@@ -22,5 +25,23 @@ func TestRewriteForParserLeavesStringsAndNamesAlone(t *testing.T) {
 		if got, _ := renderForParser(toks); got != tt.want {
 			t.Errorf("renderForParser(%q) =\n%q, want\n%q", tt.sql, got, tt.want)
 		}
+	}
+}
+
+func TestDeeplyNestedExpressionsAreRefusedQuickly(t *testing.T) {
+	for _, sql := range []string{
+		"SELECT ID FROM Tasks WHERE " + strings.Repeat("NOT ", 40000) + "Title = 'x'",
+		"SELECT ID FROM Tasks WHERE ID = 0" + strings.Repeat(" OR ID = 1", 2000),
+		"UPDATE Tasks SET Done = 1 WHERE " + strings.Repeat("NOT ", 2000) + "Done = 1",
+		"SELECT ID FROM Tasks WHERE ID IN (SELECT ID FROM Tasks WHERE " + strings.Repeat("NOT ", 2000) + "ID = 1)",
+	} {
+		_, err := Parse(sql)
+		if err == nil || !strings.Contains(err.Error(), "more than 1000 levels") {
+			t.Errorf("%.60s…: %v, want the nesting refused", sql, err)
+		}
+	}
+	// Within the limit, a statement parses.
+	if _, err := Parse("SELECT ID FROM Tasks WHERE " + strings.Repeat("NOT ", 500) + "Title = 'x'"); err != nil {
+		t.Errorf("500 NOTs: %v", err)
 	}
 }

@@ -43,6 +43,93 @@ var (
 // list. A trailing ';' is allowed, a second statement is not. Statements
 // outside the dialect are errors that name the construct.
 func Parse(sql string) (Statement, error) {
+	st, err := parse(sql)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkDepth(st); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// MaxExprDepth is how deeply expressions may nest — NOT NOT …, a chain
+// of ANDs or ORs, functions of functions — counting every operator. It
+// keeps planning quick and bounded whatever the statement: deeper ones
+// are refused before anything else is done with them. (The parser
+// refuses more than about 200 levels of parentheses on its own.)
+const MaxExprDepth = 1000
+
+// checkDepth refuses a statement whose expressions nest deeper than
+// MaxExprDepth.
+func checkDepth(st Statement) error {
+	var exprs []Expr
+	var add func(sel *Select)
+	add = func(sel *Select) {
+		if sel == nil {
+			return
+		}
+		for _, it := range sel.Items {
+			exprs = append(exprs, it.Expr)
+		}
+		exprs = append(exprs, sel.Where, sel.Having, sel.Limit, sel.Offset)
+		exprs = append(exprs, sel.GroupBy...)
+		for _, o := range sel.OrderBy {
+			exprs = append(exprs, o.Expr)
+		}
+		for _, j := range sel.Joins {
+			exprs = append(exprs, j.On)
+		}
+		if sel.Union != nil {
+			for _, p := range sel.Union.Parts {
+				add(p)
+			}
+		}
+	}
+	switch st := st.(type) {
+	case *Select:
+		add(st)
+	case *Explain:
+		add(st.Select)
+	case *Update:
+		exprs = append(exprs, st.Where)
+		for _, a := range st.Set {
+			exprs = append(exprs, a.Val)
+		}
+	case *Delete:
+		exprs = append(exprs, st.Where)
+	case *Insert:
+		for _, row := range st.Rows {
+			exprs = append(exprs, row...)
+		}
+	}
+	for _, e := range exprs {
+		if e != nil && depthOver(e, MaxExprDepth) {
+			return fmt.Errorf("sqlparse: the statement nests expressions more than %d levels deep (NOT NOT …, a long chain of AND or OR, functions of functions); simplify it, for example with IN (…)", MaxExprDepth)
+		}
+	}
+	return nil
+}
+
+// depthOver reports whether e nests deeper than limit, subqueries
+// included; it stops looking as soon as it knows.
+func depthOver(e Expr, limit int) bool {
+	if limit < 0 {
+		return true
+	}
+	if sub, ok := e.(*InSelect); ok && checkDepth(sub.Sub) != nil {
+		return true
+	}
+	for _, c := range Children(e) {
+		if c != nil && depthOver(c, limit-1) {
+			return true
+		}
+	}
+	return false
+}
+
+// parse classifies and parses one statement.
+func parse(sql string) (Statement, error) {
 	toks, err := lex(sql)
 	if err != nil {
 		return nil, err

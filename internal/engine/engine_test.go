@@ -1,10 +1,14 @@
 package engine
 
 import (
+	"context"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-spsql/spsql/sqlparse"
 )
 
 func tasks(titles ...any) []map[string]any {
@@ -222,5 +226,17 @@ func TestALeftJoinWithOnlyALimitAboveItStopsItsLeftScan(t *testing.T) {
 	_, q = run(t, src, "SELECT t.Title, p.Title FROM Tasks t JOIN Projects p ON t.ProjectId = p.ID LIMIT 2", Options{})
 	if top := q.scans[0].Query.Top; top != 0 {
 		t.Errorf("an inner join's left scan has $top %d, want none", top)
+	}
+}
+
+func TestPlanningStopsWithItsContext(t *testing.T) {
+	st, err := sqlparse.Parse("SELECT ID FROM Tasks WHERE ID IN (" + strings.Repeat("1, ", 5000) + "2)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := BuildQuery(ctx, st.(*sqlparse.Select), fixtureCatalog{}, nil, Options{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("planning with a cancelled context: %v, want context.Canceled", err)
 	}
 }

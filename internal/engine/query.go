@@ -64,6 +64,9 @@ func BuildQuery(ctx context.Context, sel *sqlparse.Select, src Source, args []dr
 	}
 	opts.Now = func() time.Time { return at }
 	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		qb := &queryBuilder{ctx: ctx, src: src, values: values, opts: opts, now: at}
 		root, cols, err := qb.statement(sel, nil)
 		if err != nil {
@@ -207,6 +210,7 @@ func (bb *blockBuilder) binder(aggregates bool) *binder {
 		aggregates: aggregates,
 		subquery:   func(sel *sqlparse.Select) (*subquery, error) { return bb.qb.subquery(sel, bb) },
 		now:        bb.qb.now,
+		ctx:        bb.qb.ctx,
 	}
 }
 

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -30,6 +31,10 @@ type binder struct {
 	// BuildQuery sets it from Options.Now; zero means read the clock when
 	// first needed (see clock).
 	now time.Time
+	// ctx, when set, is the query's context: resolving a large statement
+	// stops when it is done (every checkEvery nodes).
+	ctx   context.Context
+	steps int
 }
 
 // clock returns the statement's NOW(), reading the system clock once if
@@ -43,6 +48,13 @@ func (b *binder) clock() time.Time {
 }
 
 func (b *binder) resolve(n sqlparse.Expr) (*rexpr, error) {
+	if b.ctx != nil {
+		if b.steps++; b.steps%checkEvery == 0 {
+			if err := b.ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+	}
 	switch n := n.(type) {
 	case *sqlparse.ColumnRef:
 		resolve := b.r.resolvePath
