@@ -3,6 +3,7 @@ package sptest
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -29,6 +30,28 @@ type Fault struct {
 	// Latency delays the answer; the delay ends early if the client goes
 	// away.
 	Latency time.Duration
+
+	// Forward lets the request through to the site first — a write is
+	// applied — and then fails it on the way back as the other fields say:
+	// Status answers in place of the real answer, Latency delays it, Reset
+	// drops it. It is a gateway or proxy in front of SharePoint that
+	// forwarded the request and then failed. SharePoint itself never
+	// answers an error for a write it applied, so Forward with Status is
+	// meant with Gateway.
+	Forward bool
+	// Gateway makes a Status answer a gateway's or proxy's, not
+	// SharePoint's: Body (an HTML page; no body at all when empty) instead
+	// of an odata.error.
+	Gateway bool
+	Body    string
+	// Location is sent as the Location header of a Status answer: with a
+	// 3xx Status, a redirect.
+	Location string
+	// Reset drops the connection without any answer: without Forward,
+	// before the request's body is read (nothing of it reaches the site);
+	// with Forward, after the site has served the request. The request
+	// log records its Status as 0.
+	Reset bool
 }
 
 // spState is the SharePoint side's mutable test state.
@@ -91,6 +114,18 @@ func (s *Server) nextLinkOrigin() string {
 	return s.sp.nextLinks
 }
 
+// ClearFaults drops every fault set with FailRequest, FailNextWith and
+// FailNext that has not fired yet, so that a test can read the site back
+// unhindered.
+func (s *Server) ClearFaults() {
+	s.sp.mu.Lock()
+	s.sp.faults, s.sp.repeat, s.sp.repeatN = nil, nil, 0
+	s.sp.mu.Unlock()
+	s.mu.Lock()
+	s.failCount, s.failStatus = 0, 0
+	s.mu.Unlock()
+}
+
 // takeFault returns the fault for the request now arriving, counting it.
 // legacy is FailNext's status, which applies when no Fault does.
 func (s *Server) takeFault(legacy int) (Fault, time.Duration) {
@@ -112,6 +147,16 @@ func (s *Server) takeFault(legacy int) (Fault, time.Duration) {
 // serveWithFaults answers r with serve, applying the request's fault.
 func (s *Server) serveWithFaults(w http.ResponseWriter, r *http.Request, legacyStatus int, serve func(http.ResponseWriter)) {
 	f, latency := s.takeFault(legacyStatus)
+	// served is the site's real answer when the fault lets the request
+	// through before failing it (Forward).
+	var served *recordingWriter
+	if f.Forward {
+		served = &recordingWriter{header: http.Header{}, status: http.StatusOK}
+		serve(served)
+	}
+	if f.Reset && !f.Forward {
+		dropConnection(w) // before the body is read: nothing reaches the site
+	}
 	if d := latency + f.Latency; d > 0 {
 		t := time.NewTimer(d)
 		select {
@@ -121,11 +166,25 @@ func (s *Server) serveWithFaults(w http.ResponseWriter, r *http.Request, legacyS
 			return
 		}
 	}
+	if f.Reset {
+		dropConnection(w)
+	}
 	if f.Status != 0 {
-		format, _ := negotiate(r)
 		if f.RetryAfter != "" {
 			w.Header().Set("Retry-After", f.RetryAfter)
 		}
+		if f.Location != "" {
+			w.Header().Set("Location", f.Location)
+		}
+		if f.Gateway {
+			if f.Body != "" {
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			}
+			w.WriteHeader(f.Status)
+			_, _ = io.WriteString(w, f.Body)
+			return
+		}
+		format, _ := negotiate(r)
 		code, msg := f.Code, f.Message
 		if code == "" {
 			code = "-2147024860, Microsoft.SharePoint.SPException"
@@ -139,19 +198,27 @@ func (s *Server) serveWithFaults(w http.ResponseWriter, r *http.Request, legacyS
 		writeError(w, format, &apiError{f.Status, code, msg})
 		return
 	}
-	if !f.Cut {
+	if !f.Cut && served == nil {
 		serve(w)
 		return
 	}
-	rec := &recordingWriter{header: http.Header{}, status: http.StatusOK}
-	serve(rec)
+	rec := served
+	if rec == nil {
+		rec = &recordingWriter{header: http.Header{}, status: http.StatusOK}
+		serve(rec)
+	}
 	body := rec.body.Bytes()
+	for k, v := range rec.header {
+		w.Header()[k] = v
+	}
+	if !f.Cut {
+		w.WriteHeader(rec.status)
+		_, _ = w.Write(body)
+		return
+	}
 	n := f.CutAfterBytes
 	if n <= 0 || n >= len(body) {
 		n = len(body) / 2
-	}
-	for k, v := range rec.header {
-		w.Header()[k] = v
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(rec.status)
@@ -159,6 +226,16 @@ func (s *Server) serveWithFaults(w http.ResponseWriter, r *http.Request, legacyS
 	_ = http.NewResponseController(w).Flush()
 	// Aborting the handler makes net/http close the connection without
 	// finishing the body: the client sees an unexpected EOF mid-page.
+	panic(http.ErrAbortHandler)
+}
+
+// dropConnection ends the request without an answer: net/http closes the
+// connection of a handler that panics with http.ErrAbortHandler. The
+// request log records the request with Status 0.
+func dropConnection(w http.ResponseWriter) {
+	if sw, ok := w.(*statusWriter); ok {
+		sw.status = 0
+	}
 	panic(http.ErrAbortHandler)
 }
 

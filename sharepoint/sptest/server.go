@@ -81,6 +81,8 @@ type SPRequest struct {
 	// Origin is the scheme and Host header the request arrived with, e.g.
 	// "http://127.0.0.1:41234".
 	Origin string
+	// Status is the answer's HTTP status; 0 when the connection was
+	// dropped without an answer (Fault.Reset).
 	Status int
 	// Accept and ODataVersion are the request's Accept and OData-Version
 	// headers, which choose the response format.
