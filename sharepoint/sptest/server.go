@@ -111,6 +111,7 @@ type Server struct {
 
 	mu         sync.Mutex
 	requests   []SPRequest
+	received   []SPRequest // as they arrive, before any answer
 	failCount  int
 	failStatus int
 }
@@ -232,6 +233,16 @@ func (s *Server) Requests() []SPRequest {
 	return append([]SPRequest(nil), s.requests...)
 }
 
+// Received returns a copy of the SharePoint-side requests in the order
+// they arrived, recorded before any answer (so with Status 0): unlike
+// Requests, it has those still being served and those never answered —
+// a request held up by a Fault's Latency, say, whose client gave up.
+func (s *Server) Received() []SPRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]SPRequest(nil), s.received...)
+}
+
 // RequestCount returns how many SharePoint-side requests were received.
 func (s *Server) RequestCount() int {
 	s.mu.Lock()
@@ -307,6 +318,9 @@ func (s *Server) serveSharePoint(w http.ResponseWriter, r *http.Request) {
 	}
 	token, hasBearer := bearerToken(r)
 	rec.Bearer = hasBearer
+	s.mu.Lock()
+	s.received = append(s.received, rec)
+	s.mu.Unlock()
 	if s.cfg.gzip && acceptsGzip(r) {
 		gz := newGzipResponseWriter(w)
 		defer gz.finish()

@@ -81,6 +81,9 @@ func TestWriteFaultsApplyOrNot(t *testing.T) {
 			if got := srv.Requests()[0].Status; got != tc.loggedWith {
 				t.Errorf("the request log says %d, want %d", got, tc.loggedWith)
 			}
+			if got := srv.Received(); len(got) != 1 || got[0].Method != http.MethodPost || got[0].Status != 0 {
+				t.Errorf("Received = %+v, want the POST, before its answer", got)
+			}
 			want := ""
 			if tc.applied {
 				want = "x"
