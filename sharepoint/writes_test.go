@@ -351,3 +351,18 @@ func TestSharePointErrorCode(t *testing.T) {
 		}
 	}
 }
+
+// A request that cannot be built never leaves: not applied.
+func TestAWriteThatCannotBeBuiltIsNotApplied(t *testing.T) {
+	c, err := NewClient("https://t.sharepoint.com/sites/x", &http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) {
+		t.Fatal("a request was sent")
+		return nil, nil
+	})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.doWrite(context.Background(), http.MethodPost, "https://t.sharepoint.com/sites/x/_api/\x7f", nil, discardBody)
+	if got := outcomeOf(t, err); got != "not applied" {
+		t.Fatalf("%s, want not applied: %v", got, err)
+	}
+}
