@@ -27,8 +27,9 @@ type Fault struct {
 	// when 0), then drops the connection: a response cut mid-page.
 	Cut           bool
 	CutAfterBytes int
-	// Latency delays the answer; the delay ends early if the client goes
-	// away.
+	// Latency delays the answer; if the client goes away first, the
+	// connection is dropped without an answer (and without serving the
+	// request, unless Forward).
 	Latency time.Duration
 
 	// Forward lets the request through to the site first — a write is
@@ -162,8 +163,11 @@ func (s *Server) serveWithFaults(w http.ResponseWriter, r *http.Request, legacyS
 		select {
 		case <-t.C:
 		case <-r.Context().Done():
+			// The client went away. Returning would make net/http send
+			// an empty 200, which a client still reading (a TLS
+			// close_notify races with it) could take for an answer.
 			t.Stop()
-			return
+			dropConnection(w)
 		}
 	}
 	if f.Reset {

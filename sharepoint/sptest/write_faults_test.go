@@ -1,11 +1,13 @@
 package sptest_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-spsql/spsql/sharepoint/sptest"
 )
@@ -104,5 +106,32 @@ func TestClearFaults(t *testing.T) {
 	srv.ClearFaults()
 	if a, err := postItem(srv, "x"); err != nil || a.status != http.StatusCreated {
 		t.Fatalf("HTTP %d, %v after ClearFaults, want 201", a.status, err)
+	}
+}
+
+// A client that gives up during a Fault's Latency gets no answer: the
+// connection is dropped, never closed with an empty 200 that a client
+// still reading could take for a success.
+func TestLatencyAbandonedByTheClientIsNotAnswered(t *testing.T) {
+	srv := sptest.NewServer(sptest.Site{Lists: []sptest.List{{Title: "Log"}}}, sptest.WithoutAuth())
+	srv.FailRequest(1, sptest.Fault{Latency: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for len(srv.Received()) == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel() // the request is being held: give up on it
+	}()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.ServiceURL()+"/_api/web", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := srv.Client().Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("HTTP %d, want the request given up", resp.StatusCode)
+	}
+	srv.Close() // waits for the held request's handler
+	if got := srv.Requests(); len(got) != 1 || got[0].Status != 0 {
+		t.Errorf("the request log says %+v, want the request dropped (Status 0)", got)
 	}
 }
