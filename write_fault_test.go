@@ -190,7 +190,11 @@ type writeScenario struct {
 	// shortTokens: access tokens live under a second, so every request
 	// fetches a new one first (a token failure then comes before sending).
 	shortTokens bool
-	set         func(e *writeEnv)
+	// slow: the fault is an answer slower than WSTimeout, which is then 2
+	// seconds (30 otherwise, so that a loaded machine times nothing out).
+	// shortTokens also sets LoginTimeout to 1 second.
+	slow bool
+	set  func(e *writeEnv)
 	// want is the honest report for every row; wantBatch, when set, for
 	// the rows of a $batch.
 	want, wantBatch outcome
@@ -245,10 +249,10 @@ func writeScenarios() []writeScenario {
 		{name: "answer cut after the write was applied", want: applied, wantBatch: appliedOrInDoubt, set: func(e *writeEnv) {
 			e.srv.FailRequest(1, sptest.Fault{Cut: true})
 		}},
-		{name: "answer slower than WSTimeout, the write applied", want: inDoubt, set: func(e *writeEnv) {
+		{name: "answer slower than WSTimeout, the write applied", slow: true, want: inDoubt, set: func(e *writeEnv) {
 			e.srv.FailRequest(1, sptest.Fault{Forward: true, Latency: 3 * time.Second})
 		}},
-		{name: "answer slower than WSTimeout, before the site", want: inDoubt, set: func(e *writeEnv) {
+		{name: "answer slower than WSTimeout, before the site", slow: true, want: inDoubt, set: func(e *writeEnv) {
 			e.srv.FailRequest(1, sptest.Fault{Latency: 3 * time.Second})
 		}},
 		{name: "redirect 302 to a sign-in page (not followed)", want: notApplied, fired: spStatus(302), set: func(e *writeEnv) {
@@ -393,7 +397,14 @@ func runWriteScenario(t *testing.T, sc writeScenario, kind writeKind, plainAddr,
 	tr := srv.Client().Transport.(*http.Transport).Clone()
 	tr.DialContext = dial.DialContext
 	defer tr.CloseIdleConnections()
-	cfg, err := spsql.ParseDSN(srv.ConnString() + ";WSRetryCount=2;WSTimeout=2;LoginTimeout=1")
+	dsn := srv.ConnString() + ";WSRetryCount=2;WSTimeout=30"
+	if sc.slow {
+		dsn = strings.Replace(dsn, "WSTimeout=30", "WSTimeout=2", 1)
+	}
+	if sc.shortTokens {
+		dsn += ";LoginTimeout=1" // a failing token endpoint is given up on soon
+	}
+	cfg, err := spsql.ParseDSN(dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
