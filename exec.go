@@ -15,8 +15,12 @@ import (
 // Writes: INSERT, UPDATE and DELETE become item creations,
 // MERGE updates and deletions. One row goes as one request; several go
 // through $batch, 100 to a request (sharepoint.Client.Batch). Nothing is
-// retried unless SharePoint provably did not process it, and a failure
-// part-way names the rows applied, refused, not sent and in doubt.
+// retried unless SharePoint provably did not process it. A write's error
+// says what became of it: a single row's matches
+// sharepoint.ErrWriteNotApplied or sharepoint.ErrWriteInDoubt; several
+// rows' is a *sharepoint.BatchError naming the rows applied, not applied
+// and in doubt; a failure before anything was sent (reading the list's
+// metadata or the IDs to change) matches sharepoint.ErrWriteNotApplied.
 
 // isWriteStatement reports a parsed INSERT, UPDATE or DELETE.
 func isWriteStatement(st sqlparse.Statement) bool {
@@ -32,6 +36,9 @@ type result struct {
 	lastID   int64
 	hasID    bool
 	affected int64
+	// idLost is why the last new item's ID is unknown: SharePoint created
+	// it, but its answer was cut before naming it.
+	idLost error
 }
 
 // LastInsertId is the new item's ID (the last one of a multi-row INSERT).
@@ -39,6 +46,9 @@ type result struct {
 func (r result) LastInsertId() (int64, error) {
 	if !r.hasID {
 		return 0, errors.New("spsql: LastInsertId is only known after an INSERT")
+	}
+	if r.idLost != nil {
+		return 0, fmt.Errorf("spsql: LastInsertId is unknown: %w", r.idLost)
 	}
 	return r.lastID, nil
 }
@@ -66,11 +76,11 @@ func (c *conn) exec(ctx context.Context, parsed sqlparse.Statement, args []drive
 	}
 	tz, err := client.TimeZone(ctx)
 	if err != nil {
-		return nil, c.listError(list, err)
+		return nil, notWritten(c.listError(list, err))
 	}
 	fields, err := client.Fields(ctx, list)
 	if err != nil {
-		return nil, c.listError(list, err)
+		return nil, notWritten(c.listError(list, err))
 	}
 	wp, err := engine.BuildWrite(parsed, list, fields, args, engine.WriteOptions{
 		Location:             tz.Location,
@@ -80,7 +90,7 @@ func (c *conn) exec(ctx context.Context, parsed sqlparse.Statement, args []drive
 	if err != nil && errors.Is(err, sharepoint.ErrFieldNotFound) {
 		client.Invalidate(list) // the list may have changed: one fresh try
 		if fields, err = client.Fields(ctx, list); err != nil {
-			return nil, c.listError(list, err)
+			return nil, notWritten(c.listError(list, err))
 		}
 		wp, err = engine.BuildWrite(parsed, list, fields, args, engine.WriteOptions{
 			Location: tz.Location, AllowFullTableWrites: c.connector.cfg.AllowFullTableWrites, PageSize: c.connector.cfg.FetchSize,
@@ -99,7 +109,7 @@ func (c *conn) exec(ctx context.Context, parsed sqlparse.Statement, args []drive
 		ids := wp.IDs
 		if wp.Select != nil {
 			if ids, err = c.selectIDs(ctx, wp.Select, args); err != nil {
-				return nil, err
+				return nil, notWritten(err)
 			}
 		}
 		kind := sharepoint.OpDelete
@@ -136,6 +146,10 @@ func (c *conn) runOps(ctx context.Context, wp *engine.WritePlan, ops []sharepoin
 			var id int
 			id, err = client.CreateItem(ctx, wp.List, op.Values)
 			res.lastID = int64(id)
+			if errors.Is(err, sharepoint.ErrCreatedIDUnknown) {
+				// Created: only its ID was lost with the answer.
+				res.idLost, err = err, nil
+			}
 		case sharepoint.OpUpdate:
 			err = client.UpdateItem(ctx, wp.List, op.ID, op.Values)
 		case sharepoint.OpDelete:
@@ -161,8 +175,14 @@ func (c *conn) runOps(ctx context.Context, wp *engine.WritePlan, ops []sharepoin
 	for _, r := range results {
 		if r.State == sharepoint.OpDone {
 			res.affected++
-			if r.ID > 0 && wp.Kind == engine.WriteInsert {
-				res.lastID = int64(r.ID)
+			if wp.Kind == engine.WriteInsert {
+				res.lastID, res.idLost = int64(r.ID), nil
+				if r.ID == 0 {
+					res.idLost = r.Err
+					if res.idLost == nil {
+						res.idLost = errors.New("sharepoint: the answer to the new item gave no ID")
+					}
+				}
 			}
 		} else if r.State == sharepoint.OpFailed && wp.Kind != engine.WriteInsert && isItemMissing(r.Err) {
 			missing++
@@ -173,6 +193,18 @@ func (c *conn) runOps(ctx context.Context, wp *engine.WritePlan, ops []sharepoin
 	}
 	return res, nil
 }
+
+// notWritten marks a failure before any write request was made as not
+// applied, saying so in its text.
+func notWritten(err error) error { return &notWrittenError{err} }
+
+type notWrittenError struct{ err error }
+
+func (e *notWrittenError) Error() string {
+	return e.err.Error() + "; nothing was written: the statement can be run again once the cause is fixed"
+}
+
+func (e *notWrittenError) Unwrap() []error { return []error{e.err, sharepoint.ErrWriteNotApplied} }
 
 // isItemMissing reports SharePoint's 404 for an item that does not exist.
 func isItemMissing(err error) bool {

@@ -44,14 +44,21 @@ type Op struct {
 type OpState int
 
 const (
-	// OpNotSent: the operation was never sent (an earlier batch failed);
-	// it was not applied.
+	// OpNotSent: the operation was not applied, and SharePoint never
+	// acted on it: it was never sent (an earlier batch failed, no access
+	// token could be had, no connection could be opened), or SharePoint
+	// refused its batch before reading it (401).
 	OpNotSent OpState = iota
-	// OpDone: SharePoint applied it (2xx).
+	// OpDone: SharePoint applied it (2xx). For an OpCreate whose answer
+	// gave no ID, ID is 0 and Err matches ErrCreatedIDUnknown.
 	OpDone
-	// OpFailed: SharePoint answered with an error; it was not applied.
+	// OpFailed: SharePoint answered that it was not applied: its part
+	// had an error status, or the whole $batch request was answered with
+	// a 4xx, a throttling answer, SharePoint's own 5xx error or a
+	// redirect.
 	OpFailed
-	// OpInDoubt: it was sent and no answer says what became of it.
+	// OpInDoubt: it may have reached SharePoint and no answer says what
+	// became of it (see the table in writes.go). It was not retried.
 	OpInDoubt
 )
 
@@ -61,33 +68,41 @@ type OpResult struct {
 	State  OpState
 	Status int   // the part's HTTP status, when answered
 	ID     int   // the new item's ID (OpCreate), or Op.ID
-	Err    error // *Error for OpFailed; the transport's error for OpInDoubt
+	Err    error // *Error for OpFailed; the cause for OpNotSent and OpInDoubt
 }
 
 // BatchError reports a Batch that did not apply every operation, by row:
-// which were applied, refused, never sent, and — after a broken
-// connection or a cut answer — in doubt: those may or may not be in the
-// list, and the client did not retry them. It matches ErrWriteInDoubt
-// when any row is in doubt.
+// which were applied, which were not — refused by SharePoint (Failed) or
+// never acted on (NotSent) — and which are in doubt: those may or may not
+// be in the list, and the client did not retry them. It matches
+// ErrWriteInDoubt when any row is in doubt, and ErrWriteNotApplied when no
+// row was applied and none is in doubt.
 type BatchError struct {
 	Applied, Failed, NotSent, InDoubt []int
-	// First is the first failure: a row's SharePoint error, or the
-	// transport error that left rows in doubt.
+	// First is the first failure: a row's SharePoint error, or the cause
+	// that left rows not sent or in doubt.
 	First error
 }
 
 func (e *BatchError) Error() string {
 	var b strings.Builder
 	b.WriteString("sharepoint: batch write incomplete: ")
-	fmt.Fprintf(&b, "%d rows applied", len(e.Applied))
+	if len(e.Applied) > 0 {
+		fmt.Fprintf(&b, "%s applied", rowList(e.Applied))
+	} else {
+		b.WriteString("no row applied")
+	}
 	if len(e.Failed) > 0 {
-		fmt.Fprintf(&b, ", rows %s refused", rowList(e.Failed))
+		fmt.Fprintf(&b, ", %s not applied (refused by SharePoint)", rowList(e.Failed))
 	}
 	if len(e.InDoubt) > 0 {
-		fmt.Fprintf(&b, ", rows %s IN DOUBT (sent, but no answer says whether SharePoint applied them; they were not retried — check the list)", rowList(e.InDoubt))
+		fmt.Fprintf(&b, ", %s IN DOUBT (they may have reached SharePoint and no answer says whether they were applied; they were not retried: check the list before writing them again)", rowList(e.InDoubt))
 	}
 	if len(e.NotSent) > 0 {
-		fmt.Fprintf(&b, ", rows %s not sent", rowList(e.NotSent))
+		fmt.Fprintf(&b, ", %s not applied (not sent, or not acted on)", rowList(e.NotSent))
+	}
+	if len(e.Failed)+len(e.NotSent) > 0 {
+		b.WriteString("; rows not applied can be written again once the cause is fixed")
 	}
 	if e.First != nil {
 		b.WriteString(": ")
@@ -98,15 +113,25 @@ func (e *BatchError) Error() string {
 
 func (e *BatchError) Unwrap() []error {
 	errs := []error{e.First}
-	if len(e.InDoubt) > 0 {
+	switch {
+	case len(e.InDoubt) > 0:
 		errs = append(errs, ErrWriteInDoubt)
+	case len(e.Applied) == 0:
+		errs = append(errs, ErrWriteNotApplied)
 	}
 	return errs
 }
 
 // rowList renders row numbers (0-based indexes shown 1-based) compactly:
-// "3, 5-9".
+// "row 3", "rows 3, 5-9".
 func rowList(rows []int) string {
+	if len(rows) == 1 {
+		return "row " + strconv.Itoa(rows[0]+1)
+	}
+	return "rows " + rowRanges(rows)
+}
+
+func rowRanges(rows []int) string {
 	var parts []string
 	for i := 0; i < len(rows); {
 		j := i
@@ -128,8 +153,9 @@ func rowList(rows []int) string {
 // transactions: each operation succeeds or fails on its own, and results
 // come per operation, in order. After a request with a failed or
 // in-doubt operation, the remaining requests are not sent. A batch
-// request is retried only when it provably was not processed (see
-// doWrite). The error, when not nil, is a *BatchError.
+// request is retried only when it was not applied and another attempt may
+// succeed (see doWrite); what became of each operation is classed as the
+// table in writes.go says. The error, when not nil, is a *BatchError.
 func (c *Client) Batch(ctx context.Context, list string, ops []Op) ([]OpResult, error) {
 	results := make([]OpResult, len(ops))
 	for i, op := range ops {
@@ -140,7 +166,11 @@ func (c *Client) Batch(ctx context.Context, list string, ops []Op) ([]OpResult, 
 		if op.Kind != OpDelete {
 			var err error
 			if et, err = c.EntityType(ctx, list); err != nil {
-				return results, err
+				be := &BatchError{First: err}
+				for _, r := range results {
+					be.NotSent = append(be.NotSent, r.Row)
+				}
+				return results, be
 			}
 			break
 		}
@@ -184,9 +214,10 @@ func (c *Client) Batch(ctx context.Context, list string, ops []Op) ([]OpResult, 
 	return results, be
 }
 
-// batchOnce sends one $batch request and fills results. A transport
-// failure marks every operation without an answer in doubt (or leaves
-// them OpNotSent when nothing was sent) and is returned.
+// batchOnce sends one $batch request and fills results. When the request
+// fails, the operations without an answer are marked not sent, failed
+// (SharePoint answered the request that it did not act on it) or in
+// doubt, as doWrite classed the failure, and the cause is returned.
 func (c *Client) batchOnce(ctx context.Context, list, entityType string, ops []Op, results []OpResult) error {
 	body, boundary, err := c.encodeBatch(list, entityType, ops)
 	if err != nil {
@@ -207,44 +238,43 @@ func (c *Client) batchOnce(ctx context.Context, list, entityType string, ops []O
 				r.State, r.Err = OpFailed, c.serverError(status, methodOf(ops[answered-1]), "row "+strconv.Itoa(r.Row+1), data)
 				return nil
 			}
+			r.State = OpDone // a 2xx part: applied
 			if ops[answered-1].Kind == OpCreate {
 				id, err := createdID(data)
 				if err != nil {
-					r.State, r.Err = OpInDoubt, err
+					r.Err = fmt.Errorf("%w (row %d, HTTP %d, %v): do not create it again; find it in the list", ErrCreatedIDUnknown, r.Row+1, status, err)
 					return nil
 				}
 				r.ID = id
 			}
-			r.State = OpDone
 			return nil
 		})
 	})
 	if err == nil && answered < len(ops) {
-		err = fmt.Errorf("sharepoint: the $batch answer has %d parts for %d operations", answered, len(ops))
+		err = fmt.Errorf("sharepoint: the $batch answer has %d parts for %d operations: %w", answered, len(ops), ErrWriteInDoubt)
 	}
-	if err != nil {
+	if err == nil {
+		return nil
+	}
+	// A $batch answered 2xx whose parts are missing leaves those in doubt;
+	// otherwise doWrite classed the failure of the request as a whole.
+	state := OpInDoubt
+	var wf *writeFailure
+	if errors.As(err, &wf) {
+		err = wf.err
 		var spErr *Error
-		sent := !notSent(err) && !(errors.As(err, &spErr) && answered == 0)
-		for i := answered; i < len(ops); i++ {
-			switch {
-			case !sent:
-				results[i].State, results[i].Err = OpNotSent, err
-			case spErr != nil && answered == 0:
-				results[i].State, results[i].Err = OpFailed, err
-			default:
-				results[i].State, results[i].Err = OpInDoubt, err
-			}
+		switch {
+		case wf.inDoubt:
+		case errors.As(err, &spErr):
+			state = OpFailed
+		default:
+			state = OpNotSent
 		}
-		if spErr != nil && answered == 0 {
-			// The batch request itself was refused (401, 400…): nothing
-			// in it was applied.
-			for i := range results {
-				results[i].State = OpFailed
-			}
-		}
-		return writeError(err)
 	}
-	return nil
+	for i := answered; i < len(ops); i++ {
+		results[i].State, results[i].Err = state, err
+	}
+	return err
 }
 
 func methodOf(op Op) string {

@@ -1,8 +1,10 @@
 // Package sharepoint is a client for the SharePoint Online REST API (the
 // /_api endpoints of one site): list metadata and list items, read page by
 // page in bounded memory, with retries for throttling and faults, and
-// SharePoint's errors turned into ones a user understands. It knows nothing
-// of database/sql; the spsql driver builds on it.
+// SharePoint's errors turned into ones a user understands; item writes,
+// one by one or through $batch, each failure of which says whether the
+// write was applied, not applied or is in doubt (see ErrWriteInDoubt). It
+// knows nothing of database/sql; the spsql driver builds on it.
 //
 // # What the client trusts
 //
@@ -307,7 +309,7 @@ func (c *Client) attemptWith(ctx context.Context, method, target string, wb *wri
 	}
 	req, err := http.NewRequestWithContext(ctx, method, target, wb.reader())
 	if err != nil {
-		return fmt.Errorf("sharepoint: building request for %s: %w", target, err)
+		return &notSentError{fmt.Errorf("sharepoint: building request for %s: %w", target, err)}
 	}
 	req.Header.Set("Accept", "application/json;odata=nometadata")
 	req.Header.Set("User-Agent", c.userAgent)

@@ -9,10 +9,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/go-spsql/spsql/auth"
 )
 
 // Values are the fields of one item to write, keyed by entity property
@@ -22,11 +26,120 @@ import (
 // (Hyperlink) or nil (clears the field).
 type Values map[string]any
 
-// ErrWriteInDoubt matches (errors.Is) a write that may or may not have
-// been applied: the request left, and no answer said what happened to it
-// (the connection broke, the answer was cut, or the time ran out). Such a
-// write is never retried by the client: read the list to find out.
-var ErrWriteInDoubt = errors.New("sharepoint: the write may or may not have been applied")
+// Outcomes of a write. A write — CreateItem, UpdateItem, DeleteItem, or
+// one operation of Batch — ends applied, not applied, or in doubt; in
+// doubt only when bytes of it may have reached SharePoint and no answer
+// says what became of it. Each way a write can fail is classed so:
+//
+//	what happened                                        outcome      retried
+//	a 2xx answer (a create whose answer is cut before
+//	  giving the new ID: ErrCreatedIDUnknown)            applied      -
+//	the request could not be built; the context ended
+//	  before it was sent                                 not applied  no
+//	no access token: the token endpoint failing, the
+//	  refresh token revoked, the context ending while
+//	  waiting for a token (auth.TokenError)              not applied  no
+//	401, and no new token could be obtained
+//	  (auth.TokenError)                                  not applied  no
+//	no connection: refused, unreachable, DNS, a failed
+//	  TLS handshake or certificate                       not applied  dial errors
+//	a connection, but nothing of the request written
+//	  to it before it failed or the context ended        not applied  if transient
+//	a 4xx answer (400, 401, 403, 404, 412, 429 …)        not applied  429 with Retry-After
+//	503 with Retry-After (throttled)                     not applied  yes, after it
+//	a 5xx answer with SharePoint's own error body
+//	  (odata.error or error, with a "<hresult>, <type>"
+//	  code)                                              not applied  no
+//	a redirect 301, 302, 307 or 308 (never followed)     not applied  no
+//	a 5xx answer without SharePoint's error body (a
+//	  gateway's or proxy's HTML page, an empty body),
+//	  303 See Other and any other redirect               in doubt     no
+//	some of the request written, then a reset, a time-
+//	  out, the context ending, or an answer that ends
+//	  before its status                                  in doubt     no
+//	$batch: operations whose parts are missing from a
+//	  2xx answer (cut, or not multipart)                 in doubt     no
+//
+// What to do: a write not applied can be run again once the cause is
+// fixed; a write in doubt must be looked for in the list before it is run
+// again. A failed single write matches ErrWriteNotApplied or
+// ErrWriteInDoubt (errors.Is) and says which in its text; a Batch reports
+// each operation (OpResult, BatchError).
+//
+// Why: SharePoint authenticates (401) and throttles (429, or 503 with
+// Retry-After) a request before acting on it, and answers an operation
+// that failed with its OData error body. A gateway or proxy in front of
+// it — a load balancer, a corporate proxy — may forward a write and then
+// fail on the way back (502 Bad Gateway and 504 Gateway Timeout say an
+// inbound server gave no valid answer in time, RFC 9110 §15.6), so a 5xx
+// without SharePoint's own error says nothing about the write. 301, 302,
+// 307 and 308 say the resource is elsewhere (RFC 9110 §15.4); 303 may
+// follow a request that was processed. A redirect is classed by its status
+// only when it reaches doWrite as an *Error (CheckRedirect answering
+// http.ErrUseLastResponse); refused by any other error, it is in doubt.
+// Whether any of a request was written to a connection comes from
+// net/http's client trace (GotConn, WroteHeaderField); for a transport
+// that does not report it, anything but a dial error counts as possibly
+// sent.
+var (
+	// ErrWriteInDoubt matches (errors.Is) a write that may or may not
+	// have been applied: some of the request may have reached SharePoint,
+	// and no answer said what happened to it (the connection broke, the
+	// answer was cut before its status, the time ran out, or a gateway
+	// answered an error of its own). Such a write is never retried by the
+	// client: read the list to find out before writing it again.
+	ErrWriteInDoubt = errors.New("sharepoint: the write may or may not have been applied")
+
+	// ErrWriteNotApplied matches (errors.Is) a write that was not
+	// applied: it never reached SharePoint, or SharePoint answered that it
+	// did not act on it. Running it again once the cause is fixed cannot
+	// apply it twice.
+	ErrWriteNotApplied = errors.New("sharepoint: the write was not applied")
+
+	// ErrCreatedIDUnknown matches (errors.Is) a create that SharePoint
+	// applied (it answered 2xx) but whose answer ended before the new
+	// item's ID could be read. The item exists: it must not be created
+	// again.
+	ErrCreatedIDUnknown = errors.New("sharepoint: the item was created, but its ID is unknown")
+)
+
+// writeFailure is a failed write and its outcome: not applied, or in
+// doubt. Its text says which, and what the user should do.
+type writeFailure struct {
+	err     error
+	inDoubt bool
+}
+
+func (e *writeFailure) Error() string {
+	if e.inDoubt {
+		return e.err.Error() + "; the write is IN DOUBT: it may have reached SharePoint and no answer says whether it was applied; it was not retried: check the list before running it again"
+	}
+	return e.err.Error() + "; the write was not applied: nothing was changed, and it can be run again once the cause is fixed"
+}
+
+func (e *writeFailure) Unwrap() []error {
+	if e.inDoubt {
+		return []error{e.err, ErrWriteInDoubt}
+	}
+	return []error{e.err, ErrWriteNotApplied}
+}
+
+// notApplied marks err, a failure before any request of a write was made
+// (its metadata could not be read, a value could not be encoded), as not
+// applied.
+func notApplied(err error) error {
+	var wf *writeFailure
+	if errors.As(err, &wf) {
+		return err
+	}
+	return &writeFailure{err: err}
+}
+
+// notSentError is a request that never left: it could not be built.
+type notSentError struct{ err error }
+
+func (e *notSentError) Error() string { return e.err.Error() }
+func (e *notSentError) Unwrap() error { return e.err }
 
 // Writes are sent in the verbose JSON format (docs/sharepoint.md §11.2): its shape is
 // the documented one — "__metadata":{"type": ListItemEntityTypeFullName},
@@ -161,26 +274,30 @@ func encodeValue(b *bytes.Buffer, v any) error {
 	return nil
 }
 
-// CreateItem adds an item to list (POST …/items) and returns its ID.
+// CreateItem adds an item to list (POST …/items) and returns its ID. A
+// failure matches ErrWriteNotApplied or ErrWriteInDoubt, except when the
+// item was created and only its ID is unknown (ErrCreatedIDUnknown).
 func (c *Client) CreateItem(ctx context.Context, list string, v Values) (int, error) {
 	et, err := c.EntityType(ctx, list)
 	if err != nil {
-		return 0, err
+		return 0, notApplied(err)
 	}
 	body, err := encodeItem(et, v)
 	if err != nil {
-		return 0, err
+		return 0, notApplied(err)
 	}
 	var id int
 	err = c.doWrite(ctx, http.MethodPost, c.apiURL(ListPath(list)+"/items"),
 		&writeBody{contentType: verboseJSON, body: body},
 		func(resp *http.Response) error {
 			data, err := io.ReadAll(resp.Body)
-			if err != nil {
-				return fmt.Errorf("sharepoint: reading the answer to the new item: %w: %w", err, ErrWriteInDoubt)
+			if err == nil {
+				id, err = createdID(data)
 			}
-			if id, err = createdID(data); err != nil {
-				return fmt.Errorf("%w: %w", err, ErrWriteInDoubt)
+			if err != nil {
+				// The 2xx status says the item was created; only the
+				// answer naming it was lost.
+				return fmt.Errorf("%w (HTTP %d, %v): do not create it again; find it in the list", ErrCreatedIDUnknown, resp.StatusCode, err)
 			}
 			return nil
 		})
@@ -216,15 +333,16 @@ func createdID(data []byte) (int, error) {
 }
 
 // UpdateItem changes the given fields of item id (MERGE semantics, IF-MATCH
-// * : the last writer wins, as SQL's UPDATE does).
+// * : the last writer wins, as SQL's UPDATE does). A failure matches
+// ErrWriteNotApplied or ErrWriteInDoubt.
 func (c *Client) UpdateItem(ctx context.Context, list string, id int, v Values) error {
 	et, err := c.EntityType(ctx, list)
 	if err != nil {
-		return err
+		return notApplied(err)
 	}
 	body, err := encodeItem(et, v)
 	if err != nil {
-		return err
+		return notApplied(err)
 	}
 	return c.doWrite(ctx, http.MethodPost, c.itemURL(list, id), &writeBody{
 		contentType: verboseJSON, body: body,
@@ -233,7 +351,8 @@ func (c *Client) UpdateItem(ctx context.Context, list string, id int, v Values) 
 }
 
 // DeleteItem deletes item id (X-HTTP-Method: DELETE, IF-MATCH: *),
-// outright rather than to the recycle bin (…/recycle() would keep it).
+// outright rather than to the recycle bin (…/recycle() would keep it). A
+// failure matches ErrWriteNotApplied or ErrWriteInDoubt.
 func (c *Client) DeleteItem(ctx context.Context, list string, id int) error {
 	return c.doWrite(ctx, http.MethodPost, c.itemURL(list, id), &writeBody{
 		contentType: verboseJSON,
@@ -250,75 +369,169 @@ func discardBody(resp *http.Response) error {
 	return nil
 }
 
-// doWrite sends a request that must not be applied twice. Unlike do, it
-// retries only when SharePoint provably did not process the request:
-// a throttling answer (429, or 503 with Retry-After), or a connection
-// that could not be opened (nothing was sent). Any other failure after
-// the request may have left — a reset, a timeout, a 500, a cut answer —
-// is final and matches ErrWriteInDoubt unless SharePoint answered with a
-// status (then the write was refused or failed there).
+// doWrite sends a request that must not be applied twice. It retries only
+// an attempt that was not applied and that another attempt may cure — a
+// throttling answer with Retry-After, a connection that could not be
+// opened or failed before any of the request was written — and classes
+// every other failure as the table at the top of this file says. Its
+// error is a *writeFailure, or handle's own error when SharePoint
+// answered 2xx (the write was then applied; handle says what else went
+// wrong).
 func (c *Client) doWrite(ctx context.Context, method, target string, wb *writeBody, handle func(*http.Response) error) error {
 	for attempt := 0; ; attempt++ {
-		err := c.attemptWith(ctx, method, target, wb, handle)
-		if err == nil {
-			return nil
+		if err := ctx.Err(); err != nil {
+			return &writeFailure{err: fmt.Errorf("sharepoint: %s %s was not sent: %w", method, target, err)}
 		}
-		wait, retry := c.writeRetry(err, attempt)
-		if !retry || ctx.Err() != nil {
-			return writeError(err)
+		trace := &sendTrace{}
+		answered := false
+		err := c.attemptWith(httptrace.WithClientTrace(ctx, trace.hooks()), method, target, wb, func(resp *http.Response) error {
+			answered = true
+			return handle(resp)
+		})
+		if err == nil || answered {
+			return err
+		}
+		var re *retryableError
+		if errors.As(err, &re) {
+			err = re.err // the marker has done its work; keep the cause
+		}
+		if writeInDoubt(err, trace) {
+			return &writeFailure{err: err, inDoubt: true}
+		}
+		wait, retry := c.writeRetry(err, re != nil, attempt)
+		if !retry {
+			return &writeFailure{err: err}
 		}
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
-			return writeError(err)
+			return &writeFailure{err: err}
 		}
-		c.logger.WarnContext(ctx, "sharepoint: retrying a write that was not processed", "url", target,
+		c.logger.WarnContext(ctx, "sharepoint: retrying a write that was not applied", "url", target,
 			"attempt", attempt+1, "of", c.retry.max, "wait", wait, "error", err)
 		if serr := c.retry.sleep(ctx, wait); serr != nil {
-			return fmt.Errorf("sharepoint: %s %s: %w (while waiting to retry after: %v)", method, target, serr, err)
+			return &writeFailure{err: fmt.Errorf("sharepoint: %s %s: %w (while waiting to retry after: %v)", method, target, serr, err)}
 		}
 	}
 }
 
-// writeRetry is the retry policy for writes: see doWrite.
-func (c *Client) writeRetry(err error, attempt int) (time.Duration, bool) {
+// writeRetry is the retry policy for a write attempt that was not
+// applied: see doWrite. transient says attemptWith found the failure
+// worth another attempt (a network fault, the per-request timeout).
+func (c *Client) writeRetry(err error, transient bool, attempt int) (time.Duration, bool) {
 	if attempt >= c.retry.max {
 		return 0, false
 	}
-	if notSent(err) {
-		return c.retry.backoff(attempt), true
-	}
 	var spErr *Error
-	if errors.As(err, &spErr) && spErr.throttled() && spErr.retryAfter > 0 {
-		if spErr.StatusCode == http.StatusServiceUnavailable || spErr.StatusCode == http.StatusTooManyRequests {
-			if spErr.retryAfter > c.retry.maxRetryAfter {
-				return 0, false
-			}
+	if errors.As(err, &spErr) {
+		if spErr.throttled() && spErr.retryAfter > 0 && spErr.retryAfter <= c.retry.maxRetryAfter {
 			return max(spErr.retryAfter, c.retry.backoff(attempt)), true
 		}
+		return 0, false
+	}
+	// A connection that could not be opened sent nothing, whatever the
+	// reason; other failures are retried when attemptWith found them
+	// transient (the trace has shown nothing of the request was written).
+	var op *net.OpError
+	if transient || (errors.As(err, &op) && op.Op == "dial") {
+		return c.retry.backoff(attempt), true
 	}
 	return 0, false
 }
 
-// notSent reports a failure to open the connection: the request was never
-// written, so sending it again cannot apply it twice.
-func notSent(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
+// writeInDoubt classes a failed write attempt (see the table at the top
+// of this file): whether bytes of it may have reached SharePoint with no
+// answer saying what became of them.
+func writeInDoubt(err error, trace *sendTrace) bool {
+	var ns *notSentError
+	if errors.As(err, &ns) {
+		return false
+	}
+	// The auth transport returns a TokenError when it had no token to send
+	// the request with, or when SharePoint answered 401 and no new token
+	// could be had: either way SharePoint did not act on the request.
+	var te *auth.TokenError
+	if errors.As(err, &te) {
+		return false
+	}
+	var spErr *Error
+	if errors.As(err, &spErr) {
+		return !answeredNotApplied(spErr)
+	}
+	return trace.mayHaveReached(err)
 }
 
-// writeError marks a failed write that may have been applied: anything
-// but an answer from SharePoint and a connection never opened.
-func writeError(err error) error {
-	var spErr *Error
-	if errors.As(err, &spErr) || notSent(err) || errors.Is(err, ErrWriteInDoubt) {
-		var re *retryableError
-		if errors.As(err, &re) && !errors.Is(err, ErrWriteInDoubt) {
-			return re.err
-		}
-		return err
+// answeredNotApplied reports an answer that says the write was not
+// applied (see the table at the top of this file).
+func answeredNotApplied(e *Error) bool {
+	switch code := e.StatusCode; {
+	case code >= 400 && code <= 499:
+		return true
+	case code == http.StatusServiceUnavailable && e.retryAfter > 0:
+		return true // throttled: refused before it was processed
+	case code >= 500:
+		return sharePointErrorCode(e.Code)
+	case code == http.StatusMovedPermanently, code == http.StatusFound,
+		code == http.StatusTemporaryRedirect, code == http.StatusPermanentRedirect:
+		return true
 	}
-	var re *retryableError
-	if errors.As(err, &re) {
-		err = re.err
+	return false
+}
+
+// sharePointErrorCode reports whether code has the shape of SharePoint's
+// OData error codes, "<hresult>, <exception type>" (e.g. "-2147024860,
+// Microsoft.SharePoint.SPException"): the error comes from SharePoint,
+// not from a gateway that happens to answer JSON.
+func sharePointErrorCode(code string) bool {
+	hresult, typ, ok := strings.Cut(code, ", ")
+	if !ok || typ == "" || strings.ContainsAny(typ, " ") {
+		return false
 	}
-	return fmt.Errorf("%w: %w", err, ErrWriteInDoubt)
+	_, err := strconv.ParseInt(hresult, 10, 64)
+	return err == nil
+}
+
+// sendTrace records, from net/http's client trace, how far the latest
+// round trip of a write attempt got: whether it had a connection, and
+// whether any of the request was written to it. A new round trip (the
+// transport's own retry of a request it wrote nothing of, or the auth
+// transport's replay after a 401) starts afresh.
+type sendTrace struct {
+	mu      sync.Mutex
+	getConn bool // the transport looked for a connection
+	gotConn bool // it had one
+	wrote   bool // it began writing the request
+}
+
+func (t *sendTrace) hooks() *httptrace.ClientTrace {
+	set := func(f func()) {
+		t.mu.Lock()
+		f()
+		t.mu.Unlock()
+	}
+	return &httptrace.ClientTrace{
+		GetConn: func(string) { set(func() { t.getConn, t.gotConn, t.wrote = true, false, false }) },
+		GotConn: func(httptrace.GotConnInfo) { set(func() { t.gotConn, t.wrote = true, false }) },
+		// Headers go to a buffer first; from the first one on, bytes may
+		// be on the wire.
+		WroteHeaderField: func(string, []string) { set(func() { t.wrote = true }) },
+		WroteHeaders:     func() { set(func() { t.wrote = true }) },
+		WroteRequest:     func(httptrace.WroteRequestInfo) { set(func() { t.wrote = true }) },
+	}
+}
+
+// mayHaveReached reports whether bytes of a request that failed with err
+// (and no answer) may have reached the server.
+func (t *sendTrace) mayHaveReached(err error) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case t.gotConn:
+		return t.wrote
+	case t.getConn:
+		return false // no connection was ever had
+	}
+	// The transport said nothing (it is not net/http's, or it failed
+	// before looking for a connection): only a dial error proves that
+	// nothing was sent.
+	var op *net.OpError
+	return !errors.As(err, &op) || op.Op != "dial"
 }

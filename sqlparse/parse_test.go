@@ -127,4 +127,3 @@ func TestNumInputCountsPlaceholders(t *testing.T) {
 		})
 	}
 }
-

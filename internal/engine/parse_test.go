@@ -355,4 +355,3 @@ func TestAuditColumnsAddHiddenPlainFields(t *testing.T) {
 		t.Errorf("SELECT * without audit columns: %s", sel)
 	}
 }
-

@@ -360,6 +360,15 @@ func (bb *blockBuilder) build() (operator, []OutputColumn, error) {
 			return nil, nil, err
 		}
 	}
+	// A join chooses the side it holds by the lists' ItemCount (from the
+	// cached lists): a single list needs none, and costs no request for it.
+	if len(bb.tables) > 1 {
+		for _, t := range bb.tables {
+			if !t.virtual {
+				t.count = qb.itemCount(t.list)
+			}
+		}
+	}
 
 	// ON: a list's own conditions go into its scan; equalities with the
 	// lists before it are the join's keys; the rest is checked per pair.
@@ -646,9 +655,6 @@ func (bb *blockBuilder) addTable(schema, list, alias string, left bool) error {
 		}
 	}
 	t := &table{list: list, alias: alias, fields: fields, nullable: left, count: -1, virtual: virtual, used: map[*column]int{}}
-	if !virtual {
-		t.count = bb.qb.itemCount(list)
-	}
 	t.r = newResolver(list, alias, fields, bb.qb.opts.Location)
 	bb.tables = append(bb.tables, t)
 	return nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -29,8 +30,9 @@ type Fault struct {
 	// when 0), then drops the connection: a response cut mid-page.
 	Cut           bool
 	CutAfterBytes int
-	// Latency delays the answer; the delay ends early if the client goes
-	// away.
+	// Latency delays the answer; if the client goes away first, the
+	// connection is dropped without an answer (and without serving the
+	// request, unless Forward).
 	Latency time.Duration
 
 	// The faults below are a hostile or broken server's, for testing
@@ -72,6 +74,27 @@ type Fault struct {
 	// HTML answers the error as an HTML page (a proxy's or gateway's)
 	// instead of SharePoint's JSON.
 	HTML bool
+	// Forward lets the request through to the site first — a write is
+	// applied — and then fails it on the way back as the other fields say:
+	// Status answers in place of the real answer, Latency delays it, Reset
+	// drops it. It is a gateway or proxy in front of SharePoint that
+	// forwarded the request and then failed. SharePoint itself never
+	// answers an error for a write it applied, so Forward with Status is
+	// meant with Gateway.
+	Forward bool
+	// Gateway makes a Status answer a gateway's or proxy's, not
+	// SharePoint's: GatewayBody (an HTML page; no body at all when empty)
+	// instead of an odata.error.
+	Gateway     bool
+	GatewayBody string
+	// Location is sent as the Location header of a Status answer: with a
+	// 3xx Status, a redirect.
+	Location string
+	// Reset drops the connection without any answer: without Forward,
+	// before the request's body is read (nothing of it reaches the site);
+	// with Forward, after the site has served the request. The request
+	// log records its Status as 0.
+	Reset bool
 }
 
 // spState is the SharePoint side's mutable test state.
@@ -135,6 +158,18 @@ func (s *Server) nextLinkOrigin() string {
 	return s.sp.nextLinks
 }
 
+// ClearFaults drops every fault set with FailRequest, FailNextWith and
+// FailNext that has not fired yet, so that a test can read the site back
+// unhindered.
+func (s *Server) ClearFaults() {
+	s.sp.mu.Lock()
+	s.sp.faults, s.sp.repeat, s.sp.repeatN = nil, nil, 0
+	s.sp.mu.Unlock()
+	s.mu.Lock()
+	s.failCount, s.failStatus = 0, 0
+	s.mu.Unlock()
+}
+
 // takeFault returns the fault for the request now arriving, counting it.
 // legacy is FailNext's status, which applies when no Fault does.
 // ok reports whether a fault was set for the request.
@@ -161,20 +196,47 @@ func (s *Server) serveWithFaults(w http.ResponseWriter, r *http.Request, legacyS
 	if ok {
 		faulted()
 	}
+	// served is the site's real answer when the fault lets the request
+	// through before failing it (Forward).
+	var served *recordingWriter
+	if f.Forward {
+		served = &recordingWriter{header: http.Header{}, status: http.StatusOK}
+		serve(served)
+	}
+	if f.Reset && !f.Forward {
+		dropConnection(w) // before the body is read: nothing reaches the site
+	}
 	if d := latency + f.Latency; d > 0 {
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:
 		case <-r.Context().Done():
+			// The client went away. Returning would make net/http send
+			// an empty 200, which a client still reading (a TLS
+			// close_notify races with it) could take for an answer.
 			t.Stop()
-			return
+			dropConnection(w)
 		}
 	}
+	if f.Reset {
+		dropConnection(w)
+	}
 	if f.Status != 0 {
-		format, _ := negotiate(r)
 		if f.RetryAfter != "" {
 			w.Header().Set("Retry-After", f.RetryAfter)
 		}
+		if f.Location != "" {
+			w.Header().Set("Location", f.Location)
+		}
+		if f.Gateway {
+			if f.GatewayBody != "" {
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			}
+			w.WriteHeader(f.Status)
+			_, _ = io.WriteString(w, f.GatewayBody)
+			return
+		}
+		format, _ := negotiate(r)
 		code, msg := f.Code, f.Message
 		if code == "" {
 			code = "-2147024860, Microsoft.SharePoint.SPException"
@@ -243,12 +305,15 @@ func (s *Server) serveWithFaults(w http.ResponseWriter, r *http.Request, legacyS
 		q.Set("$top", strconv.Itoa(top+f.ExtraItems))
 		r.URL.RawQuery = q.Encode()
 	}
-	if !f.Cut && !f.SelfNextLink && f.PadBytes == 0 {
+	if !f.Cut && !f.SelfNextLink && f.PadBytes == 0 && served == nil {
 		serve(w)
 		return
 	}
-	rec := &recordingWriter{header: http.Header{}, status: http.StatusOK}
-	serve(rec)
+	rec := served
+	if rec == nil {
+		rec = &recordingWriter{header: http.Header{}, status: http.StatusOK}
+		serve(rec)
+	}
 	body := rec.body.Bytes()
 	if f.SelfNextLink {
 		body = withNextLink(r, body, selfURL(r))
@@ -284,9 +349,6 @@ func (s *Server) serveWithFaults(w http.ResponseWriter, r *http.Request, legacyS
 	n := f.CutAfterBytes
 	if n <= 0 || n >= len(body) {
 		n = len(body) / 2
-	}
-	for k, v := range rec.header {
-		w.Header()[k] = v
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(rec.status)
@@ -335,6 +397,16 @@ func withNextLink(r *http.Request, body []byte, next string) []byte {
 		return body
 	}
 	return out
+}
+
+// dropConnection ends the request without an answer: net/http closes the
+// connection of a handler that panics with http.ErrAbortHandler. The
+// request log records the request with Status 0.
+func dropConnection(w http.ResponseWriter) {
+	if sw, ok := w.(*statusWriter); ok {
+		sw.status = 0
+	}
+	panic(http.ErrAbortHandler)
 }
 
 // recordingWriter captures a whole answer so that a fault can cut it.

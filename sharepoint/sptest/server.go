@@ -81,6 +81,8 @@ type SPRequest struct {
 	// Origin is the scheme and Host header the request arrived with, e.g.
 	// "http://127.0.0.1:41234".
 	Origin string
+	// Status is the answer's HTTP status; 0 when the connection was
+	// dropped without an answer (Fault.Reset).
 	Status int
 	// Accept and ODataVersion are the request's Accept and OData-Version
 	// headers, which choose the response format.
@@ -112,6 +114,7 @@ type Server struct {
 
 	mu         sync.Mutex
 	requests   []SPRequest
+	received   []SPRequest // as they arrive, before any answer
 	failCount  int
 	failStatus int
 }
@@ -233,6 +236,16 @@ func (s *Server) Requests() []SPRequest {
 	return append([]SPRequest(nil), s.requests...)
 }
 
+// Received returns a copy of the SharePoint-side requests in the order
+// they arrived, recorded before any answer (so with Status 0): unlike
+// Requests, it has those still being served and those never answered —
+// a request held up by a Fault's Latency, say, whose client gave up.
+func (s *Server) Received() []SPRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]SPRequest(nil), s.received...)
+}
+
 // RequestCount returns how many SharePoint-side requests were received.
 func (s *Server) RequestCount() int {
 	s.mu.Lock()
@@ -308,6 +321,9 @@ func (s *Server) serveSharePoint(w http.ResponseWriter, r *http.Request) {
 	}
 	token, hasBearer := bearerToken(r)
 	rec.Bearer = hasBearer
+	s.mu.Lock()
+	s.received = append(s.received, rec)
+	s.mu.Unlock()
 	if s.cfg.gzip && acceptsGzip(r) {
 		gz := newGzipResponseWriter(w)
 		defer gz.finish()
