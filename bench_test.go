@@ -90,11 +90,15 @@ func BenchmarkStream1M(b *testing.B) {
 				b.Fatal(err)
 			}
 			count := 0
-			for it.Next() {
+			for {
+				_, err := it.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
 				count++
-			}
-			if err := it.Err(); err != nil {
-				b.Fatal(err)
 			}
 			it.Close()
 			if count != n {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/go-spsql/spsql/internal/engine"
@@ -46,23 +45,8 @@ func (s source) Items(ctx context.Context, list string, q sharepoint.Query) (eng
 	if err != nil {
 		return nil, s.c.listError(list, err)
 	}
-	return itemRows{it}, nil
+	return it, nil // the client's stream is the engine's: no adapter
 }
-
-// itemRows adapts the client's item iterator to the engine's row stream.
-type itemRows struct{ it *sharepoint.ItemIterator }
-
-func (r itemRows) Next() ([]any, error) {
-	if r.it.Next() {
-		return r.it.Row(), nil
-	}
-	if err := r.it.Err(); err != nil {
-		return nil, err
-	}
-	return nil, io.EOF
-}
-
-func (r itemRows) Close() error { return r.it.Close() }
 
 // listError explains a missing list in the driver's terms.
 func (c *conn) listError(list string, err error) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"runtime/metrics"
 	"strconv"
 	"strings"
@@ -126,11 +127,15 @@ func benchmarkStream(b *testing.B, n int, opts ...sptest.Option) {
 			b.Fatal(err)
 		}
 		rows := 0
-		for it.Next() {
+		for {
+			_, err := it.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
 			rows++
-		}
-		if err := it.Err(); err != nil {
-			b.Fatal(err)
 		}
 		it.Close()
 		if rows != n {

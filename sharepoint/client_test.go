@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -104,10 +105,16 @@ func collect(t *testing.T, it *ItemIterator) ([]int64, error) {
 	t.Helper()
 	defer it.Close()
 	var ids []int64
-	for it.Next() {
-		ids = append(ids, it.Row()[0].(int64))
+	for {
+		row, err := it.Next()
+		if err == io.EOF {
+			return ids, nil
+		}
+		if err != nil {
+			return ids, err
+		}
+		ids = append(ids, row[0].(int64))
 	}
-	return ids, it.Err()
 }
 
 func wantSequence(t *testing.T, ids []int64, n int) {
@@ -329,8 +336,8 @@ func TestCloseMidStreamStopsThePrefetch(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 150 {
-		if !it.Next() {
-			t.Fatal(it.Err())
+		if _, err := it.Next(); err != nil {
+			t.Fatal(err)
 		}
 	}
 	if err := it.Close(); err != nil {
@@ -339,8 +346,8 @@ func TestCloseMidStreamStopsThePrefetch(t *testing.T) {
 	if err := it.Close(); err != nil { // idempotent
 		t.Fatal(err)
 	}
-	if it.Next() {
-		t.Error("Next after Close returned true")
+	if row, err := it.Next(); err != io.EOF {
+		t.Errorf("Next after Close = %v, %v; want io.EOF", row, err)
 	}
 	// Page 1 and 2 were read; at most one more was prefetched.
 	if n := s.itemReqs.Load(); n > 3 {
@@ -358,14 +365,17 @@ func TestCancelMidStreamEndsWithTheContextError(t *testing.T) {
 	}
 	defer it.Close()
 	n := 0
-	for it.Next() {
+	for {
+		if _, err = it.Next(); err != nil {
+			break
+		}
 		n++
 		if n == 250 {
 			cancel()
 		}
 	}
-	if !errors.Is(it.Err(), context.Canceled) {
-		t.Fatalf("Err = %v, want context.Canceled", it.Err())
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Next = %v, want context.Canceled", err)
 	}
 	if n >= 100000 {
 		t.Fatal("cancellation did not stop the stream")

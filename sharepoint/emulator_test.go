@@ -3,6 +3,7 @@ package sharepoint
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -67,13 +68,16 @@ func readAll(t *testing.T, it *ItemIterator) [][]any {
 	t.Helper()
 	defer it.Close()
 	var rows [][]any
-	for it.Next() {
-		rows = append(rows, it.Row())
+	for {
+		row, err := it.Next()
+		if err == io.EOF {
+			return rows
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, row)
 	}
-	if err := it.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return rows
 }
 
 func TestEmulatorDemoMetadata(t *testing.T) {
@@ -265,10 +269,14 @@ func readErr(it *ItemIterator, err error) (int, error) {
 	}
 	defer it.Close()
 	n := 0
-	for it.Next() {
+	for {
+		if _, err := it.Next(); err == io.EOF {
+			return n, nil
+		} else if err != nil {
+			return n, err
+		}
 		n++
 	}
-	return n, it.Err()
 }
 
 func TestEmulatorFaultsLoseAndRepeatNothing(t *testing.T) {
@@ -338,5 +346,73 @@ func TestEmulatorUnauthorized(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "made-up") {
 		t.Error("the error shows the token")
+	}
+}
+
+// Next keeps returning what ended the stream — io.EOF at the end, the
+// error that stopped it, io.EOF after Close — for a plain read and for a
+// read split for the lookup threshold; and every row it returned stays
+// the caller's.
+func TestNextKeepsReturningWhatEndedTheStream(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		site sptest.Site
+		list string
+		cols []string
+		fail bool
+	}{
+		{"plain read", ledger(250), "Ledger", []string{"ID"}, false},
+		{"plain read, failing", ledger(250), "Ledger", []string{"ID"}, true},
+		{"split read", wideSite(250), "Wide", wideColumns(), false},
+		{"split read, failing", wideSite(250), "Wide", wideColumns(), true},
+		{"closed early", ledger(250), "Ledger", []string{"ID"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := emulator(t, tc.site)
+			c := emulatorClient(t, srv, nil, WithPageSize(50))
+			if _, err := c.Fields(context.Background(), tc.list); err != nil {
+				t.Fatal(err)
+			}
+			if tc.fail {
+				srv.FailRequest(3, sptest.Fault{Body: []byte(`{}`)})
+			}
+			it, err := c.Items(context.Background(), tc.list, Query{Select: tc.cols})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer it.Close()
+			var rows [][]any
+			for {
+				var row []any
+				if row, err = it.Next(); err != nil {
+					break
+				}
+				if rows = append(rows, row); tc.name == "closed early" && len(rows) == 60 {
+					it.Close()
+				}
+			}
+			switch {
+			case tc.fail && (err == io.EOF || !strings.Contains(err.Error(), "an empty JSON object")):
+				t.Fatalf("after %d rows: %v, want the failed page's error", len(rows), err)
+			case !tc.fail && err != io.EOF:
+				t.Fatalf("after %d rows: %v, want io.EOF", len(rows), err)
+			case !tc.fail && tc.name != "closed early" && len(rows) != 250:
+				t.Fatalf("%d rows, want 250", len(rows))
+			}
+			for i, r := range rows {
+				if r[0] != int64(i+1) {
+					t.Fatalf("row %d holds ID %v: a row handed over was changed", i, r[0])
+				}
+			}
+			for range 2 {
+				if row, again := it.Next(); row != nil || again != err {
+					t.Fatalf("Next after the end = %v, %v; want nil, %v", row, again, err)
+				}
+			}
+			it.Close()
+			if row, again := it.Next(); row != nil || again != err {
+				t.Fatalf("Next after Close = %v, %v; want nil, %v", row, again, err)
+			}
+		})
 	}
 }

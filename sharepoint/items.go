@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -174,10 +175,14 @@ type page struct {
 //	it, err := client.Items(ctx, "Tasks", sharepoint.Query{Select: []string{"ID", "Title"}})
 //	if err != nil { … }
 //	defer it.Close()
-//	for it.Next() {
-//		row := it.Row()
+//	for {
+//		row, err := it.Next()
+//		if err == io.EOF {
+//			break
+//		}
+//		if err != nil { … }
+//		…
 //	}
-//	if err := it.Err(); err != nil { … }
 type ItemIterator struct {
 	cols   []Column
 	pages  chan page
@@ -189,10 +194,8 @@ type ItemIterator struct {
 
 	cur       [][]any
 	pos       int
-	row       []any
-	err       error
+	err       error // what ended the stream: io.EOF or the error; Next returns it from then on
 	closeOnce sync.Once
-	finished  bool
 
 	merge *lookupMerge // the parts of a split read, which Next merges
 }
@@ -200,55 +203,54 @@ type ItemIterator struct {
 // Columns describes the values of each row.
 func (it *ItemIterator) Columns() []Column { return it.cols }
 
-// Next advances to the next row, waiting for the next page if needed. It
-// returns false at the end of the items or on an error (see Err).
-func (it *ItemIterator) Next() bool {
+// Next returns the next row, waiting for the next page if needed. The
+// slice belongs to the caller. At the end of the items it returns io.EOF;
+// after the end, an error or Close, every call returns the same io.EOF
+// or error.
+func (it *ItemIterator) Next() ([]any, error) {
 	if it.merge != nil {
 		return it.nextMerged()
 	}
 	for it.pos >= len(it.cur) {
-		if it.finished {
-			return false
+		if it.err != nil {
+			return nil, it.err
 		}
 		p, ok := <-it.pages
 		if !ok {
-			it.err = it.stopErr
-			it.finished = true
-			it.cur = nil
-			return false
+			it.end(it.stopErr)
+			continue
 		}
 		if p.err != nil {
-			it.err = p.err
-			it.finished = true
-			it.cur = nil
-			return false
+			it.end(p.err)
+			continue
 		}
 		// Drop the consumed page before holding the next one.
 		it.cur, it.pos = p.rows, 0
 	}
-	it.row = it.cur[it.pos]
+	row := it.cur[it.pos]
 	it.cur[it.pos] = nil // the caller owns the row now; let it go with them
 	it.pos++
-	return true
+	return row, nil
 }
 
-// Row returns the current row. The slice belongs to the caller.
-func (it *ItemIterator) Row() []any { return it.row }
-
-// Err returns the error that ended the iteration, if any.
-func (it *ItemIterator) Err() error { return it.err }
+// end ends the stream with err, or with io.EOF when err is nil.
+func (it *ItemIterator) end(err error) {
+	if err == nil {
+		err = io.EOF
+	}
+	it.err, it.cur, it.pos = err, nil, 0
+}
 
 // Close stops the prefetch, releases the HTTP connection and waits for the
 // fetching goroutine to end. It is idempotent and does not block long: an
-// in-flight request is cancelled.
+// in-flight request is cancelled. Next returns io.EOF after it (or the
+// error that ended the stream before).
 func (it *ItemIterator) Close() error {
 	it.closeOnce.Do(func() {
 		it.cancel()
 		<-it.done
-		it.finished = true
-		it.cur = nil
 		if it.err == nil {
-			it.stopErr = nil // our own cancellation is no error
+			it.end(nil) // our own cancellation is no error
 		}
 	})
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 )
 
@@ -221,24 +222,21 @@ func (c *Client) itemsInParts(ctx context.Context, list string, cols []Column, s
 }
 
 // nextMerged is Next for a split read.
-func (it *ItemIterator) nextMerged() bool {
-	if it.finished {
-		return false
+func (it *ItemIterator) nextMerged() ([]any, error) {
+	if it.err != nil {
+		return nil, it.err
 	}
 	row, err := it.merge.next()
-	if row == nil {
-		it.err, it.finished = err, true
-		return false
+	if err != nil {
+		it.end(err)
+		return nil, err
 	}
-	it.row = row
-	return true
+	return row, nil
 }
 
 // rowStream is what lookupMerge reads from a part: an *ItemIterator.
 type rowStream interface {
-	Next() bool
-	Row() []any
-	Err() error
+	Next() ([]any, error)
 }
 
 // lookupMerge joins the parts of a split read row by row, by ID. In ID
@@ -265,11 +263,15 @@ func (m *lookupMerge) id(p int, row []any) int64 {
 // peek returns part p's next unused row, or nil at its end.
 func (m *lookupMerge) peek(p int) []any {
 	if m.pending[p] == nil && !m.done[p] {
-		if m.its[p].Next() {
-			m.pending[p] = m.its[p].Row()
-		} else {
+		row, err := m.its[p].Next()
+		switch {
+		case err == nil:
+			m.pending[p] = row
+		case err == io.EOF:
 			m.done[p] = true
-			if err := m.its[p].Err(); err != nil && m.err == nil {
+		default:
+			m.done[p] = true
+			if m.err == nil {
 				m.err = err
 			}
 		}
@@ -277,12 +279,15 @@ func (m *lookupMerge) peek(p int) []any {
 	return m.pending[p]
 }
 
-// next returns the next merged row, or nil and the error that ended the
-// read (nil at the end of the items).
+// next returns the next merged row, or io.EOF at the end of the items, or
+// the error that ended the read.
 func (m *lookupMerge) next() ([]any, error) {
 	for m.err == nil {
 		lead := m.peek(0)
 		if lead == nil {
+			if m.err == nil {
+				return nil, io.EOF
+			}
 			return nil, m.err
 		}
 		m.pending[0] = nil

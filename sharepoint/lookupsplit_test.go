@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -221,8 +222,8 @@ func TestASplitReadStreamsItsParts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !it.Next() {
-		t.Fatal(it.Err())
+	if _, err := it.Next(); err != nil {
+		t.Fatal(err)
 	}
 	// Two parts of 30 pages; each part holds its page and the next, and
 	// may have asked for the one after.
@@ -232,12 +233,12 @@ func TestASplitReadStreamsItsParts(t *testing.T) {
 	if err := it.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if it.Next() {
-		t.Error("Next after Close returned a row")
+	if row, err := it.Next(); err != io.EOF {
+		t.Errorf("Next after Close = %v, %v; want io.EOF", row, err)
 	}
 	// No goroutine is left behind (TestMain checks), nor request sent.
 	n := len(wideRequests(srv))
-	if it.Next() || len(wideRequests(srv)) != n {
+	if _, err := it.Next(); err != io.EOF || len(wideRequests(srv)) != n {
 		t.Error("the closed read went on")
 	}
 }
@@ -253,13 +254,16 @@ func TestASplitReadEndsWithItsContext(t *testing.T) {
 	}
 	defer it.Close()
 	rows := 0
-	for it.Next() {
+	for {
+		if _, err = it.Next(); err != nil {
+			break
+		}
 		if rows++; rows == 150 {
 			cancel()
 		}
 	}
-	if !errors.Is(it.Err(), context.Canceled) || rows >= 3000 {
-		t.Errorf("after %d rows: %v, want context.Canceled", rows, it.Err())
+	if !errors.Is(err, context.Canceled) || rows >= 3000 {
+		t.Errorf("after %d rows: %v, want context.Canceled", rows, err)
 	}
 }
 
@@ -270,15 +274,16 @@ type fakeStream struct {
 	err  error
 }
 
-func (f *fakeStream) Next() bool {
+func (f *fakeStream) Next() ([]any, error) {
 	if f.pos >= len(f.rows) {
-		return false
+		if f.err != nil {
+			return nil, f.err
+		}
+		return nil, io.EOF
 	}
 	f.pos++
-	return true
+	return f.rows[f.pos-1], nil
 }
-func (f *fakeStream) Row() []any { return f.rows[f.pos-1] }
-func (f *fakeStream) Err() error { return f.err }
 
 func rowsOf(ids ...int64) [][]any {
 	out := make([][]any, len(ids))
@@ -302,7 +307,10 @@ func drain(m *lookupMerge) ([]int64, error) {
 	var ids []int64
 	for {
 		r, err := m.next()
-		if r == nil {
+		if err == io.EOF {
+			return ids, nil
+		}
+		if err != nil {
 			return ids, err
 		}
 		if r[1] != r[2] {

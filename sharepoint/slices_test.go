@@ -126,11 +126,8 @@ func TestSlicedReadFailsInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer it.Close()
-	var ids []int64
-	for it.Next() {
-		ids = append(ids, it.Row()[0].(int64))
-	}
-	if err := it.Err(); err == nil || !strings.Contains(err.Error(), "connection reset") {
+	ids, err := collect(t, it)
+	if err == nil || !strings.Contains(err.Error(), "connection reset") {
 		t.Fatalf("error %v, want the failing slice's", err)
 	}
 	if len(ids) != 32 || ids[len(ids)-1] != 39 {
@@ -150,8 +147,8 @@ func TestSlicedReadStopsOnClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !it.Next() {
-		t.Fatal(it.Err())
+	if _, err := it.Next(); err != nil {
+		t.Fatal(err)
 	}
 	it.Close()
 	it2, err := c.Items(ctx, "Gappy", Query{Select: []string{"ID"}, Parallel: 4})
@@ -159,9 +156,10 @@ func TestSlicedReadStopsOnClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	cancel()
-	for it2.Next() {
+	for err == nil {
+		_, err = it2.Next()
 	}
-	if err := it2.Err(); !errors.Is(err, context.Canceled) {
+	if !errors.Is(err, context.Canceled) {
 		t.Errorf("after cancel: %v, want context.Canceled", err)
 	}
 	it2.Close()

@@ -134,8 +134,6 @@ func (f fakeSource) Items(ctx context.Context, list string, q sharepoint.Query) 
 	return &sliceRows{rows: rows}, nil
 }
 
-type fakeRows = sliceRows
-
 type sliceRows struct{ rows [][]any }
 
 func (s *sliceRows) Next() ([]any, error) {

@@ -15,7 +15,8 @@ import (
 
 // Rows is a stream of rows: Next returns io.EOF at the end; Close stops
 // it (idempotent) and releases what it holds. Every stream of the engine
-// has this shape: a list's items as Source.Items returns them, each
+// has this shape: a list's items as Source.Items returns them (a
+// *sharepoint.ItemIterator has it, so is returned as it is), each
 // operator's output, and a Cursor.
 type Rows interface {
 	Next() ([]any, error)
@@ -870,7 +871,7 @@ func (g *grouping) open(rt *runtime) (rowFunc, error) {
 		for i := range row {
 			row[i] = n
 		}
-		return (&funcRows{next: oneRow(row)}).Next, nil
+		return oneRow(row), nil
 	}
 	next, err := g.in.open(rt)
 	if err != nil {
