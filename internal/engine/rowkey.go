@@ -21,13 +21,11 @@ func compareForSort(a, b any) (int, error) {
 	return compareValues(a, b)
 }
 
-// rowKey identifies an output row for DISTINCT: values as the evaluator
-// sees them, strings lower-cased (DISTINCT agrees with =), numbers by
-// value (1 and 1.0 are one), times as instants.
-func rowKey(row []any) string { return string(appendRowKey(nil, row)) }
-
-// appendRowKey appends row's key (see rowKey) to b: callers that look
-// keys up in a map reuse one buffer, and m[string(b)] does not allocate.
+// appendRowKey appends row's key to b — an output row's identity for
+// DISTINCT, UNION, GROUP BY and joins: values as the evaluator sees
+// them, strings lower-cased (as = compares them), numbers by value (1
+// and 1.0 are one), times as instants. Callers that look keys up in a
+// map reuse one buffer, and m[string(b)] does not allocate.
 func appendRowKey(b []byte, row []any) []byte {
 	for _, v := range row {
 		n, err := normaliseValue(v, nil)
