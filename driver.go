@@ -10,6 +10,13 @@
 // See ParseDSN for the connection string and README.md for every property.
 // Programs that build the configuration in code use NewConnector and
 // sql.OpenDB.
+//
+// The SQL dialect — SELECT with joins, grouping, UNION and subqueries,
+// SHOW TABLES, DESCRIBE, EXPLAIN, INSERT, UPDATE, DELETE — and what runs
+// in SharePoint or in the driver are documented in package
+// github.com/go-spsql/spsql/sqlparse. Errors a caller may check with
+// errors.Is are the Err… variables of this package (errors.go) and of
+// package github.com/go-spsql/spsql/sharepoint.
 package spsql
 
 import (
