@@ -356,13 +356,27 @@ func (d *download) abandon() {
 // address (docs/sharepoint.md §5.3).
 var nextLinkKeys = [][]byte{[]byte(`"odata.nextLink":"`), []byte(`"@odata.nextLink":"`), []byte(`"__next":"`)}
 
+// nextLinkWindow is how far from either end of a page scanNextLink looks:
+// SharePoint puts the next link before the items (nometadata) or after
+// them (verbose, OData v4) (docs/sharepoint.md §5.3), and a page of
+// thousands of items runs to megabytes that need not be searched.
+const nextLinkWindow = 8 << 10
+
 // scanNextLink finds a page's next link without decoding the page, so
 // that its request can go out first. A JSON string cannot contain an
 // unescaped '"', so the key pattern only matches a real key; the guess is
-// still checked against the decoded next link before it is used.
+// still checked against the decoded next link before it is used, and a
+// link it misses only loses the early request.
 func scanNextLink(body []byte) string {
+	head := body[:min(len(body), nextLinkWindow)]
+	tailStart := max(0, len(body)-nextLinkWindow)
 	for _, key := range nextLinkKeys {
-		i := bytes.LastIndex(body, key)
+		i := bytes.Index(head, key)
+		if i < 0 {
+			if i = bytes.LastIndex(body[tailStart:], key); i >= 0 {
+				i += tailStart
+			}
+		}
 		if i < 0 {
 			continue
 		}

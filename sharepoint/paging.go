@@ -106,10 +106,12 @@ func (c *Client) walk(ctx context.Context, first string, w walk) error {
 			return err
 		}
 		visited[target] = true
-		if guess := scanNextLink(body); w.ahead && empties == 0 && guess != "" && !visited[guess] && c.sameOrigin(guess) {
-			ahead.abandon()
-			ahead = c.startDownload(ctx, guess, spare, w.limits.bytes)
-			spare = nil
+		if w.ahead && empties == 0 {
+			if guess := scanNextLink(body); guess != "" && !visited[guess] && c.sameOrigin(guess) {
+				ahead.abandon()
+				ahead = c.startDownload(ctx, guess, spare, w.limits.bytes)
+				spare = nil
+			}
 		}
 		n, next, derr := w.decode(body)
 		if derr != nil {
