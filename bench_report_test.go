@@ -106,3 +106,20 @@ func benchQuery(b *testing.B, db *sql.DB, in, wantRows int, query string) {
 	}
 	b.ReportMetric(float64(in*b.N)/b.Elapsed().Seconds(), "items/s")
 }
+
+// BenchmarkOrderByLimit2M sorts a 2,000,000-item list by a column that is
+// not indexed and keeps the first five: SharePoint refuses the $orderby
+// past its view threshold, the scan falls back to reading the list by
+// ID, and the sort keeps a top 5 in the driver — in the memory of a few
+// rows, under the default MaxMemoryRows, as through a join.
+//
+//	go test -run '^$' -bench OrderByLimit2M -benchtime 1x .
+func BenchmarkOrderByLimit2M(b *testing.B) {
+	const n = 2_000_000
+	srv := sptest.NewServer(benchSite(n), sptest.WithoutAuth())
+	defer srv.Close()
+	db := benchDB(b, srv)
+	b.Run("list", func(b *testing.B) {
+		benchQuery(b, db, n, 5, "SELECT ID, Amount FROM Report ORDER BY Amount DESC LIMIT 5")
+	})
+}
