@@ -345,21 +345,15 @@ func (j *joinSpec) open(rt *runtime) (rowFunc, error) {
 	if j.byID {
 		return j.openByID(rt)
 	}
-	if j.buildLeft {
-		return j.openBuildLeft(rt)
-	}
-	return j.openBuildRight(rt)
+	return j.openHash(rt)
 }
 
-// openBuildRight holds the right list's rows by key and streams the left
-// rows past them — unless the left side's first page shows that, with
-// its filters, it is the smaller: then it holds the left rows instead.
-func (j *joinSpec) openBuildRight(rt *runtime) (rowFunc, error) {
+// openHash opens a hash join. ItemCount chose the side to hold (the
+// right one unless buildLeft); the other side's first page is read ahead,
+// and when it shows that side, with its filters, to be the smaller, its
+// rows are held instead.
+func (j *joinSpec) openHash(rt *runtime) (rowFunc, error) {
 	lnext, err := j.leftIn.open(rt)
-	if err != nil {
-		return nil, err
-	}
-	lnext, small, err := peek(rt, lnext, j.right.t.count)
 	if err != nil {
 		return nil, err
 	}
@@ -367,7 +361,15 @@ func (j *joinSpec) openBuildRight(rt *runtime) (rowFunc, error) {
 	if err != nil {
 		return nil, err
 	}
-	if small {
+	streamed, heldCount := &lnext, j.right.t.count
+	if j.buildLeft {
+		streamed, heldCount = &rnext, j.leftCount
+	}
+	var small bool
+	if *streamed, small, err = peek(rt, *streamed, heldCount); err != nil {
+		return nil, err
+	}
+	if j.buildLeft != small {
 		return j.holdLeft(rt, lnext, rnext)
 	}
 	return j.holdRightAndProbe(rt, rnext, lnext)
@@ -623,28 +625,6 @@ func (j *joinSpec) planIDs(ids []int64) (*Plan, error) {
 		sel.Where = in
 	}
 	return buildPlan(&sel, t.list, t.fields, j.values, j.opts)
-}
-
-// openBuildLeft holds the left rows by key and streams the right list's
-// rows past them — unless the right list's first page shows that, with
-// its filters, it is the smaller: then it holds the right rows instead.
-func (j *joinSpec) openBuildLeft(rt *runtime) (rowFunc, error) {
-	rnext, err := j.right.open(rt)
-	if err != nil {
-		return nil, err
-	}
-	rnext, small, err := peek(rt, rnext, j.leftCount)
-	if err != nil {
-		return nil, err
-	}
-	lnext, err := j.leftIn.open(rt)
-	if err != nil {
-		return nil, err
-	}
-	if small {
-		return j.holdRightAndProbe(rt, rnext, lnext)
-	}
-	return j.holdLeft(rt, lnext, rnext)
 }
 
 // holdLeft holds the rows lnext returns by key and streams the rows of
