@@ -88,7 +88,7 @@ func TestInformationSchemaErrorsAndExplain(t *testing.T) {
 		lines = append(lines, r[0].(string))
 	}
 	text := strings.Join(lines, "\n")
-	for _, want := range []string{"fields of each list", "driver: keep rows where TABLE_NAME = 'Tasks'", "driver: sort by COLUMN_NAME"} {
+	for _, want := range []string{"the fields of list 'Tasks'", "driver: keep rows where TABLE_NAME = 'Tasks'", "driver: sort by COLUMN_NAME"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("EXPLAIN lacks %q:\n%s", want, text)
 		}

@@ -127,3 +127,23 @@ func TestNumInputCountsPlaceholders(t *testing.T) {
 		})
 	}
 }
+
+func TestExplainTakesShowTablesAndDescribe(t *testing.T) {
+	for sql, schemaTable := range map[string]string{
+		"EXPLAIN SHOW TABLES":          "tables",
+		"EXPLAIN DESCRIBE [Due Tasks]": "columns",
+		"explain desc Tasks;":          "columns",
+	} {
+		st, err := Parse(sql)
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		ex, ok := st.(*Explain)
+		if !ok || ex.Select.Schema != SchemaName || ex.Select.List != schemaTable {
+			t.Errorf("%s: %#v", sql, st)
+		}
+	}
+	if _, err := Parse("EXPLAIN INSERT INTO Tasks (Title) VALUES ('x')"); err == nil {
+		t.Error("EXPLAIN of an INSERT parsed")
+	}
+}

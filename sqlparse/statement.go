@@ -166,14 +166,30 @@ func parse(sql string) (Statement, error) {
 			}
 		}
 		s := significant(rest)
-		if len(s) == 0 || s[0].kind != tkWord || !strings.EqualFold(s[0].text, "SELECT") {
-			return nil, errors.New("sqlparse: EXPLAIN needs a SELECT statement after it")
+		if len(s) > 0 && s[0].kind == tkWord {
+			switch strings.ToUpper(s[0].text) {
+			case "SELECT":
+				sel, err := parseSelect(rest)
+				if err != nil {
+					return nil, err
+				}
+				return &Explain{Select: sel}, nil
+			case "SHOW", "DESCRIBE", "DESC":
+				// SHOW TABLES and DESCRIBE are SELECTs over
+				// information_schema: their plans are those.
+				st, err := parse(rendered(rest))
+				if err != nil {
+					return nil, err
+				}
+				switch st := st.(type) {
+				case *ShowTables:
+					return &Explain{Select: st.Select()}, nil
+				case *Describe:
+					return &Explain{Select: st.Select()}, nil
+				}
+			}
 		}
-		sel, err := parseSelect(rest)
-		if err != nil {
-			return nil, err
-		}
-		return &Explain{Select: sel}, nil
+		return nil, errors.New("sqlparse: EXPLAIN needs a SELECT, SHOW TABLES or DESCRIBE statement after it")
 	case "SELECT":
 		return parseSelect(toks)
 	case "INSERT", "UPDATE", "DELETE", "REPLACE":
@@ -463,4 +479,13 @@ func (d *Describe) Select() *Select {
 		{Expr: col("CHOICES"), Alias: "Choices"},
 	}, Where: &Comparison{Op: "=", L: col("TABLE_NAME"), R: &Literal{Value: d.List}},
 		OrderBy: []OrderItem{{Expr: col("ORDINAL_POSITION")}}}
+}
+
+// rendered is the text of toks as written.
+func rendered(toks []token) string {
+	var b strings.Builder
+	for _, t := range toks {
+		b.WriteString(t.text)
+	}
+	return b.String()
 }

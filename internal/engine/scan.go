@@ -149,7 +149,7 @@ func (p *primed) Next() ([]any, error) {
 func (s *scanOp) explain(lines *[]string, depth int) {
 	*lines = append(*lines, indent(depth)+"scan "+s.t.name())
 	if s.t.virtual {
-		*lines = append(*lines, indent(depth+1)+schemaExplain(strings.TrimPrefix(s.t.list, sqlparse.SchemaName+".")))
+		*lines = append(*lines, indent(depth+1)+schemaExplain(strings.TrimPrefix(s.t.list, sqlparse.SchemaName+"."), schemaList(s.t.plan.residual)))
 		for _, l := range s.t.plan.Explain() {
 			if strings.HasPrefix(l, "driver: keep") {
 				*lines = append(*lines, indent(depth+1)+l)

@@ -76,7 +76,10 @@ func schemaFields(schema, table string) ([]sharepoint.Field, error) {
 	return nil, fmt.Errorf("spsql: information_schema.%s does not exist: information_schema has tables and columns", table)
 }
 
-func schemaExplain(table string) string {
+func schemaExplain(table, only string) string {
+	if strings.EqualFold(table, "columns") && only != "" {
+		return fmt.Sprintf("GET lists and the fields of list %s (cached metadata): the rows of information_schema.columns", quoteOData(only))
+	}
 	if strings.EqualFold(table, "columns") {
 		return "GET lists and the fields of each list (cached metadata): the rows of information_schema.columns"
 	}
