@@ -12,7 +12,7 @@
 //	  [WHERE …] [ORDER BY …] [LIMIT n [OFFSET m] | LIMIT m, n]
 //	SELECT COUNT(*) FROM list [WHERE …]
 //	SHOW TABLES; DESCRIBE list; DESC list; SHOW COLUMNS FROM list
-//	EXPLAIN SELECT …
+//	EXPLAIN SELECT … | SHOW TABLES | DESCRIBE list
 //	INSERT INTO list (col, …) VALUES (…)[, (…)…]
 //	UPDATE list SET col = value, … [WHERE …]
 //	DELETE FROM list [WHERE …]
