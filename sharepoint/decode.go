@@ -21,8 +21,8 @@ import (
 //
 // It is a scanner specialised to those shapes (chosen by
 // measurement over encoding/json's token loop, go-json-experiment/json's
-// jsontext and valyala/fastjson; see decode_candidates_test.go and
-// docs/performance.md). Each column's conversion is picked by its
+// jsontext and valyala/fastjson; see docs/performance.md; the token loop
+// is still measured beside it in decode_candidates_test.go). Each column's conversion is picked by its
 // ValueType when a value is met, on the value's raw bytes: numbers are
 // parsed in place, strings are copied once, out of the page.
 //
