@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/go-spsql/spsql"
 	"github.com/go-spsql/spsql/sharepoint/sptest"
 )
 
@@ -39,7 +40,46 @@ var (
 	// step of its own); by default they run a quarter, so that go test
 	// stays quick, and with -short a tenth.
 	diffFull = flag.Bool("diff.full", false, "differential tests: run all their queries (default: a quarter)")
+	// diffE2E runs every query of both differential tests through
+	// database/sql and the emulator's listener; by default one in four
+	// does, and the rest go straight to the driver's engine, in process
+	// (spsql.EngineDB): the same plans and values, without the pool and
+	// the HTTP round trips over loopback.
+	diffE2E = flag.Bool("diff.e2e", false, "differential tests: run every query through database/sql over HTTP (default: one in four; the rest in process)")
 )
+
+// endToEnd reports whether case i of a differential test runs through
+// database/sql over HTTP rather than in process.
+func endToEnd(i int) bool { return *diffE2E || i%4 == 0 }
+
+// queryRunner runs a query and returns all its rows: through
+// database/sql (sqlRunner) or in process (spsql.EngineDB).
+type queryRunner interface {
+	QueryRows(query string, args ...any) ([][]any, error)
+}
+
+// sqlRunner runs queries through database/sql.
+type sqlRunner struct{ db *sql.DB }
+
+func (r sqlRunner) QueryRows(query string, args ...any) ([][]any, error) {
+	rows, err := r.db.Query(query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return scanAll(rows)
+}
+
+// openEngine opens an in-process runner over srv, connected with dsn
+// (srv's connection string and properties).
+func openEngine(t *testing.T, srv *sptest.Server, dsn string) *spsql.EngineDB {
+	t.Helper()
+	eng, err := spsql.OpenEngineDB(dsn, srv.Handler())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	return eng
+}
 
 // kind is a column's value domain, as the driver returns it.
 type kind int
@@ -72,6 +112,7 @@ type dtable struct {
 	cols []dcol // cols[0] is ID
 	rows [][]any
 	db   *sql.DB
+	eng  *spsql.EngineDB // the same site in process
 	srv  *sptest.Server
 	// overThreshold: queries may fall back to an ID-ordered scan.
 	overThreshold bool
@@ -948,6 +989,7 @@ func sameRows(got, want [][]any) (int, bool) {
 // diffStats counts what the plans did.
 type diffStats struct {
 	queries, pushed, fellBack, filters, orders atomic.Int64
+	endToEnd                                   atomic.Int64 // queries run through database/sql
 }
 
 // runDifferential runs the random queries lo..hi-1 over tb.
@@ -960,22 +1002,24 @@ func runDifferential(t *testing.T, tb *dtable, lo, hi int, stats *diffStats) {
 		}
 		g := &gen{r: rand.New(rand.NewPCG(seed, uint64(i)^hashName(tb.name))), tb: tb}
 		q := g.query()
-		rows, err := tb.db.Query(q.sql, q.args...)
-		var got [][]any
-		if err == nil {
-			got, err = scanAll(rows)
+		var run queryRunner = tb.eng
+		level := "in process"
+		if endToEnd(i) {
+			run, level = sqlRunner{tb.db}, "through database/sql"
+			stats.endToEnd.Add(1)
 		}
+		got, err := run.QueryRows(q.sql, q.args...)
 		fail := func(format string, a ...any) {
 			failures++
-			t.Errorf("seed %d case %d: %s\n  args %#v\n  %s\n  rerun: go test -run 'TestDifferential/%s/' -diff.seed=%d -diff.case=%d -v",
-				seed, i, q.sql, q.args, fmt.Sprintf(format, a...), tb.name, seed, i)
+			t.Errorf("seed %d case %d (%s): %s\n  args %#v\n  %s\n  rerun: go test -run 'TestDifferential/%s/' -diff.seed=%d -diff.case=%d -v",
+				seed, i, level, q.sql, q.args, fmt.Sprintf(format, a...), tb.name, seed, i)
 		}
 		if err != nil {
 			fail("error: %v", err)
 		} else if at, ok := sameRows(got, q.want); !ok {
 			fail("got %d rows, want %d; first difference at row %d:\n  got  %s\n  want %s", len(got), len(q.want), at, rowText(got, at), rowText(q.want, at))
 		}
-		plan := explain(t, tb.db, q)
+		plan := explain(t, run, q)
 		if *diffCase >= 0 {
 			t.Logf("case %d: %s %#v: %d rows", i, q.sql, q.args, len(got))
 			for _, l := range plan {
@@ -1012,15 +1056,11 @@ func runDifferential(t *testing.T, tb *dtable, lo, hi int, stats *diffStats) {
 	}
 }
 
-func explain(t *testing.T, db *sql.DB, q query) []string {
-	rows, err := db.Query("EXPLAIN "+q.sql, q.args...)
+func explain(t *testing.T, run queryRunner, q query) []string {
+	all, err := run.QueryRows("EXPLAIN "+q.sql, q.args...)
 	if err != nil {
 		t.Errorf("EXPLAIN %s: %v", q.sql, err)
 		return nil
-	}
-	all, err := scanAll(rows)
-	if err != nil {
-		t.Errorf("EXPLAIN %s: %v", q.sql, err)
 	}
 	lines := make([]string, len(all))
 	for i, r := range all {
@@ -1124,16 +1164,19 @@ func TestDifferential(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { demoDB.Close() })
+	demoEng := openEngine(t, demoSrv, demoSrv.ConnString()+";WSFetchSize=100")
 	const genItems, bigItems = 2000, 5200
 	genDB, genSrv := openDB(t, genSite(genItems, bigItems))
+	genEng := openEngine(t, genSrv, genSrv.ConnString())
 	const wideItems = 300
 	wideDB, wideSrv := openDB(t, wideSite(wideItems))
+	wideEng := openEngine(t, wideSrv, wideSrv.ConnString())
 
 	tables := []struct {
 		tb    *dtable
 		items int
 	}{
-		{&dtable{name: "Tasks", db: demoDB, srv: demoSrv, cols: []dcol{
+		{&dtable{name: "Tasks", db: demoDB, eng: demoEng, srv: demoSrv, cols: []dcol{
 			{sql: "ID", kind: kInt},
 			{sql: "Title", kind: kText},
 			{sql: "Project", kind: kText, low: true},
@@ -1154,7 +1197,7 @@ func TestDifferential(t *testing.T) {
 			{sql: "Author", kind: kText, low: true},
 			{sql: "AuthorId", kind: kInt},
 		}}, 250},
-		{&dtable{name: "Projects", db: demoDB, srv: demoSrv, cols: []dcol{
+		{&dtable{name: "Projects", db: demoDB, eng: demoEng, srv: demoSrv, cols: []dcol{
 			{sql: "ID", kind: kInt},
 			{sql: "Title", kind: kText},
 			{sql: "[Project Code]", kind: kText},
@@ -1167,9 +1210,9 @@ func TestDifferential(t *testing.T) {
 			{sql: "Website", kind: kText},
 			{sql: "Created", kind: kTime},
 		}}, 30},
-		{&dtable{name: "Gen", db: genDB, srv: genSrv, cols: genCols}, genItems},
-		{&dtable{name: "Big", db: genDB, srv: genSrv, cols: genCols, overThreshold: true}, bigItems},
-		{&dtable{name: "Wide", db: wideDB, srv: wideSrv, cols: wideCols(), wide: true}, wideItems},
+		{&dtable{name: "Gen", db: genDB, eng: genEng, srv: genSrv, cols: genCols}, genItems},
+		{&dtable{name: "Big", db: genDB, eng: genEng, srv: genSrv, cols: genCols, overThreshold: true}, bigItems},
+		{&dtable{name: "Wide", db: wideDB, eng: wideEng, srv: wideSrv, cols: wideCols(), wide: true}, wideItems},
 	}
 	var all diffStats
 	for _, tt := range tables {
@@ -1186,7 +1229,8 @@ func TestDifferential(t *testing.T) {
 				if q == 0 {
 					return
 				}
-				t.Logf("%s: %d queries, %d (%.0f%%) fully pushed down", tt.tb.name, q, p, 100*float64(p)/float64(q))
+				t.Logf("%s: %d queries (%d through database/sql, the rest in process), %d (%.0f%%) fully pushed down",
+					tt.tb.name, q, stats.endToEnd.Load(), p, 100*float64(p)/float64(q))
 				if tt.tb.overThreshold {
 					if refused := refusedItemsRequests(tt.tb) - refusedBefore; refused != int(stats.fellBack.Load()) {
 						t.Errorf("SharePoint refused %d requests for the view threshold; the plans predicted %d", refused, stats.fellBack.Load())
@@ -1194,7 +1238,7 @@ func TestDifferential(t *testing.T) {
 				}
 				for _, c := range []struct{ to, from *atomic.Int64 }{
 					{&all.queries, &stats.queries}, {&all.pushed, &stats.pushed}, {&all.filters, &stats.filters},
-					{&all.orders, &stats.orders}, {&all.fellBack, &stats.fellBack},
+					{&all.orders, &stats.orders}, {&all.fellBack, &stats.fellBack}, {&all.endToEnd, &stats.endToEnd},
 				} {
 					c.to.Add(c.from.Load())
 				}
@@ -1214,8 +1258,8 @@ func TestDifferential(t *testing.T) {
 	if q == 0 {
 		return
 	}
-	t.Logf("differential: %d queries; %d (%.1f%%) fully pushed down (no residual, sort or DISTINCT in the driver, no threshold fallback); $filter in %d, $orderby in %d; %d fell back for the view threshold",
-		q, all.pushed.Load(), 100*float64(all.pushed.Load())/float64(q), all.filters.Load(), all.orders.Load(), all.fellBack.Load())
+	t.Logf("differential: %d queries, %d through database/sql, %d in process; %d (%.1f%%) fully pushed down (no residual, sort or DISTINCT in the driver, no threshold fallback); $filter in %d, $orderby in %d; %d fell back for the view threshold",
+		q, all.endToEnd.Load(), q-all.endToEnd.Load(), all.pushed.Load(), 100*float64(all.pushed.Load())/float64(q), all.filters.Load(), all.orders.Load(), all.fellBack.Load())
 }
 
 // refusedItemsRequests counts the items requests of tb's list that

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-spsql/spsql"
 	"github.com/go-spsql/spsql/sharepoint/sptest"
 
 	_ "modernc.org/sqlite" // the oracle: an independent, well-known SQL engine
@@ -355,6 +356,10 @@ type rdiffEnv struct {
 	customers *rtable
 	orders    *rtable
 	newFuncs  map[string]bool // the new functions the driver accepts
+
+	// ourEng and pagedEng are our and paged in process (spsql.EngineDB),
+	// which most cases use (see endToEnd).
+	ourEng, pagedEng *spsql.EngineDB
 }
 
 // liteValue maps a value the driver returned to the one SQLite holds.
@@ -1664,12 +1669,8 @@ next:
 	return 0, true
 }
 
-func scanNormalised(db *sql.DB, q string, args []any, kinds []rkind, fold bool) ([][]rval, error) {
-	rows, err := db.Query(q, args...)
-	if err != nil {
-		return nil, err
-	}
-	all, err := scanAll(rows)
+func scanNormalised(run queryRunner, q string, args []any, kinds []rkind, fold bool) ([][]rval, error) {
+	all, err := run.QueryRows(q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -1700,6 +1701,7 @@ func rvalRow(rows [][]rval, i int) string {
 // rdiffStats counts a family's cases.
 type rdiffStats struct {
 	compared, rows atomic.Int64
+	endToEnd       atomic.Int64 // cases run through database/sql
 }
 
 // runReportCases runs family fam's cases lo..hi-1.
@@ -1712,23 +1714,35 @@ func runReportCases(t *testing.T, env *rdiffEnv, fam string, gen func(*rgen) rqu
 		}
 		g := &rgen{r: rand.New(rand.NewPCG(seed, uint64(i)^hashName("rdiff/"+fam))), env: env}
 		q := gen(g)
+		paged := i%2 == 1 && (fam == "join" || fam == "commajoin")
+		var run queryRunner
+		level := "in process"
+		switch {
+		case endToEnd(i) && paged:
+			run, level = sqlRunner{env.paged}, "through database/sql"
+		case endToEnd(i):
+			run, level = sqlRunner{env.our}, "through database/sql"
+		case paged:
+			run = env.pagedEng
+		default:
+			run = env.ourEng
+		}
+		if endToEnd(i) {
+			st.endToEnd.Add(1)
+		}
 		fail := func(format string, a ...any) {
 			failures++
 			var plan strings.Builder
-			for _, l := range explain(t, env.our, query{sql: q.our, args: q.ourArgs}) {
+			for _, l := range explain(t, run, query{sql: q.our, args: q.ourArgs}) {
 				plan.WriteString("\n    " + l)
 			}
-			t.Errorf("seed %d case %d (%s):\n  ours:   %s\n  args:   %#v\n  sqlite: %s\n  args:   %#v\n  %s\n  EXPLAIN:%s\n  rerun: go test -run 'TestReportDifferential/%s/' -rdiff.seed=%d -rdiff.case=%d -v",
-				seed, i, fam, q.our, q.ourArgs, q.lite, q.liteArgs, fmt.Sprintf(format, a...), plan.String(), fam, seed, i)
+			t.Errorf("seed %d case %d (%s, %s):\n  ours:   %s\n  args:   %#v\n  sqlite: %s\n  args:   %#v\n  %s\n  EXPLAIN:%s\n  rerun: go test -run 'TestReportDifferential/%s/' -rdiff.seed=%d -rdiff.case=%d -v",
+				seed, i, fam, level, q.our, q.ourArgs, q.lite, q.liteArgs, fmt.Sprintf(format, a...), plan.String(), fam, seed, i)
 		}
-		db := env.our
-		if i%2 == 1 && (fam == "join" || fam == "commajoin") {
-			db = env.paged
-		}
-		got, err := scanNormalised(db, q.our, q.ourArgs, q.kinds, q.foldCase)
+		got, err := scanNormalised(run, q.our, q.ourArgs, q.kinds, q.foldCase)
 		if err != nil {
 			fail("driver error: %v", err)
-		} else if want, err := scanNormalised(env.lite, q.lite, q.liteArgs, q.kinds, q.foldCase); err != nil {
+		} else if want, err := scanNormalised(sqlRunner{env.lite}, q.lite, q.liteArgs, q.kinds, q.foldCase); err != nil {
 			fail("SQLite error (a harness bug): %v", err)
 		} else if at, ok := sameResult(got, want, q.ordered); !ok {
 			how := "as multisets (sorted)"
@@ -1762,12 +1776,14 @@ func TestReportDifferential(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { paged.Close() })
+	ourEng := openEngine(t, srv, srv.ConnString())
+	pagedEng := openEngine(t, srv, srv.ConnString()+";WSFetchSize=30")
 	lite, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "oracle.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { lite.Close() })
-	env := &rdiffEnv{our: our, lite: lite, paged: paged,
+	env := &rdiffEnv{our: our, lite: lite, paged: paged, ourEng: ourEng, pagedEng: pagedEng,
 		customers: &rtable{name: "Customers", cols: rdiffCustomerCols},
 		orders:    &rtable{name: "Orders", cols: rdiffOrderCols},
 	}
@@ -1815,7 +1831,7 @@ func TestReportDifferential(t *testing.T) {
 			want[f] = true
 		}
 	}
-	var total atomic.Int64
+	var total, endToEndTotal atomic.Int64
 	for _, fam := range reportConstructs {
 		if len(want) > 0 && !want[fam.name] {
 			continue
@@ -1846,8 +1862,11 @@ func TestReportDifferential(t *testing.T) {
 			})
 			c := st.compared.Load()
 			total.Add(c)
-			t.Logf("%s: %d queries compared (%d rows) in %v", fam.name, c, st.rows.Load(), time.Since(famStart).Round(time.Millisecond))
+			endToEndTotal.Add(st.endToEnd.Load())
+			t.Logf("%s: %d queries compared (%d rows; %d through database/sql, the rest in process) in %v",
+				fam.name, c, st.rows.Load(), st.endToEnd.Load(), time.Since(famStart).Round(time.Millisecond))
 		})
 	}
-	t.Logf("reporting differential: %d queries compared with SQLite in %v", total.Load(), time.Since(start).Round(time.Millisecond))
+	t.Logf("reporting differential: %d queries compared with SQLite (%d through database/sql, %d in process) in %v",
+		total.Load(), endToEndTotal.Load(), total.Load()-endToEndTotal.Load(), time.Since(start).Round(time.Millisecond))
 }

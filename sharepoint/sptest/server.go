@@ -213,6 +213,13 @@ func quoteConnValue(v string) string {
 // certificate when the server uses TLS.
 func (s *Server) Client() *http.Client { return s.server.Client() }
 
+// Handler is the server's HTTP handler, both the SharePoint side and the
+// token endpoint, as its listener serves them: a test may call it in
+// process, without TCP, through a RoundTripper of its own. Requests it
+// serves are recorded like the listener's; a request's Host should be
+// the server's (the host of URL), which the answers' next links use.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.route) }
+
 // Close shuts the server down, cutting off requests still in progress (for
 // instance ones delayed by SetLatency). Close is idempotent.
 func (s *Server) Close() {
