@@ -64,7 +64,6 @@ func (c *conn) exec(ctx context.Context, parsed sqlparse.Statement, args []drive
 	if c.connector.cfg.ReadOnly {
 		return nil, ErrReadOnly // parse refuses first; kept for safety
 	}
-	client := c.connector.client
 	var list string
 	switch p := parsed.(type) {
 	case *sqlparse.Insert:
@@ -74,28 +73,15 @@ func (c *conn) exec(ctx context.Context, parsed sqlparse.Statement, args []drive
 	case *sqlparse.Delete:
 		list = p.List
 	}
-	tz, err := client.TimeZone(ctx)
+	tz, err := c.connector.client.TimeZone(ctx)
 	if err != nil {
 		return nil, notWritten(c.listError(list, err))
 	}
-	fields, err := client.Fields(ctx, list)
-	if err != nil {
-		return nil, notWritten(c.listError(list, err))
-	}
-	wp, err := engine.BuildWrite(parsed, list, fields, args, engine.WriteOptions{
+	wp, err := engine.PlanWrite(ctx, parsed, writeSource{c.source()}, args, engine.WriteOptions{
 		Location:             tz.Location,
 		AllowFullTableWrites: c.connector.cfg.AllowFullTableWrites,
 		PageSize:             c.connector.cfg.FetchSize,
 	})
-	if err != nil && errors.Is(err, sharepoint.ErrFieldNotFound) {
-		client.Invalidate(list) // the list may have changed: one fresh try
-		if fields, err = client.Fields(ctx, list); err != nil {
-			return nil, notWritten(c.listError(list, err))
-		}
-		wp, err = engine.BuildWrite(parsed, list, fields, args, engine.WriteOptions{
-			Location: tz.Location, AllowFullTableWrites: c.connector.cfg.AllowFullTableWrites, PageSize: c.connector.cfg.FetchSize,
-		})
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -197,6 +183,18 @@ func (c *conn) runOps(ctx context.Context, wp *engine.WritePlan, ops []sharepoin
 // notWritten marks a failure before any write request was made as not
 // applied, saying so in its text.
 func notWritten(err error) error { return &notWrittenError{err} }
+
+// writeSource is the source a write is planned with: a failure to read
+// the list's fields is a write that was not applied.
+type writeSource struct{ engine.Source }
+
+func (w writeSource) Fields(ctx context.Context, list string) ([]sharepoint.Field, error) {
+	fields, err := w.Source.Fields(ctx, list)
+	if err != nil {
+		return nil, notWritten(err)
+	}
+	return fields, nil
+}
 
 type notWrittenError struct{ err error }
 

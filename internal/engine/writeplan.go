@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"context"
 	"database/sql/driver"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -70,6 +72,35 @@ var readOnlyNames = map[string]bool{
 
 // readOnlyTypes are field types whose value SharePoint computes.
 var readOnlyTypes = map[string]bool{"Calculated": true, "Computed": true, "Counter": true, "File": true, "Lookup (read-only)": true}
+
+// PlanWrite plans an INSERT, UPDATE or DELETE against the fields of its
+// list, read from src. As for a query, a column the cached fields lack
+// re-reads them once before failing: the list may have changed.
+func PlanWrite(ctx context.Context, st sqlparse.Statement, src Source, args []driver.NamedValue, opts WriteOptions) (*WritePlan, error) {
+	var list string
+	switch s := st.(type) {
+	case *sqlparse.Insert:
+		list = s.List
+	case *sqlparse.Update:
+		list = s.List
+	case *sqlparse.Delete:
+		list = s.List
+	default:
+		return nil, fmt.Errorf("spsql: PlanWrite needs INSERT, UPDATE or DELETE, not %T", st)
+	}
+	for attempt := 0; ; attempt++ {
+		fields, err := src.Fields(ctx, list)
+		if err != nil {
+			return nil, err
+		}
+		wp, err := BuildWrite(st, list, fields, args, opts)
+		if err != nil && attempt == 0 && errors.Is(err, sharepoint.ErrFieldNotFound) {
+			src.Invalidate(list)
+			continue
+		}
+		return wp, err
+	}
+}
 
 // BuildWrite resolves an *Insert, *Update or *Delete against the fields
 // of list and binds args. Every value is typed and checked against its
