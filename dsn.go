@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-spsql/spsql/internal/suggest"
 )
@@ -506,8 +507,10 @@ func applyPairs(cfg *Config, pairs []pair) error {
 			}
 			// A value with an unbraced ';' splits in two, and its tail
 			// looks like an unknown key: never echo it if it follows a
-			// secret, since it is probably a piece of that secret.
-			if i > 0 && isSecretKey(pairs[i-1].key) && pairs[i-1].origin == p.origin {
+			// secret, since it is probably a piece of that secret. A
+			// near-miss of a known key (ClientSecert) is a typo, not a
+			// piece of a secret: it is named, with its suggestion.
+			if i > 0 && isSecretKey(pairs[i-1].key) && pairs[i-1].origin == p.origin && !isKeyTypo(p.key) {
 				prev, _ := lookupProperty(pairs[i-1].key)
 				return fmt.Errorf("%w after %s%s: if the %s contains ';', wrap the value in {braces}",
 					ErrUnknownProperty, prev.name, at, prev.name)
@@ -531,6 +534,15 @@ func applyPairs(cfg *Config, pairs []pair) error {
 		}
 	}
 	return nil
+}
+
+// isKeyTypo reports whether key, though unknown, is a near-miss of a known
+// property name (within suggestProperty's distance) and at least four
+// characters long. Such a key says no more than the name it misspells, so
+// it may be named even right after a secret; a shorter fragment (xSN) is
+// too likely to be a piece of the secret and stays unnamed.
+func isKeyTypo(key string) bool {
+	return utf8.RuneCountInString(key) >= 4 && suggestProperty(key) != ""
 }
 
 func isSecretKey(key string) bool {

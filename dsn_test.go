@@ -226,6 +226,43 @@ func TestParseDSNNeverEchoesAPieceOfASecret(t *testing.T) {
 	}
 }
 
+// A misspelt key right after a secret is a typo, not a piece of the
+// secret: it is named with its suggestion, and neither the secret nor the
+// typo's value is printed. A fragment that is no near-miss stays unnamed.
+func TestParseDSNNamesATypoAfterASecret(t *testing.T) {
+	for _, secret := range []string{"RefreshToken", "ClientSecret", "ProxyPassword", "AccessToken"} {
+		dsn := "ServiceURL=https://corp.sharepoint.com/sites/x;" + secret + "=abc;ClientSecert=xyz"
+		_, err := ParseDSN(dsn)
+		if err == nil {
+			t.Fatalf("ParseDSN(%s=…;ClientSecert=…) succeeded", secret)
+		}
+		msg := err.Error()
+		if !errors.Is(err, ErrUnknownProperty) {
+			t.Errorf("%s: errors.Is(%v, ErrUnknownProperty) = false", secret, err)
+		}
+		if !strings.Contains(msg, `"ClientSecert": did you mean "ClientSecret"?`) {
+			t.Errorf("%s: error %q does not name ClientSecert and suggest ClientSecret", secret, msg)
+		}
+		if strings.Contains(msg, "abc") || strings.Contains(msg, "xyz") {
+			t.Errorf("%s: error %q echoes a value", secret, msg)
+		}
+	}
+	for _, tail := range []string{"q7Zr2Xw", "xSN", "Tkn", "8f3kQ~pL0vRz"} {
+		dsn := "ServiceURL=https://corp.sharepoint.com/sites/x;RefreshToken=abc;" + tail + "=xyz"
+		_, err := ParseDSN(dsn)
+		if err == nil {
+			t.Fatalf("ParseDSN accepted the fragment %q", tail)
+		}
+		msg := err.Error()
+		if strings.Contains(msg, tail) || strings.Contains(msg, "abc") || strings.Contains(msg, "xyz") {
+			t.Errorf("error %q echoes a piece of the secret", msg)
+		}
+		if !strings.Contains(msg, "wrap the value in {braces}") {
+			t.Errorf("error %q does not explain the braces", msg)
+		}
+	}
+}
+
 func TestSuggestProperty(t *testing.T) {
 	for key, want := range map[string]string{
 		"ClientSecert":  "ClientSecret",
