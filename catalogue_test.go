@@ -36,6 +36,8 @@ var (
 		{input: "ServiceURL=https://corp.sharepoint.com/sites/x;Colour=blue"},
 		{input: "ServiceURL=https://corp.sharepoint.com/sites/x;AccessToken=…;accesstoken=…"},
 		{input: "ServiceURL=https://corp.sharepoint.com/sites/x;ClientSecret=abc;def;AccessToken=…"},
+		{input: "ServiceURL=https://corp.sharepoint.com/sites/x;RefreshToken=…;ClientSecert=…"},
+		{input: "ServiceURL=https://corp.sharepoint.com/sites/x;RefreshToken=…;q7Zr2Xw=…"},
 		{input: "ServiceURL=https://corp.sharepoint.com/sites/x;Scope={abc"},
 		{input: "ServiceURL=https://corp.sharepoint.com/sites/x;RefreshToken=…;ClientID=…"},
 		{input: "ServiceURL=https://corp.sharepoint.com/sites/x;RefreshToken=…;TokenURI=https://login.microsoftonline.com/common/oauth2/v2.0/token"},
