@@ -14,9 +14,41 @@
 // The SQL dialect — SELECT with joins, grouping, UNION and subqueries,
 // SHOW TABLES, DESCRIBE, EXPLAIN, INSERT, UPDATE, DELETE — and what runs
 // in SharePoint or in the driver are documented in package
-// github.com/go-spsql/spsql/sqlparse. Errors a caller may check with
-// errors.Is are the Err… variables of this package (errors.go) and of
-// package github.com/go-spsql/spsql/sharepoint.
+// github.com/go-spsql/spsql/sqlparse.
+//
+// # Errors a program can act on
+//
+// Every error's message says what went wrong and what to do. A program
+// that must tell cases apart checks the Err… variables of this package
+// with errors.Is and its …Error types with errors.As; those of the
+// packages auth and sharepoint are re-exported here as the same values,
+// so importing this package is enough:
+//
+//   - signing in: ErrInvalidGrant, ErrInvalidClient, ErrAccessTokenRefused,
+//     *TokenError, *AuthError;
+//   - the connection string: ErrUnknownProperty, ErrDataSourceNotFound;
+//   - names: ErrListNotFound, ErrFieldNotFound, *ColumnError;
+//   - SharePoint's limits: ErrThrottled, ErrViewThreshold,
+//     ErrLookupThreshold, ErrUnauthorized, ErrRedirect, *SharePointError;
+//   - the driver's own: ErrMemoryLimit, ErrReadOnly, ErrNoTransactions;
+//   - writes: ErrWriteNotApplied, ErrWriteInDoubt, ErrCreatedIDUnknown,
+//     *BatchError.
+//
+// For example:
+//
+//	_, err := db.ExecContext(ctx, "DELETE FROM Tasks WHERE ID = 7")
+//	var authErr *spsql.AuthError
+//	switch {
+//	case errors.Is(err, spsql.ErrListNotFound):
+//		// no list named Tasks on this site
+//	case errors.Is(err, spsql.ErrWriteInDoubt):
+//		// read item 7 before deleting it again
+//	case errors.As(err, &authErr):
+//		// Entra ID refused to sign in: authErr.ErrorCodes has the AADSTS codes
+//	}
+//
+// The examples of ErrListNotFound and ErrInvalidGrant show both against
+// the emulator in package github.com/go-spsql/spsql/sharepoint/sptest.
 package spsql
 
 import (
