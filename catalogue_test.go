@@ -56,6 +56,7 @@ var (
 	}
 	catalogueSQL = []catalogueEntry{
 		{input: "SELECT Title FROM Nope"},
+		{input: "SELECT Title FROM Task"},
 		{input: "SELECT Titel FROM Tasks"},
 		{input: "SELECT Title FROM Tasks WHERE Title = 5"},
 		{input: "SELECT Title FROM Tasks WHERE Status = ?"},

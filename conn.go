@@ -124,6 +124,9 @@ func (c *conn) Ping(ctx context.Context) error {
 		return driver.ErrBadConn
 	}
 	if _, err := c.connector.client.Web(ctx); err != nil {
+		if site := c.siteError(ctx, err); site != err {
+			return site // 404: ServiceURL is no site
+		}
 		return fmt.Errorf("spsql: ping %s: %w", c.connector.cfg.ServiceURL, err)
 	}
 	return nil

@@ -75,7 +75,7 @@ func (c *conn) exec(ctx context.Context, parsed sqlparse.Statement, args []drive
 	}
 	tz, err := c.connector.client.TimeZone(ctx)
 	if err != nil {
-		return nil, notWritten(c.listError(list, err))
+		return nil, notWritten(c.listError(ctx, list, err))
 	}
 	wp, err := engine.PlanWrite(ctx, parsed, writeSource{c.source()}, args, engine.WriteOptions{
 		Location:             tz.Location,
@@ -147,7 +147,7 @@ func (c *conn) runOps(ctx context.Context, wp *engine.WritePlan, ops []sharepoin
 				// nothing was changed, which RowsAffected says.
 				return res, nil
 			}
-			return nil, c.writeError(wp, err)
+			return nil, c.writeError(ctx, wp, err)
 		}
 		res.affected = 1
 		return res, nil
@@ -155,7 +155,7 @@ func (c *conn) runOps(ctx context.Context, wp *engine.WritePlan, ops []sharepoin
 	results, err := client.Batch(ctx, wp.List, ops)
 	var be *sharepoint.BatchError
 	if err != nil && !errors.As(err, &be) {
-		return nil, c.writeError(wp, err)
+		return nil, c.writeError(ctx, wp, err)
 	}
 	missing := 0
 	for _, r := range results {
@@ -175,7 +175,7 @@ func (c *conn) runOps(ctx context.Context, wp *engine.WritePlan, ops []sharepoin
 		}
 	}
 	if be != nil && !(len(be.InDoubt) == 0 && len(be.NotSent) == 0 && missing == len(be.Failed)) {
-		return nil, c.writeError(wp, err)
+		return nil, c.writeError(ctx, wp, err)
 	}
 	return res, nil
 }
@@ -211,9 +211,13 @@ func isItemMissing(err error) bool {
 }
 
 // writeError prefixes a write's error with the statement's verb and list.
-func (c *conn) writeError(wp *engine.WritePlan, err error) error {
+// A 404 for an item is not looked into further (no site check).
+func (c *conn) writeError(ctx context.Context, wp *engine.WritePlan, err error) error {
 	verb := map[engine.WriteKind]string{engine.WriteInsert: "INSERT INTO", engine.WriteUpdate: "UPDATE", engine.WriteDelete: "DELETE FROM"}[wp.Kind]
-	return fmt.Errorf("spsql: %s %s: %w", verb, wp.List, c.listError(wp.List, err))
+	if errors.Is(err, sharepoint.ErrListNotFound) {
+		err = c.listError(ctx, wp.List, err)
+	}
+	return fmt.Errorf("spsql: %s %s: %w", verb, wp.List, err)
 }
 
 // selectIDs runs the SELECT ID of an UPDATE or DELETE to the end: every

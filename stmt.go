@@ -97,7 +97,7 @@ func (c *conn) query(ctx context.Context, parsed sqlparse.Statement, args []driv
 func (c *conn) buildQuery(ctx context.Context, sel *sqlparse.Select, args []driver.NamedValue) (*engine.Query, error) {
 	tz, err := c.connector.client.TimeZone(ctx)
 	if err != nil {
-		return nil, err
+		return nil, c.siteError(ctx, err)
 	}
 	cfg := c.connector.cfg
 	return engine.BuildQuery(ctx, sel, c.source(), args, engine.Options{

@@ -416,3 +416,33 @@ func TestNextKeepsReturningWhatEndedTheStream(t *testing.T) {
 		})
 	}
 }
+
+// A German site answers the same statuses and codes with German texts
+// (docs/sharepoint.md §8.4): the sentinels still match, and a field error
+// still names its column.
+func TestEmulatorLocalizedErrorsMatchTheSentinels(t *testing.T) {
+	srv := emulator(t, synthetic(10), sptest.WithLanguage("de-DE"))
+	c := emulatorClient(t, srv, nil, WithRetries(2))
+	ctx := context.Background()
+
+	_, err := c.Fields(ctx, "Nope")
+	if !errors.Is(err, ErrListNotFound) || !strings.Contains(err.Error(), "Die Liste 'Nope' ist in der Website") {
+		t.Errorf("unknown list: %v, want ErrListNotFound with the German text", err)
+	}
+	_, err = readErr(c.Items(ctx, "Nope", Query{Select: []string{"ID"}}))
+	if !errors.Is(err, ErrListNotFound) {
+		t.Errorf("items of an unknown list: %v, want ErrListNotFound", err)
+	}
+	for name, q := range map[string]Query{
+		"unknown column in $filter":  {Select: []string{"ID"}, Filter: "Nope eq 'Title'"},
+		"unknown column in $orderby": {Select: []string{"ID"}, OrderBy: "Nope"},
+	} {
+		_, err := readErr(c.Items(ctx, "Big", q))
+		var spErr *Error
+		if !errors.Is(err, ErrFieldNotFound) || !errors.As(err, &spErr) || spErr.FieldName() != "Nope" {
+			t.Errorf("%s: %v, want ErrFieldNotFound naming Nope", name, err)
+		} else if !strings.Contains(spErr.Message, "Die Spalte 'Nope'") {
+			t.Errorf("%s: message %q is not the German text", name, spErr.Message)
+		}
+	}
+}

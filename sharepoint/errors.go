@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Sentinel errors, matched with errors.Is against an *Error.
@@ -88,15 +91,9 @@ func (e *Error) Is(target error) bool {
 	case ErrUnauthorized:
 		return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden
 	case ErrListNotFound:
-		// SharePoint says "List 'X' does not exist at site with URL '…'."
-		// with 404 and System.ArgumentException (docs/sharepoint.md §8.2).
-		return e.StatusCode == http.StatusNotFound && strings.HasPrefix(e.Message, "List '")
+		return e.listNotFound()
 	case ErrFieldNotFound:
-		// "The field or property 'X' does not exist." ($select/$expand) and
-		// "Column 'X' does not exist. …" ($filter/$orderby), docs/sharepoint.md §8.2.
-		return e.StatusCode == http.StatusBadRequest &&
-			(strings.HasPrefix(e.Message, "The field or property '") || strings.HasPrefix(e.Message, "Column '")) &&
-			strings.Contains(e.Message, "does not exist")
+		return e.fieldNotFound() != ""
 	case ErrViewThreshold:
 		return !e.lookupThreshold() && (strings.Contains(e.Code, "SPQueryThrottledException") ||
 			strings.Contains(e.Message, "exceeds the list view threshold"))
@@ -123,13 +120,134 @@ func (e *Error) throttled() bool {
 }
 
 // FieldName returns the column a field-not-found error names, or "".
-func (e *Error) FieldName() string {
-	if !errors.Is(e, ErrFieldNotFound) {
+func (e *Error) FieldName() string { return e.fieldNotFound() }
+
+// listNotFound recognises SharePoint's answer for a list that does not
+// exist: 404 with "-1, System.ArgumentException" to a request that names
+// a list by title or GUID. The text is in the site's language ("List 'X'
+// does not exist at site with URL '…'." in English, "Die Liste 'X' ist in
+// der Website mit der URL '…' nicht vorhanden." in German,
+// docs/sharepoint.md §8.4), so the status, the code and the request
+// decide; the English texts are still recognised for a body without code.
+// The same status and code also answer a path SharePoint has no resource
+// for ("Cannot find resource for the request …"), whose text quotes the
+// path: a text naming the list locator is not a missing list.
+func (e *Error) listNotFound() bool {
+	if e.StatusCode != http.StatusNotFound {
+		return false
+	}
+	if strings.HasPrefix(e.Message, "List '") || strings.HasPrefix(e.Message, "List does not exist") {
+		return true
+	}
+	if e.Code != "-1, System.ArgumentException" {
+		return false
+	}
+	path := strings.ToLower(requestPath(e.URL))
+	msg := strings.ToLower(e.Message)
+	for _, locator := range []string{"/lists/getbytitle(", "/lists/getbyid(", "/lists(guid'", "/lists(%27"} {
+		if strings.Contains(path, locator) {
+			return !strings.Contains(msg, locator[len("/lists"):])
+		}
+	}
+	return false
+}
+
+// fieldNotFound returns the column a field-not-found answer names, or "".
+// SharePoint answers an unknown column with 400 and an ArgumentException
+// ("Column 'X' does not exist. …", $filter and $orderby) or an
+// InvalidClientQueryException ("The field or property 'X' does not
+// exist.", $select and $expand), the text in the site's language
+// (docs/sharepoint.md §8.2, §8.4). The English texts are recognised as
+// such; otherwise a name the failed request put in its $select, $expand,
+// $filter or $orderby, quoted in the text, is the unknown column.
+func (e *Error) fieldNotFound() string {
+	if e.StatusCode != http.StatusBadRequest {
 		return ""
 	}
-	_, rest, _ := strings.Cut(e.Message, "'")
-	name, _, _ := strings.Cut(rest, "'")
-	return name
+	if (strings.HasPrefix(e.Message, "The field or property '") || strings.HasPrefix(e.Message, "Column '")) &&
+		strings.Contains(e.Message, "does not exist") {
+		_, rest, _ := strings.Cut(e.Message, "'")
+		name, _, _ := strings.Cut(rest, "'")
+		return name
+	}
+	if !strings.HasSuffix(e.Code, "System.ArgumentException") && !strings.HasSuffix(e.Code, "InvalidClientQueryException") {
+		return ""
+	}
+	for _, name := range queryNames(e.URL) {
+		if quotedIn(e.Message, name) {
+			return name
+		}
+	}
+	return ""
+}
+
+// requestPath is the path of a request URL, without its query.
+func requestPath(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.EscapedPath()
+	}
+	path, _, _ := strings.Cut(raw, "?")
+	return path
+}
+
+// queryNames lists the names a request's $select, $expand, $filter and
+// $orderby mention: every run of name characters (letters, digits, '_')
+// and each '/'-separated part of a projection.
+func queryNames(raw string) []string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	q := u.Query()
+	var names []string
+	for _, key := range []string{"$select", "$expand", "$filter", "$orderby"} {
+		for _, v := range q[key] {
+			v = stripStrings(v)
+			names = append(names, strings.FieldsFunc(v, func(r rune) bool {
+				return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_')
+			})...)
+		}
+	}
+	return names
+}
+
+// stripStrings blanks the OData string literals ('…', a quote doubled
+// inside) of
+// a filter, whose words are values, not names.
+func stripStrings(expr string) string {
+	var b strings.Builder
+	in := false
+	for _, r := range expr {
+		if r == '\'' {
+			in = !in
+			b.WriteByte(' ')
+			continue
+		}
+		if in {
+			r = ' '
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// quotedIn reports whether msg quotes name: 'name', "name", „name“,
+// «name», 「name」 and the like.
+func quotedIn(msg, name string) bool {
+	const quotes = "'\"‘’‚“”„«»‹›「」『』"
+	for i := 0; ; {
+		j := strings.Index(msg[i:], name)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(name)
+		before, _ := utf8.DecodeLastRuneInString(msg[:start])
+		after, _ := utf8.DecodeRuneInString(msg[end:])
+		if strings.ContainsRune(quotes, before) && strings.ContainsRune(quotes, after) {
+			return true
+		}
+		i = start + 1
+	}
 }
 
 // parseError builds an *Error from a non-2xx response body. It reads both

@@ -94,3 +94,46 @@ func TestParseErrorShapes(t *testing.T) {
 		})
 	}
 }
+
+// Localized answers are classified by status, code and request, not by
+// their text; the same status and code answering something else are not.
+func TestLocalizedErrorsAreClassifiedByCodeAndRequest(t *testing.T) {
+	const site = "https://contoso.sharepoint.com/sites/x/_api/web/"
+	for _, tc := range []struct {
+		name      string
+		status    int
+		code, url string
+		msg       string
+		list      bool
+		field     string
+	}{
+		// SharePoint's German text for getbytitle (a user's report, docs/sharepoint.md §8.4).
+		{"German list", 404, "-1, System.ArgumentException", site + "lists/getbytitle('Aufgaben')/items?$select=ID",
+			"Die Liste 'Aufgaben' ist in der Website mit der URL 'https://contoso.sharepoint.com/sites/x' nicht vorhanden.", true, ""},
+		{"Japanese list by GUID", 404, "-1, System.ArgumentException", site + "lists(guid'0b8c0f5e-0000-4000-8000-000000000000')/fields",
+			"リストが存在しません。", true, ""},
+		{"no resource for the path", 404, "-1, System.ArgumentException", site + "lists/getbytitle('Tasks')/nope",
+			"Cannot find resource for the request lists/getbytitle('Tasks')/nope.", false, ""},
+		{"item not found", 404, "-2130575338, System.ArgumentException", site + "lists/getbytitle('Tasks')/items(7)",
+			"Das Element ist nicht vorhanden.", false, ""},
+		{"German column in $filter", 400, "-2147024809, System.ArgumentException", site + "lists/getbytitle('Tasks')/items?$select=ID,Title&$filter=Statsu%20eq%20'Title'",
+			"Die Spalte 'Statsu' ist nicht vorhanden.", false, "Statsu"},
+		{"Japanese field in $select", 400, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException", site + "lists/getbytitle('Tasks')/items?$select=ID,Nope",
+			"フィールドまたはプロパティ「Nope」は存在しません。", false, "Nope"},
+		{"a value, not a name", 400, "-2147024809, System.ArgumentException", site + "lists/getbytitle('Tasks')/items?$select=ID&$filter=Title%20eq%20'Nope'",
+			"Der Wert 'Nope' ist ungültig.", false, ""},
+		{"write body", 400, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException", site + "lists/getbytitle('Tasks')/items",
+			"Die Eigenschaft 'Nope' ist nicht vorhanden.", false, ""},
+	} {
+		e := &Error{StatusCode: tc.status, Code: tc.code, Message: tc.msg, Method: "GET", URL: tc.url}
+		if got := errors.Is(e, ErrListNotFound); got != tc.list {
+			t.Errorf("%s: ErrListNotFound = %v, want %v", tc.name, got, tc.list)
+		}
+		if got := errors.Is(e, ErrFieldNotFound); got != (tc.field != "") {
+			t.Errorf("%s: ErrFieldNotFound = %v, want %v", tc.name, got, tc.field != "")
+		}
+		if got := e.FieldName(); got != tc.field {
+			t.Errorf("%s: FieldName = %q, want %q", tc.name, got, tc.field)
+		}
+	}
+}

@@ -13,9 +13,10 @@ import (
 // format is the response shape a request asked for with its Accept and
 // OData-Version headers (docs/sharepoint.md §5.1).
 type format struct {
-	verbose bool // odata=verbose: {"d":…}, __metadata, __deferred
-	minimal bool // per-row type/id/etag annotations (minimalmetadata, v4 minimal)
-	v4      bool // OData-Version 4.0: @odata.* annotations
+	verbose bool   // odata=verbose: {"d":…}, __metadata, __deferred
+	minimal bool   // per-row type/id/etag annotations (minimalmetadata, v4 minimal)
+	v4      bool   // OData-Version 4.0: @odata.* annotations
+	lang    string // the site's language for error texts (WithLanguage); "" is en-US
 }
 
 // negotiate picks the format:
@@ -37,6 +38,12 @@ type format struct {
 // Without OData-Version 4.0 an odata.metadata parameter is ignored, as a v3
 // service ignores unknown parameters.
 func negotiate(r *http.Request) (format, *apiError) {
+	f, err := negotiateMedia(r)
+	f.lang = languageOf(r)
+	return f, err
+}
+
+func negotiateMedia(r *http.Request) (format, *apiError) {
 	v4 := strings.HasPrefix(strings.TrimSpace(r.Header.Get("OData-Version")), "4")
 	accept := r.Header.Get("Accept")
 	if strings.TrimSpace(accept) == "" {
@@ -141,7 +148,11 @@ func writeError(w http.ResponseWriter, f format, e *apiError) {
 	if f.verbose || f.v4 {
 		key = "error"
 	}
-	body := obj{{key, obj{{"code", e.code}, {"message", obj{{"lang", "en-US"}, {"value", e.msg}}}}}}
+	lang, msg := "en-US", e.msg
+	if f.lang != "" {
+		lang, msg = f.lang, localize(f.lang, e.msg)
+	}
+	body := obj{{key, obj{{"code", e.code}, {"message", obj{{"lang", lang}, {"value", msg}}}}}}
 	w.WriteHeader(e.status)
 	_, _ = w.Write(appendJSON(nil, body))
 }

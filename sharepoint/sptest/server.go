@@ -10,6 +10,7 @@
 package sptest
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"log/slog"
@@ -55,8 +56,9 @@ type config struct {
 	tls       bool
 	noAuth    bool
 	logger    *slog.Logger
-	threshold int  // list view threshold; 0 = 5000
-	gzip      bool // see WithGzip
+	threshold int    // list view threshold; 0 = 5000
+	gzip      bool   // see WithGzip
+	language  string // see WithLanguage
 }
 
 // WithTLS serves HTTPS with a self-signed certificate; Server.Client trusts it.
@@ -331,6 +333,9 @@ func (s *Server) serveSharePoint(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.received = append(s.received, rec)
 	s.mu.Unlock()
+	if s.cfg.language != "" {
+		r = r.WithContext(context.WithValue(r.Context(), languageKey{}, s.cfg.language))
+	}
 	if s.cfg.gzip && acceptsGzip(r) {
 		gz := newGzipResponseWriter(w)
 		defer gz.finish()
