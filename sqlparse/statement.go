@@ -54,6 +54,9 @@ func Parse(sql string) (Statement, error) {
 	if err := checkDepth(st); err != nil {
 		return nil, err
 	}
+	if strings.IndexByte(sql, '"') >= 0 {
+		markDoubleQuoted(st, sql)
+	}
 	return st, nil
 }
 

@@ -2,6 +2,7 @@ package sqlparse
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -88,3 +89,32 @@ func TestUnsupportedStatementsNameTheWholeDialect(t *testing.T) {
 	}
 }
 
+func TestColumnRefRemembersDoubleQuotes(t *testing.T) {
+	quoted := func(sql string) map[string]bool {
+		t.Helper()
+		st, err := Parse(sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var where Expr
+		switch st := st.(type) {
+		case *Select:
+			where = st.Where
+		case *Update:
+			where = st.Set[0].Val
+		}
+		got := map[string]bool{}
+		Walk(where, func(n Expr) {
+			if c, ok := n.(*ColumnRef); ok {
+				got[c.Path[0]] = c.DoubleQuoted
+			}
+		})
+		return got
+	}
+	if got := quoted(`SELECT ID FROM Tasks WHERE Status = "Blocked" AND [Due] > 1 AND Title = "Title"`); !reflect.DeepEqual(got, map[string]bool{"Status": false, "Blocked": true, "Due": false, "Title": false}) {
+		t.Errorf("marks = %v", got)
+	}
+	if got := quoted(`UPDATE Tasks SET Status = "Done" WHERE ID = 1`); !got["Done"] {
+		t.Errorf("marks = %v", got)
+	}
+}
