@@ -118,3 +118,32 @@ func TestColumnRefRemembersDoubleQuotes(t *testing.T) {
 		t.Errorf("marks = %v", got)
 	}
 }
+
+// FuzzSyntaxError checks that whatever the statement, a syntax error
+// points inside it and renders without panicking.
+func FuzzSyntaxError(f *testing.F) {
+	for _, s := range []string{
+		"SELECT Title, FROM Tasks", "SELECT COUNT(* FROM Tasks", "SELECT Order FROM Tasks",
+		"SELECT Title\nFROM Tasks\nWHERE\t(a = ", "EXPLAIN SELECT {fn UCASE(x)}, FROM T", "UPDATE T SET a = WHERE",
+		"SELECT Größe,, [x] FROM Ä WHERE a = :n AND b = ? c",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, sql string) {
+		_, err := Parse(sql)
+		var se *SyntaxError
+		if !errors.As(err, &se) {
+			return
+		}
+		msg := se.Error()
+		if se.Statement != sql || se.Offset < 0 || se.Offset > len(sql) || se.Line < 1 || se.Column < 1 || se.Message == "" {
+			t.Errorf("Parse(%q): %+v", sql, se)
+		}
+		if se.Near != "" && !strings.HasPrefix(sql[se.Offset:], se.Near) {
+			t.Errorf("Parse(%q): near %q is not at offset %d", sql, se.Near, se.Offset)
+		}
+		if !strings.Contains(msg, "^") {
+			t.Errorf("Parse(%q): no caret in %q", sql, msg)
+		}
+	})
+}
