@@ -68,6 +68,11 @@ var (
 		{input: "SELECT t.Title FROM Tasks t RIGHT JOIN Projects p ON t.ProjectId = p.ID"},
 		{input: "SELECT Status FROM Tasks WHERE COUNT(*) > 2 GROUP BY Status"},
 		{input: "SELECT Order FROM Tasks"},
+		{input: "SELECT Title, FROM Tasks"},
+		{input: "SELECT COUNT(* FROM Tasks"},
+		{input: "SELECT Title\nFROM Tasks\nWHERE Status = 'Open' AND\n  Order = 2"},
+		{input: `SELECT Title FROM Tasks WHERE Status = "Blocked"`},
+		{input: "GRANT SELECT ON Tasks TO bob"},
 		{input: "SELECT Title FROM Tasks LIMIT -1"},
 		{input: "UPDATE Tasks SET Title = 'x'"},
 		{input: "SELECT Title FROM Tasks WHERE Title = 'unterminated"},
@@ -111,6 +116,7 @@ is tested. Secrets are shown as … here and never appear in any error.
 | statement | arguments | error |
 |---|---|---|
 `)
+	var full []string // errors of more than one line, shown whole below the table
 	for _, e := range catalogueSQL {
 		rows, err := db.Query(e.input, e.args...)
 		if err == nil {
@@ -118,7 +124,17 @@ is tested. Secrets are shown as … here and never appear in any error.
 			t.Fatalf("%q ran without error", e.input)
 		}
 		msg := strings.ReplaceAll(err.Error(), srv.ServiceURL(), "https://corp.sharepoint.com/sites/demo")
+		if first, _, ok := strings.Cut(msg, "\n"); ok {
+			full = append(full, msg)
+			msg = first + " (and the statement's line with a caret: see below)"
+		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", cell(e.input), cell(fmt.Sprint(e.args)), cell(msg))
+	}
+	if len(full) > 0 {
+		b.WriteString("\nSyntax errors in full: the line of the statement where the parser\nstopped, with a caret under the spot.\n")
+		for _, msg := range full {
+			fmt.Fprintf(&b, "\n```\n%s\n```\n", msg)
+		}
 	}
 
 	path := filepath.Join("docs", "errors.md")

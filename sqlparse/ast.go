@@ -99,8 +99,14 @@ type Expr interface{ SQL() string }
 
 type (
 	// ColumnRef is a column reference: path holds the dotted parts as
-	// written (t.Project.Title is [t Project Title]).
-	ColumnRef struct{ Path []string }
+	// written (t.Project.Title is [t Project Title]). DoubleQuoted is
+	// set on a one-part name written only in double quotes ("Blocked"),
+	// which may be meant as text: an error that no such column exists
+	// then says that text takes single quotes.
+	ColumnRef struct {
+		Path         []string
+		DoubleQuoted bool
+	}
 	// Literal is a constant: string, int64, float64, bool or nil.
 	Literal struct{ Value any }
 	// Param is a placeholder, by its bind name.

@@ -28,7 +28,11 @@
 // Identifiers are bare (ASCII, or any letters, which are quoted for the
 // parser), `backticked`, "double-quoted" or [bracketed]; reserved words
 // (Order, Key, Values…) must be quoted. Strings are in single quotes, a
-// quote inside doubled; a backslash is an ordinary character. Lists are matched by title
+// quote inside doubled ("Blocked" is a column name, not text); a
+// backslash is an ordinary character. A statement the parser cannot read
+// is a *SyntaxError (errors.As) giving the line, column and token where
+// it stopped, what was expected when that can be told, and the line with
+// a caret under the spot. Lists are matched by title
 // and columns by display name, internal name or entity property name,
 // case-insensitively (a display name wins; when two fields share one, the
 // internal name decides). A lookup or person column X reads its display value (the

@@ -217,13 +217,19 @@ type Placeholder struct {
 
 // renderForParser writes tokens in the parser's dialect (see the top of
 // this file) and returns the placeholders in order of appearance, keyed
-// by the bind variable name the parser will report.
-func renderForParser(toks []token) (string, map[string]Placeholder) {
+// by the bind variable name the parser will report, and where each token
+// landed in the text, so that the parser's positions map back to the
+// statement as written.
+func renderForParser(toks []token) (string, map[string]Placeholder, []span) {
 	toks = rewriteForParser(toks)
 	var b strings.Builder
 	params := map[string]Placeholder{}
+	spans := make([]span, 0, len(toks))
 	positional := 0
 	for _, t := range toks {
+		if t.kind != tkSpace {
+			spans = append(spans, span{at: b.Len(), tok: t})
+		}
 		switch t.kind {
 		case tkSpace:
 			b.WriteByte(' ')
@@ -263,7 +269,13 @@ func renderForParser(toks []token) (string, map[string]Placeholder) {
 			b.WriteString(t.text)
 		}
 	}
-	return b.String(), params
+	return b.String(), params, spans
+}
+
+// span is where a token starts in the text rendered for the parser.
+type span struct {
+	at  int // byte offset in the rendered text
+	tok token
 }
 
 func writeBackticked(b *strings.Builder, name string) {

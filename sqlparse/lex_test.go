@@ -22,7 +22,7 @@ func TestRewriteForParserLeavesStringsAndNamesAlone(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := renderForParser(toks); got != tt.want {
+		if got, _, _ := renderForParser(toks); got != tt.want {
 			t.Errorf("renderForParser(%q) =\n%q, want\n%q", tt.sql, got, tt.want)
 		}
 	}

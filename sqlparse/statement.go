@@ -45,10 +45,17 @@ var (
 func Parse(sql string) (Statement, error) {
 	st, err := parse(sql)
 	if err != nil {
+		var se *SyntaxError
+		if errors.As(err, &se) && se.Statement == "" {
+			se.locate(sql)
+		}
 		return nil, err
 	}
 	if err := checkDepth(st); err != nil {
 		return nil, err
+	}
+	if strings.IndexByte(sql, '"') >= 0 {
+		markDoubleQuoted(st, sql)
 	}
 	return st, nil
 }
@@ -208,7 +215,7 @@ func parse(sql string) (Statement, error) {
 		}
 		return nil, fmt.Errorf("sqlparse: a statement cannot start with %q", sig[0].text)
 	default:
-		return nil, fmt.Errorf("sqlparse: %s statements are not supported; the dialect is SELECT, SHOW TABLES, DESCRIBE and EXPLAIN", first)
+		return nil, fmt.Errorf("sqlparse: %s statements are not supported; the dialect is SELECT, INSERT, UPDATE, DELETE, SHOW TABLES, DESCRIBE and EXPLAIN", first)
 	}
 }
 
@@ -265,13 +272,13 @@ func listName(toks []token, after string) (string, error) {
 // parseSelect renders the tokens for the parser, parses them and converts
 // the AST into ours, rejecting everything outside the dialect.
 func parseSelect(toks []token) (*Select, error) {
-	text, params := renderForParser(toks)
+	text, params, spans := renderForParser(toks)
 	st, err := sqlparser.ParseStrictDDL(text)
 	if err != nil {
 		if msg := unsupportedConstruct(significant(toks)); msg != "" {
 			return nil, errors.New("sqlparse: " + msg)
 		}
-		return nil, syntaxError(err, toks)
+		return nil, syntaxError(err, spans, toks)
 	}
 	ss, ok := st.(sqlparser.SelectStatement)
 	if !ok {
@@ -356,31 +363,6 @@ func unsupportedConstruct(sig []token) string {
 		}
 	}
 	return ""
-}
-
-// syntaxError rewrites the parser's message: its positions count in the
-// re-rendered text, so only "near 'x'" is kept, with a hint when x is a
-// reserved word (Order, Key, Values… must be quoted).
-func syntaxError(err error, toks []token) error {
-	msg := err.Error()
-	near := ""
-	if i := strings.Index(msg, "near '"); i >= 0 {
-		near = strings.TrimSuffix(msg[i+len("near '"):], "'")
-	}
-	if near == "" {
-		return fmt.Errorf("sqlparse: syntax error: %s", msg)
-	}
-	for _, t := range toks {
-		if t.kind == tkWord && strings.EqualFold(t.text, near) {
-			near = t.text // the parser lower-cases keywords
-			break
-		}
-	}
-	tok := sqlparser.NewStringTokenizer(near)
-	if id, _ := tok.Scan(); id != sqlparser.ID && isNameByte(near[0], true) {
-		return fmt.Errorf("sqlparse: syntax error near %q: %s is a reserved word; quote it as \"%s\" or [%s] to use it as a name", near, near, near, near)
-	}
-	return fmt.Errorf("sqlparse: syntax error near %q", near)
 }
 
 // respell restores the spelling of bare identifiers that the parser

@@ -62,10 +62,10 @@ func numInput(params map[string]Placeholder) int { return (&Select{Params: param
 // SELECT, and refuses everything outside the dialect: INSERT … SELECT,
 // ON DUPLICATE KEY, multi-table forms, ORDER BY and LIMIT on writes.
 func parseWrite(toks []token) (Statement, error) {
-	text, params := renderForParser(toks)
+	text, params, spans := renderForParser(toks)
 	st, err := sqlparser.ParseStrictDDL(text)
 	if err != nil {
-		return nil, syntaxError(err, toks)
+		return nil, syntaxError(err, spans, toks)
 	}
 	spelling := map[string]string{}
 	for _, t := range toks {

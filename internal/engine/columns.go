@@ -1,12 +1,14 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/go-spsql/spsql/internal/suggest"
 	"github.com/go-spsql/spsql/sharepoint"
+	"github.com/go-spsql/spsql/sqlparse"
 )
 
 // colKind says which part of a field a column reads.
@@ -320,6 +322,20 @@ func (r *resolver) unknownColumn(name string) error {
 		reason += fmt.Sprintf("; did you mean %q?", s)
 	}
 	return &sharepoint.ColumnError{List: r.list, Column: name, Reason: reason}
+}
+
+// doubleQuotedHint adds to an unknown-column error for a name written
+// in double quotes ("Blocked") that double quotes make a column name in
+// this dialect, and that text takes single quotes. Other errors are
+// returned as they are.
+func doubleQuotedHint(n *sqlparse.ColumnRef, err error) error {
+	var ce *sharepoint.ColumnError
+	if !n.DoubleQuoted || !errors.As(err, &ce) {
+		return err
+	}
+	hinted := *ce
+	hinted.Reason += fmt.Sprintf(`; "…" quotes a column name: write text in single quotes ('%s')`, strings.ReplaceAll(n.Path[0], "'", "''"))
+	return &hinted
 }
 
 // suggest returns the display or internal name closest to name by edit

@@ -314,6 +314,25 @@ func TestColumnErrorsNameTheListAndSuggest(t *testing.T) {
 	}
 }
 
+func TestDoubleQuotedTextThatNamesNoColumnSaysToUseSingleQuotes(t *testing.T) {
+	const hint = `"…" quotes a column name: write text in single quotes ('Blocked')`
+	_, err := tryPlan(t, `SELECT ID FROM Tasks WHERE Status = "Blocked"`, Options{})
+	if err == nil || !strings.Contains(err.Error(), hint) {
+		t.Errorf("error = %v, want one containing %q", err, hint)
+	}
+	if !errors.Is(err, sharepoint.ErrFieldNotFound) {
+		t.Errorf("the hinted error no longer matches sharepoint.ErrFieldNotFound: %v", err)
+	}
+	for _, sql := range []string{"SELECT ID FROM Tasks WHERE Status = Blocked", "SELECT ID FROM Tasks WHERE Status = [Blocked]"} {
+		if _, err := tryPlan(t, sql, Options{}); err == nil || strings.Contains(err.Error(), "single quotes") {
+			t.Errorf("%s: error = %v, want no single-quote hint for a name not in double quotes", sql, err)
+		}
+	}
+	if _, err := tryPlan(t, `SELECT "Title" FROM Tasks WHERE "Status" = 'Blocked'`, Options{}); err != nil {
+		t.Errorf("double-quoted column names: %v", err)
+	}
+}
+
 func TestDisplayNameCollisionsAreResolved(t *testing.T) {
 	// "Title" is the display name of both Title and the Computed LinkTitle:
 	// the internal name decides.

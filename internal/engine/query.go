@@ -309,7 +309,7 @@ func (bb *blockBuilder) refs(n sqlparse.Expr) (tables map[int]bool, sub, agg boo
 			t, _, _, e := bb.find(n.Path)
 			if e != nil {
 				if err == nil {
-					err = e
+					err = doubleQuotedHint(n, e)
 				}
 				return
 			}

@@ -63,7 +63,7 @@ func (b *binder) resolve(n sqlparse.Expr) (*rexpr, error) {
 		}
 		c, written, err := resolve(n.Path)
 		if err != nil {
-			return nil, err
+			return nil, doubleQuotedHint(n, err)
 		}
 		return &rexpr{op: opCol, col: c, typ: c.typ, text: quotePath(written)}, nil
 	case *colRefNode:
