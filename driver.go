@@ -27,6 +27,7 @@
 //   - signing in: ErrInvalidGrant, ErrInvalidClient, ErrAccessTokenRefused,
 //     *TokenError, *AuthError;
 //   - the connection string: ErrUnknownProperty, ErrDataSourceNotFound;
+//   - the statement: *SyntaxError (line, column, the token found);
 //   - names: ErrListNotFound, ErrFieldNotFound, *ColumnError;
 //   - SharePoint's limits: ErrThrottled, ErrViewThreshold,
 //     ErrLookupThreshold, ErrUnauthorized, ErrRedirect, *SharePointError;

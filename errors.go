@@ -6,6 +6,7 @@ import (
 	"github.com/go-spsql/spsql/auth"
 	"github.com/go-spsql/spsql/internal/engine"
 	"github.com/go-spsql/spsql/sharepoint"
+	"github.com/go-spsql/spsql/sqlparse"
 )
 
 // The errors a caller may check with errors.Is (the Err… variables) and
@@ -148,3 +149,9 @@ var ErrCreatedIDUnknown = sharepoint.ErrCreatedIDUnknown
 // matches ErrWriteInDoubt when any row is in doubt, and ErrWriteNotApplied
 // when no row was applied and none is in doubt.
 type BatchError = sharepoint.BatchError
+
+// SyntaxError is the error of a statement that does not parse: its Line
+// and Column (1-based, in characters), the token found (Near), what was
+// expected where that can be told, and the statement; its message shows
+// the line with a caret under the spot.
+type SyntaxError = sqlparse.SyntaxError

@@ -96,3 +96,12 @@ func TestEmulatorErrorsMatchTheRootSentinels(t *testing.T) {
 		t.Errorf("Begin: errors.Is(%v, spsql.ErrNoTransactions) = false", err)
 	}
 }
+
+func TestASyntaxErrorFromQueryIsASyntaxError(t *testing.T) {
+	db, _ := openDB(t, sptest.DemoSite())
+	_, err := db.Query("SELECT Title,\n  FROM Tasks")
+	var se *spsql.SyntaxError
+	if !errors.As(err, &se) || se.Line != 2 || se.Near != "FROM" {
+		t.Fatalf("err = %v; want a *spsql.SyntaxError at line 2 near FROM", err)
+	}
+}
