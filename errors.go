@@ -3,6 +3,7 @@ package spsql
 import (
 	"errors"
 
+	"github.com/go-spsql/spsql/auth"
 	"github.com/go-spsql/spsql/internal/engine"
 )
 
@@ -22,3 +23,10 @@ var ErrReadOnly = errors.New("spsql: the connection is ReadOnly: write statement
 // Add a LIMIT (ORDER BY … LIMIT n holds only n rows), narrow the query
 // with WHERE, or raise MaxMemoryRows (0 = no cap).
 var ErrMemoryLimit = engine.ErrMemoryLimit
+
+// ErrUnreachable is wrapped by the error of a request to an address where
+// nothing answers (connection refused, unknown host): the site
+// (ServiceURL) or the token endpoint (TokenURI). The error, an
+// *auth.UnreachableError, names the property and the URL; it comes after
+// two quick retries, not after the whole login or request timeout.
+var ErrUnreachable = auth.ErrUnreachable
