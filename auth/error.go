@@ -34,10 +34,10 @@ var (
 
 // UnreachableRetries is how many times a request is made again after
 // nothing answered at its address (connection refused, unknown host),
-// with the usual short backoff between tries (about 1.5 s in all): enough
-// to ride out a server or proxy that is restarting, short enough that a
-// wrong URL is reported within a few seconds. Timeouts, 5xx and 429 keep
-// their longer retries.
+// with the usual short backoff between tries (at most 0.75 s of waiting
+// for the token endpoint, 1.5 s for the site): enough to ride out a server
+// or proxy that is restarting, short enough that a wrong URL is reported
+// within a few seconds. Timeouts, 5xx and 429 keep their longer retries.
 const UnreachableRetries = 2
 
 // UnreachableError says that nothing answered at an endpoint's address.

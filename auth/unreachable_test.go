@@ -3,10 +3,13 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -82,5 +85,25 @@ func TestUnreachableTokenEndpoint(t *testing.T) {
 	}
 	if got, want := int(dials.Load()), 1+auth.UnreachableRetries; got != want {
 		t.Errorf("%d dials, want %d (one attempt and %d quick retries)", got, want, auth.UnreachableRetries)
+	}
+}
+
+// Only "nothing listens" and "no such host" count as unreachable; other
+// network failures keep their retries within the login timeout.
+func TestUnreachableReason(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, "connection refused"},
+		{fmt.Errorf("wrapped: %w", &net.DNSError{Err: "no such host", Name: "corp.invalid", IsNotFound: true}), "no such host"},
+		{&net.DNSError{Err: "server misbehaving", Name: "corp.invalid", IsTemporary: true}, ""},
+		{&net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}, ""},
+		{context.DeadlineExceeded, ""},
+		{nil, ""},
+	} {
+		if got := auth.UnreachableReason(tc.err); got != tc.want {
+			t.Errorf("UnreachableReason(%v) = %q, want %q", tc.err, got, tc.want)
+		}
 	}
 }
