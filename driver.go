@@ -26,6 +26,7 @@
 //
 //   - signing in: ErrInvalidGrant, ErrInvalidClient, ErrAccessTokenRefused,
 //     *TokenError, *AuthError;
+//   - reaching the site or the token endpoint: ErrUnreachable;
 //   - the connection string: ErrUnknownProperty, ErrDataSourceNotFound;
 //   - the statement: *SyntaxError (line, column, the token found);
 //   - names: ErrListNotFound, ErrFieldNotFound, *ColumnError;

@@ -155,3 +155,10 @@ type BatchError = sharepoint.BatchError
 // expected where that can be told, and the statement; its message shows
 // the line with a caret under the spot.
 type SyntaxError = sqlparse.SyntaxError
+
+// ErrUnreachable is wrapped by the error of a request to an address where
+// nothing answers (connection refused, unknown host): the site
+// (ServiceURL) or the token endpoint (TokenURI). The error, an
+// *auth.UnreachableError, names the property and the URL; it comes after
+// two quick retries, not after the whole login or request timeout.
+var ErrUnreachable = auth.ErrUnreachable

@@ -3,8 +3,11 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -20,7 +23,64 @@ var (
 	// ErrAccessTokenRefused: SharePoint refused a configured AccessToken and
 	// no RefreshToken is configured to obtain another.
 	ErrAccessTokenRefused = errors.New("auth: the access token was refused (expired or invalid) and no RefreshToken is configured to renew it")
+	// ErrUnreachable: nothing answers at an endpoint's address — the
+	// connection was refused or the host name is unknown. errors.Is
+	// reports it for *UnreachableError, which this package returns for the
+	// token endpoint (TokenURI) and package sharepoint for the site
+	// (ServiceURL). Such a failure is retried only briefly (see
+	// UnreachableRetries), not for the whole login timeout.
+	ErrUnreachable = errors.New("auth: nothing answers at the endpoint (connection refused or unknown host): check the URL and the network")
 )
+
+// UnreachableRetries is how many times a request is made again after
+// nothing answered at its address (connection refused, unknown host),
+// with the usual short backoff between tries (at most 0.75 s of waiting
+// for the token endpoint, 1.5 s for the site): enough to ride out a server
+// or proxy that is restarting, short enough that a wrong URL is reported
+// within a few seconds. Timeouts, 5xx and 429 keep their longer retries.
+const UnreachableRetries = 2
+
+// UnreachableError says that nothing answered at an endpoint's address.
+// It names the connection property holding the URL and the URL itself,
+// without its query string or userinfo; the underlying network error is
+// kept for errors.Is and errors.As but not quoted.
+type UnreachableError struct {
+	Prefix   string // the reporting package's error prefix: "auth", "sharepoint"
+	What     string // what could not be reached: "the token endpoint", "the SharePoint site"
+	Property string // the connection property holding URL: "TokenURI", "ServiceURL"
+	URL      string // scheme://host/path
+	Err      error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("%s: cannot reach %s at %s (%s): %s — check the URL and the network",
+		e.Prefix, e.What, e.URL, e.Property, UnreachableReason(e.Err))
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrUnreachable) work on *UnreachableError.
+func (e *UnreachableError) Is(target error) bool { return target == ErrUnreachable }
+
+// UnreachableReason returns "connection refused" or "no such host" when
+// err says that nothing answers at the address, and "" otherwise (a
+// timeout, a reset, a TLS failure: those are not "unreachable").
+func UnreachableReason(err error) string {
+	var dnsErr *net.DNSError
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		return "no such host"
+	}
+	return ""
+}
+
+// EndpointText is u's scheme, host and path: what an error may quote of a
+// URL, never its userinfo, query or fragment.
+func EndpointText(u *url.URL) string { return u.Scheme + "://" + u.Host + u.Path }
 
 // Error is an error answer from the Entra ID token endpoint. Its fields come
 // from Entra's JSON error body; none of them holds a token or secret (values

@@ -225,6 +225,7 @@ func (s *RefreshTokenSource) refreshLocked() (*oauth2.Token, error) {
 	s.reloadFromStore()
 	var last error
 	reloaded := false // the store was read again after a refusal
+	unreachable := 0  // attempts that found nothing listening
 	for attempt := 1; ; attempt++ {
 		s.log.Debug("auth: requesting an access token", "token_url", s.endpoint(), "attempt", attempt)
 		tr, transient, err := s.post(ctx)
@@ -256,6 +257,16 @@ func (s *RefreshTokenSource) refreshLocked() (*oauth2.Token, error) {
 				s.log.Warn("auth: token request refused", "status", ae.StatusCode, "error", ae.Code, "error_codes", ae.ErrorCodes)
 			}
 			return nil, err
+		}
+		if reason := UnreachableReason(err); reason != "" {
+			// Nothing listens there, or the name is unknown: a couple of
+			// quick retries, then say so rather than wait out the login
+			// timeout.
+			unreachable++
+			if unreachable > UnreachableRetries {
+				s.log.Warn("auth: nothing answers at the token endpoint", "token_url", s.endpoint(), "attempts", attempt, "reason", reason)
+				return nil, &UnreachableError{Prefix: "auth", What: "the token endpoint", Property: "TokenURI", URL: s.endpoint(), Err: err}
+			}
 		}
 		wait := s.backoff(attempt)
 		if ae != nil && ae.retryAfter > wait {
@@ -508,7 +519,7 @@ func (s *RefreshTokenSource) accept(tr *tokenResponse, attempts int) (*oauth2.To
 
 // endpoint is the token URL without query or fragment, for logs.
 func (s *RefreshTokenSource) endpoint() string {
-	return s.tokenURL.Scheme + "://" + s.tokenURL.Host + s.tokenURL.Path
+	return EndpointText(s.tokenURL)
 }
 
 // scrub blanks every secret the source knows, and anything shaped like a

@@ -46,6 +46,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-spsql/spsql/auth"
 	"github.com/go-spsql/spsql/internal/redact"
 )
 
@@ -320,10 +321,20 @@ func (c *Client) attemptWith(ctx context.Context, method, target string, wb *wri
 		// A proxy's refusal, a dial or TLS error: no server text is
 		// expected here, but a proxy may put some in (and an error may
 		// quote a URL a server sent).
+		var unreachable *auth.UnreachableError
+		if errors.As(err, &unreachable) {
+			// The token endpoint: the token source has retried already.
+			return unreachable
+		}
 		err = c.redactErr(fmt.Errorf("sharepoint: %s %s: %w", method, target, unwrapURLError(err)))
 		switch {
 		case parent.Err() != nil:
 			return err // the caller gave up: final
+		case ctx.Err() == nil && isUnreachable(err):
+			// Nothing listens at the site's address: retried only
+			// briefly (see retryPolicy.decide), then reported as such.
+			return &retryableError{err: &auth.UnreachableError{Prefix: "sharepoint", What: "the SharePoint site",
+				Property: "ServiceURL", URL: auth.EndpointText(c.site), Err: err}}
 		case ctx.Err() != nil, isTransient(err):
 			// Our own per-request timeout (WSTimeout) or a network
 			// fault: another attempt may succeed.

@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/go-spsql/spsql/auth"
 )
 
 // Sentinel errors, matched with errors.Is against an *Error.
@@ -42,6 +44,11 @@ var (
 	// not applied by the site, which answered with the redirect instead,
 	// and it was not sent on. The *Error's StatusCode is the redirect's.
 	ErrRedirect = errors.New("sharepoint: redirect refused")
+	// ErrUnreachable: nothing answered at the site's address (connection
+	// refused, unknown host) after auth.UnreachableRetries quick retries,
+	// or at the token endpoint's. The error is an *auth.UnreachableError
+	// naming the property (ServiceURL or TokenURI) and the URL.
+	ErrUnreachable = auth.ErrUnreachable
 )
 
 // Error is an error answer from SharePoint. Code is SharePoint's

@@ -10,13 +10,16 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/go-spsql/spsql/auth"
 )
 
 // retryPolicy decides whether and when a failed request is made again:
 // 429 and 503 after SharePoint's Retry-After (docs/sharepoint.md §10.1: the
 // larger of it and our own backoff, since throttled calls still count
 // against the budget), other 5xx, network errors and cut bodies after an
-// exponential backoff with jitter. 4xx answers are final.
+// exponential backoff with jitter. 4xx answers are final. A refused
+// connection or an unknown host gets only auth.UnreachableRetries retries.
 type retryPolicy struct {
 	max           int           // retries after the first attempt
 	base          time.Duration // first backoff
@@ -78,6 +81,9 @@ func (p *retryPolicy) decide(err error, attempt int) (time.Duration, bool) {
 	}
 	var re *retryableError
 	if errors.As(err, &re) {
+		if errors.Is(err, auth.ErrUnreachable) && attempt >= auth.UnreachableRetries {
+			return 0, false // nothing listens there: say so within seconds
+		}
 		return backoff, true
 	}
 	return 0, false
@@ -135,4 +141,15 @@ func isTransient(err error) bool {
 	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
 		errors.Is(err, syscall.EPIPE)
+}
+
+// isUnreachable reports whether a transport error says that nothing
+// answers at the address (connection refused, unknown host), unless the
+// error says for itself that it is final (see isTransient).
+func isUnreachable(err error) bool {
+	var r interface{ Retryable() bool }
+	if errors.As(err, &r) && !r.Retryable() {
+		return false
+	}
+	return auth.UnreachableReason(err) != ""
 }
