@@ -58,15 +58,15 @@ var odbcAttributes = []odbcAttribute{
 	{long: "AuthenticationMethod", short: "am", group: "General", source: ddBase + "Authentication-Method.html", use: attrImplemented},
 
 	// OAuth 2.0 authentication
-	{long: "AccessToken", short: "atok", group: "OAuth 2.0 authentication", source: ddLogon, use: attrImplemented},
+	{long: "AccessToken", short: "atok", group: "OAuth 2.0 authentication", source: ddSibling80 + "datadirect-google-analytics-4-odbc-80/page/Connection-option-descriptions.html", use: attrImplemented},
 	{long: "AuthURI", group: "OAuth 2.0 authentication", source: ddAuthCode, use: attrImplemented},
-	{long: "ClientID", group: "OAuth 2.0 authentication", source: ddAuthCode, use: attrImplemented},
+	{long: "ClientID", short: "cid", group: "OAuth 2.0 authentication", source: ddSibling80 + "datadirect-microsoft-dynamics-365-odbc-80/page/Client-ID.html", use: attrImplemented},
 	{long: "ClientSecret", group: "OAuth 2.0 authentication", source: ddAuthCode, use: attrImplemented},
 	{long: "EnableLoginPrompt", group: "OAuth 2.0 authentication", source: ddAuthCode, use: attrImplemented},
 	{long: "RedirectURI", group: "OAuth 2.0 authentication", source: ddAuthCode, use: attrImplemented},
-	{long: "RefreshToken", group: "OAuth 2.0 authentication", source: ddBase + "OAuth-2.0-refresh-token-grant.html", use: attrImplemented},
-	{long: "Scope", group: "OAuth 2.0 authentication", source: ddAuthCode, use: attrImplemented},
-	{long: "TokenURI", group: "OAuth 2.0 authentication", source: ddAuthCode, use: attrImplemented},
+	{long: "RefreshToken", short: "rtok", group: "OAuth 2.0 authentication", source: ddBase + "Refresh-Token.html", use: attrImplemented},
+	{long: "Scope", short: "oas", group: "OAuth 2.0 authentication", source: ddBase + "Scope.html", use: attrImplemented},
+	{long: "TokenURI", short: "o2tu", group: "OAuth 2.0 authentication", source: ddBase + "Token-URI.html", use: attrImplemented},
 
 	// Mapping
 	{long: "AuditColumns", group: "Mapping", source: ddSummary, use: attrImplemented},
@@ -83,18 +83,18 @@ var odbcAttributes = []odbcAttribute{
 		why: "there is no separate SQL engine server to connect to"},
 
 	// Proxy server
-	{long: "ProxyHost", group: "Proxy server", source: ddProxy, use: attrImplemented},
-	{long: "ProxyPassword", group: "Proxy server", source: ddProxy, use: attrImplemented},
-	{long: "ProxyPort", group: "Proxy server", source: ddProxy, use: attrImplemented},
-	{long: "ProxyUser", group: "Proxy server", source: ddProxy, use: attrImplemented},
+	{long: "ProxyHost", short: "pxhn", group: "Proxy server", source: ddSibling80 + "datadirect-salesforce-odbc-80/page/Proxy-Host.html", use: attrImplemented},
+	{long: "ProxyPassword", short: "pxpw", group: "Proxy server", source: ddBase + "Proxy-Password.html", use: attrImplemented},
+	{long: "ProxyPort", short: "pxpt", group: "Proxy server", source: ddSibling80 + "datadirect-microsoft-sql-server-odbc-80/page/Proxy-Port.html", use: attrImplemented},
+	{long: "ProxyUser", short: "pxun", group: "Proxy server", source: ddBase + "Proxy-User.html", use: attrImplemented},
 
 	// Web service
 	{long: "WSFetchSize", short: "wsfs", group: "Web service",
 		source: ddSibling80 + "datadirect-aha-odbc-80/page/Web-Service-Fetch-Size.html", use: attrImplemented},
-	{long: "WSRetryCount", group: "Web service",
+	{long: "WSRetryCount", short: "wsrc", group: "Web service",
 		source: ddSibling80 + "datadirect-teamcity-odbc-80/page/Web-Service-Retry-Count.html", use: attrImplemented},
-	{long: "WSTimeout", group: "Web service",
-		source: ddSibling80 + "datadirect-oracle-sales-cloud-jdbc-60/page/Web-service-properties.html", use: attrImplemented},
+	{long: "WSTimeout", short: "wst", group: "Web service",
+		source: ddSibling80 + "datadirect-github-odbc-80/page/Web-Service-Timeout.html", use: attrImplemented},
 	{long: "WSPoolSize", group: "Web service", source: ddSummary, use: attrIgnored,
 		why: "Go's HTTP transport pools connections itself; ParallelRequests bounds the requests in flight"},
 
@@ -106,7 +106,7 @@ var odbcAttributes = []odbcAttribute{
 	{long: "ConnectionRetryCount", group: "Additional", source: ddSummary, use: attrIgnored,
 		why: "WSRetryCount and LoginTimeout govern spsql's retries"},
 	{long: "ConnectionRetryDelay", group: "Additional", source: ddSummary, use: attrIgnored,
-		why: "spsql waits as SharePoint's Retry-After asks, else backs off exponentially"},
+		why: "WSRetryCount and LoginTimeout govern spsql's retries and their waits"},
 	{long: "DefaultLongDataBuffLen", group: "Additional", source: ddSummary, use: attrIgnored,
 		why: "Go's database/sql has no long-data buffers"},
 	{long: "IANAAppCodePage", short: "iacp", group: "Additional",
