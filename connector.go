@@ -105,6 +105,7 @@ func newConnector(d *Driver, cfg *Config, opts ...Option) (*Connector, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	logIgnored(logger, c.ignored)
 
 	base, err := baseTransport(&c, o.httpClient)
 	if err != nil {

@@ -149,6 +149,11 @@ type Config struct {
 	AuthURI           string
 	RedirectURI       string
 	EnableLoginPrompt bool
+
+	// ignored lists the documented DataDirect attributes the connection
+	// string or odbc.ini section carried that spsql accepts and ignores
+	// (long names, in order of appearance); NewConnector logs them once.
+	ignored []string
 }
 
 // NewConfig returns a Config with every default set.
@@ -364,21 +369,27 @@ func isDSNKey(key string) bool {
 	return strings.EqualFold(key, dsnKey) || strings.EqualFold(key, "DataSourceName")
 }
 
-// ignoredProperties are accepted and ignored: "Driver" and "Description"
-// appear in every ODBC connection string and odbc.ini section, the rest are
-// documented by the Progress DataDirect SharePoint and sibling web-service
-// drivers but have no meaning here. Listing them keeps existing connection
-// strings working unchanged; README.md lists them too.
-var ignoredProperties = []string{
-	"Driver", "Description",
-	"ApplicationUsingThreads", "ConfigOptions", "ConnectionRetryCount", "ConnectionRetryDelay",
-	"CreateMap", "DefaultLongDataBuffLen", "IANAAppCodePage", "InitializationString",
-	"LogConfigFile", "ReportCodepageConversionErrors", "SchemaMap", "SQLEngineMode",
-	"StmtCallLimit", "StmtCallLimitBehavior", "WSPoolSize",
+// ignoredProperties are accepted and ignored: "Driver" appears in every
+// ODBC connection string and odbc.ini section; the rest are the attributes
+// the Progress DataDirect SharePoint ODBC driver documents that have no
+// meaning here (odbcAttributes rows marked attrIgnored, each with the reason
+// the connector logs once at Debug level). Listing them keeps existing
+// connection strings working unchanged; docs/odbc-attributes.md lists them.
+var ignoredProperties = ignoredPropertyNames()
+
+func ignoredPropertyNames() []string {
+	names := []string{"Driver"}
+	for _, a := range odbcAttributes {
+		if a.use == attrIgnored {
+			names = append(names, a.long)
+		}
+	}
+	return names
 }
 
 // lookupProperty finds a property by case-insensitive name.
 func lookupProperty(key string) (*property, bool) {
+	key = canonicalKey(key)
 	for i := range properties {
 		if strings.EqualFold(properties[i].name, key) {
 			return &properties[i], true
@@ -388,6 +399,7 @@ func lookupProperty(key string) (*property, bool) {
 }
 
 func isIgnoredProperty(key string) bool {
+	key = canonicalKey(key)
 	for _, name := range ignoredProperties {
 		if strings.EqualFold(name, key) {
 			return true
@@ -418,6 +430,7 @@ func suggestProperty(key string) string {
 	for _, p := range properties {
 		candidates = append(candidates, p.name)
 	}
+	candidates = append(candidates, ignoredProperties...)
 	for _, name := range candidates {
 		d := suggest.Distance(lower, strings.ToLower(name))
 		if bestDist < 0 || d < bestDist {
@@ -498,6 +511,9 @@ func applyPairs(cfg *Config, pairs []pair) error {
 			at = " (" + p.origin + ")"
 		}
 		if isIgnoredProperty(p.key) {
+			if a, ok := ignoredAttribute(p.key); ok && !contains(cfg.ignored, a.long) {
+				cfg.ignored = append(cfg.ignored, a.long)
+			}
 			continue
 		}
 		prop, ok := lookupProperty(p.key)

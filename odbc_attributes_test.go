@@ -1,0 +1,243 @@
+package spsql
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// attributeCase says how to exercise one implemented attribute: the rest of
+// a valid connection string, the value to give, and what must change.
+type attributeCase struct {
+	rest  string // the connection string the attribute is appended to
+	value string
+	want  func(*Config) // applied to the expected Config
+}
+
+const tokenURL = "https://login.microsoftonline.com/t/oauth2/v2.0/token"
+
+var implementedCases = map[string]attributeCase{
+	"ServiceURL": {"AccessToken=tok", "https://corp.sharepoint.com/sites/y",
+		func(c *Config) { c.ServiceURL = "https://corp.sharepoint.com/sites/y" }},
+	"AuthenticationMethod": {"ServiceURL=http://127.0.0.1:9/sites/x", "None",
+		func(c *Config) {
+			c.ServiceURL, c.AccessToken, c.AuthenticationMethod = "http://127.0.0.1:9/sites/x", "", AuthNone
+		}},
+	"AccessToken": {"ServiceURL=https://corp.sharepoint.com/sites/x", "tok", func(c *Config) {}},
+	"AuthURI": {base, "https://login.microsoftonline.com/t/oauth2/v2.0/authorize",
+		func(c *Config) { c.AuthURI = "https://login.microsoftonline.com/t/oauth2/v2.0/authorize" }},
+	"ClientID":          {base, "app", func(c *Config) { c.ClientID = "app" }},
+	"ClientSecret":      {base + ";ClientID=app", "s3cret", func(c *Config) { c.ClientID, c.ClientSecret = "app", "s3cret" }},
+	"EnableLoginPrompt": {base, "true", func(c *Config) { c.EnableLoginPrompt = true }},
+	"RedirectURI":       {base, "http://localhost:8400", func(c *Config) { c.RedirectURI = "http://localhost:8400" }},
+	"RefreshToken": {"ServiceURL=https://corp.sharepoint.com/sites/x;ClientID=app;TokenURI=" + tokenURL, "rt",
+		func(c *Config) { c.AccessToken, c.ClientID, c.TokenURI, c.RefreshToken = "", "app", tokenURL, "rt" }},
+	"Scope":           {base, "AllSites.Read", func(c *Config) { c.Scope = "AllSites.Read" }},
+	"TokenURI":        {base, tokenURL, func(c *Config) { c.TokenURI = tokenURL }},
+	"AuditColumns":    {base, "All", func(c *Config) { c.AuditColumns = AuditColumnsAll }},
+	"ProxyHost":       {base, "proxy.corp", func(c *Config) { c.ProxyHost = "proxy.corp" }},
+	"ProxyPort":       {base + ";ProxyHost=proxy.corp", "3128", func(c *Config) { c.ProxyHost, c.ProxyPort = "proxy.corp", 3128 }},
+	"ProxyUser":       {base + ";ProxyHost=proxy.corp", "me", func(c *Config) { c.ProxyHost, c.ProxyUser = "proxy.corp", "me" }},
+	"ProxyPassword":   {base + ";ProxyHost=proxy.corp;ProxyUser=me", "pw", func(c *Config) { c.ProxyHost, c.ProxyUser, c.ProxyPassword = "proxy.corp", "me", "pw" }},
+	"WSFetchSize":     {base, "50", func(c *Config) { c.FetchSize = 50 }},
+	"WSRetryCount":    {base, "7", func(c *Config) { c.RetryCount = 7 }},
+	"WSTimeout":       {base, "45", func(c *Config) { c.Timeout = 45 * time.Second }},
+	"LoginTimeout":    {base, "12", func(c *Config) { c.LoginTimeout = 12 * time.Second }},
+	"TransactionMode": {base, "1", func(c *Config) { c.TransactionMode = TransactionModeIgnore }},
+}
+
+// TestODBCAttributes checks every row of the documented-attribute table:
+// each long and short name is accepted by ParseDSN, an implemented or
+// mapped one sets its property, an ignored one changes nothing but is
+// remembered for the connector's one Debug line.
+func TestODBCAttributes(t *testing.T) {
+	writeIni(t, "[src]\n"+strings.ReplaceAll(base, ";", "\n")+"\n")
+	seenLong := map[string]bool{}
+	for _, a := range odbcAttributes {
+		if seenLong[strings.ToLower(a.long)] {
+			t.Errorf("%s is in the table twice", a.long)
+		}
+		seenLong[strings.ToLower(a.long)] = true
+		if a.source == "" || a.group == "" {
+			t.Errorf("%s: no source page or group", a.long)
+		}
+		names := []string{a.long, strings.ToLower(a.long)}
+		if a.short != "" {
+			names = append(names, a.short, strings.ToUpper(a.short))
+		}
+		for _, name := range names {
+			t.Run(a.long+"/"+name, func(t *testing.T) {
+				switch {
+				case isDSNKey(canonicalKey(name)) || isDSNKey(name):
+					got, err := ParseDSN(name + "=src")
+					if err != nil {
+						t.Fatalf("ParseDSN: %v", err)
+					}
+					if !reflect.DeepEqual(got, baseConfig(nil)) {
+						t.Errorf("got %v, want the [src] section", got)
+					}
+				case a.use == attrIgnored:
+					if a.why == "" {
+						t.Fatal("an ignored attribute needs the reason it is ignored")
+					}
+					got, err := ParseDSN(base + ";" + name + "=1")
+					if err != nil {
+						t.Fatalf("ParseDSN: %v", err)
+					}
+					if !reflect.DeepEqual(got.ignored, []string{a.long}) {
+						t.Errorf("ignored = %q, want [%s]", got.ignored, a.long)
+					}
+					got.ignored = nil
+					if !reflect.DeepEqual(got, baseConfig(nil)) {
+						t.Errorf("an ignored attribute changed the Config: %v", got)
+					}
+				default:
+					key := a.long
+					if a.use == attrMapped {
+						key = a.equivalent
+					}
+					if _, ok := lookupProperty(key); !ok {
+						t.Fatalf("no spsql property %s", key)
+					}
+					tc, ok := implementedCases[a.long]
+					if !ok {
+						t.Fatalf("no test case for %s", a.long)
+					}
+					got, err := ParseDSN(tc.rest + ";" + name + "=" + tc.value)
+					if err != nil {
+						t.Fatalf("ParseDSN: %v", err)
+					}
+					want := baseConfig(tc.want)
+					if !reflect.DeepEqual(got, want) {
+						t.Errorf("got  %v\nwant %v", got, want)
+					}
+				}
+			})
+		}
+	}
+}
+
+// A short name is an alias of its long name: both together are one
+// property given twice, as with the long name given twice.
+func TestODBCShortNameIsTheSameKey(t *testing.T) {
+	_, err := ParseDSN(base + ";surl=https://corp.sharepoint.com/sites/y")
+	if err == nil || !strings.Contains(err.Error(), "ServiceURL is given twice") {
+		t.Errorf("err = %v, want ServiceURL given twice", err)
+	}
+}
+
+// Keys outside the table are still refused, with a suggestion.
+func TestODBCUnknownKeyStillRefused(t *testing.T) {
+	_, err := ParseDSN(base + ";SchemaMapp=x")
+	if !errors.Is(err, ErrUnknownProperty) || !strings.Contains(err.Error(), `did you mean`) {
+		t.Errorf("err = %v, want an unknown-property error with a suggestion", err)
+	}
+	_, err = ParseDSN(base + ";NoSuchOption=1")
+	if !errors.Is(err, ErrUnknownProperty) {
+		t.Errorf("err = %v, want ErrUnknownProperty", err)
+	}
+}
+
+// The connector says once, at Debug level, which attributes it ignores and
+// why; the Config never carries their values.
+func TestODBCIgnoredAttributeLoggedOnce(t *testing.T) {
+	cfg, err := ParseDSN(base + ";WSPoolSize=4;SchemaMap=/tmp/x.config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, err := NewConnector(cfg, WithLogger(logger))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.(*Connector).Close()
+	out := buf.String()
+	for _, name := range []string{"WSPoolSize", "SchemaMap"} {
+		if n := strings.Count(out, "property="+name+" "); n != 1 {
+			t.Errorf("%s logged %d times, want once:\n%s", name, n, out)
+		}
+	}
+	if !strings.Contains(out, "reason=") || strings.Contains(out, "/tmp/x.config") {
+		t.Errorf("the Debug line should give a reason and no value:\n%s", out)
+	}
+}
+
+// TestODBCAttributesDoc keeps docs/odbc-attributes.md in step with the
+// table (go test -run TestODBCAttributesDoc -update . rewrites it).
+func TestODBCAttributesDoc(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`# Connection attributes of the DataDirect SharePoint ODBC driver
+
+Generated by ` + "`go test -run TestODBCAttributesDoc -update .`" + ` from the
+table in ` + "`odbc_attributes.go`" + `, which ParseDSN uses; do not edit by hand.
+
+spsql accepts the connection strings and ` + "`odbc.ini`" + ` sections written for
+the Progress DataDirect for ODBC for Microsoft SharePoint 8.0 driver. Every
+attribute below is accepted under its long name and, where one is listed,
+its short name, in any letter case (` + "`surl=`" + ` works wherever
+` + "`ServiceURL=`" + ` does). What spsql does with it:
+
+- **implemented**: spsql has a property of the same name (see README.md).
+- **ignored**: accepted and has no effect; the connector logs it once, at
+  Debug level, with the reason given here.
+
+Keys in neither the table nor README.md are refused, with a suggestion of
+the closest known key.
+
+The groups follow the driver's summary page, [Connection option
+descriptions](` + ddSummary + `).
+Each row cites the page its names were read from. Where the SharePoint
+guide's own page for an option could not be read, the names come from the
+same option's page in a sibling DataDirect 8.0 driver guide (same option
+family); short names not found on any page are left blank. Rows citing the
+summary page carry names recorded there and in spsql's earlier list of the
+driver's keys; the summary page's tables themselves could not be read in
+full.
+
+| Attribute | Short name | Group | spsql | Why ignored | Source |
+|---|---|---|---|---|---|
+`)
+	counts := map[attributeUse]int{}
+	for _, a := range odbcAttributes {
+		counts[a.use]++
+		short := a.short
+		if short != "" {
+			short = "`" + short + "`"
+		}
+		use := a.use.String()
+		if a.use == attrMapped {
+			use += " to `" + a.equivalent + "`"
+		}
+		page := a.source[strings.LastIndex(strings.TrimSuffix(a.source, "/page/"+pathBase(a.source)), "/")+1:]
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | [%s](%s) |\n",
+			a.long, short, a.group, use, a.why, page, a.source)
+	}
+	fmt.Fprintf(&b, "\n%d attributes: %d implemented, %d mapped, %d ignored.\n",
+		len(odbcAttributes), counts[attrImplemented], counts[attrMapped], counts[attrIgnored])
+	const path = "docs/odbc-attributes.md"
+	// -update is declared by the external test package (catalogue_test.go),
+	// which is built into the same test binary.
+	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestODBCAttributesDoc -update .)", err)
+	}
+	if string(got) != b.String() {
+		t.Errorf("%s is out of date with odbcAttributes; run go test -run TestODBCAttributesDoc -update .", path)
+	}
+}
+
+// pathBase is the last element of a URL path.
+func pathBase(u string) string { return u[strings.LastIndex(u, "/")+1:] }
