@@ -241,3 +241,21 @@ full.
 
 // pathBase is the last element of a URL path.
 func pathBase(u string) string { return u[strings.LastIndex(u, "/")+1:] }
+
+func TestODBCShortNamesOfSecretsStaySecret(t *testing.T) {
+	base := "ServiceURL=https://corp.sharepoint.com/sites/x;TokenURI=https://login.microsoftonline.com/t/oauth2/v2.0/token;ClientID=c;RefreshToken=r;ProxyHost=proxy.example.com;ProxyPort=8080;ProxyUser=u;"
+	for _, key := range []string{"clse", "atok", "pxpw"} {
+		cfg, err := ParseDSN(base + key + "=s3cr3tValue")
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		for _, out := range []string{cfg.String(), fmt.Sprintf("%v", cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg)} {
+			if strings.Contains(out, "s3cr3tValue") {
+				t.Errorf("%s: the secret is printed: %s", key, out)
+			}
+		}
+		if !strings.Contains(cfg.FormatDSN(), "s3cr3tValue") {
+			t.Errorf("%s: the value was not read as its long name's", key)
+		}
+	}
+}
