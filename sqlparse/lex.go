@@ -38,6 +38,7 @@ const (
 	tkParam                   // ?, :name, @name: val is the name ("" for ?)
 	tkPunct                   // anything else, one rune or operator
 	tkSpace                   // whitespace or a comment
+	tkOpen                    // split mode only: a quote or comment open at the end
 )
 
 type token struct {
@@ -49,14 +50,23 @@ type token struct {
 
 // lex splits a statement into tokens. It fails only on unterminated
 // quotes and comments, and on placeholder forms we do not accept.
-func lex(sql string) ([]token, error) {
+func lex(sql string) ([]token, error) { return lexText(sql, false) }
+
+// lexText is lex; in split mode (SplitStatements) it never fails: what
+// lex refuses is left for the parser to report statement by statement,
+// and a quote or comment still open at the end of sql becomes one tkOpen
+// token running to the end.
+func lexText(sql string, split bool) ([]token, error) {
 	var toks []token
+	open := func(start int) ([]token, error) {
+		return append(toks, token{kind: tkOpen, text: sql[start:], pos: start}), nil
+	}
 	i := 0
 	for i < len(sql) {
 		start := i
 		r, size := utf8.DecodeRuneInString(sql[i:])
 		switch {
-		case r == utf8.RuneError && size == 1:
+		case r == utf8.RuneError && size == 1 && !split:
 			return nil, fmt.Errorf("sqlparse: the statement is not valid UTF-8 (byte %d)", i)
 		case unicode.IsSpace(r):
 			for i < len(sql) {
@@ -76,6 +86,9 @@ func lex(sql string) ([]token, error) {
 			toks = append(toks, token{kind: tkSpace, text: sql[start:i], pos: start})
 		case r == '/' && strings.HasPrefix(sql[i:], "/*"):
 			end := strings.Index(sql[i+2:], "*/")
+			if end < 0 && split {
+				return open(start)
+			}
 			if end < 0 {
 				return nil, fmt.Errorf("sqlparse: unterminated /* comment at position %d", start)
 			}
@@ -83,6 +96,9 @@ func lex(sql string) ([]token, error) {
 			toks = append(toks, token{kind: tkSpace, text: sql[start:i], pos: start})
 		case r == '\'':
 			val, n, ok := scanQuoted(sql[i:], '\'', '\'')
+			if !ok && split {
+				return open(start)
+			}
 			if !ok {
 				return nil, fmt.Errorf("sqlparse: unterminated string starting at position %d", start)
 			}
@@ -94,10 +110,13 @@ func lex(sql string) ([]token, error) {
 				closing = ']'
 			}
 			val, n, ok := scanQuoted(sql[i:], r, closing)
+			if !ok && split {
+				return open(start)
+			}
 			if !ok {
 				return nil, fmt.Errorf("sqlparse: unterminated quoted identifier starting at position %d", start)
 			}
-			if val == "" {
+			if val == "" && !split {
 				return nil, fmt.Errorf("sqlparse: empty quoted identifier at position %d", start)
 			}
 			i += n
@@ -106,10 +125,10 @@ func lex(sql string) ([]token, error) {
 			i++
 			toks = append(toks, token{kind: tkParam, text: "?", pos: start})
 		case (r == ':' || r == '@') && i+1 < len(sql):
-			if r == '@' && sql[i+1] == '@' {
+			if r == '@' && sql[i+1] == '@' && !split {
 				return nil, fmt.Errorf("sqlparse: @@ system variables are not supported (position %d)", start)
 			}
-			if r == ':' && sql[i+1] == ':' {
+			if r == ':' && sql[i+1] == ':' && !split {
 				return nil, fmt.Errorf("sqlparse: '::' is not supported (position %d); use CAST-free comparisons or a placeholder", start)
 			}
 			j := i + 1

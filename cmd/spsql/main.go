@@ -2,10 +2,12 @@
 // driver.
 //
 //	spsql --demo "SELECT Title, [Due Date] FROM Tasks ORDER BY [Due Date] LIMIT 5"
-//	spsql --dsn-file ~/.spsql-dsn --format csv --output tasks.csv "SELECT * FROM Tasks"
+//	spsql --dsn-file ~/.spsql-dsn "SELECT * FROM Tasks" --format csv --output tasks.csv
+//	spsql --demo -c "SHOW TABLES" -f report.sql
 //	echo "SHOW TABLES;" | spsql --odbc-dsn "Microsoft SharePoint"
 //	spsql --demo                       # the interactive shell
 //	spsql login --tenant contoso.onmicrosoft.com --client-id … --service-url …
+//	spsql serve                        # the emulator as a server
 //
 // --demo starts the sptest emulator with a demo site in-process and
 // connects to it through the real driver over loopback, token endpoint
@@ -13,7 +15,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"errors"
@@ -90,15 +91,48 @@ type options struct {
 	expanded bool
 	shell    bool
 	version  bool
-	sql      []string
+	verbose  bool
+	// scripts are the -c, -f and SQL arguments, in command-line order.
+	scripts []script
+}
+
+// script is one -c SQL or SQL argument, or one -f FILE.
+type script struct {
+	sql  string
+	file string // -f: a file, "-" for standard input
+}
+
+// scriptFlag is -c or -f: each use appends to the options' scripts, so
+// that they run in the order given, mixed with SQL arguments.
+type scriptFlag struct {
+	scripts *[]script
+	file    bool
+}
+
+func (f scriptFlag) String() string { return "" }
+
+func (f scriptFlag) Set(v string) error {
+	if f.file {
+		*f.scripts = append(*f.scripts, script{file: v})
+	} else {
+		*f.scripts = append(*f.scripts, script{sql: v})
+	}
+	return nil
 }
 
 const usageText = `Usage: spsql [flags] ["SQL" ...]
        spsql login [flags]     obtain a refresh token (see spsql login --help)
+       spsql serve [flags]     run the emulator as a server (see spsql serve --help)
 
-Runs SQL against SharePoint Online lists. Without SQL arguments, statements
-are read from standard input, separated by ';', or, when standard input is
-a terminal, typed into the interactive shell (\? there lists its commands).
+Runs SQL against SharePoint Online lists. Statements are separated by ';'
+(outside quotes and comments). SQL arguments, -c and -f run in the order
+given; without any, statements are read from standard input or, when
+standard input is a terminal, typed into the interactive shell (\? there
+lists its commands).
+
+SQL:
+  -c SQL               run SQL (repeatable)
+  -f FILE              run the statements in FILE, - for standard input (repeatable)
 
 Connection (one of):
   --demo               use an in-process emulator with a demo site (no tenant needed)
@@ -115,10 +149,12 @@ Output:
   -x, --expanded       table format: one block per row
   --shell              open the shell even when standard input is not a terminal
 
+  -v, --verbose        show each HTTP request (method, URL, status, time) on standard error
   --version            print the version
   -h, --help           print this help
 
-Flags go before the SQL: spsql --demo --format csv "SELECT * FROM Tasks"
+Flags may come before or after the SQL; -- ends them:
+  spsql --demo "SELECT * FROM Tasks" --format csv
 `
 
 // parseArgs reads the command line; errors are usage errors.
@@ -136,14 +172,19 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.expanded, "expanded", false, "")
 	fs.BoolVar(&o.shell, "shell", false, "")
 	fs.BoolVar(&o.version, "version", false, "")
-	if err := fs.Parse(args); err != nil {
+	fs.BoolVar(&o.verbose, "v", false, "")
+	fs.BoolVar(&o.verbose, "verbose", false, "")
+	fs.Var(scriptFlag{scripts: &o.scripts}, "c", "")
+	fs.Var(scriptFlag{scripts: &o.scripts, file: true}, "f", "")
+	if err := parseInterspersed(fs, args, func(arg string) {
+		o.scripts = append(o.scripts, script{sql: arg})
+	}); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stderr, usageText)
 			return nil, flag.ErrHelp
 		}
 		return nil, err
 	}
-	o.sql = fs.Args()
 	valid := false
 	for _, f := range formats {
 		valid = valid || o.format == f
@@ -169,6 +210,9 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	if len(args) > 0 && args[0] == "login" {
 		return c.login(ctx, args[1:])
 	}
+	if len(args) > 0 && args[0] == "serve" {
+		return c.serve(ctx, args[1:])
+	}
 	o, err := parseArgs(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -188,12 +232,12 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	}
 	defer cleanup()
 
-	db, err := sql.Open(spsql.DriverName, dsn)
+	db, closeDB, err := openDB(dsn, o.verbose, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, errorText(err))
 		return exitError
 	}
-	defer db.Close()
+	defer closeDB()
 
 	out := stdout
 	if o.output != "" {
@@ -206,17 +250,18 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		out = f
 	}
 	rw := &resultWriter{format: o.format, expanded: o.expanded}
-	if len(o.sql) == 0 && (o.shell || c.terminal(stdin)) {
+	if len(o.scripts) == 0 && (o.shell || c.terminal(stdin)) {
 		sh := &shell{cli: c, db: db, rw: rw, out: out}
 		return sh.run(ctx)
 	}
-	statements := o.sql
-	if len(statements) == 0 {
-		statements, err = readStatements(stdin)
-		if err != nil {
-			fmt.Fprintf(stderr, "spsql: reading statements: %v\n", err)
-			return exitError
-		}
+	scripts := o.scripts
+	if len(scripts) == 0 {
+		scripts = []script{{file: "-"}}
+	}
+	statements, err := c.readScripts(scripts)
+	if err != nil {
+		fmt.Fprintf(stderr, "spsql: %v\n", err)
+		return exitError
 	}
 	// Progress is for exports: shown when stderr is a terminal and the
 	// rows go elsewhere (a file, a pipe), never mixed into a table on screen.
@@ -315,52 +360,6 @@ func connectionString(o *options) (dsn string, cleanup func(), err error) {
 		return os.Getenv("SPSQL_DSN"), cleanup, nil
 	}
 	return "", cleanup, errors.New("no connection: give --demo, --dsn, --dsn-file or --odbc-dsn, or set SPSQL_DSN")
-}
-
-// readStatements splits standard input into statements at ';' outside
-// quotes.
-func readStatements(r io.Reader) ([]string, error) {
-	b, err := io.ReadAll(bufio.NewReader(r))
-	if err != nil {
-		return nil, err
-	}
-	return splitStatements(string(b)), nil
-}
-
-// splitStatements splits text at semicolons that are not inside '…',
-// "…", `…` or […], dropping empty statements. A last statement without
-// ';' counts too.
-func splitStatements(text string) []string {
-	out, rest := cutStatements(text)
-	if s := strings.TrimSpace(rest); s != "" {
-		out = append(out, s)
-	}
-	return out
-}
-
-// cutStatements returns the statements of text that a ';' outside quotes
-// ends, trimmed and without empty ones, and the unterminated rest.
-func cutStatements(text string) (complete []string, rest string) {
-	var quote rune
-	start := 0
-	for i, r := range text {
-		switch {
-		case quote != 0:
-			if r == quote {
-				quote = 0
-			}
-		case r == '\'' || r == '"' || r == '`':
-			quote = r
-		case r == '[':
-			quote = ']'
-		case r == ';':
-			if s := strings.TrimSpace(text[start:i]); s != "" {
-				complete = append(complete, s)
-			}
-			start = i + 1
-		}
-	}
-	return complete, text[start:]
 }
 
 // execute runs one statement and writes its rows.

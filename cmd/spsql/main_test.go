@@ -142,11 +142,3 @@ func TestExitCodesAndMessages(t *testing.T) {
 		t.Errorf("--help: %d %q", code, errOut)
 	}
 }
-
-func TestSplitStatements(t *testing.T) {
-	got := splitStatements("SELECT 'a;b' FROM x; SELECT [c;d] FROM y;;\n SELECT \"e;f\" FROM z")
-	want := []string{"SELECT 'a;b' FROM x", "SELECT [c;d] FROM y", "SELECT \"e;f\" FROM z"}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("splitStatements = %q, want %q", got, want)
-	}
-}

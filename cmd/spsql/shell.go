@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/chzyer/readline"
+
+	"github.com/go-spsql/spsql/sqlparse"
 )
 
 // Shell prompts: the first line of a statement, and its continuation lines.
@@ -97,11 +99,9 @@ func (sh *shell) run(ctx context.Context) int {
 		}
 		pending.WriteString(line)
 		pending.WriteByte('\n')
-		stmts, rest := cutStatements(pending.String())
+		stmts, rest := sqlparse.SplitStatements(pending.String())
 		pending.Reset()
-		if strings.TrimSpace(rest) != "" {
-			pending.WriteString(rest)
-		}
+		pending.WriteString(rest)
 		for _, stmt := range stmts {
 			sh.exec(ctx, stmt)
 		}

@@ -172,13 +172,6 @@ func TestShellDescribeQuotesListNames(t *testing.T) {
 	}
 }
 
-func TestCutStatementsKeepsTheUnfinishedRest(t *testing.T) {
-	done, rest := cutStatements("SELECT 1 FROM a; SELECT ';' FROM b;\nSELECT [x;")
-	if strings.Join(done, "|") != "SELECT 1 FROM a|SELECT ';' FROM b" || rest != "\nSELECT [x;" {
-		t.Errorf("cutStatements = %q, %q", done, rest)
-	}
-}
-
 // TestCtrlCCancelsTheRunningQuery sends SIGINT (as main's signal channel
 // would) while a query waits on a slow SharePoint: the query is cancelled,
 // the shell says so and runs the next statement.

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/go-spsql/spsql/internal/suggest"
+	"github.com/go-spsql/spsql/sqlparse"
+)
+
+// parseInterspersed parses args with fs, accepting flags anywhere, as
+// psql and usql do: "spsql --demo "SELECT …" --format csv" formats as CSV.
+// Arguments that are not flags go to positional, in order; "--" makes
+// every later argument positional. A flag's value is the next argument
+// unless given as --name=value (or the flag is boolean), so SQL that starts
+// with "-" can be passed as -c's value or after "--". An unknown flag is an
+// error naming the closest known one.
+func parseInterspersed(fs *flag.FlagSet, args []string, positional func(string)) error {
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if arg == "--" {
+			for _, a := range args[i+1:] {
+				positional(a)
+			}
+			return nil
+		}
+		name, hasValue, ok := flagName(arg)
+		if !ok {
+			positional(arg)
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			if name == "h" || name == "help" {
+				return flag.ErrHelp
+			}
+			return unknownFlagError(fs, name)
+		}
+		n := 1
+		if b, isBool := f.Value.(interface{ IsBoolFlag() bool }); !hasValue && !(isBool && b.IsBoolFlag()) {
+			n = 2 // the value is the next argument (flag reports it missing)
+		}
+		end := min(i+n, len(args))
+		if err := fs.Parse(args[i:end]); err != nil {
+			return err
+		}
+		i = end - 1
+	}
+	return nil
+}
+
+// flagName returns the name of a flag argument (-name, --name or
+// --name=value) and whether it carries its value. Anything else, such as
+// "-", "-- comment" or "-1", is not a flag.
+func flagName(arg string) (name string, hasValue, ok bool) {
+	body, found := strings.CutPrefix(arg, "--")
+	if !found {
+		body, found = strings.CutPrefix(arg, "-")
+	}
+	if !found {
+		return "", false, false
+	}
+	name, _, hasValue = strings.Cut(body, "=")
+	if name == "" || !isLetter(name[0]) {
+		return "", false, false
+	}
+	for i := 1; i < len(name); i++ {
+		if c := name[i]; !isLetter(c) && !('0' <= c && c <= '9') && c != '-' {
+			return "", false, false
+		}
+	}
+	return name, hasValue, true
+}
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+// unknownFlagError is the flag package's message for name, with the
+// closest flag of fs when one is near enough.
+func unknownFlagError(fs *flag.FlagSet, name string) error {
+	best, bestDist := "", -1
+	fs.VisitAll(func(f *flag.Flag) {
+		if d := suggest.Distance(name, f.Name); bestDist < 0 || d < bestDist {
+			best, bestDist = f.Name, d
+		}
+	})
+	msg := "flag provided but not defined: -" + name
+	if best != "" && bestDist <= suggest.MaxDistance(name) && bestDist < len(name) {
+		dashes := "--"
+		if len(best) == 1 {
+			dashes = "-"
+		}
+		msg += fmt.Sprintf(" (did you mean %s%s?)", dashes, best)
+	}
+	return errors.New(msg)
+}
+
+// readScripts reads the statements of scripts in order: each -c or SQL
+// argument and each -f file is split at ';' outside quotes and comments
+// (sqlparse.SplitStatements), and a last statement without ';' counts too.
+func (c *cli) readScripts(scripts []script) ([]string, error) {
+	var out []string
+	for _, s := range scripts {
+		text := s.sql
+		switch {
+		case s.file == "-":
+			b, err := io.ReadAll(c.stdin)
+			if err != nil {
+				return nil, fmt.Errorf("reading statements from standard input: %w", err)
+			}
+			text = string(b)
+		case s.file != "":
+			b, err := os.ReadFile(s.file)
+			if err != nil {
+				return nil, fmt.Errorf("-f: %w", err)
+			}
+			text = string(b)
+		}
+		stmts, rest := sqlparse.SplitStatements(text)
+		out = append(out, stmts...)
+		if rest != "" {
+			out = append(out, strings.TrimSpace(rest))
+		}
+	}
+	return out, nil
+}
