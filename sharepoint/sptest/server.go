@@ -14,6 +14,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -59,6 +60,8 @@ type config struct {
 	threshold int    // list view threshold; 0 = 5000
 	gzip      bool   // see WithGzip
 	language  string // see WithLanguage
+
+	listener net.Listener // see WithListener
 }
 
 // WithTLS serves HTTPS with a self-signed certificate; Server.Client trusts it.
@@ -155,6 +158,10 @@ func NewServer(site Site, opts ...Option) *Server {
 	}
 	s.Tokens.AddClient(s.ClientID, s.ClientSecret)
 	s.server = httptest.NewUnstartedServer(http.HandlerFunc(s.route))
+	if cfg.listener != nil {
+		s.server.Listener.Close()
+		s.server.Listener = cfg.listener
+	}
 	if cfg.tls {
 		s.server.StartTLS()
 	} else {

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/go-spsql/spsql/sharepoint/sptest"
+)
+
+const serveUsage = `Usage: spsql serve [flags]
+
+Runs the emulator of SharePoint Online and Entra ID that --demo uses as a
+server, for other programs (a second spsql, curl, a script) and for trying
+spsql login, until interrupted (Ctrl-C or SIGTERM). The first line of
+standard output is a connection string for it; how to sign in with a
+device code follows on standard error.
+
+  --site FILE.json     the site to serve, declared in JSON (see package
+                       sharepoint/sptest, ParseSite); default the demo site
+  --addr HOST:PORT     where to listen: a loopback address, as the driver
+                       accepts plain http only there; default 127.0.0.1 and
+                       a free port
+  -v, --verbose        log each request (method, path, status) on standard error
+  -h, --help           print this help
+
+Example:
+  spsql serve > dsn.txt &
+  spsql --dsn-file dsn.txt -c "SHOW TABLES"
+`
+
+// servePublicClientID is a public client (no secret) that spsql serve
+// registers besides the server's confidential one, so that spsql login can
+// sign in against it as a native app would.
+const servePublicClientID = "5ea1b1e0-5e5e-4c0d-9a11-5b7e57000002"
+
+// serveOptions are the parsed flags of spsql serve.
+type serveOptions struct {
+	site, addr string
+	verbose    bool
+}
+
+func parseServeArgs(args []string, stderr io.Writer) (*serveOptions, error) {
+	o := &serveOptions{}
+	fs := flag.NewFlagSet("spsql serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&o.site, "site", "", "")
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:0", "")
+	fs.BoolVar(&o.verbose, "v", false, "")
+	fs.BoolVar(&o.verbose, "verbose", false, "")
+	var extra []string
+	if err := parseInterspersed(fs, args, func(a string) { extra = append(extra, a) }); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stderr, serveUsage)
+		}
+		return nil, err
+	}
+	if len(extra) > 0 {
+		return nil, fmt.Errorf("serve takes no arguments, got %q", extra[0])
+	}
+	return o, nil
+}
+
+// serve is spsql serve: it runs an sptest.Server until SIGINT, SIGTERM or
+// the end of ctx, and exits 0 then.
+func (c *cli) serve(ctx context.Context, args []string) int {
+	o, err := parseServeArgs(args, c.stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(c.stderr, "spsql: %v\n(see spsql serve --help)\n", err)
+		return exitUsage
+	}
+	site, what := sptest.DemoSite(), "the demo site"
+	if o.site != "" {
+		if site, err = sptest.LoadSite(o.site); err != nil {
+			fmt.Fprintf(c.stderr, "spsql: --site: %v\n", err)
+			return exitUsage
+		}
+		what = "the site of " + o.site
+	}
+	l, err := listenLoopback(o.addr)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "spsql: --addr: %v\n", err)
+		return exitUsage
+	}
+	opts := []sptest.Option{sptest.WithListener(l)}
+	if o.verbose {
+		// sptest logs method, path and status; never tokens, queries or forms.
+		h := slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelDebug})
+		opts = append(opts, sptest.WithLogger(slog.New(h)))
+	}
+	srv := sptest.NewServer(site, opts...)
+	defer srv.Close()
+	srv.Tokens.AddClient(servePublicClientID, "")
+
+	// The connection string first, alone on its line, for scripts to read.
+	fmt.Fprintln(c.stdout, srv.ConnString())
+	fmt.Fprintf(c.stderr, `spsql serve: %s at %s (Ctrl-C stops)
+Connect with the connection string printed on standard output:
+  spsql --dsn '<that line>'
+Sign in with a device code as against Entra ID (a public client):
+  spsql login --token-uri %s --client-id %s --service-url %s
+then open %s
+and enter the code that spsql login shows (or: curl -d user_code=CODE that address).
+`, what, srv.ServiceURL(), srv.TokenURL(), servePublicClientID, srv.ServiceURL(),
+		srv.URL+"/"+sptest.TenantID+"/oauth2/v2.0/devicelogin")
+
+	var term chan os.Signal
+	if c.interrupts != nil { // a real process, not an in-process test
+		term = make(chan os.Signal, 1)
+		signal.Notify(term, syscall.SIGTERM)
+		defer signal.Stop(term)
+	}
+	select {
+	case <-c.interrupts:
+	case <-term:
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(c.stderr, "spsql serve: stopped")
+	return exitOK
+}
+
+// listenLoopback listens on addr, which must be a loopback address: the
+// emulator serves plain http, which the driver accepts only on loopback,
+// and it hands out tokens to whoever asks.
+func listenLoopback(addr string) (net.Listener, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("%s is not a loopback address: give 127.0.0.1:PORT, [::1]:PORT or localhost:PORT", addr)
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if tcp, ok := l.Addr().(*net.TCPAddr); !ok || !tcp.IP.IsLoopback() {
+		l.Close()
+		return nil, fmt.Errorf("%s is not a loopback address: give 127.0.0.1:PORT, [::1]:PORT or localhost:PORT", addr)
+	}
+	return l, nil
+}
