@@ -66,8 +66,8 @@ const (
 // (ClientSecret, RefreshToken, AccessToken, ProxyPassword) as "***", so a
 // Config can be logged or printed with %v safely.
 type Config struct {
-	// ServiceURL is the SharePoint site, e.g. https://corp.sharepoint.com/sites/x,
-	// without a trailing slash. Required.
+	// ServiceURL is the SharePoint site, e.g. https://corp.sharepoint.com/sites/x.
+	// Required. A trailing slash is allowed: ParseDSN and NewConnector drop it.
 	ServiceURL string
 
 	// ClientID and ClientSecret identify the Entra ID application.
