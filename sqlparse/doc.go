@@ -1,6 +1,7 @@
 // Package sqlparse is the driver's SQL dialect: Parse reads one statement
 // into an AST (Select, Insert, Update, Delete, ShowTables, Describe,
-// Explain), and BindArgs binds its placeholders. It does no I/O and knows
+// Explain), and BindArgs binds its placeholders; SplitStatements cuts a
+// script into statements with the same lexer. It does no I/O and knows
 // no list. This documentation describes the dialect and what its
 // statements mean; the driver's engine (the internal/engine package)
 // resolves a statement against the lists' fields, decides what goes to

@@ -74,3 +74,11 @@ func TestRequestLogShowsNoUserInfoNorBodies(t *testing.T) {
 		t.Errorf("logged %q, want %q", out.String(), want)
 	}
 }
+
+func TestVerboseWithProxyHostIsRefused(t *testing.T) {
+	dsn := "ServiceURL=https://contoso.sharepoint.com/sites/a;AccessToken=tok-secret;ProxyHost=proxy.example:8080"
+	code, out, errOut := runCLI(t, "", "--dsn", dsn, "-v", "-c", "SELECT ID FROM Tasks")
+	if code != exitError || out != "" || !strings.Contains(errOut, "-v cannot be combined with the ProxyHost property") || strings.Contains(errOut, "tok-secret") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
