@@ -3,9 +3,14 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -232,4 +237,75 @@ func TestShellEndsStatementsOutsideComments(t *testing.T) {
 	if code != exitOK || errOut != "" || !strings.Contains(out, "n\n30\n") || !strings.Contains(out, "m\n250\n") {
 		t.Errorf("exit %d, stderr %q, out:\n%s", code, errOut, out)
 	}
+}
+
+// TestBinaryServeApprovesADeviceCodeSignIn follows the README's device
+// code sign-in against spsql serve, as a client would: a device code for
+// the public client the server prints, approved as a user would with
+// "curl -d user_code=CODE" on the sign-in page, then redeemed for tokens
+// that reach the site.
+func TestBinaryServeApprovesADeviceCodeSignIn(t *testing.T) {
+	cmd, dsn, errOut := startServe(t)
+	waitFor(t, errOut, "/devicelogin\n")
+	banner := errOut.String()
+	field := func(re string) string {
+		m := regexp.MustCompile(re).FindStringSubmatch(banner)
+		if m == nil {
+			t.Fatalf("no %s in:\n%s", re, banner)
+		}
+		return m[1]
+	}
+	tokenURL := field(`--token-uri (\S+)`)
+	clientID := field(`--client-id (\S+)`)
+	serviceURL := field(`--service-url (\S+)`)
+	loginPage := field(`then open (\S+)`)
+	if !strings.Contains(dsn, "ServiceURL="+serviceURL+";") {
+		t.Errorf("--service-url %s is not the connection string's: %s", serviceURL, dsn)
+	}
+	post := func(u string, form url.Values) (int, string) {
+		t.Helper()
+		resp, err := http.PostForm(u, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	scope := strings.TrimSuffix(serviceURL, "/sites/demo") + "/.default offline_access"
+	status, body := post(strings.Replace(tokenURL, "/token", "/devicecode", 1), url.Values{"client_id": {clientID}, "scope": {scope}})
+	userCode, deviceCode := jsonField(t, body, "user_code"), jsonField(t, body, "device_code")
+	if status != http.StatusOK || jsonField(t, body, "verification_uri") != loginPage {
+		t.Fatalf("devicecode: %d %s; the banner's page is %s", status, body, loginPage)
+	}
+	if status, body := post(loginPage, url.Values{"user_code": {userCode}}); status != http.StatusOK || !strings.Contains(body, "You have signed in") {
+		t.Fatalf("approving: %d %s", status, body)
+	}
+	status, body = post(tokenURL, url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"},
+		"client_id": {clientID}, "device_code": {deviceCode}})
+	refresh := jsonField(t, body, "refresh_token")
+	if status != http.StatusOK || refresh == "" {
+		t.Fatalf("redeeming: %d %s", status, body)
+	}
+	signedIn := "ServiceURL=" + serviceURL + ";ClientID=" + clientID + ";TokenURI=" + tokenURL + ";RefreshToken=" + refresh
+	if code, out, qErr := runBinary(t, "", []string{"SPSQL_DSN=" + signedIn}, "-c", "SELECT COUNT(*) AS n FROM Tasks", "--format", "tsv"); code != exitOK || out != "n\n250\n" {
+		t.Errorf("with the signed-in token: exit %d, stdout %q, stderr %q", code, out, qErr)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("after SIGINT: %v", err)
+	}
+}
+
+// jsonField returns the string field name of the JSON object body.
+func jsonField(t *testing.T, body, name string) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		t.Fatalf("%v: %s", err, body)
+	}
+	s, _ := m[name].(string)
+	return s
 }
