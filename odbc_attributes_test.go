@@ -68,6 +68,7 @@ func TestODBCAttributes(t *testing.T) {
 		if a.source == "" || a.group == "" {
 			t.Errorf("%s: no source page or group", a.long)
 		}
+		checkBasis(t, a)
 		names := []string{a.long, strings.ToLower(a.long)}
 		if a.short != "" {
 			names = append(names, a.short, strings.ToUpper(a.short))
@@ -193,21 +194,35 @@ Keys in neither the table nor README.md are refused, with a suggestion of
 the closest known key.
 
 The groups follow the driver's summary page, [Connection option
-descriptions](` + ddSummary + `).
-Each row cites the page its names were read from. Where the SharePoint
-guide's own page for an option could not be read, the names come from the
-same option's page in a sibling DataDirect 8.0 driver guide (same option
-family); short names not found on any page are left blank. Rows citing the
-summary page carry names recorded there and in spsql's earlier list of the
-driver's keys; the summary page's tables themselves could not be read in
-full.
+descriptions](` + ddSummary + `),
+whose General and OAuth 2.0 tables could be read; its Mapping, SQL Engine,
+Proxy server, Web service and Additional tables could not (the stored copies
+searched end inside the Mapping table). The rows of those groups were
+confirmed one by one from the option pages that could be found. The column
+"Confirmed from" says where each long name was read:
 
-| Attribute | Short name | Group | spsql | Why ignored | Source |
-|---|---|---|---|---|---|
+- **SharePoint ODBC 8.0 guide**: the SharePoint driver's own option page,
+  summary table, or connection-string example.
+- **SharePoint JDBC 6.0 guide**: the SharePoint JDBC driver's pages (keys
+  users bring from JDBC connection URLs).
+- **sibling DataDirect guide**: only the same option's page in another
+  DataDirect 8.0 ODBC (or 6.0 JDBC) guide was found; the option families
+  are shared across DataDirect's cloud drivers, but the SharePoint driver's
+  own page for it was not found.
+- **unconfirmed (summary table unread)**: kept from spsql's earlier list of
+  the driver's keys; no page naming it for SharePoint or a sibling was found.
+
+A short name read from a different page than the long name cites that page
+in "Short name from". Short names not found on any page are left blank.
+
+| Attribute | Short name | Group | spsql | Why ignored | Confirmed from | Source | Short name from |
+|---|---|---|---|---|---|---|---|
 `)
 	counts := map[attributeUse]int{}
+	byBasis := map[basis]int{}
 	for _, a := range odbcAttributes {
 		counts[a.use]++
+		byBasis[a.basis]++
 		short := a.short
 		if short != "" {
 			short = "`" + short + "`"
@@ -216,12 +231,17 @@ full.
 		if a.use == attrMapped {
 			use += " to `" + a.equivalent + "`"
 		}
-		page := a.source[strings.LastIndex(strings.TrimSuffix(a.source, "/page/"+pathBase(a.source)), "/")+1:]
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | [%s](%s) |\n",
-			a.long, short, a.group, use, a.why, page, a.source)
+		shortFrom := ""
+		if a.shortSource != "" {
+			shortFrom = fmt.Sprintf("[%s](%s)", pageName(a.shortSource), a.shortSource)
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s | [%s](%s) | %s |\n",
+			a.long, short, a.group, use, a.why, a.basis, pageName(a.source), a.source, shortFrom)
 	}
 	fmt.Fprintf(&b, "\n%d attributes: %d implemented, %d mapped, %d ignored.\n",
 		len(odbcAttributes), counts[attrImplemented], counts[attrMapped], counts[attrIgnored])
+	fmt.Fprintf(&b, "Long names confirmed from the SharePoint ODBC 8.0 guide: %d; from the SharePoint JDBC 6.0 guide: %d; from a sibling DataDirect guide only: %d; unconfirmed: %d.\n",
+		byBasis[onSharePointODBC], byBasis[onSharePointJDBC], byBasis[onSibling], byBasis[onSummaryUnread])
 	const path = "docs/odbc-attributes.md"
 	// -update is declared by the external test package (catalogue_test.go),
 	// which is built into the same test binary.
@@ -241,6 +261,45 @@ full.
 
 // pathBase is the last element of a URL path.
 func pathBase(u string) string { return u[strings.LastIndex(u, "/")+1:] }
+
+// pageName is a documentation URL shortened for the table: the bundle and
+// page of a docs.progress.com page, else the host and path.
+func pageName(u string) string {
+	if i := strings.Index(u, "/bundle/"); i >= 0 {
+		return u[i+len("/bundle/"):]
+	}
+	return strings.TrimPrefix(u, "https://")
+}
+
+// checkBasis checks that a row's pages agree with what it claims: a long
+// name confirmed by the SharePoint ODBC guide cites a page of that guide,
+// one from a sibling guide cites another guide, and a short name read
+// elsewhere cites that page.
+func checkBasis(t *testing.T, a odbcAttribute) {
+	t.Helper()
+	sharePointODBC := strings.HasPrefix(a.source, ddBase)
+	switch a.basis {
+	case onSharePointODBC:
+		if !sharePointODBC {
+			t.Errorf("%s: confirmed from the SharePoint ODBC guide but cites %s", a.long, a.source)
+		}
+	case onSharePointJDBC:
+		if !strings.HasPrefix(a.source, ddJDBC) && a.source != ddJDBCNews {
+			t.Errorf("%s: confirmed from the SharePoint JDBC guide but cites %s", a.long, a.source)
+		}
+	case onSibling:
+		if sharePointODBC || strings.HasPrefix(a.source, ddJDBC) || !strings.HasPrefix(a.source, ddSibling) {
+			t.Errorf("%s: from a sibling guide but cites %s", a.long, a.source)
+		}
+	case onSummaryUnread:
+		if a.source != ddSummary {
+			t.Errorf("%s: unconfirmed rows cite the summary page, not %s", a.long, a.source)
+		}
+	}
+	if a.shortSource != "" && (a.short == "" || a.shortSource == a.source || strings.HasPrefix(a.shortSource, ddBase)) {
+		t.Errorf("%s: shortSource %q should name the sibling page a short name came from", a.long, a.shortSource)
+	}
+}
 
 func TestODBCShortNamesOfSecretsStaySecret(t *testing.T) {
 	base := "ServiceURL=https://corp.sharepoint.com/sites/x;TokenURI=https://login.microsoftonline.com/t/oauth2/v2.0/token;ClientID=c;RefreshToken=r;ProxyHost=proxy.example.com;ProxyPort=8080;ProxyUser=u;"
