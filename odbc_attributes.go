@@ -1,6 +1,9 @@
 package spsql
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+)
 
 // attributeUse says what spsql does with a documented attribute of the
 // Progress DataDirect SharePoint ODBC 8.0 driver.
@@ -39,11 +42,6 @@ const (
 	// onSibling: only the same option's page in another DataDirect 8.0
 	// ODBC (or 6.0 JDBC) guide could be read.
 	onSibling
-	// onSummaryUnread: from spsql's earlier list of the driver's keys,
-	// filed under the summary page whose Mapping, SQL Engine, Proxy, Web
-	// service and Additional tables could not be read; no option page was
-	// found for it.
-	onSummaryUnread
 )
 
 func (b basis) String() string {
@@ -52,10 +50,8 @@ func (b basis) String() string {
 		return "SharePoint ODBC 8.0 guide"
 	case onSharePointJDBC:
 		return "SharePoint JDBC 6.0 guide"
-	case onSibling:
-		return "sibling DataDirect guide"
 	default:
-		return "unconfirmed (summary table unread)"
+		return "sibling DataDirect guide"
 	}
 }
 
@@ -132,6 +128,9 @@ var odbcAttributes = []odbcAttribute{
 	{long: "JVMArgs", short: "jvma", group: "SQL Engine",
 		source: ddSibling + "datadirect-microsoft-dynamics-365-odbc-80/page/JVM-Arguments.html", basis: onSibling,
 		use: attrIgnored, why: whyNoJVM},
+	{long: "JVMClassPath", short: "jvmcp", group: "SQL Engine",
+		source: ddSibling + "datadirect-aha-odbc-80/page/JVM-Classpath.html", basis: onSibling,
+		use: attrIgnored, why: whyNoJVM},
 	{long: "ServerPortNumber", short: "sport", group: "SQL Engine",
 		source: ddSibling + "datadirect-microsoft-dynamics-365-odbc-80/page/Server-Port-Number.html", basis: onSibling,
 		use: attrIgnored, why: "there is no separate SQL engine server to connect to"},
@@ -157,30 +156,36 @@ var odbcAttributes = []odbcAttribute{
 		use: attrIgnored, why: "Go's HTTP transport pools connections itself; ParallelRequests bounds the requests in flight"},
 
 	// Additional
-	{long: "ApplicationUsingThreads", group: "Additional", source: ddSummary, basis: onSummaryUnread, use: attrIgnored,
-		why: "the driver is always safe for concurrent use"},
-	{long: "ConnectionRetryCount", group: "Additional", source: ddSummary, basis: onSummaryUnread, use: attrIgnored,
-		why: "WSRetryCount and LoginTimeout govern spsql's retries"},
-	{long: "ConnectionRetryDelay", group: "Additional", source: ddSummary, basis: onSummaryUnread, use: attrIgnored,
-		why: "WSRetryCount and LoginTimeout govern spsql's retries and their waits"},
-	{long: "DefaultLongDataBuffLen", group: "Additional", source: ddSummary, basis: onSummaryUnread, use: attrIgnored,
-		why: "Go's database/sql has no long-data buffers"},
+	{long: "ApplicationUsingThreads", short: "aut", group: "Additional", source: ddBase + "Application-Using-Threads.html",
+		use: attrIgnored, why: "the driver is always safe for concurrent use"},
+	{long: "ConnectionRetryCount", short: "crc", group: "Additional",
+		source: "https://docs.progress.com/ru-RU/bundle/datadirect-salesforce-odbc-80/page/Connection-Retry-Count.html", basis: onSibling,
+		use: attrIgnored, why: "WSRetryCount and LoginTimeout govern spsql's retries"},
+	{long: "ConnectionRetryDelay", short: "crd", group: "Additional", source: ddSalesforce + "Connection-Retry-Delay.html", basis: onSibling,
+		use: attrIgnored, why: "WSRetryCount and LoginTimeout govern spsql's retries and their waits"},
+	{long: "DefaultLongDataBuffLen", short: "dldbl", group: "Additional",
+		source: ddSibling + "datadirect-apache-spark-sql-odbc-80/page/Default-Buffer-Size-for-LongLOB-Columns-in-Kb.html", basis: onSibling,
+		use: attrIgnored, why: "Go's database/sql has no long-data buffers"},
 	{long: "IANAAppCodePage", short: "iacp", group: "Additional",
-		source: ddSibling + "datadirect-microsoft-sql-server-odbc-80/page/IANAAppCodePage.html", basis: onSibling,
+		source: ddSibling + "datadirect-microsoft-dynamics-365-odbc-80/page/IANAAppCodePage.html", basis: onSibling,
 		use: attrIgnored, why: "Go strings are UTF-8; there is no code page to convert to"},
-	{long: "InitializationString", group: "Additional", source: ddSummary, basis: onSummaryUnread, use: attrIgnored,
-		why: "SharePoint has no session statements to run at connect time"},
-	{long: "LogConfigFile", short: "lcf", group: "Additional",
-		source: ddSibling + "datadirect-mongodb-odbc-80/page/Log-Config-File.html", basis: onSibling, use: attrIgnored,
-		why: "spsql logs through the *slog.Logger given with WithLogger"},
-	{long: "LoginTimeout", group: "Additional", source: ddSummary, basis: onSummaryUnread, use: attrImplemented},
-	{long: "ReportCodepageConversionErrors", group: "Additional", source: ddSummary, basis: onSummaryUnread, use: attrIgnored,
-		why: "Go strings are UTF-8; no code page conversion happens"},
-	{long: "StmtCallLimit", group: "Additional", source: ddSummary, basis: onSummaryUnread, use: attrIgnored,
-		why: "spsql does not limit the web service calls of a statement; MaxMemoryRows bounds its memory"},
-	{long: "StmtCallLimitBehavior", group: "Additional", source: ddSummary, basis: onSummaryUnread, use: attrIgnored,
-		why: "spsql does not limit the web service calls of a statement (see StmtCallLimit)"},
-	{long: "TransactionMode", group: "Additional",
+	{long: "InitializationString", short: "is", group: "Additional", source: ddSalesforce + "Initialization-String.html", basis: onSibling,
+		use: attrIgnored, why: "SharePoint has no session statements to run at connect time"},
+	{long: "LogConfigFile", short: "lgcf", group: "Additional", source: ddSibling + "datadirect-aha-odbc-80/page/Log-Config-File.html",
+		basis: onSibling, use: attrIgnored, why: "spsql logs through the *slog.Logger given with WithLogger"},
+	{long: "LoginTimeout", short: "lt", group: "Additional",
+		source: "https://docs.progress.com/ru-RU/bundle/datadirect-salesforce-odbc-80/page/Login-Timeout.html", basis: onSibling,
+		use: attrImplemented},
+	{long: "ReportCodepageConversionErrors", short: "rcce", group: "Additional",
+		source: ddSibling + "datadirect-github-odbc-80/page/Report-Codepage-Conversion-Errors.html", basis: onSibling,
+		use: attrIgnored, why: "Go strings are UTF-8; no code page conversion happens"},
+	{long: "StmtCallLimit", short: "scl", group: "Additional",
+		source: ddSibling + "datadirect-autonomous-rest-connector-odbc-80/page/Statement-Call-Limit.html", basis: onSibling,
+		use: attrIgnored, why: "spsql does not limit the web service calls of a statement; MaxMemoryRows bounds its memory"},
+	{long: "StmtCallLimitBehavior", short: "sclb", group: "Additional",
+		source: ddSibling + "datadirect-aha-odbc-80/page/Statement-Call-Limit-Behavior.html", basis: onSibling,
+		use: attrIgnored, why: "spsql does not limit the web service calls of a statement (see StmtCallLimit)"},
+	{long: "TransactionMode", short: "tm", group: "Additional",
 		source: ddSibling + "datadirect-google-analytics-4-odbc-80/page/Transaction-Mode.html", basis: onSibling, use: attrImplemented},
 
 	// Keys of the SharePoint JDBC 6.0 driver that its ODBC sibling does not
@@ -197,6 +202,22 @@ var odbcAttributes = []odbcAttribute{
 		use: attrIgnored, why: whyNoStmtPool},
 	{long: "RegisterStatementPoolMonitorMBean", group: "JDBC statement pooling", source: ddPooling, basis: onSibling,
 		use: attrIgnored, why: whyNoStmtPool},
+}
+
+// jdbcURLPrefix starts the connection URL of the DataDirect SharePoint
+// JDBC 6.0 driver, jdbc:datadirect:sharepoint:ServiceURL=…;ClientID=…
+// (ddJDBC "Passing-the-connection-URL.html"); its properties follow as
+// key=value pairs separated by ';', as in an ODBC connection string.
+const jdbcURLPrefix = "jdbc:datadirect:sharepoint:"
+
+// trimJDBCURL drops the JDBC driver's URL prefix, so that a connection URL
+// written for it parses as the connection string it carries.
+func trimJDBCURL(dsn string) string {
+	t := strings.TrimLeftFunc(dsn, unicode.IsSpace)
+	if len(t) >= len(jdbcURLPrefix) && strings.EqualFold(t[:len(jdbcURLPrefix)], jdbcURLPrefix) {
+		return t[len(jdbcURLPrefix):]
+	}
+	return dsn
 }
 
 // canonicalKey is the one place connection keys are normalised: a short

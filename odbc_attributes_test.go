@@ -59,12 +59,26 @@ var implementedCases = map[string]attributeCase{
 // remembered for the connector's one Debug line.
 func TestODBCAttributes(t *testing.T) {
 	writeIni(t, "[src]\n"+strings.ReplaceAll(base, ";", "\n")+"\n")
-	seenLong := map[string]bool{}
+	seenLong, seenShort := map[string]bool{}, map[string]bool{}
 	for _, a := range odbcAttributes {
 		if seenLong[strings.ToLower(a.long)] {
 			t.Errorf("%s is in the table twice", a.long)
 		}
 		seenLong[strings.ToLower(a.long)] = true
+		if a.short != "" {
+			if seenShort[strings.ToLower(a.short)] {
+				t.Errorf("short name %s is in the table twice", a.short)
+			}
+			seenShort[strings.ToLower(a.short)] = true
+			if _, ok := lookupProperty(a.short); ok && a.use == attrIgnored {
+				t.Errorf("short name %s of an ignored attribute is an spsql property", a.short)
+			}
+			for _, p := range properties {
+				if strings.EqualFold(p.name, a.short) {
+					t.Errorf("short name %s of %s is spsql's property %s", a.short, a.long, p.name)
+				}
+			}
+		}
 		if a.source == "" || a.group == "" {
 			t.Errorf("%s: no source page or group", a.long)
 		}
@@ -193,6 +207,14 @@ its short name, in any letter case (` + "`surl=`" + ` works wherever
 Keys in neither the table nor README.md are refused, with a suggestion of
 the closest known key.
 
+The DataDirect SharePoint JDBC 6.0 driver's properties carry the same long
+names (its guide's [Connection property descriptions](` + ddJDBCProps + `)),
+and a connection URL written for it is accepted as it stands: the
+` + "`jdbc:datadirect:sharepoint:`" + ` prefix of its [connection
+URL](` + ddJDBC + `Passing-the-connection-URL.html) is dropped and the
+key=value pairs after it are read as a connection string. The JDBC
+driver's own properties are in the groups marked JDBC below.
+
 The groups follow the driver's summary page, [Connection option
 descriptions](` + ddSummary + `),
 whose General and OAuth 2.0 tables could be read; its Mapping, SQL Engine,
@@ -209,11 +231,24 @@ confirmed one by one from the option pages that could be found. The column
   DataDirect 8.0 ODBC (or 6.0 JDBC) guide was found; the option families
   are shared across DataDirect's cloud drivers, but the SharePoint driver's
   own page for it was not found.
-- **unconfirmed (summary table unread)**: kept from spsql's earlier list of
-  the driver's keys; no page naming it for SharePoint or a sibling was found.
 
-A short name read from a different page than the long name cites that page
+Where DataDirect's guides disagree on a short name (LogConfigFile is ` + "`lcf`" + `
+in older 8.0 guides and ` + "`lgcf`" + ` in the newer ones, JVMClassPath ` + "`jvmc`" + ` and
+` + "`jvmcp`" + `), the row follows the newer cloud-driver guides (Aha!, Salesforce,
+Autonomous REST 8.0), which share the SharePoint guide's conventions. A
+short name read from a different page than the long name cites that page
 in "Short name from". Short names not found on any page are left blank.
+
+The SharePoint guide's own option pages found: Service URL, Authentication
+Method, Refresh Token, Scope, Token URI, Proxy User, Proxy Password, Audit
+Columns, Create Map and Application Using Threads; its proxy and OAuth
+connection-string examples; and the General and OAuth 2.0 summary tables.
+Searched without finding the SharePoint guide's own page: Schema Map, Config
+Options, SQL Engine Mode, JVM Arguments, JVM Classpath, Server Port Number,
+Proxy Host, Proxy Port, the four Web Service options, Log Config File, Login
+Timeout, Transaction Mode, Initialization String, Connection Retry Count and
+Delay, IANAAppCodePage, Report Codepage Conversion Errors, Statement Call
+Limit (and Behavior), and the JDBC guide's statement-pooling table.
 
 | Attribute | Short name | Group | spsql | Why ignored | Confirmed from | Source | Short name from |
 |---|---|---|---|---|---|---|---|
@@ -240,8 +275,8 @@ in "Short name from". Short names not found on any page are left blank.
 	}
 	fmt.Fprintf(&b, "\n%d attributes: %d implemented, %d mapped, %d ignored.\n",
 		len(odbcAttributes), counts[attrImplemented], counts[attrMapped], counts[attrIgnored])
-	fmt.Fprintf(&b, "Long names confirmed from the SharePoint ODBC 8.0 guide: %d; from the SharePoint JDBC 6.0 guide: %d; from a sibling DataDirect guide only: %d; unconfirmed: %d.\n",
-		byBasis[onSharePointODBC], byBasis[onSharePointJDBC], byBasis[onSibling], byBasis[onSummaryUnread])
+	fmt.Fprintf(&b, "Long names confirmed from the SharePoint ODBC 8.0 guide: %d; from the SharePoint JDBC 6.0 guide: %d; from a sibling DataDirect guide only: %d.\n",
+		byBasis[onSharePointODBC], byBasis[onSharePointJDBC], byBasis[onSibling])
 	const path = "docs/odbc-attributes.md"
 	// -update is declared by the external test package (catalogue_test.go),
 	// which is built into the same test binary.
@@ -288,12 +323,8 @@ func checkBasis(t *testing.T, a odbcAttribute) {
 			t.Errorf("%s: confirmed from the SharePoint JDBC guide but cites %s", a.long, a.source)
 		}
 	case onSibling:
-		if sharePointODBC || strings.HasPrefix(a.source, ddJDBC) || !strings.HasPrefix(a.source, ddSibling) {
+		if sharePointODBC || strings.HasPrefix(a.source, ddJDBC) || !strings.HasPrefix(a.source, "https://docs.progress.com/") {
 			t.Errorf("%s: from a sibling guide but cites %s", a.long, a.source)
-		}
-	case onSummaryUnread:
-		if a.source != ddSummary {
-			t.Errorf("%s: unconfirmed rows cite the summary page, not %s", a.long, a.source)
 		}
 	}
 	if a.shortSource != "" && (a.short == "" || a.shortSource == a.source || strings.HasPrefix(a.shortSource, ddBase)) {
@@ -316,5 +347,27 @@ func TestODBCShortNamesOfSecretsStaySecret(t *testing.T) {
 		if !strings.Contains(cfg.FormatDSN(), "s3cr3tValue") {
 			t.Errorf("%s: the value was not read as its long name's", key)
 		}
+	}
+}
+
+// A connection URL written for the DataDirect SharePoint JDBC driver
+// parses as the connection string after its prefix, with the JDBC
+// driver's property names (and the attributes both drivers share).
+func TestJDBCConnectionURL(t *testing.T) {
+	url := "jdbc:datadirect:sharepoint:ServiceURL=https://corp.sharepoint.com/sites/x;ClientID=app;" +
+		"ClientSecret=s3cret;TokenURI=" + tokenURL + ";RefreshToken=rt;SpyAttributes=(log=(file)/tmp/spy.log);MaxPooledStatements=10"
+	for _, u := range []string{url, "  JDBC:DataDirect:SharePoint:" + strings.TrimPrefix(url, "jdbc:datadirect:sharepoint:")} {
+		got, err := ParseDSN(u)
+		if err != nil {
+			t.Fatalf("ParseDSN(%q): %v", u, err)
+		}
+		if got.ServiceURL != "https://corp.sharepoint.com/sites/x" || got.ClientID != "app" || got.RefreshToken != "rt" ||
+			!reflect.DeepEqual(got.ignored, []string{"SpyAttributes", "MaxPooledStatements"}) {
+			t.Errorf("ParseDSN(%q) = %v, ignored %q", u, got, got.ignored)
+		}
+	}
+	// Another driver's URL is not taken for SharePoint's.
+	if _, err := ParseDSN("jdbc:datadirect:sforce:ServiceURL=https://corp.sharepoint.com/sites/x;AccessToken=t"); err == nil {
+		t.Error("a Salesforce JDBC URL was accepted")
 	}
 }
