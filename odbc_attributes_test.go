@@ -294,9 +294,6 @@ Limit (and Behavior), and the JDBC guide's statement-pooling table.
 	}
 }
 
-// pathBase is the last element of a URL path.
-func pathBase(u string) string { return u[strings.LastIndex(u, "/")+1:] }
-
 // pageName is a documentation URL shortened for the table: the bundle and
 // page of a docs.progress.com page, else the host and path.
 func pageName(u string) string {
