@@ -1,8 +1,11 @@
 package spsql_test
 
 import (
+	"context"
+	"database/sql"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -137,6 +140,8 @@ is tested. Secrets are shown as … here and never appear in any error.
 		}
 	}
 
+	writeUnreachable(t, &b)
+
 	path := filepath.Join("docs", "errors.md")
 	if *update {
 		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
@@ -155,4 +160,49 @@ is tested. Secrets are shown as … here and never appear in any error.
 // cell escapes text for a Markdown table cell.
 func cell(s string) string {
 	return strings.NewReplacer("|", `\|`, "\n", " ", "`", "'").Replace(s)
+}
+
+// closedPort stands, in docs/errors.md, for the loopback port the
+// catalogue found free: the port differs from run to run, the rest of the
+// message does not.
+const closedPort = "127.0.0.1:<closed port>"
+
+// writeUnreachable adds the errors of a ServiceURL and a TokenURI where
+// nothing listens (a loopback port just closed), as db.Ping reports them.
+func writeUnreachable(t *testing.T, b *strings.Builder) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now
+	srv := sptest.NewServer(sptest.DemoSite())
+	defer srv.Close()
+	b.WriteString(`
+## Unreachable endpoints (db.Ping)
+
+Nothing listens at the address (here a closed port on the loopback
+interface): the error names the property and the URL within a few seconds.
+
+| property | URL | error |
+|---|---|---|
+`)
+	for _, e := range []struct{ property, old, url string }{
+		{"ServiceURL", srv.ServiceURL(), "http://" + addr + "/sites/x"},
+		{"TokenURI", srv.TokenURL(), "http://" + addr + "/tenant/oauth2/v2.0/token"},
+	} {
+		db, err := sql.Open("sharepoint", strings.Replace(srv.ConnString(), e.old, e.url, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = db.PingContext(context.Background())
+		db.Close()
+		if err == nil {
+			t.Fatalf("%s %s: Ping succeeded", e.property, e.url)
+		}
+		msg := strings.ReplaceAll(err.Error(), addr, closedPort)
+		msg = strings.ReplaceAll(msg, srv.ServiceURL(), "https://corp.sharepoint.com/sites/demo")
+		fmt.Fprintf(b, "| %s | `%s` | %s |\n", e.property, strings.ReplaceAll(e.url, addr, closedPort), cell(msg))
+	}
 }

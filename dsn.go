@@ -460,10 +460,13 @@ type pair struct {
 // unless it is wrapped in {braces}, inside which ';' and '=' are literal and
 // "}}" stands for '}'. DSN=name loads the [name] section of odbc.ini first
 // (the file $ODBCINI names, else ~/.odbc.ini, then odbc.ini in $ODBCSYSINI
-// or /etc); the string's own properties override the file's. The result
-// is validated: errors name the offending key, never a secret's value.
+// or /etc); the string's own properties override the file's. A connection
+// URL of the DataDirect SharePoint JDBC driver (jdbc:datadirect:sharepoint:
+// followed by the same key=value pairs) is accepted as the string it
+// carries. The result is validated: errors name the offending key, never a
+// secret's value.
 func ParseDSN(dsn string) (*Config, error) {
-	pairs, err := splitDSN(dsn)
+	pairs, err := splitDSN(trimJDBCURL(dsn))
 	if err != nil {
 		return nil, err
 	}

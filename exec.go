@@ -224,11 +224,7 @@ func (c *conn) writeError(ctx context.Context, wp *engine.WritePlan, err error) 
 // ID is read before the first write, so the writes cannot disturb the
 // paging.
 func (c *conn) selectIDs(ctx context.Context, sel *sqlparse.Select, args []driver.NamedValue) ([]int, error) {
-	q, err := c.buildQuery(ctx, sel, args)
-	if err != nil {
-		return nil, err
-	}
-	cur, err := q.Open(ctx, c.source())
+	_, cur, err := c.runQuery(ctx, sel, args)
 	if err != nil {
 		return nil, err
 	}

@@ -59,15 +59,30 @@ var implementedCases = map[string]attributeCase{
 // remembered for the connector's one Debug line.
 func TestODBCAttributes(t *testing.T) {
 	writeIni(t, "[src]\n"+strings.ReplaceAll(base, ";", "\n")+"\n")
-	seenLong := map[string]bool{}
+	seenLong, seenShort := map[string]bool{}, map[string]bool{}
 	for _, a := range odbcAttributes {
 		if seenLong[strings.ToLower(a.long)] {
 			t.Errorf("%s is in the table twice", a.long)
 		}
 		seenLong[strings.ToLower(a.long)] = true
+		if a.short != "" {
+			if seenShort[strings.ToLower(a.short)] {
+				t.Errorf("short name %s is in the table twice", a.short)
+			}
+			seenShort[strings.ToLower(a.short)] = true
+			if _, ok := lookupProperty(a.short); ok && a.use == attrIgnored {
+				t.Errorf("short name %s of an ignored attribute is an spsql property", a.short)
+			}
+			for _, p := range properties {
+				if strings.EqualFold(p.name, a.short) {
+					t.Errorf("short name %s of %s is spsql's property %s", a.short, a.long, p.name)
+				}
+			}
+		}
 		if a.source == "" || a.group == "" {
 			t.Errorf("%s: no source page or group", a.long)
 		}
+		checkBasis(t, a)
 		names := []string{a.long, strings.ToLower(a.long)}
 		if a.short != "" {
 			names = append(names, a.short, strings.ToUpper(a.short))
@@ -192,22 +207,57 @@ its short name, in any letter case (` + "`surl=`" + ` works wherever
 Keys in neither the table nor README.md are refused, with a suggestion of
 the closest known key.
 
-The groups follow the driver's summary page, [Connection option
-descriptions](` + ddSummary + `).
-Each row cites the page its names were read from. Where the SharePoint
-guide's own page for an option could not be read, the names come from the
-same option's page in a sibling DataDirect 8.0 driver guide (same option
-family); short names not found on any page are left blank. Rows citing the
-summary page carry names recorded there and in spsql's earlier list of the
-driver's keys; the summary page's tables themselves could not be read in
-full.
+The DataDirect SharePoint JDBC 6.0 driver's properties carry the same long
+names (its guide's [Connection property descriptions](` + ddJDBCProps + `)),
+and a connection URL written for it is accepted as it stands: the
+` + "`jdbc:datadirect:sharepoint:`" + ` prefix of its [connection
+URL](` + ddJDBC + `Passing-the-connection-URL.html) is dropped and the
+key=value pairs after it are read as a connection string. The JDBC
+driver's own properties are in the groups marked JDBC below.
 
-| Attribute | Short name | Group | spsql | Why ignored | Source |
-|---|---|---|---|---|---|
+The groups follow the driver's summary page, [Connection option
+descriptions](` + ddSummary + `),
+whose General and OAuth 2.0 tables could be read; its Mapping, SQL Engine,
+Proxy server, Web service and Additional tables could not (the stored copies
+searched end inside the Mapping table). The rows of those groups were
+confirmed one by one from the option pages that could be found. The column
+"Confirmed from" says where each long name was read:
+
+- **SharePoint ODBC 8.0 guide**: the SharePoint driver's own option page,
+  summary table, or connection-string example.
+- **SharePoint JDBC 6.0 guide**: the SharePoint JDBC driver's pages (keys
+  users bring from JDBC connection URLs).
+- **sibling DataDirect guide**: only the same option's page in another
+  DataDirect 8.0 ODBC (or 6.0 JDBC) guide was found; the option families
+  are shared across DataDirect's cloud drivers, but the SharePoint driver's
+  own page for it was not found.
+
+Where DataDirect's guides disagree on a short name (LogConfigFile is ` + "`lcf`" + `
+in older 8.0 guides and ` + "`lgcf`" + ` in the newer ones, JVMClassPath ` + "`jvmc`" + ` and
+` + "`jvmcp`" + `), the row follows the newer cloud-driver guides (Aha!, Salesforce,
+Autonomous REST 8.0), which share the SharePoint guide's conventions. A
+short name read from a different page than the long name cites that page
+in "Short name from". Short names not found on any page are left blank.
+
+The SharePoint guide's own option pages found: Service URL, Authentication
+Method, Refresh Token, Scope, Token URI, Proxy User, Proxy Password, Audit
+Columns, Create Map and Application Using Threads; its proxy and OAuth
+connection-string examples; and the General and OAuth 2.0 summary tables.
+Searched without finding the SharePoint guide's own page: Schema Map, Config
+Options, SQL Engine Mode, JVM Arguments, JVM Classpath, Server Port Number,
+Proxy Host, Proxy Port, the four Web Service options, Log Config File, Login
+Timeout, Transaction Mode, Initialization String, Connection Retry Count and
+Delay, IANAAppCodePage, Report Codepage Conversion Errors, Statement Call
+Limit (and Behavior), and the JDBC guide's statement-pooling table.
+
+| Attribute | Short name | Group | spsql | Why ignored | Confirmed from | Source | Short name from |
+|---|---|---|---|---|---|---|---|
 `)
 	counts := map[attributeUse]int{}
+	byBasis := map[basis]int{}
 	for _, a := range odbcAttributes {
 		counts[a.use]++
+		byBasis[a.basis]++
 		short := a.short
 		if short != "" {
 			short = "`" + short + "`"
@@ -216,12 +266,17 @@ full.
 		if a.use == attrMapped {
 			use += " to `" + a.equivalent + "`"
 		}
-		page := a.source[strings.LastIndex(strings.TrimSuffix(a.source, "/page/"+pathBase(a.source)), "/")+1:]
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | [%s](%s) |\n",
-			a.long, short, a.group, use, a.why, page, a.source)
+		shortFrom := ""
+		if a.shortSource != "" {
+			shortFrom = fmt.Sprintf("[%s](%s)", pageName(a.shortSource), a.shortSource)
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s | [%s](%s) | %s |\n",
+			a.long, short, a.group, use, a.why, a.basis, pageName(a.source), a.source, shortFrom)
 	}
 	fmt.Fprintf(&b, "\n%d attributes: %d implemented, %d mapped, %d ignored.\n",
 		len(odbcAttributes), counts[attrImplemented], counts[attrMapped], counts[attrIgnored])
+	fmt.Fprintf(&b, "Long names confirmed from the SharePoint ODBC 8.0 guide: %d; from the SharePoint JDBC 6.0 guide: %d; from a sibling DataDirect guide only: %d.\n",
+		byBasis[onSharePointODBC], byBasis[onSharePointJDBC], byBasis[onSibling])
 	const path = "docs/odbc-attributes.md"
 	// -update is declared by the external test package (catalogue_test.go),
 	// which is built into the same test binary.
@@ -239,8 +294,40 @@ full.
 	}
 }
 
-// pathBase is the last element of a URL path.
-func pathBase(u string) string { return u[strings.LastIndex(u, "/")+1:] }
+// pageName is a documentation URL shortened for the table: the bundle and
+// page of a docs.progress.com page, else the host and path.
+func pageName(u string) string {
+	if i := strings.Index(u, "/bundle/"); i >= 0 {
+		return u[i+len("/bundle/"):]
+	}
+	return strings.TrimPrefix(u, "https://")
+}
+
+// checkBasis checks that a row's pages agree with what it claims: a long
+// name confirmed by the SharePoint ODBC guide cites a page of that guide,
+// one from a sibling guide cites another guide, and a short name read
+// elsewhere cites that page.
+func checkBasis(t *testing.T, a odbcAttribute) {
+	t.Helper()
+	sharePointODBC := strings.HasPrefix(a.source, ddBase)
+	switch a.basis {
+	case onSharePointODBC:
+		if !sharePointODBC {
+			t.Errorf("%s: confirmed from the SharePoint ODBC guide but cites %s", a.long, a.source)
+		}
+	case onSharePointJDBC:
+		if !strings.HasPrefix(a.source, ddJDBC) && a.source != ddJDBCNews {
+			t.Errorf("%s: confirmed from the SharePoint JDBC guide but cites %s", a.long, a.source)
+		}
+	case onSibling:
+		if sharePointODBC || strings.HasPrefix(a.source, ddJDBC) || !strings.HasPrefix(a.source, "https://docs.progress.com/") {
+			t.Errorf("%s: from a sibling guide but cites %s", a.long, a.source)
+		}
+	}
+	if a.shortSource != "" && (a.short == "" || a.shortSource == a.source || strings.HasPrefix(a.shortSource, ddBase)) {
+		t.Errorf("%s: shortSource %q should name the sibling page a short name came from", a.long, a.shortSource)
+	}
+}
 
 func TestODBCShortNamesOfSecretsStaySecret(t *testing.T) {
 	base := "ServiceURL=https://corp.sharepoint.com/sites/x;TokenURI=https://login.microsoftonline.com/t/oauth2/v2.0/token;ClientID=c;RefreshToken=r;ProxyHost=proxy.example.com;ProxyPort=8080;ProxyUser=u;"
@@ -257,5 +344,27 @@ func TestODBCShortNamesOfSecretsStaySecret(t *testing.T) {
 		if !strings.Contains(cfg.FormatDSN(), "s3cr3tValue") {
 			t.Errorf("%s: the value was not read as its long name's", key)
 		}
+	}
+}
+
+// A connection URL written for the DataDirect SharePoint JDBC driver
+// parses as the connection string after its prefix, with the JDBC
+// driver's property names (and the attributes both drivers share).
+func TestJDBCConnectionURL(t *testing.T) {
+	url := "jdbc:datadirect:sharepoint:ServiceURL=https://corp.sharepoint.com/sites/x;ClientID=app;" +
+		"ClientSecret=s3cret;TokenURI=" + tokenURL + ";RefreshToken=rt;SpyAttributes=(log=(file)/tmp/spy.log);MaxPooledStatements=10"
+	for _, u := range []string{url, "  JDBC:DataDirect:SharePoint:" + strings.TrimPrefix(url, "jdbc:datadirect:sharepoint:")} {
+		got, err := ParseDSN(u)
+		if err != nil {
+			t.Fatalf("ParseDSN(%q): %v", u, err)
+		}
+		if got.ServiceURL != "https://corp.sharepoint.com/sites/x" || got.ClientID != "app" || got.RefreshToken != "rt" ||
+			!reflect.DeepEqual(got.ignored, []string{"SpyAttributes", "MaxPooledStatements"}) {
+			t.Errorf("ParseDSN(%q) = %v, ignored %q", u, got, got.ignored)
+		}
+	}
+	// Another driver's URL is not taken for SharePoint's.
+	if _, err := ParseDSN("jdbc:datadirect:sforce:ServiceURL=https://corp.sharepoint.com/sites/x;AccessToken=t"); err == nil {
+		t.Error("a Salesforce JDBC URL was accepted")
 	}
 }

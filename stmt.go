@@ -82,11 +82,7 @@ func (c *conn) query(ctx context.Context, parsed sqlparse.Statement, args []driv
 	default:
 		return nil, fmt.Errorf("spsql: unsupported statement %T", parsed)
 	}
-	q, err := c.buildQuery(ctx, sel, args)
-	if err != nil {
-		return nil, err
-	}
-	cur, err := q.Open(ctx, c.source())
+	q, cur, err := c.runQuery(ctx, sel, args)
 	if err != nil {
 		return nil, err
 	}
@@ -95,19 +91,39 @@ func (c *conn) query(ctx context.Context, parsed sqlparse.Statement, args []driv
 
 // buildQuery plans sel with the connection's settings.
 func (c *conn) buildQuery(ctx context.Context, sel *sqlparse.Select, args []driver.NamedValue) (*engine.Query, error) {
+	opts, err := c.queryOptions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return engine.BuildQuery(ctx, sel, c.source(), args, opts)
+}
+
+// runQuery plans sel with the connection's settings and opens it
+// (engine.Run: a read refused for a column deleted since the fields were
+// cached re-reads them once and plans again).
+func (c *conn) runQuery(ctx context.Context, sel *sqlparse.Select, args []driver.NamedValue) (*engine.Query, *engine.Cursor, error) {
+	opts, err := c.queryOptions(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return engine.Run(ctx, sel, c.source(), args, opts)
+}
+
+// queryOptions are the engine's options from the connection's settings.
+func (c *conn) queryOptions(ctx context.Context) (engine.Options, error) {
 	tz, err := c.connector.client.TimeZone(ctx)
 	if err != nil {
-		return nil, c.siteError(ctx, err)
+		return engine.Options{}, c.siteError(ctx, err)
 	}
 	cfg := c.connector.cfg
-	return engine.BuildQuery(ctx, sel, c.source(), args, engine.Options{
+	return engine.Options{
 		AuditColumns:     cfg.AuditColumns == AuditColumnsAll,
 		PageSize:         cfg.FetchSize,
 		Location:         tz.Location,
 		MaxMemoryRows:    cfg.MaxMemoryRows,
 		ParallelRequests: cfg.ParallelRequests,
 		Logger:           c.connector.logger,
-	})
+	}, nil
 }
 
 // resultColumns describes result columns for database/sql.

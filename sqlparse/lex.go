@@ -48,6 +48,13 @@ type token struct {
 	pos  int    // byte offset in the statement, for messages
 }
 
+// lexError is the *SyntaxError for what the lexer refuses at byte offset
+// at: near is the text found there, expected what would close it. Parse
+// fills in the line, the column and the statement.
+func lexError(at int, near, expected, message string) *SyntaxError {
+	return &SyntaxError{Offset: at, Near: near, Expected: expected, Message: message, openAt: -1}
+}
+
 // lex splits a statement into tokens. It fails only on unterminated
 // quotes and comments, and on placeholder forms we do not accept.
 func lex(sql string) ([]token, error) { return lexText(sql, false) }
@@ -90,7 +97,7 @@ func lexText(sql string, split bool) ([]token, error) {
 				return open(start)
 			}
 			if end < 0 {
-				return nil, fmt.Errorf("sqlparse: unterminated /* comment at position %d", start)
+				return nil, lexError(start, "/*", "*/", "unterminated /* comment: it has no closing */")
 			}
 			i += 2 + end + 2
 			toks = append(toks, token{kind: tkSpace, text: sql[start:i], pos: start})
@@ -100,7 +107,7 @@ func lexText(sql string, split bool) ([]token, error) {
 				return open(start)
 			}
 			if !ok {
-				return nil, fmt.Errorf("sqlparse: unterminated string starting at position %d", start)
+				return nil, lexError(start, "'", "'", "unterminated string: the ' here is never closed (write '' for a quote inside text)")
 			}
 			i += n
 			toks = append(toks, token{kind: tkString, text: sql[start:i], val: val, pos: start})
@@ -114,10 +121,11 @@ func lexText(sql string, split bool) ([]token, error) {
 				return open(start)
 			}
 			if !ok {
-				return nil, fmt.Errorf("sqlparse: unterminated quoted identifier starting at position %d", start)
+				return nil, lexError(start, string(r), string(closing),
+					fmt.Sprintf("unterminated quoted identifier: the %c here is never closed by %c", r, closing))
 			}
 			if val == "" && !split {
-				return nil, fmt.Errorf("sqlparse: empty quoted identifier at position %d", start)
+				return nil, lexError(start, sql[start:i+n], "", "empty quoted identifier: a name needs at least one character")
 			}
 			i += n
 			toks = append(toks, token{kind: tkQuoted, text: sql[start:i], val: val, pos: start})
@@ -126,10 +134,10 @@ func lexText(sql string, split bool) ([]token, error) {
 			toks = append(toks, token{kind: tkParam, text: "?", pos: start})
 		case (r == ':' || r == '@') && i+1 < len(sql):
 			if r == '@' && sql[i+1] == '@' && !split {
-				return nil, fmt.Errorf("sqlparse: @@ system variables are not supported (position %d)", start)
+				return nil, lexError(start, "@@", "", "@@ system variables are not supported")
 			}
 			if r == ':' && sql[i+1] == ':' && !split {
-				return nil, fmt.Errorf("sqlparse: '::' is not supported (position %d); use CAST-free comparisons or a placeholder", start)
+				return nil, lexError(start, "::", "", "'::' is not supported; use CAST-free comparisons or a placeholder")
 			}
 			j := i + 1
 			for j < len(sql) && isNameByte(sql[j], j == i+1) {

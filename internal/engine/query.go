@@ -36,6 +36,9 @@ type Query struct {
 	subs  []*subquery // IN (SELECT …) subqueries, run before the root
 	scans []*Plan     // every list's scan, in the order planned
 	opts  Options
+
+	lists  []string // the lists whose fields planning read
+	reread bool     // planning already re-read their fields (run.go)
 }
 
 // BuildQuery resolves sel against the lists of src, binds args to its
@@ -44,6 +47,13 @@ type Query struct {
 // the fields of its lists once before failing: a list's schema may have
 // changed since they were cached.
 func BuildQuery(ctx context.Context, sel *sqlparse.Select, src Source, args []driver.NamedValue, opts Options) (*Query, error) {
+	return buildQuery(ctx, sel, src, args, opts, true)
+}
+
+// buildQuery is BuildQuery; reread says whether a column the fields lack
+// may re-read them (Run's second planning, on fields it has just had
+// re-read, may not).
+func buildQuery(ctx context.Context, sel *sqlparse.Select, src Source, args []driver.NamedValue, opts Options, reread bool) (*Query, error) {
 	if sel == nil {
 		return nil, errors.New("spsql: BuildQuery needs a Select")
 	}
@@ -70,7 +80,7 @@ func BuildQuery(ctx context.Context, sel *sqlparse.Select, src Source, args []dr
 		qb := &queryBuilder{ctx: ctx, src: src, values: values, opts: opts, now: at}
 		root, cols, err := qb.statement(sel, nil)
 		if err != nil {
-			if attempt == 0 && errors.Is(err, sharepoint.ErrFieldNotFound) && len(qb.read) > 0 {
+			if reread && attempt == 0 && errors.Is(err, sharepoint.ErrFieldNotFound) && len(qb.read) > 0 {
 				for _, l := range qb.read {
 					src.Invalidate(l)
 				}
@@ -78,7 +88,8 @@ func BuildQuery(ctx context.Context, sel *sqlparse.Select, src Source, args []dr
 			}
 			return nil, err
 		}
-		return &Query{Columns: cols, root: root, subs: qb.subs, scans: qb.scans, opts: opts}, nil
+		return &Query{Columns: cols, root: root, subs: qb.subs, scans: qb.scans, opts: opts,
+			lists: qb.read, reread: attempt > 0}, nil
 	}
 }
 
