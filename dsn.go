@@ -66,8 +66,9 @@ const (
 // (ClientSecret, RefreshToken, AccessToken, ProxyPassword) as "***", so a
 // Config can be logged or printed with %v safely.
 type Config struct {
-	// ServiceURL is the SharePoint site, e.g. https://corp.sharepoint.com/sites/x,
-	// without a trailing slash. Required.
+	// ServiceURL is the SharePoint site, e.g. https://corp.sharepoint.com/sites/x.
+	// A trailing slash may be given: ParseDSN and NewConnector remove it.
+	// Required.
 	ServiceURL string
 
 	// ClientID and ClientSecret identify the Entra ID application.
