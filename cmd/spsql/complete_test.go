@@ -92,3 +92,28 @@ func TestMetaCacheFetchesOnce(t *testing.T) {
 		t.Errorf("%d more requests for names already fetched", after-before)
 	}
 }
+
+// inputDone decides when the line editor hands what was typed to the
+// shell: a statement is one entry however many lines it spans.
+func TestInputDone(t *testing.T) {
+	for _, tc := range []struct {
+		pending, text string
+		want          bool
+	}{
+		{"", "", true},
+		{"", "SELECT 1;", true},
+		{"", "SELECT Title", false},
+		{"", "SELECT Title\nFROM Tasks;", true},
+		{"", "SELECT 'a;", false},               // ; inside a string
+		{"", "SELECT [a;b]\nFROM Tasks", false}, // ; inside a name
+		{"", "SELECT Title\n\\q", true},         // a backslash command runs at once
+		{"", "\\d Tasks", true},
+		{"SELECT Title\n", "FROM Tasks;", true}, // ends a statement begun earlier
+		{"SELECT 'it''s\n", "fine", false},      // still inside the string
+		{"", "SELECT 1; SELECT 2", false},       // a second statement begun
+	} {
+		if got := inputDone(tc.pending, tc.text); got != tc.want {
+			t.Errorf("inputDone(%q, %q) = %t, want %t", tc.pending, tc.text, got, tc.want)
+		}
+	}
+}
