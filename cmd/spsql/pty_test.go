@@ -117,6 +117,11 @@ func TestShellThroughATerminal(t *testing.T) {
 	typeKeys(" LIMIT 1;\r")
 	expect("(1 row)")
 	expect("spsql> ")
+	typeKeys("select id from ta\t") // completed ignoring case
+	expect("Tasks")
+	typeKeys(" limit 1;\r")
+	expect("(1 row)")
+	expect("spsql> ")
 	typeKeys("SELECT * FROM Tasks t WHERE t.\t")
 	for _, col := range []string{"t.Title", "t.Status", "t.[Due Date]"} {
 		if !strings.Contains(waitScreen(t, &screen, cursor, col), col) {
