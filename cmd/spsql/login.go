@@ -422,10 +422,11 @@ func firstLine(s string) string {
 // tokenCachePath is the TokenCacheFile that login writes into data source
 // section: one file per section name, in the user's configuration
 // directory (spsql/tokens/ under os.UserConfigDir, e.g. ~/.config on
-// Linux). Each query's refresh rotates the refresh token; the driver keeps
-// the newest there, so the next run presents it rather than the one in
-// odbc.ini, which an identity provider revoking used refresh tokens would
-// refuse.
+// Linux). Each run's refresh rotates the refresh token and clients must
+// use the newest (docs/sharepoint.md §12.5); the driver keeps it there, so
+// the next run presents it rather than the one in odbc.ini, which an
+// identity provider revoking used refresh tokens would refuse, and which
+// Entra ID lets expire 90 days after issue.
 func tokenCachePath(section string) (string, error) {
 	dir, err := os.UserConfigDir()
 	if err != nil {
