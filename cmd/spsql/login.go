@@ -426,7 +426,7 @@ func firstLine(s string) string {
 // use the newest (docs/sharepoint.md §12.5); the driver keeps it there, so
 // the next run presents it rather than the one in odbc.ini, which an
 // identity provider revoking used refresh tokens would refuse, and which
-// Entra ID lets expire 90 days after issue.
+// Entra ID expires in time (90 days).
 func tokenCachePath(section string) (string, error) {
 	dir, err := os.UserConfigDir()
 	if err != nil {
