@@ -37,7 +37,10 @@ var ErrMemoryLimit = engine.ErrMemoryLimit
 
 // ErrInvalidGrant: Entra ID refused the refresh token (expired through
 // inactivity, revoked, or already rotated away). Retrying never helps:
-// obtain a new refresh token and put it in the connection string.
+// obtain a new refresh token (spsql login) and put it in the connection
+// string, with a TokenCacheFile so that the tokens it rotates into are kept
+// (a provider that revokes used refresh tokens otherwise refuses the next
+// run's).
 var ErrInvalidGrant = auth.ErrInvalidGrant
 
 // ErrInvalidClient: Entra ID refused the client credentials. Check

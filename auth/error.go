@@ -17,7 +17,7 @@ var (
 	// ErrInvalidGrant: Entra ID refused the refresh token (expired through
 	// inactivity, revoked, or already rotated away). Only a new refresh token
 	// helps; retrying never does.
-	ErrInvalidGrant = errors.New("auth: refresh token rejected (invalid_grant): obtain a new refresh token")
+	ErrInvalidGrant = errors.New("auth: refresh token rejected (invalid_grant): obtain a new refresh token (spsql login) and set TokenCacheFile to keep its rotations")
 	// ErrInvalidClient: Entra ID refused the client credentials.
 	ErrInvalidClient = errors.New("auth: client credentials rejected (invalid_client): check ClientID and ClientSecret")
 	// ErrAccessTokenRefused: SharePoint refused a configured AccessToken and
@@ -120,7 +120,7 @@ func (e *Error) Error() string {
 	b.WriteString(")")
 	switch e.Code {
 	case "invalid_grant":
-		b.WriteString("; it has expired, was revoked or was already used: obtain a new refresh token and put it in the connection string")
+		b.WriteString("; it has expired, was revoked or was already used: obtain a new refresh token (spsql login signs in and prints it or writes it to odbc.ini) and set TokenCacheFile, where the rotated refresh tokens are kept, so that the next run does not present a used one")
 	case "invalid_client":
 		b.WriteString("; check ClientID and ClientSecret (use the secret's value, not its ID) and that the secret has not expired")
 	case "invalid_scope":

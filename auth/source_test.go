@@ -268,7 +268,7 @@ func TestRefusalsAreExplainedAndNotRetried(t *testing.T) {
 			name:     "a revoked refresh token is invalid_grant",
 			setup:    func(h *harness, cfg *auth.Config) { h.srv.Tokens.RevokeRefreshToken(cfg.RefreshToken) },
 			sentinel: auth.ErrInvalidGrant,
-			wantText: []string{"auth: ", "invalid_grant", "AADSTS70008", "obtain a new refresh token"},
+			wantText: []string{"auth: ", "invalid_grant", "AADSTS70008", "obtain a new refresh token", "spsql login", "TokenCacheFile"},
 		},
 		{
 			name:     "an unknown refresh token is invalid_grant",

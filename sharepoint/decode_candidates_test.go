@@ -6,26 +6,17 @@ import (
 	"testing"
 )
 
-// Issue 6 asked for the page decoder to be chosen by measurement. The
-// candidates below decode the benchmark page (bench_test.go) into the same
-// typed rows:
+// The page decoder was chosen by measurement. The candidates below decode
+// the benchmark page (bench_test.go) into the same typed rows:
 //
-//   - tokens: encoding/json's Decoder.Token loop, the decoder before issue
-//     6 (decode_oracle_test.go);
-//   - scanner: pageDecoder, the hand-written scanner that ships;
-//   - jsontext and fastjson, with build tag decodecandidates
-//     (decode_candidates_ext_test.go): github.com/go-json-experiment/json's
-//     jsontext streaming API and github.com/valyala/fastjson, each doing the
-//     JSON side its fastest way and sharing the scanner's conversions.
+//   - tokens: encoding/json's Decoder.Token loop, the decoder before the
+//     scanner (decode_oracle_test.go);
+//   - scanner: pageDecoder, the hand-written scanner that ships.
 //
-// The two third-party modules are not in go.mod: the nested module
-// sharepoint/decodebench requires them, and its go.work brings them in.
-// Run them all side by side with
-//
-//	GOWORK=$PWD/sharepoint/decodebench/go.work go test -tags decodecandidates \
-//	    -run '^$' -bench DecodeCandidates -count 6 ./sharepoint/
-//
-// Without the tag and GOWORK, only tokens and scanner run.
+// The third-party candidates (github.com/go-json-experiment/json's jsontext
+// and github.com/valyala/fastjson) live in the nested module
+// sharepoint/internal/decodebench, so that spsql's go.mod never needs them
+// under any build tag; see docs/performance.md for both commands.
 type decodeCandidate struct {
 	name string
 	// make returns a function decoding one page for cols; it may keep

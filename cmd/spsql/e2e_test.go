@@ -261,7 +261,7 @@ func TestBinaryLoginThenODBCDataSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(binary, loginArgs(srv, secretFile, "--write-odbc-ini", ini, "--section", "Demo")...)
-	cmd.Env = append(os.Environ(), "HOME="+dir, "SPSQL_CLIENT_SECRET=")
+	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "SPSQL_CLIENT_SECRET=")
 	var out, errOut syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Start(); err != nil {

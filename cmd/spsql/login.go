@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,13 +13,16 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
+	"unicode"
 
 	"golang.org/x/oauth2"
 
 	"github.com/go-spsql/spsql"
+	"github.com/go-spsql/spsql/auth"
 	"github.com/go-spsql/spsql/internal/redact"
 )
 
@@ -55,7 +59,9 @@ How:
 
 Output:
   --show-secrets          print the client secret and refresh token instead of ***
-  --write-odbc-ini PATH   write the connection into PATH (created or updated, mode 0600)
+  --write-odbc-ini PATH   write the connection into PATH (created or updated, mode 0600),
+                          with a TokenCacheFile in the user's config directory
+                          (spsql/tokens/) where rotated refresh tokens are kept
   --section NAME          the data source to write, used as: spsql --odbc-dsn NAME
 
 Example:
@@ -233,9 +239,20 @@ func (c *cli) login(ctx context.Context, args []string) int {
 	conn.RefreshToken = tok.RefreshToken
 
 	if o.iniPath != "" {
+		cache, err := tokenCachePath(o.section)
+		if err == nil {
+			// The cache file holds the new token's chain from the start, so
+			// it exists, with mode 0600, before the first query rotates it.
+			err = auth.NewFileStore(cache).Save(auth.ChainKey(conn.RefreshToken), conn.RefreshToken)
+		}
+		if err != nil {
+			fmt.Fprintf(c.stderr, "spsql: the token cache file for [%s]: %v\n", o.section, err)
+			return exitError
+		}
+		conn.TokenCacheFile = cache
 		set := []iniPair{{"ServiceURL", conn.ServiceURL}, {"ClientID", conn.ClientID}}
 		drop := []string{"AccessToken"}
-		for _, p := range []iniPair{{"ClientSecret", conn.ClientSecret}, {"TokenURI", conn.TokenURI}, {"RefreshToken", conn.RefreshToken}, {"Scope", conn.Scope}} {
+		for _, p := range []iniPair{{"ClientSecret", conn.ClientSecret}, {"TokenURI", conn.TokenURI}, {"RefreshToken", conn.RefreshToken}, {"Scope", conn.Scope}, {"TokenCacheFile", conn.TokenCacheFile}} {
 			if p.value != "" {
 				set = append(set, p)
 			} else {
@@ -400,6 +417,33 @@ func signInError(err error) string {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return strings.TrimSpace(line)
+}
+
+// tokenCachePath is the TokenCacheFile that login writes into data source
+// section: one file per section name, in the user's configuration
+// directory (spsql/tokens/ under os.UserConfigDir, e.g. ~/.config on
+// Linux). Each run's refresh rotates the refresh token and clients must
+// use the newest (docs/sharepoint.md §12.5); the driver keeps it there, so
+// the next run presents it rather than the one in odbc.ini, which an
+// identity provider revoking used refresh tokens would refuse, and which
+// Entra ID expires in time (90 days).
+func tokenCachePath(section string) (string, error) {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", err
+	}
+	var name strings.Builder
+	for _, r := range section {
+		if r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_' || r == '.') {
+			name.WriteRune(r)
+		} else {
+			name.WriteByte('_')
+		}
+	}
+	// Names that differ only in the characters replaced above get files
+	// of their own.
+	sum := sha256.Sum256([]byte(section))
+	return filepath.Join(dir, "spsql", "tokens", fmt.Sprintf("%s-%x.json", strings.Trim(name.String(), "."), sum[:4])), nil
 }
 
 // shellQuote quotes s for a POSIX shell when it needs it.

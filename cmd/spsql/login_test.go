@@ -63,6 +63,7 @@ func startLogin(t *testing.T, args []string) (*syncBuffer, *syncBuffer, chan int
 func TestLoginWithDeviceCodeWritesAnODBCDataSource(t *testing.T) {
 	srv, secretFile := loginServer(t)
 	ini := filepath.Join(t.TempDir(), "odbc.ini")
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir()) // where the token cache file goes
 	out, errOut, exited, _ := startLogin(t, loginArgs(srv, secretFile, "--write-odbc-ini", ini, "--section", "Demo Site"))
 	waitFor(t, errOut, "Waiting for the sign-in")
 	m := userCodeRE.FindStringSubmatch(errOut.String())

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -96,13 +98,38 @@ func TestShellThroughATerminal(t *testing.T) {
 	srv.SetLatency(0)
 	expect("spsql> ")
 
-	// History: Up three times goes back past "SELECT Title FROM Tasks;"
-	// and the second line to "SELECT ID, Title", which starts the first
-	// statement again.
-	typeKeys("\x1b[A\x1b[A\x1b[A\r")
-	expect("    -> ")
-	typeKeys("FROM Projects WHERE ID = 7;\r")
+	// History: a statement typed over two lines is one entry. Up twice
+	// goes back past "SELECT Title FROM Tasks;" to the whole first
+	// statement, which Enter runs again.
+	typeKeys("\x1b[A\x1b[A")
+	expect("SELECT ID, Title")
+	expect("FROM Projects WHERE ID = 7;")
+	typeKeys("\r")
 	expect("Café Menü redesign")
+	expect("(1 row)")
+	expect("spsql> ")
+
+	// Completion: Tab after "FROM Ta" completes the list's name (the
+	// statement then runs), and after "t." offers Tasks' columns, t being
+	// Tasks' alias.
+	typeKeys("SELECT ID FROM Ta\t")
+	expect("Tasks")
+	typeKeys(" LIMIT 1;\r")
+	expect("(1 row)")
+	expect("spsql> ")
+	typeKeys("select id from ta\t") // completed ignoring case
+	expect("Tasks")
+	typeKeys(" limit 1;\r")
+	expect("(1 row)")
+	expect("spsql> ")
+	typeKeys("SELECT * FROM Tasks t WHERE t.\t")
+	for _, col := range []string{"t.Title", "t.Status", "t.[Due Date]"} {
+		if !strings.Contains(waitScreen(t, &screen, cursor, col), col) {
+			s := screen.String()[cursor:]
+			t.Fatalf("completion did not offer %s:\n%q", col, s[max(0, len(s)-1500):])
+		}
+	}
+	typeKeys("\x03")
 	expect("spsql> ")
 
 	// Ctrl-C at the prompt drops the line being typed; the shell goes on.
@@ -131,12 +158,34 @@ func TestShellThroughATerminal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"SELECT ID, Title\n", "SELECT Title FROM Tasks;\n", "\\timing\n"} {
-		if !strings.Contains(string(hist), want) {
-			t.Errorf("history lacks %q:\n%s", want, hist)
+	var entries []string
+	for _, line := range strings.Split(strings.TrimSpace(string(hist)), "\n") {
+		var e struct{ Block string }
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("history line %q: %v", line, err)
+		}
+		entries = append(entries, e.Block)
+	}
+	for _, want := range []string{"SELECT ID, Title\nFROM Projects WHERE ID = 7;", "SELECT Title FROM Tasks;", "\\timing"} {
+		if !slices.Contains(entries, want) {
+			t.Errorf("history lacks %q: %q", want, entries)
 		}
 	}
 	if fi, _ := os.Stat(filepath.Join(home, ".spsql_history")); fi.Mode().Perm() != 0o600 {
 		t.Errorf("history mode %v", fi.Mode())
+	}
+}
+
+// waitScreen waits until want appears on the screen after byte offset
+// from, and returns the screen from there (without want after a timeout).
+func waitScreen(t *testing.T, screen *syncBuffer, from int, want string) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		s := screen.String()[from:]
+		if strings.Contains(s, want) || time.Now().After(deadline) {
+			return s
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -11,7 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/chzyer/readline"
+	"github.com/reeflective/readline"
+	"github.com/reeflective/readline/inputrc"
 
 	"github.com/go-spsql/spsql/sqlparse"
 )
@@ -42,9 +43,11 @@ var errInterrupt = errors.New("interrupt")
 
 // lineReader reads the shell's input a line at a time.
 type lineReader interface {
-	// readLine shows prompt and returns the next line without its end;
-	// io.EOF at the end of input (Ctrl-D), errInterrupt for Ctrl-C.
-	readLine(prompt string) (string, error)
+	// readLine shows prompt and returns the next line without its end,
+	// or, from a line editor, the next statement's lines (until inputDone
+	// says the input after pending is complete); io.EOF at the end of
+	// input (Ctrl-D), errInterrupt for Ctrl-C.
+	readLine(prompt, pending string) (string, error)
 	Close() error
 }
 
@@ -74,14 +77,14 @@ func (sh *shell) run(ctx context.Context) int {
 		if pending.Len() > 0 {
 			prompt = promptMore
 		}
-		line, err := lines.readLine(prompt)
+		text, err := lines.readLine(prompt, pending.String())
 		switch {
 		case errors.Is(err, errInterrupt):
 			// As in psql: Ctrl-C at the prompt drops what was typed.
 			pending.Reset()
 			continue
 		case errors.Is(err, io.EOF):
-			if line == "" {
+			if text == "" {
 				fmt.Fprintln(sh.stdout)
 				return exitOK
 			}
@@ -89,26 +92,50 @@ func (sh *shell) run(ctx context.Context) int {
 			fmt.Fprintf(sh.stderr, "spsql: reading input: %v\n", err)
 			return exitError
 		}
-		// As in psql, a backslash command is run at once even in the
-		// middle of a statement, whose lines are kept: \q always quits.
-		if strings.HasPrefix(strings.TrimSpace(line), `\`) {
-			if quit := sh.command(ctx, strings.TrimSpace(line)); quit {
+		// The line editor returns a whole statement, its lines included.
+		for _, line := range strings.Split(text, "\n") {
+			if quit := sh.line(ctx, line, &pending); quit {
 				return exitOK
 			}
-			continue
-		}
-		pending.WriteString(line)
-		pending.WriteByte('\n')
-		stmts, rest := sqlparse.SplitStatements(pending.String())
-		pending.Reset()
-		pending.WriteString(rest)
-		for _, stmt := range stmts {
-			sh.exec(ctx, stmt)
 		}
 		if errors.Is(err, io.EOF) {
 			return exitOK
 		}
 	}
+}
+
+// line takes one line of input: a backslash command, or a line of SQL
+// added to pending, whose finished statements are run.
+func (sh *shell) line(ctx context.Context, line string, pending *strings.Builder) (quit bool) {
+	// As in psql, a backslash command is run at once even in the
+	// middle of a statement, whose lines are kept: \q always quits.
+	if strings.HasPrefix(strings.TrimSpace(line), `\`) {
+		return sh.command(ctx, strings.TrimSpace(line))
+	}
+	pending.WriteString(line)
+	pending.WriteByte('\n')
+	stmts, rest := sqlparse.SplitStatements(pending.String())
+	pending.Reset()
+	if strings.TrimSpace(rest) != "" {
+		pending.WriteString(rest)
+	}
+	for _, stmt := range stmts {
+		sh.exec(ctx, stmt)
+	}
+	return false
+}
+
+// inputDone reports whether the shell should run what was typed: a
+// statement ended by ';' (with the unfinished statement pending from
+// earlier input before it), a backslash command, or nothing. Otherwise
+// the line editor goes on to a new line of the same entry.
+func inputDone(pending, text string) bool {
+	lines := strings.Split(text, "\n")
+	if strings.HasPrefix(strings.TrimSpace(lines[len(lines)-1]), `\`) {
+		return true
+	}
+	_, rest := sqlparse.SplitStatements(pending + text)
+	return strings.TrimSpace(rest) == ""
 }
 
 // command runs one backslash command and reports whether it was \q.
@@ -202,31 +229,15 @@ func quoteListName(name string) string {
 	return "[" + strings.ReplaceAll(name, "]", "]]") + "]"
 }
 
-// openLineReader returns a line editor with history when standard input
-// is a terminal, else a plain reader that still shows prompts (for --shell
-// on a pipe, and tests).
+// openLineReader returns a line editor with history and completion when
+// standard input is a terminal, else a plain reader that still shows
+// prompts (for --shell on a pipe, and tests).
 func (sh *shell) openLineReader() (lineReader, error) {
 	f, ok := sh.stdin.(*os.File)
-	if !ok || !sh.terminal(f) {
+	if !ok || !sh.terminal(f) || f != os.Stdin {
 		return &plainReader{in: bufio.NewReader(sh.stdin), prompts: sh.stdout}, nil
 	}
-	cfg := &readline.Config{
-		Prompt:            promptFirst,
-		HistoryLimit:      1000,
-		HistorySearchFold: true,
-		InterruptPrompt:   "^C",
-		Stdin:             f,
-		Stdout:            sh.stdout,
-		Stderr:            sh.stderr,
-	}
-	if path, err := historyPath(); err == nil {
-		cfg.HistoryFile = path
-	}
-	rl, err := readline.NewEx(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return &editor{rl: rl}, nil
+	return newEditor(newMetaCache(sh.db)), nil
 }
 
 // historyPath returns ~/.spsql_history ($HOME on Unix), creating it with
@@ -245,13 +256,51 @@ func historyPath() (string, error) {
 	return path, f.Close()
 }
 
-// editor is the line editor on a terminal: github.com/chzyer/readline,
-// which puts the terminal in raw mode only while a line is read, so Ctrl-C
-// during a statement is a real SIGINT that cancels it.
-type editor struct{ rl *readline.Instance }
+// editor is the line editor on a terminal: github.com/reeflective/readline,
+// chosen because it edits a multi-line buffer (a statement typed over
+// several lines is one history entry, recalled whole by Up) and completes
+// with a caller's function; it puts the terminal in raw mode only while
+// input is read, so Ctrl-C during a statement is a real SIGINT that
+// cancels it. It reads os.Stdin and writes os.Stdout.
+type editor struct {
+	rl      *readline.Shell
+	prompt  string
+	pending string // the unfinished statement before this input
+}
 
-func (e *editor) readLine(prompt string) (string, error) {
-	e.rl.SetPrompt(prompt)
+func newEditor(cat catalog) *editor {
+	e := &editor{rl: readline.NewShell(inputrc.WithApp("spsql"))}
+	cfg := e.rl.Config
+	// Not every terminal answers the cursor position query (ESC[6n); the
+	// prompt's width gives the position as well.
+	cfg.Set("cursor-position-probe", false)
+	cfg.Set("completion-ignore-case", true)
+	cfg.Set("history-autosuggest", false)
+	cfg.Set("multiline-column", true)
+	// Tab inserts what all candidates share and lists them, as in bash.
+	cfg.Set("menu-complete-display-prefix", true)
+	e.rl.Prompt.Primary(func() string { return e.prompt })
+	// A statement's lines after the first are drawn after promptMore (the
+	// line being typed) or a bar (lines above it), in the margin promptFirst
+	// takes on the first line.
+	e.rl.Prompt.Secondary(func() string { return promptMore })
+	e.rl.AcceptMultiline = func(line []rune) bool { return inputDone(e.pending, string(line)) }
+	e.rl.Completer = func(line []rune, cursor int) readline.Completions {
+		text := string(line)
+		at := len(string(line[:cursor]))
+		start, candidates := completeSQL(text, at, cat)
+		comps := readline.CompleteValues(candidates...)
+		comps.PREFIX = text[start:at]
+		return comps
+	}
+	if path, err := historyPath(); err == nil {
+		e.rl.History.AddFromFile("history", path)
+	}
+	return e
+}
+
+func (e *editor) readLine(prompt, pending string) (string, error) {
+	e.prompt, e.pending = prompt, pending
 	line, err := e.rl.Readline()
 	if errors.Is(err, readline.ErrInterrupt) {
 		return "", errInterrupt
@@ -259,7 +308,7 @@ func (e *editor) readLine(prompt string) (string, error) {
 	return line, err
 }
 
-func (e *editor) Close() error { return e.rl.Close() }
+func (e *editor) Close() error { return nil }
 
 // plainReader reads lines from a non-terminal and echoes each after its
 // prompt, so that a scripted session's output reads like a typed one.
@@ -268,7 +317,7 @@ type plainReader struct {
 	prompts io.Writer
 }
 
-func (p *plainReader) readLine(prompt string) (string, error) {
+func (p *plainReader) readLine(prompt, _ string) (string, error) {
 	line, err := p.in.ReadString('\n')
 	line = strings.TrimRight(line, "\r\n")
 	if err == nil || line != "" {
