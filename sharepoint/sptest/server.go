@@ -59,6 +59,7 @@ type config struct {
 	threshold int    // list view threshold; 0 = 5000
 	gzip      bool   // see WithGzip
 	language  string // see WithLanguage
+	reuse     bool   // see WithRefreshTokenReuseDetection
 }
 
 // WithTLS serves HTTPS with a self-signed certificate; Server.Client trusts it.
@@ -154,6 +155,7 @@ func NewServer(site Site, opts ...Option) *Server {
 		cfg:          cfg,
 	}
 	s.Tokens.AddClient(s.ClientID, s.ClientSecret)
+	s.Tokens.SetReuseDetection(cfg.reuse)
 	s.server = httptest.NewUnstartedServer(http.HandlerFunc(s.route))
 	if cfg.tls {
 		s.server.StartTLS()
