@@ -255,6 +255,8 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, f format, l *
 			}
 		}
 		s.serveField(w, r, f, l, fm, ok)
+	case len(segs) == 1 && !segs[0].hasArg && s.serveListProperty(w, f, l, segs[0].name):
+		// A list property on its own, e.g. …/getbytitle('T')/ItemCount (properties.go).
 	default:
 		writeError(w, f, notFoundResource(segs[0].name))
 	}

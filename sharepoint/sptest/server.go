@@ -391,6 +391,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, path string) {
 		s.serveWeb(w, r)
 	case "$batch":
 		s.serveBatch(w, r)
+	case "contextinfo":
+		s.serveContextInfo(w, r) // properties.go
 	default:
 		if r.Method != http.MethodPost {
 			s.writes.mu.RLock() // writes.go: writes change declared lists
