@@ -394,7 +394,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, path string) {
 	case "contextinfo":
 		s.serveContextInfo(w, r) // properties.go
 	default:
-		if r.Method != http.MethodPost {
+		if !isItemWrite(r.Method) {
 			s.writes.mu.RLock() // writes.go: writes change declared lists
 			defer s.writes.mu.RUnlock()
 		}
