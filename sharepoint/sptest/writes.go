@@ -133,6 +133,9 @@ func (s *Server) decodeItemBody(r *http.Request, l *listModel, body []byte) (map
 		if fm.ReadOnly || fm.system && fm.InternalName != "Title" {
 			return nil, &apiError{http.StatusBadRequest, "-2147024809, System.ArgumentException", "Field '" + fm.InternalName + "' is read-only."}
 		}
+		if aerr := primitiveForCollection(fm, raw, verbose); aerr != nil {
+			return nil, aerr
+		}
 		raw = unwrapVerbose(raw)
 		v, err := sc.convertValue(fm, raw)
 		if err != nil {
@@ -141,6 +144,26 @@ func (s *Server) decodeItemBody(r *http.Request, l *listModel, body []byte) (map
 		out[fm] = v
 	}
 	return out, nil
+}
+
+// primitiveForCollection refuses a single value (a string such as
+// "A;#B", a number, a Boolean) given for a multi-value column, with the
+// error of SharePoint's OData reader: a verbose body must hold an object
+// ({"results":[…]}), a JSON light body an array (docs/sharepoint.md §11.2).
+func primitiveForCollection(fm *fieldModel, raw any, verbose bool) *apiError {
+	if !fm.logical.isMulti() {
+		return nil
+	}
+	switch raw.(type) {
+	case string, json.Number, bool:
+	default:
+		return nil
+	}
+	want := "StartArray"
+	if verbose {
+		want = "StartObject"
+	}
+	return &apiError{http.StatusBadRequest, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException", "An unexpected 'PrimitiveValue' node was found when reading from the JSON reader. A '" + want + "' node was expected."}
 }
 
 // unwrapVerbose turns verbose collections ({"results":[…]}) into arrays,

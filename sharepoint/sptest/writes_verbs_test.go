@@ -128,3 +128,33 @@ func TestBatchAcceptsMergeRequestLines(t *testing.T) {
 		t.Errorf("titles after the batch = %q", got)
 	}
 }
+
+// A MultiChoice (or other multi-value) column given a plain string is
+// refused with the OData reader's error, as SharePoint does: an object is
+// expected in verbose, an array in JSON light (docs/sharepoint.md §11.2).
+func TestMultiValueGivenAStringIsTheODataReadersError(t *testing.T) {
+	srv := sptest.NewServer(sptest.Site{Lists: []sptest.List{{Title: "Tags", Fields: []sptest.Field{
+		{Title: "Colours", Type: "MultiChoice", Choices: []string{"A", "B"}},
+	}}}}, sptest.WithoutAuth())
+	defer srv.Close()
+	for _, tc := range []struct{ contentType, body, want string }{
+		{"application/json;odata=verbose", `{"__metadata":{"type":"SP.Data.TagsListItem"},"Colours":"A;#B"}`, "StartObject"},
+		{"application/json;odata=nometadata", `{"Colours":"A;#B"}`, "StartArray"},
+	} {
+		a := send(t, srv, "POST", "web/lists/getbytitle('Tags')/items", tc.body, map[string]string{"Content-Type": tc.contentType, "Accept": acceptNo})
+		code, msg := a.odataError(t)
+		want := "An unexpected 'PrimitiveValue' node was found when reading from the JSON reader. A '" + tc.want + "' node was expected."
+		if a.status != http.StatusBadRequest || code != "-1, Microsoft.SharePoint.Client.InvalidClientQueryException" || msg != want {
+			t.Errorf("%s: HTTP %d %q %q, want 400 %q", tc.contentType, a.status, code, msg, want)
+		}
+	}
+	// The documented shapes are accepted.
+	for _, tc := range []struct{ contentType, body string }{
+		{"application/json;odata=verbose", `{"__metadata":{"type":"SP.Data.TagsListItem"},"Colours":{"__metadata":{"type":"Collection(Edm.String)"},"results":["A","B"]}}`},
+		{"application/json;odata=nometadata", `{"Colours":["A"]}`},
+	} {
+		if a := send(t, srv, "POST", "web/lists/getbytitle('Tags')/items", tc.body, map[string]string{"Content-Type": tc.contentType, "Accept": acceptNo}); a.status != http.StatusCreated {
+			t.Errorf("%s: HTTP %d %s, want 201", tc.contentType, a.status, a.body)
+		}
+	}
+}
