@@ -152,6 +152,7 @@ func TestMultiValueGivenAStringIsTheODataReadersError(t *testing.T) {
 	for _, tc := range []struct{ contentType, body string }{
 		{"application/json;odata=verbose", `{"__metadata":{"type":"SP.Data.TagsListItem"},"Colours":{"__metadata":{"type":"Collection(Edm.String)"},"results":["A","B"]}}`},
 		{"application/json;odata=nometadata", `{"Colours":["A"]}`},
+		{"application/json;odata=nometadata", `{"Colours":null}`}, // empty (docs/sharepoint.md §15)
 	} {
 		if a := send(t, srv, "POST", "web/lists/getbytitle('Tags')/items", tc.body, map[string]string{"Content-Type": tc.contentType, "Accept": acceptNo}); a.status != http.StatusCreated {
 			t.Errorf("%s: HTTP %d %s, want 201", tc.contentType, a.status, a.body)
