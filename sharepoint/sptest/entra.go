@@ -17,7 +17,7 @@ func WithRefreshTokenReuseDetection() Option { return func(c *config) { c.reuse 
 // applications were granted (consented): what Entra ID lists in a token
 // answer's "scope" for a SharePoint resource, whichever of its scopes the
 // request named (docs/sharepoint.md §12.4).
-var delegatedScopes = []string{"AllSites.Read", "AllSites.Write"}
+const delegatedScopes = "AllSites.Read AllSites.Write"
 
 // grantedScopes is a v2 token answer's "scope" for the requested scopes:
 // each resource's granted permissions as full scope URIs (a request for
@@ -43,7 +43,7 @@ func grantedScopes(requested string) string {
 			continue
 		}
 		resource := s[:i+3+j]
-		for _, d := range delegatedScopes {
+		for d := range strings.FieldsSeq(delegatedScopes) {
 			if g := resource + "/" + d; !slices.Contains(out, g) {
 				out = append(out, g)
 			}

@@ -412,7 +412,7 @@ func (e *TokenEndpoint) answer(r *http.Request, rec TokenRequest, failStatus int
 		resp["ext_expires_in"] = secs
 	} else {
 		// v1 sends every number as a JSON string (docs/sharepoint.md §12.2).
-		resp["scope"] = strings.Join(delegatedScopes, " ")
+		resp["scope"] = delegatedScopes
 		resp["expires_in"] = strconv.FormatInt(secs, 10)
 		resp["ext_expires_in"] = strconv.FormatInt(secs, 10)
 		resp["expires_on"] = strconv.FormatInt(now.Add(lifetime).Unix(), 10)
