@@ -278,7 +278,7 @@ func TestWithTokenSourceReplacesTheRefreshGrant(t *testing.T) {
 }
 
 func TestTokenCacheFileKeepsTheRotatedToken(t *testing.T) {
-	srv := sptest.NewServer(sptest.Site{})
+	srv := sptest.NewServer(sptest.Site{}, sptest.WithRefreshTokenReuseDetection())
 	defer srv.Close()
 	cache := filepath.Join(t.TempDir(), "tokens.json")
 	dsn := srv.ConnString() + ";TokenCacheFile=" + cache

@@ -43,9 +43,10 @@ var ErrMemoryLimit = engine.ErrMemoryLimit
 // run's).
 var ErrInvalidGrant = auth.ErrInvalidGrant
 
-// ErrInvalidClient: Entra ID refused the client credentials. Check
-// ClientID and ClientSecret (the secret's value, not its ID) and that the
-// secret has not expired.
+// ErrInvalidClient: Entra ID refused the client credentials, or does not
+// know ClientID in the tenant of TokenURI. Check ClientID and ClientSecret
+// (the secret's value, not its ID), that the secret has not expired, and
+// the tenant.
 var ErrInvalidClient = auth.ErrInvalidClient
 
 // ErrAccessTokenRefused: SharePoint refused the configured AccessToken

@@ -45,7 +45,7 @@ func sharedCacheServer(t *testing.T) *sptest.Server {
 	srv := sptest.NewServer(sptest.Site{Lists: []sptest.List{{
 		Title:     "Cache",
 		Generator: sptest.Synthetic(3, 20),
-	}}})
+	}}}, sptest.WithRefreshTokenReuseDetection())
 	srv.Tokens.SetAccessTokenLifetime(time.Second)
 	srv.Tokens.SetLatency(30 * time.Millisecond)
 	srv.SetLatency(time.Millisecond)

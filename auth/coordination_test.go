@@ -90,7 +90,7 @@ func TestFileStoreLockExcludesOtherHolders(t *testing.T) {
 // visible yet when this source read the store: the refusal of the old token
 // sends the source back to the store, where the new one now is.
 func TestInvalidGrantRereadsTheStore(t *testing.T) {
-	h := newHarness(t)
+	h := newHarness(t, sptest.WithRefreshTokenReuseDetection())
 	cfg := h.config()
 
 	other := cfg
@@ -113,7 +113,7 @@ func TestInvalidGrantRereadsTheStore(t *testing.T) {
 // A source whose refresh token was refused keeps failing without asking
 // again — until the store it shares holds a newer token.
 func TestInvalidGrantIsForgottenWhenTheStoreHasANewerToken(t *testing.T) {
-	h := newHarness(t)
+	h := newHarness(t, sptest.WithRefreshTokenReuseDetection())
 	cfg := h.config()
 	other := cfg
 	otherStore := &memStore{}
@@ -143,7 +143,7 @@ func TestInvalidGrantIsForgottenWhenTheStoreHasANewerToken(t *testing.T) {
 // rotated token: two sources refreshing at the same moment take turns, and
 // the second starts from the token the first saved.
 func TestSourcesTakeTurnsThroughTheFileLock(t *testing.T) {
-	h := newHarness(t)
+	h := newHarness(t, sptest.WithRefreshTokenReuseDetection())
 	h.srv.Tokens.SetLatency(50 * time.Millisecond) // both requests would overlap
 	cfg := h.config()
 	path := filepath.Join(t.TempDir(), "tokens.json")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -18,7 +19,9 @@ var (
 	// inactivity, revoked, or already rotated away). Only a new refresh token
 	// helps; retrying never does.
 	ErrInvalidGrant = errors.New("auth: refresh token rejected (invalid_grant): obtain a new refresh token (spsql login) and set TokenCacheFile to keep its rotations")
-	// ErrInvalidClient: Entra ID refused the client credentials.
+	// ErrInvalidClient: Entra ID refused the client credentials
+	// (invalid_client), or does not know the application in the tenant
+	// (unauthorized_client AADSTS700016, docs/sharepoint.md §12.6).
 	ErrInvalidClient = errors.New("auth: client credentials rejected (invalid_client): check ClientID and ClientSecret")
 	// ErrAccessTokenRefused: SharePoint refused a configured AccessToken and
 	// no RefreshToken is configured to obtain another.
@@ -105,6 +108,8 @@ func (e *Error) Error() string {
 		b.WriteString("auth: Entra ID rejected the refresh token")
 	case "invalid_client":
 		b.WriteString("auth: Entra ID rejected the client credentials")
+	case "unauthorized_client":
+		b.WriteString("auth: Entra ID refused the application")
 	default:
 		b.WriteString("auth: token request failed")
 	}
@@ -123,6 +128,10 @@ func (e *Error) Error() string {
 		b.WriteString("; it has expired, was revoked or was already used: obtain a new refresh token (spsql login signs in and prints it or writes it to odbc.ini) and set TokenCacheFile, where the rotated refresh tokens are kept, so that the next run does not present a used one")
 	case "invalid_client":
 		b.WriteString("; check ClientID and ClientSecret (use the secret's value, not its ID) and that the secret has not expired")
+	case "unauthorized_client":
+		if slices.Contains(e.ErrorCodes, 700016) {
+			b.WriteString("; check ClientID, and that TokenURI names the tenant the application is registered in")
+		}
 	case "invalid_scope":
 		b.WriteString("; check the scope (e.g. https://TENANT.sharepoint.com/.default offline_access)")
 	case "interaction_required":
@@ -148,7 +157,10 @@ func (e *Error) Is(target error) bool {
 	case ErrInvalidGrant:
 		return e.Code == "invalid_grant"
 	case ErrInvalidClient:
-		return e.Code == "invalid_client"
+		// An application the tenant does not know is a ClientID problem
+		// too: Entra answers it 400 unauthorized_client AADSTS700016
+		// (docs/sharepoint.md §12.6).
+		return e.Code == "invalid_client" || e.Code == "unauthorized_client" && slices.Contains(e.ErrorCodes, 700016)
 	}
 	return false
 }

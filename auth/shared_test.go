@@ -12,14 +12,15 @@ import (
 	"time"
 
 	"github.com/go-spsql/spsql/auth"
+	"github.com/go-spsql/spsql/sharepoint/sptest"
 )
 
 // Two sources (two *sql.DBs, or two processes) sharing one store: each
 // refresh must start from the newest token either saved, or the emulator's
-// reuse detection (like a careful reading of Entra ID's rotation rules)
-// refuses the older one.
+// reuse detection (the strict mode of identity providers that detect
+// refresh token reuse) refuses the older one.
 func TestSourcesSharingAStoreFollowOneChain(t *testing.T) {
-	h := newHarness(t)
+	h := newHarness(t, sptest.WithRefreshTokenReuseDetection())
 	cfg := h.config()
 	cfg.Store = auth.NewFileStore(filepath.Join(t.TempDir(), "tokens.json"))
 	a, b := h.source(cfg), h.source(cfg)

@@ -157,7 +157,7 @@ func TestTokenNearExpiryIsRefreshed(t *testing.T) {
 }
 
 func TestRotationAlwaysUsesTheNewestRefreshToken(t *testing.T) {
-	h := newHarness(t) // reuse detection is on by default
+	h := newHarness(t, sptest.WithRefreshTokenReuseDetection()) // an old token would be refused
 	cfg := h.config()
 	s := h.source(cfg)
 	for range 4 {
@@ -283,10 +283,10 @@ func TestRefusalsAreExplainedAndNotRetried(t *testing.T) {
 			wantText: []string{"invalid_client", "AADSTS7000215", "check ClientID and ClientSecret", "not its ID"},
 		},
 		{
-			name:     "an unknown client is invalid_client",
+			name:     "an unknown client is unauthorized_client 700016, reported as ErrInvalidClient",
 			setup:    func(h *harness, cfg *auth.Config) { cfg.ClientID = "11111111-2222-3333-4444-555555555555" },
 			sentinel: auth.ErrInvalidClient,
-			wantText: []string{"AADSTS7000215"},
+			wantText: []string{"auth: Entra ID refused the application", "HTTP 400 unauthorized_client", "AADSTS700016", "check ClientID, and that TokenURI names the tenant"},
 		},
 		{
 			name:     "another 4xx is not retried either",

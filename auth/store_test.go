@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-spsql/spsql/auth"
+	"github.com/go-spsql/spsql/sharepoint/sptest"
 )
 
 type storeFile struct {
@@ -53,7 +54,7 @@ func refreshTwice(t *testing.T, h *harness, s *auth.RefreshTokenSource) {
 }
 
 func TestFileStoreKeepsTheNewestRefreshToken(t *testing.T) {
-	h := newHarness(t) // reuse detection on: only the newest token works
+	h := newHarness(t, sptest.WithRefreshTokenReuseDetection()) // only the newest token works
 	path := filepath.Join(t.TempDir(), "spsql", "tokens.json")
 	cfg := h.config()
 	cfg.Store = auth.NewFileStore(path)

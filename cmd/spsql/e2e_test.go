@@ -166,7 +166,7 @@ func directRows(t *testing.T, dsn, query string) (cols []string, rows [][]string
 // every format against an emulator, parses the output back and compares
 // it with the same query straight through the driver.
 func TestBinaryFormatsMatchTheDriver(t *testing.T) {
-	srv := sptest.NewServer(sptest.DemoSite())
+	srv := sptest.NewServer(sptest.DemoSite(), sptest.WithRefreshTokenReuseDetection())
 	defer srv.Close()
 	const query = "SELECT ID, Title, [Due Date], [Percent Complete], Tags, Notes FROM Tasks WHERE ID <= 40 ORDER BY ID"
 	cols, want := directRows(t, srv.ConnString(), query)

@@ -311,7 +311,7 @@ func (e *TokenEndpoint) answerSignIn(rec TokenRequest, grant, clientID, secret s
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if status, body := e.checkClientLocked(clientID, secret, sentSecret); status != 0 {
+	if status, body := e.checkClientLocked(rec.Tenant, clientID, secret, sentSecret); status != 0 {
 		return status, body
 	}
 	if grant == grantDeviceCode {
@@ -329,15 +329,9 @@ func (e *TokenEndpoint) grantTokensLocked(clientID, scope string) (int, any) {
 	e.access[at] = accessGrant{expiry: time.Now().Add(lifetime)}
 	secs := int64(lifetime / time.Second)
 	scopes := strings.Fields(scope)
-	var granted []string
-	for _, s := range scopes {
-		if s != "offline_access" && s != "openid" && s != "profile" {
-			granted = append(granted, s)
-		}
-	}
 	resp := map[string]any{
 		"token_type":     "Bearer",
-		"scope":          strings.Join(granted, " "),
+		"scope":          grantedScopes(scope), // docs/sharepoint.md §12.4
 		"expires_in":     secs,
 		"ext_expires_in": secs,
 		"access_token":   at,
@@ -400,7 +394,7 @@ func requestOrigin(r *http.Request) string {
 }
 
 func appNotFound(clientID, tenant string) entraErrorBody {
-	return entraError("unauthorized_client", 700016, "Application with identifier '"+clientID+"' was not found in the directory '"+tenant+"'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.")
+	return entraError("unauthorized_client", 700016, "Application with identifier '"+clientID+"' was not found in the directory '"+tenant+"'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.")
 }
 
 // writeTokenJSON writes a token endpoint style JSON answer.

@@ -61,7 +61,7 @@ func TestDeviceCodeSignInWithOAuth2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !srv.Tokens.ValidAccessToken(tok.AccessToken) || tok.RefreshToken == "" || tok.Extra("scope") != srv.URL+"/.default" {
+	if !srv.Tokens.ValidAccessToken(tok.AccessToken) || tok.RefreshToken == "" || tok.Extra("scope") != srv.URL+"/AllSites.Read "+srv.URL+"/AllSites.Write" {
 		t.Errorf("token = %v, scope %v", tok.RefreshToken != "", tok.Extra("scope"))
 	}
 	// The refresh token works with the refresh_token grant, and the device

@@ -109,7 +109,10 @@ func TestItemsMatchRecordedRowsExactly(t *testing.T) {
 		t.Run(tc.list, func(t *testing.T) {
 			want := firstItem(t, recordedBody(t, tc.recording))
 			a := fetch(t, srv, "web/lists/getbytitle('"+tc.list+"')/items", acceptNo)
-			if got := firstItem(t, a.body); !bytes.Equal(got, want) {
+			// These rows were recorded in 2022, before tenants added
+			// "OData__ColorTag": null to them (TestDefaultRowsEndWithColorTag).
+			got := bytes.Replace(firstItem(t, a.body), []byte(`,"OData__ColorTag":null}`), []byte(`}`), 1)
+			if !bytes.Equal(got, want) {
 				t.Errorf("row differs from the recording\n got %s\nwant %s", got, want)
 			}
 		})

@@ -118,6 +118,11 @@ func (s *Server) newItemsRequest(r *http.Request, f format, l *listModel, single
 				return nil, errThrottled()
 			}
 		}
+		if ir.filterSrc != "" {
+			if err := ir.firstClauseNarrows(); err != nil { // threshold_first.go
+				return nil, err
+			}
+		}
 	}
 	return ir, nil
 }

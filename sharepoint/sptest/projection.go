@@ -34,6 +34,9 @@ type projection struct {
 // recorded default rows.
 var pseudoProps = []string{"FileSystemObjectType", "Id", "ServerRedirectedEmbedUri", "ServerRedirectedEmbedUrl"}
 
+// colorTagKey is the always-null property rows carry without $select.
+const colorTagKey = "OData__ColorTag"
+
 // parseExpand reads $expand: lookup and person columns only, else
 // "The field or property 'X' does not exist." (docs/sharepoint.md §3.2).
 func (q *queryCtx) parseExpand(src string) *apiError {
@@ -72,6 +75,12 @@ func (q *queryCtx) defaultProjection() projection {
 			continue
 		}
 		p.cols = append(p.cols, outCol{key: f.entity, kind: oValue, f: f})
+	}
+	if q.l.field(colorTagKey) == nil {
+		// Rows recorded from tenants since 2023 end with
+		// "OData__ColorTag": null, though the list has no such field
+		// (docs/sharepoint.md §6.2).
+		p.cols = append(p.cols, outCol{key: colorTagKey, kind: oPseudo})
 	}
 	for _, f := range q.l.fields {
 		if q.expanded[f] {

@@ -144,8 +144,8 @@ func (s *Server) serveSite(w http.ResponseWriter, r *http.Request) {
 		writeError(w, f, notFoundResource(rest))
 		return
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost {
-		writeError(w, f, &apiError{http.StatusNotImplemented, "-1, Microsoft.SharePoint.Client.ClientServiceException", "sptest: only GET, and POST to list items (writes.go), are emulated."})
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && !isItemWrite(r.Method) {
+		writeError(w, f, &apiError{http.StatusNotImplemented, "-1, Microsoft.SharePoint.Client.ClientServiceException", "sptest: only GET, and POST, PATCH, MERGE or DELETE to list items (writes.go), are emulated."})
 		return
 	}
 	q := r.URL.Query()
@@ -211,7 +211,7 @@ func (s *Server) serveSite(w http.ResponseWriter, r *http.Request) {
 // serveList answers a resource of list l: the list itself, its items, one
 // item, its fields, or one field.
 func (s *Server) serveList(w http.ResponseWriter, r *http.Request, f format, l *listModel, segs []segment) {
-	if r.Method == http.MethodPost {
+	if isItemWrite(r.Method) {
 		s.serveItemWrite(w, r, f, l, segs)
 		return
 	}
@@ -255,6 +255,8 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, f format, l *
 			}
 		}
 		s.serveField(w, r, f, l, fm, ok)
+	case len(segs) == 1 && !segs[0].hasArg && s.serveListProperty(w, f, l, segs[0].name):
+		// A list property on its own, e.g. …/getbytitle('T')/ItemCount (properties.go).
 	default:
 		writeError(w, f, notFoundResource(segs[0].name))
 	}

@@ -60,6 +60,7 @@ type config struct {
 	threshold int    // list view threshold; 0 = 5000
 	gzip      bool   // see WithGzip
 	language  string // see WithLanguage
+	reuse     bool   // see WithRefreshTokenReuseDetection
 
 	listener net.Listener // see WithListener
 }
@@ -157,6 +158,7 @@ func NewServer(site Site, opts ...Option) *Server {
 		cfg:          cfg,
 	}
 	s.Tokens.AddClient(s.ClientID, s.ClientSecret)
+	s.Tokens.SetReuseDetection(cfg.reuse)
 	s.server = httptest.NewUnstartedServer(http.HandlerFunc(s.route))
 	if cfg.listener != nil {
 		s.server.Listener.Close()
@@ -396,8 +398,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, path string) {
 		s.serveWeb(w, r)
 	case "$batch":
 		s.serveBatch(w, r)
+	case "contextinfo":
+		s.serveContextInfo(w, r) // properties.go
 	default:
-		if r.Method != http.MethodPost {
+		if !isItemWrite(r.Method) {
 			s.writes.mu.RLock() // writes.go: writes change declared lists
 			defer s.writes.mu.RUnlock()
 		}

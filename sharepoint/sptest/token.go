@@ -43,10 +43,11 @@ type TokenRequest struct {
 // Its rules follow what Entra ID does and what a client must cope with (see
 // docs/sharepoint.md §12): v2 insists on "scope" (real Entra answers
 // AADSTS90009 when a refresh omits it) and rejects "resource"; v1 insists on
-// "resource"; refresh tokens rotate on every use and, with reuse detection on
-// (the default), a rotated-away refresh token is refused, so a client that
-// falls back to an old token fails loudly here instead of months later in
-// production.
+// "resource"; refresh tokens rotate on every use. As on Entra ID, a
+// rotated-away refresh token stays valid (docs/sharepoint.md §12.5); with
+// reuse detection on (SetReuseDetection, WithRefreshTokenReuseDetection) it
+// is refused, as identity providers with refresh token rotation do, so that
+// a client that falls back to an old token fails loudly.
 //
 // Create it with NewTokenEndpoint; all methods are safe for concurrent use.
 type TokenEndpoint struct {
@@ -78,15 +79,14 @@ type accessGrant struct {
 }
 
 // NewTokenEndpoint returns an endpoint with no clients, a one hour access
-// token lifetime, rotation and reuse detection on.
+// token lifetime, rotation on and reuse detection off, as Entra ID.
 func NewTokenEndpoint() *TokenEndpoint {
 	return &TokenEndpoint{
-		clients:        make(map[string]string),
-		refresh:        make(map[string]*refreshGrant),
-		access:         make(map[string]accessGrant),
-		atLifetime:     time.Hour,
-		reuseDetection: true,
-		rotate:         true,
+		clients:    make(map[string]string),
+		refresh:    make(map[string]*refreshGrant),
+		access:     make(map[string]accessGrant),
+		atLifetime: time.Hour,
+		rotate:     true,
 	}
 }
 
@@ -142,11 +142,13 @@ func (e *TokenEndpoint) SetAccessTokenLifetime(d time.Duration) {
 	e.atLifetime = d
 }
 
-// SetReuseDetection turns refresh token reuse detection on (the default) or
-// off. When on, a refresh token from which a newer one was issued is refused
-// with invalid_grant. Real Entra ID does not revoke rotated-away tokens, but
-// clients must discard them; the emulator is stricter so that clients which
-// fall back to an old token are caught.
+// SetReuseDetection turns refresh token reuse detection on or off (the
+// default). When on, a refresh token from which a newer one was issued is
+// refused with invalid_grant 70008, as identity providers that detect
+// refresh token reuse do. Entra ID does not revoke a rotated-away token: it
+// stays valid until it expires, though clients must discard it
+// (docs/sharepoint.md §12.5). Turn it on to catch a client that falls back
+// to an old token.
 func (e *TokenEndpoint) SetReuseDetection(on bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -376,7 +378,7 @@ func (e *TokenEndpoint) answer(r *http.Request, rec TokenRequest, failStatus int
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if status, body := e.checkClientLocked(clientID, secret, sentSecret); status != 0 {
+	if status, body := e.checkClientLocked(rec.Tenant, clientID, secret, sentSecret); status != 0 {
 		return status, body
 	}
 
@@ -404,19 +406,13 @@ func (e *TokenEndpoint) answer(r *http.Request, rec TokenRequest, failStatus int
 		resp["refresh_token"] = e.issueRefreshLocked(clientID)
 	}
 	if rec.Version == TokenV2 {
-		// v2 echoes the granted scopes, without the OIDC ones.
-		var granted []string
-		for s := range strings.FieldsSeq(audience) {
-			if s != "offline_access" && s != "openid" && s != "profile" {
-				granted = append(granted, s)
-			}
-		}
-		resp["scope"] = strings.Join(granted, " ")
+		// v2 lists the granted scopes (docs/sharepoint.md §12.4).
+		resp["scope"] = grantedScopes(audience)
 		resp["expires_in"] = secs
 		resp["ext_expires_in"] = secs
 	} else {
 		// v1 sends every number as a JSON string (docs/sharepoint.md §12.2).
-		resp["scope"] = "AllSites.FullControl"
+		resp["scope"] = delegatedScopes
 		resp["expires_in"] = strconv.FormatInt(secs, 10)
 		resp["ext_expires_in"] = strconv.FormatInt(secs, 10)
 		resp["expires_on"] = strconv.FormatInt(now.Add(lifetime).Unix(), 10)
@@ -428,12 +424,14 @@ func (e *TokenEndpoint) answer(r *http.Request, rec TokenRequest, failStatus int
 
 // checkClientLocked authenticates a client as Entra ID does; it returns a
 // status and error body when the client is unknown or sent the wrong
-// credentials, and 0 when it may go on.
-func (e *TokenEndpoint) checkClientLocked(clientID, secret string, sentSecret bool) (int, any) {
+// credentials, and 0 when it may go on. An application the tenant does not
+// know is 400 unauthorized_client AADSTS700016, whatever the grant
+// (docs/sharepoint.md §12.6).
+func (e *TokenEndpoint) checkClientLocked(tenant, clientID, secret string, sentSecret bool) (int, any) {
 	want, known := e.clients[clientID]
 	switch {
 	case !known:
-		return http.StatusUnauthorized, invalidClient(clientID)
+		return http.StatusBadRequest, appNotFound(clientID, tenant)
 	case want == "" && sentSecret:
 		return http.StatusUnauthorized, entraError("invalid_client", 700025, "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.")
 	case want != "" && !sentSecret:

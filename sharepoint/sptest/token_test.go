@@ -124,7 +124,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 		{name: "v2 with resource is AADSTS901002", body: form("resource=https://contoso.sharepoint.com"), status: 400, code: "invalid_request", aadsts: 901002},
 		{name: "v1 without resource is AADSTS50001", v1: true, body: form(), status: 400, code: "invalid_request", aadsts: 50001, descHas: "resource"},
 		{name: "a wrong secret is invalid_client 7000215", body: form("client_secret=wrong"), status: 401, code: "invalid_client", aadsts: 7000215, descHas: "not the client secret ID"},
-		{name: "an unknown client is invalid_client 7000215", body: form("client_id=00000000-0000-0000-0000-000000000000"), status: 401, code: "invalid_client", aadsts: 7000215},
+		{name: "an unknown client is unauthorized_client 700016", body: form("client_id=00000000-0000-0000-0000-000000000000"), status: 400, code: "unauthorized_client", aadsts: 700016, descHas: "Application with identifier '00000000-0000-0000-0000-000000000000' was not found in the directory '" + sptest.TenantID + "'."},
 		{name: "a confidential client without secret is 7000218", body: form("client_secret="), status: 401, code: "invalid_client", aadsts: 7000218},
 		{name: "a public client sending a secret is 700025", body: form("client_id=public-app", "client_secret=x", "refresh_token="+otherRT), status: 401, code: "invalid_client", aadsts: 700025},
 		{name: "a wrong Basic secret is invalid_client", body: form("client_secret="), basic: &basicAuth{srv.ClientID, "wrong"}, status: 401, code: "invalid_client", aadsts: 7000215},
@@ -243,8 +243,10 @@ func TestTokenEndpointSuccess(t *testing.T) {
 				if _, ok := r.body["ext_expires_in"].(json.Number); !ok {
 					t.Errorf("v2 ext_expires_in = %#v, want a number", r.body["ext_expires_in"])
 				}
-				if r.str("scope") != resource+"/AllSites.Read" {
-					t.Errorf("v2 scope = %q, want the granted scope without offline_access", r.str("scope"))
+				// Entra lists every permission granted for the resource,
+				// not only the one asked for (docs/sharepoint.md §12.4).
+				if want := resource + "/AllSites.Read " + resource + "/AllSites.Write"; r.str("scope") != want {
+					t.Errorf("v2 scope = %q, want the granted scopes %q without offline_access", r.str("scope"), want)
 				}
 			}
 			reqs := srv.Tokens.Requests()
@@ -280,7 +282,7 @@ func refresh(t *testing.T, srv *sptest.Server, rt string) tokenResponse {
 
 func TestTokenEndpointRotation(t *testing.T) {
 	t.Run("a rotated-away refresh token is refused with reuse detection on", func(t *testing.T) {
-		srv := sptest.NewServer(sptest.Site{})
+		srv := sptest.NewServer(sptest.Site{}, sptest.WithRefreshTokenReuseDetection())
 		defer srv.Close()
 		rt := srv.NewRefreshToken()
 		seen := map[string]bool{rt: true}
@@ -301,15 +303,34 @@ func TestTokenEndpointRotation(t *testing.T) {
 			}
 		}
 	})
-	t.Run("old refresh tokens keep working with reuse detection off", func(t *testing.T) {
+	t.Run("old refresh tokens keep working by default, as on Entra ID", func(t *testing.T) {
 		srv := sptest.NewServer(sptest.Site{})
 		defer srv.Close()
-		srv.Tokens.SetReuseDetection(false)
 		rt := srv.NewRefreshToken()
-		for range 2 {
-			if r := refresh(t, srv, rt); r.status != 200 {
-				t.Fatalf("HTTP %d", r.status)
+		for range 3 {
+			r := refresh(t, srv, rt)
+			if r.status != 200 {
+				t.Fatalf("HTTP %d %q: a used refresh token must stay valid (docs/sharepoint.md §12.5)", r.status, r.str("error"))
 			}
+			if r.str("refresh_token") == "" || r.str("refresh_token") == rt {
+				t.Fatal("a refresh did not rotate the refresh token")
+			}
+		}
+	})
+	t.Run("SetReuseDetection turns the strict mode on and off", func(t *testing.T) {
+		srv := sptest.NewServer(sptest.Site{})
+		defer srv.Close()
+		srv.Tokens.SetReuseDetection(true)
+		rt := srv.NewRefreshToken()
+		if r := refresh(t, srv, rt); r.status != 200 {
+			t.Fatalf("HTTP %d", r.status)
+		}
+		if r := refresh(t, srv, rt); r.status != 400 || r.str("error") != "invalid_grant" {
+			t.Fatalf("reuse with detection on: HTTP %d %q, want 400 invalid_grant", r.status, r.str("error"))
+		}
+		srv.Tokens.SetReuseDetection(false)
+		if r := refresh(t, srv, rt); r.status != 200 {
+			t.Fatalf("reuse with detection off: HTTP %d", r.status)
 		}
 	})
 	t.Run("without rotation no refresh_token is returned and the old one stays valid", func(t *testing.T) {

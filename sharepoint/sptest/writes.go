@@ -34,7 +34,18 @@ type writeState struct {
 	deletedMax map[*listModel]int // the highest ID each list has handed out
 }
 
-// serveItemWrite answers a POST to list l's items or one item.
+// isItemWrite reports whether method writes: POST (with or without
+// X-HTTP-Method), or the verbs POST tunnels, sent as themselves — PATCH
+// and MERGE update, DELETE deletes (docs/sharepoint.md §11.1).
+func isItemWrite(method string) bool {
+	switch method {
+	case http.MethodPost, http.MethodPatch, http.MethodDelete, "MERGE":
+		return true
+	}
+	return false
+}
+
+// serveItemWrite answers a write to list l's items or one item.
 func (s *Server) serveItemWrite(w http.ResponseWriter, r *http.Request, f format, l *listModel, segs []segment) {
 	if l.gen != nil {
 		writeError(w, f, &apiError{http.StatusNotImplemented, "-1, Microsoft.SharePoint.Client.ClientServiceException", "sptest: list '" + l.Title + "' is generated (Site.Lists[].Generator) and cannot be written; declare its items to write to it."})
@@ -45,6 +56,9 @@ func (s *Server) serveItemWrite(w http.ResponseWriter, r *http.Request, f format
 		return
 	}
 	method := strings.ToUpper(r.Header.Get("X-HTTP-Method"))
+	if r.Method != http.MethodPost {
+		method = r.Method // PATCH, MERGE or DELETE sent as itself
+	}
 	s.writes.mu.Lock()
 	defer s.writes.mu.Unlock()
 	defer s.clearSortCache()
@@ -119,6 +133,9 @@ func (s *Server) decodeItemBody(r *http.Request, l *listModel, body []byte) (map
 		if fm.ReadOnly || fm.system && fm.InternalName != "Title" {
 			return nil, &apiError{http.StatusBadRequest, "-2147024809, System.ArgumentException", "Field '" + fm.InternalName + "' is read-only."}
 		}
+		if aerr := primitiveForCollection(fm, raw, verbose); aerr != nil {
+			return nil, aerr
+		}
 		raw = unwrapVerbose(raw)
 		v, err := sc.convertValue(fm, raw)
 		if err != nil {
@@ -127,6 +144,26 @@ func (s *Server) decodeItemBody(r *http.Request, l *listModel, body []byte) (map
 		out[fm] = v
 	}
 	return out, nil
+}
+
+// primitiveForCollection refuses a single value (a string such as
+// "A;#B", a number, a Boolean) given for a multi-value column, with the
+// error of SharePoint's OData reader: a verbose body must hold an object
+// ({"results":[…]}), a JSON light body an array (docs/sharepoint.md §11.2).
+func primitiveForCollection(fm *fieldModel, raw any, verbose bool) *apiError {
+	if !fm.logical.isMulti() {
+		return nil
+	}
+	switch raw.(type) {
+	case string, json.Number, bool:
+	default:
+		return nil
+	}
+	want := "StartArray"
+	if verbose {
+		want = "StartObject"
+	}
+	return &apiError{http.StatusBadRequest, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException", "An unexpected 'PrimitiveValue' node was found when reading from the JSON reader. A '" + want + "' node was expected."}
 }
 
 // unwrapVerbose turns verbose collections ({"results":[…]}) into arrays,
@@ -163,6 +200,11 @@ func (s *Server) createItem(w http.ResponseWriter, r *http.Request, f format, l 
 		writeError(w, f, aerr)
 		return
 	}
+	ir, aerr := s.newItemsRequest(r, f, l, true) // the answer's projection
+	if aerr != nil {
+		writeError(w, f, aerr)
+		return
+	}
 	id := 1
 	if n := len(l.ids); n > 0 {
 		id = l.ids[n-1] + 1
@@ -181,10 +223,16 @@ func (s *Server) createItem(w http.ResponseWriter, r *http.Request, f format, l 
 	}
 	l.ids = append(l.ids, id)
 	l.rows = append(l.rows, row)
+	// 201 with the whole new item, as a GET of it gives it, and its ETag
+	// (docs/sharepoint.md §11.1).
+	b := ir.appendItem(nil, row, true)
+	if f.verbose {
+		b = append(append([]byte(`{"d":`), b...), '}')
+	}
 	f.setHeaders(w)
 	w.Header().Set("ETag", `"1"`)
 	w.WriteHeader(http.StatusCreated)
-	_, _ = fmt.Fprintf(w, `{"Id":%d,"ID":%d}`, id, id)
+	_, _ = w.Write(b)
 }
 
 func (s *Server) updateItem(w http.ResponseWriter, r *http.Request, f format, l *listModel, i int, body []byte) {
