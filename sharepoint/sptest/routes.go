@@ -144,7 +144,7 @@ func (s *Server) serveSite(w http.ResponseWriter, r *http.Request) {
 		writeError(w, f, notFoundResource(rest))
 		return
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost && r.Method != http.MethodDelete {
 		writeError(w, f, &apiError{http.StatusNotImplemented, "-1, Microsoft.SharePoint.Client.ClientServiceException", "sptest: only GET, and POST to list items (writes.go), are emulated."})
 		return
 	}
@@ -153,6 +153,9 @@ func (s *Server) serveSite(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case segs[0].name == "regionalsettings" && len(segs) == 2 && segs[1].name == "timezone":
 		s.serveTimeZone(w, r, f)
+		return
+	case segs[0].name == "lists" && !segs[0].hasArg && len(segs) == 1 && r.Method == http.MethodPost:
+		s.serveCreateList(w, r, f) // schema_writes.go
 		return
 	case segs[0].name == "lists" && !segs[0].hasArg && len(segs) == 1:
 		s.serveLists(w, r, f)
@@ -211,8 +214,10 @@ func (s *Server) serveSite(w http.ResponseWriter, r *http.Request) {
 // serveList answers a resource of list l: the list itself, its items, one
 // item, its fields, or one field.
 func (s *Server) serveList(w http.ResponseWriter, r *http.Request, f format, l *listModel, segs []segment) {
-	if r.Method == http.MethodPost {
-		s.serveItemWrite(w, r, f, l, segs)
+	if r.Method == http.MethodPost || r.Method == http.MethodDelete {
+		if !s.serveSchemaWrite(w, r, f, l, segs) { // schema_writes.go
+			s.serveItemWrite(w, r, f, l, segs)
+		}
 		return
 	}
 	q := r.URL.Query()

@@ -390,7 +390,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, path string) {
 	case "$batch":
 		s.serveBatch(w, r)
 	default:
-		if r.Method != http.MethodPost {
+		if r.Method != http.MethodPost && r.Method != http.MethodDelete {
 			s.writes.mu.RLock() // writes.go: writes change declared lists
 			defer s.writes.mu.RUnlock()
 		}
