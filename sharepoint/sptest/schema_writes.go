@@ -172,7 +172,7 @@ func (s *Server) createField(w http.ResponseWriter, r *http.Request, f format, l
 	if fd.InternalName == "" {
 		fd.InternalName = InternalName(fd.Title)
 	}
-	if l.field(fd.InternalName) != nil || l.fieldByTitle(fd.Title) != nil {
+	if l.field(fd.InternalName) != nil {
 		writeError(w, f, &apiError{http.StatusBadRequest, "-2130575340, Microsoft.SharePoint.SPException", "A duplicate field name \"" + fd.InternalName + "\" was found."})
 		return
 	}

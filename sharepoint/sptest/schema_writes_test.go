@@ -106,3 +106,19 @@ func TestListsAndFieldsAreCreatedAndDeletedThroughREST(t *testing.T) {
 		t.Errorf("a deleted list's items: %d, want 404", a.status)
 	}
 }
+
+// A date-only value written through REST keeps the calendar day the sent
+// instant has in the site's zone: Berlin's midnight of 30 March 2025 is
+// 2025-03-29T23:00:00Z, and it is stored as such, not as the 29th.
+func TestDateOnlyWriteKeepsTheSiteZonesDay(t *testing.T) {
+	srv := sptest.NewServer(sptest.Site{TimeZone: "Europe/Berlin", Lists: []sptest.List{{Title: "Days",
+		Fields: []sptest.Field{{Title: "Due", Type: "DateTime", DisplayFormat: "DateOnly"}}}}}, sptest.WithoutAuth())
+	defer srv.Close()
+	if a := send(t, srv, "POST", "web/lists/getbytitle('Days')/items", `{"__metadata":{"type":"SP.Data.DaysListItem"},"Due":"2025-03-29T23:00:00Z"}`, nil); a.status != 201 {
+		t.Fatalf("create: %d %s", a.status, a.body)
+	}
+	got := fetch(t, srv, "web/lists/getbytitle('Days')/items?$select=Due", acceptNo)
+	if !strings.Contains(string(got.body), `"Due":"2025-03-29T23:00:00Z"`) {
+		t.Errorf("stored %s, want Berlin's midnight of 30 March (2025-03-29T23:00:00Z)", got.body)
+	}
+}
