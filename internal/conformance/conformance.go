@@ -74,14 +74,14 @@ type kit struct {
 	suffix string
 
 	main, target, wide, large string // list titles
-	created                        []string
-	targetID                       string // target list GUID
-	targetItems                    []int64
-	loc                            *time.Location
-	userID                         int64
-	rows                           map[int64]row
-	order                          []int64 // IDs in the order written
-	dstChange                      time.Time
+	created                   []string
+	targetID                  string // target list GUID
+	targetItems               []int64
+	loc                       *time.Location
+	userID                    int64
+	rows                      map[int64]row
+	order                     []int64 // IDs in the order written
+	dstChange                 time.Time
 }
 
 // Run runs every check and returns the counts. Its error is not a failed

@@ -256,7 +256,9 @@ func (k *kit) reads(ctx context.Context) {
 	k.expect(ctx, db, "read/like-contains", "TxtV LIKE '%sure%'", nil, text("TxtV", func(s string) bool { return strings.Contains(s, "sure") }))
 	k.expect(ctx, db, "read/like-suffix-in-driver", "TxtV LIKE '%spaced '", nil, text("TxtV", func(s string) bool { return strings.HasSuffix(s, "spaced ") }))
 	k.expect(ctx, db, "read/like-underscore-in-driver", "TxtV LIKE 'prefix_def'", nil, text("TxtV", func(s string) bool { return s == "prefix-def" }))
-	k.expect(ctx, db, "read/in", "WholeV IN (7, 0, 42)", nil, func(r row) bool { return r["WholeV"] == int64(7) || r["WholeV"] == int64(0) || r["WholeV"] == int64(42) })
+	k.expect(ctx, db, "read/in", "WholeV IN (7, 0, 42)", nil, func(r row) bool {
+		return r["WholeV"] == int64(7) || r["WholeV"] == int64(0) || r["WholeV"] == int64(42)
+	})
 	k.expect(ctx, db, "read/between", "NumV BETWEEN 0 AND 2.25", nil, func(r row) bool { return num("NumV", ">=", 0)(r) && num("NumV", "<=", 2.25)(r) })
 	k.expect(ctx, db, "read/is-null", "TxtV IS NULL", nil, isNull("TxtV"))
 	k.expect(ctx, db, "read/is-not-null", "NumV IS NOT NULL", nil, not(isNull("NumV")))

@@ -123,7 +123,10 @@ func (k *kit) writes(ctx context.Context) {
 	if !hasDST {
 		change = time.Date(2025, 3, 30, 1, 0, 0, 0, time.UTC)
 	}
-	localDay := func(t time.Time) time.Time { y, m, d := t.In(k.loc).Date(); return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+	localDay := func(t time.Time) time.Time {
+		y, m, d := t.In(k.loc).Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	}
 	before, after := change.Add(-30*time.Minute), change.Add(90*time.Minute)
 	dayBefore, dayOf := localDay(change.Add(-24*time.Hour)), localDay(change)
 	k.dstChange = change
