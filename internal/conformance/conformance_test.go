@@ -35,3 +35,18 @@ func TestKitPassesAgainstTheEmulator(t *testing.T) {
 		t.Error("no summary")
 	}
 }
+
+func TestKitLargeAgainstTheEmulator(t *testing.T) {
+	srv := sptest.NewServer(sptest.Site{}, sptest.WithThreshold(40))
+	defer srv.Close()
+	cfg, _ := spsql.ParseDSN(srv.ConnString() + ";WSFetchSize=10")
+	c, _ := spsql.NewConnector(cfg)
+	db := sql.OpenDB(c)
+	defer db.Close()
+	var out bytes.Buffer
+	res, err := conformance.Run(context.Background(), conformance.Config{DB: db, Schema: c.(*spsql.Connector).SharePoint(), Out: &out, Large: true, LargeCount: 120})
+	t.Log(out.String())
+	if err != nil || !res.OK() {
+		t.Fatalf("%v %v", res, err)
+	}
+}
