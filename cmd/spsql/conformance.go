@@ -26,7 +26,8 @@ a failure or Ctrl-C). Prints one line per check, then
 The account needs permission to create and delete lists (Edit, or Manage
 Lists, on the site).
 
-Connection (one of): --dsn STRING, --dsn-file FILE, --odbc-dsn NAME, SPSQL_DSN
+Connection (one of): --dsn STRING, --dsn-file FILE, --odbc-dsn NAME, SPSQL_DSN,
+or --demo (the in-process emulator, to see what the kit does)
 
   --large          also fill a list past 5,000 items (the view threshold)
   --record DIR     write every HTTP exchange to DIR, secrets and the tenant's
@@ -42,6 +43,7 @@ func (c *cli) conformance(ctx context.Context, args []string) int {
 	var large, cleanup bool
 	fs := flag.NewFlagSet("spsql conformance", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
+	fs.BoolVar(&o.demo, "demo", false, "")
 	fs.StringVar(&o.dsn, "dsn", "", "")
 	fs.StringVar(&o.dsnFile, "dsn-file", "", "")
 	fs.StringVar(&o.odbcDSN, "odbc-dsn", "", "")
