@@ -125,3 +125,41 @@ func TestReplayListsEveryDifference(t *testing.T) {
 		t.Errorf("found %v of the changes in:\n%v", found, diffs)
 	}
 }
+
+var (
+	recordingFlag   = flag.String("recording", "", "a --record directory to replay against the emulator (TestReplayRecording)")
+	recordingTZFlag = flag.String("recording-tz", "UTC", "the IANA time zone of the recorded site, for -recording")
+)
+
+// TestReplayRecording replays a recording given with -recording (a
+// user's, from a real tenant) against the emulator and logs every
+// difference: a measure of the emulator's fidelity, not a failure.
+func TestReplayRecording(t *testing.T) {
+	if *recordingFlag == "" {
+		t.Skip("no -recording DIR given")
+	}
+	rec, err := conformance.LoadRecording(*recordingFlag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := sptest.Site{TimeZone: *recordingTZFlag, Path: "/"}
+	for _, ex := range rec.Exchanges {
+		if i := strings.Index(ex.Request.URL, "/_api/"); i >= 0 && strings.Contains(ex.Request.URL, conformance.ScrubbedHost) {
+			site.Path = ex.Request.URL[strings.Index(ex.Request.URL, conformance.ScrubbedHost)+len(conformance.ScrubbedHost) : i]
+			break
+		}
+	}
+	if site.Path == "" {
+		site.Path = "/"
+	}
+	srv := sptest.NewServer(site, sptest.WithoutAuth())
+	defer srv.Close()
+	diffs, err := conformance.Replay(rec, srv.URL, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range diffs {
+		t.Log(d)
+	}
+	t.Logf("%d exchanges, %d differences", len(rec.Exchanges), len(diffs))
+}
