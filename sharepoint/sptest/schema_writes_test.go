@@ -54,6 +54,14 @@ func TestListsAndFieldsAreCreatedAndDeletedThroughREST(t *testing.T) {
 	if a.status != http.StatusCreated || !strings.Contains(string(a.body), `"InternalName":"Weight_x0020_kg"`) {
 		t.Fatalf("SP.Field create: %d %s", a.status, a.body)
 	}
+	// A typed body: SP.FieldChoice with its Choices as a verbose collection.
+	a = send(t, srv, "POST", "web/lists/getbytitle('Things')/fields", `{"__metadata":{"type":"SP.FieldChoice"},"Title":"Grade","FieldTypeKind":6,"Choices":{"__metadata":{"type":"Collection(Edm.String)"},"results":["A","B"]}}`, nil)
+	if a.status != http.StatusCreated || !strings.Contains(string(a.body), `"Choices":["A","B"]`) {
+		t.Fatalf("SP.FieldChoice create: %d %s", a.status, a.body)
+	}
+	if a := send(t, srv, "POST", "web/lists/getbytitle('Things')/fields", `{"__metadata":{"type":"SP.FieldLookup"},"Title":"Ref","FieldTypeKind":7}`, nil); a.status != 501 {
+		t.Errorf("a lookup through POST …/fields: %d %s, want 501 (use createfieldasxml)", a.status, a.body)
+	}
 	// CreateFieldAsXml with the internal-name hint: Name is the internal
 	// name, DisplayName the title; a lookup names its list by GUID.
 	xmlBody := func(schema string) string {
