@@ -16,7 +16,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Recording is a recorded run: its exchanges in the order they were sent.
@@ -347,5 +346,3 @@ func batchParts(boundary, body string) ([]batchPart, error) {
 		out = append(out, batchPart{status: st, typ: hdr.Get("Content-Type"), body: string(rest)})
 	}
 }
-
-var _ = time.Now

@@ -2,7 +2,6 @@ package conformance
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -278,5 +277,3 @@ func (k *kit) idOf(title string) int64 {
 	}
 	return 0
 }
-
-var _ = sql.ErrNoRows
