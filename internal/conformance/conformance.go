@@ -81,7 +81,7 @@ type kit struct {
 	userID                    int64
 	rows                      map[int64]row
 	order                     []int64 // IDs in the order written
-	dstChange                 time.Time
+	dstChange, dstAutumn      time.Time
 }
 
 // Run runs every check and returns the counts. Its error is not a failed

@@ -239,6 +239,16 @@ func (k *kit) reads(ctx context.Context) {
 		t, ok := r["WhenV"].(time.Time)
 		return ok && !t.Before(k.dstChange)
 	})
+	k.expect(ctx, db, "read/datetime-across-autumn-change", "WhenV BETWEEN ? AND ?", []any{k.dstAutumn.Add(-time.Hour), k.dstAutumn.Add(time.Hour)}, func(r row) bool {
+		t, ok := r["WhenV"].(time.Time)
+		return ok && !t.Before(k.dstAutumn.Add(-time.Hour)) && !t.After(k.dstAutumn.Add(time.Hour))
+	})
+	ay, am, ad := k.dstAutumn.In(k.loc).Date()
+	autumnDay := time.Date(ay, am, ad, 0, 0, 0, 0, time.UTC)
+	k.expect(ctx, db, "read/date-only-eq-autumn-change-day", "DayV = ?", []any{autumnDay.Format("2006-01-02")}, func(r row) bool {
+		t, ok := r["DayV"].(time.Time)
+		return ok && t.Equal(autumnDay)
+	})
 	y, m, d := k.dstChange.In(k.loc).Date()
 	day := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	k.expect(ctx, db, "read/date-only-eq-site-zone-day", "DayV = ?", []any{day.Format("2006-01-02")}, func(r row) bool {
@@ -252,6 +262,9 @@ func (k *kit) reads(ctx context.Context) {
 	k.expect(ctx, db, "read/choice-eq", "PickV = 'Green & Blue'", nil, text("PickV", func(s string) bool { return s == "Green & Blue" }))
 	k.expect(ctx, db, "read/lookup-id-eq", "RefVId = ?", []any{k.targetItems[1]}, func(r row) bool { return r["RefVId"] == k.targetItems[1] })
 	k.expect(ctx, db, "read/lookup-shown-value-eq", "RefV = 'gamma'", nil, text("RefV", func(s string) bool { return s == "gamma" }))
+	k.expect(ctx, db, "read/multichoice-contains", "PicksV LIKE '%Green & Blue%'", nil, text("PicksV", func(s string) bool { return strings.Contains(s, "Green & Blue") }))
+	k.expect(ctx, db, "read/lookup-multi-contains", "RefsV LIKE '%beta%'", nil, text("RefsV", func(s string) bool { return strings.Contains(s, "beta") }))
+	k.expect(ctx, db, "read/lookup-multi-null", "RefsVId IS NULL", nil, isNull("RefsVId"))
 	k.expect(ctx, db, "read/like-prefix", "TxtV LIKE 'prefix%'", nil, text("TxtV", func(s string) bool { return strings.HasPrefix(s, "prefix") }))
 	k.expect(ctx, db, "read/like-contains", "TxtV LIKE '%sure%'", nil, text("TxtV", func(s string) bool { return strings.Contains(s, "sure") }))
 	k.expect(ctx, db, "read/like-suffix-in-driver", "TxtV LIKE '%spaced '", nil, text("TxtV", func(s string) bool { return strings.HasSuffix(s, "spaced ") }))

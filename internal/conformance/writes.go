@@ -21,19 +21,20 @@ var readColumns = []string{"Title", "TxtV", "MemoV", "NumV", "MoneyV", "WholeV",
 var writeColumns = []string{"Title", "TxtV", "MemoV", "NumV", "MoneyV", "WholeV", "FlagV", "WhenV", "DayV",
 	"PickV", "PicksV", "RefVId", "RefsVId", "WhoVId", "LinkV", "UidV"}
 
-// dst finds the first change of the site zone's UTC offset in 2025 (the
-// spring one, in the northern hemisphere); ok is false for zones without.
-func dst(loc *time.Location) (change time.Time, ok bool) {
+// dstChanges finds the changes of the site zone's UTC offset in 2025 (in
+// the northern hemisphere spring, then autumn); none for zones without.
+func dstChanges(loc *time.Location) []time.Time {
+	var out []time.Time
 	t := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	_, off := t.In(loc).Zone()
-	for i := 0; i < 366*24; i++ {
-		n := t.Add(time.Hour)
-		if _, o := n.In(loc).Zone(); o != off {
-			return n, true
+	for i := 0; i < 365*24; i++ {
+		t = t.Add(time.Hour)
+		if _, o := t.In(loc).Zone(); o != off {
+			out = append(out, t)
+			off = o
 		}
-		t = n
 	}
-	return time.Time{}, false
+	return out
 }
 
 // input is one row to write: SQL arguments by column, plus what reading
@@ -118,17 +119,19 @@ func placeholders(n int) string {
 
 // writes inserts, updates and deletes rows of the main list through SQL.
 func (k *kit) writes(ctx context.Context) {
-	change, hasDST := dst(k.loc)
+	changes := dstChanges(k.loc)
+	hasDST := len(changes) >= 2
 	if !hasDST {
-		change = time.Date(2025, 3, 30, 1, 0, 0, 0, time.UTC)
+		changes = []time.Time{time.Date(2025, 3, 30, 1, 0, 0, 0, time.UTC), time.Date(2025, 10, 26, 1, 0, 0, 0, time.UTC)}
 	}
+	change, autumn := changes[0], changes[1]
 	localDay := func(t time.Time) time.Time {
 		y, m, d := t.In(k.loc).Date()
 		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	}
 	before, after := change.Add(-30*time.Minute), change.Add(90*time.Minute)
 	dayBefore, dayOf := localDay(change.Add(-24*time.Hour)), localDay(change)
-	k.dstChange = change
+	k.dstChange, k.dstAutumn = change, autumn
 
 	// The person: whoever the kit signs in as, the author of its items.
 	if err := k.db.QueryRowContext(ctx, "SELECT AuthorId FROM "+quote(k.target)+" WHERE ID = ?", k.targetItems[0]).Scan(&k.userID); err != nil {
@@ -152,6 +155,9 @@ func (k *kit) writes(ctx context.Context) {
 			"WhenV": after.Add(24 * time.Hour), "PickV": "Ünïcode", "RefVId": 2}),
 		k.newInput("spaces", map[string]any{"TxtV": "  spaced  ", "MemoV": "  leading and trailing  ", "NumV": 1e6, "WholeV": int64(5)}),
 		k.newInput("unicode", map[string]any{"TxtV": "Grüße 日本 🎉", "MemoV": "é\ttab", "NumV": 2.0, "WholeV": int64(2), "PickV": "Red", "RefVId": 0}),
+		// The hour that repeats when clocks go back: UTC tells them apart.
+		k.newInput("autumn before", map[string]any{"WhenV": autumn.Add(-30 * time.Minute), "DayV": localDay(autumn)}),
+		k.newInput("autumn after", map[string]any{"WhenV": autumn.Add(30 * time.Minute), "DayV": localDay(autumn.Add(24 * time.Hour))}),
 		k.newInput("prefix one", map[string]any{"TxtV": "prefix-abc", "NumV": 3.0, "WholeV": int64(3)}),
 		k.newInput("prefix two", map[string]any{"TxtV": "prefix-def", "NumV": 4.0, "WholeV": int64(4)}),
 	}
