@@ -153,11 +153,11 @@ func (k *kit) largeList(ctx context.Context) {
 	}
 	ok := true
 	k.check("large/create-and-fill", func() error {
+		k.created = append(k.created, k.large)
 		if _, err := k.cfg.Schema.CreateList(ctx, k.large, "Scratch list of spsql conformance; safe to delete."); err != nil {
 			ok = false
 			return err
 		}
-		k.created = append(k.created, k.large)
 		for start := 0; start < n; start += 500 {
 			var vals []string
 			for i := start; i < min(start+500, n); i++ {
