@@ -80,7 +80,6 @@ type kit struct {
 	loc                       *time.Location
 	userID                    int64
 	rows                      map[int64]row
-	order                     []int64 // IDs in the order written
 	dstChange, dstAutumn      time.Time
 }
 
@@ -101,26 +100,39 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	k := &kit{cfg: cfg, db: cfg.DB, out: cfg.Out, suffix: randomSuffix(), rows: map[int64]row{}}
 	base := cfg.Prefix + k.suffix
 	k.main, k.target, k.wide, k.large = base, base+"-target", base+"-lookups", base+"-large"
+	// The lists are deleted before the summary, also when ctx was
+	// cancelled (Ctrl-C): with a context of their own.
+	cleaned := false
+	finish := func() {
+		if !cleaned {
+			cleaned = true
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+			defer cancel()
+			k.check("cleanup/delete-scratch-lists", func() error { return k.cleanup(cctx) })
+		}
+		fmt.Fprintln(k.out, k.res)
+	}
 	defer func() {
-		// Cleanup must run even when ctx was cancelled (Ctrl-C).
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-		defer cancel()
-		k.cleanup(cctx)
+		if !cleaned { // a panic in a check
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+			defer cancel()
+			_ = k.cleanup(cctx)
+		}
 	}()
 	if err := k.setup(ctx); err != nil {
 		k.res.Failed++
 		fmt.Fprintf(k.out, "FAIL setup: %v\n", err)
-		fmt.Fprintln(k.out, k.res)
+		finish()
 		return k.res, err
 	}
 	for _, step := range []func(context.Context){k.writes, k.reads, k.wideLookups, k.schemaViews, k.largeList} {
 		if err := ctx.Err(); err != nil {
-			fmt.Fprintln(k.out, k.res)
+			finish()
 			return k.res, fmt.Errorf("spsql: conformance stopped: %w", err)
 		}
 		step(ctx)
 	}
-	fmt.Fprintln(k.out, k.res)
+	finish()
 	return k.res, ctx.Err()
 }
 
@@ -173,14 +185,16 @@ func randomSuffix() string {
 }
 
 // cleanup deletes the lists this run created, lookups' holders first.
-func (k *kit) cleanup(ctx context.Context) {
+func (k *kit) cleanup(ctx context.Context) error {
+	var errs []error
 	for i := len(k.created) - 1; i >= 0; i-- {
 		t := k.created[i]
 		if err := k.cfg.Schema.DeleteList(ctx, t); err != nil && !errors.Is(err, sharepoint.ErrListNotFound) {
-			fmt.Fprintf(k.out, "cleanup: could not delete list %q: %v (run spsql conformance --cleanup)\n", t, err)
+			errs = append(errs, fmt.Errorf("list %q: %w (run spsql conformance --cleanup)", t, err))
 		}
 	}
 	k.created = nil
+	return errors.Join(errs...)
 }
 
 // check runs one check and prints its line.
