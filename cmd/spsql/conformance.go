@@ -140,6 +140,10 @@ func (c *cli) conformance(ctx context.Context, args []string) int {
 		res, err = conformance.Run(ctx, conformance.Config{DB: db, SmallPages: smallDB, Schema: schema, Out: c.stdout, Large: large})
 		return err
 	})
+	if errors.Is(err, errCancelled) {
+		fmt.Fprintln(c.stderr, "spsql: conformance cancelled; the lists it created were deleted")
+		return exitError
+	}
 	if err != nil {
 		fmt.Fprintln(c.stderr, errorText(err))
 		return exitError
