@@ -141,7 +141,7 @@ func (c *cli) conformance(ctx context.Context, args []string) int {
 		return err
 	})
 	if errors.Is(err, errCancelled) {
-		fmt.Fprintln(c.stderr, "spsql: conformance cancelled; the lists it created were deleted")
+		fmt.Fprintln(c.stderr, "spsql: conformance cancelled; the line cleanup/delete-scratch-lists above says whether its lists were deleted")
 		return exitError
 	}
 	if err != nil {
