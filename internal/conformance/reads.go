@@ -280,6 +280,43 @@ func (k *kit) reads(ctx context.Context) {
 	})
 	k.expect(ctx, db, "read/function-in-driver", "LOWER(TxtV) = 'plain text'", nil, text("TxtV", func(s string) bool { return strings.ToLower(s) == "plain text" }))
 
+	// The filters above that SharePoint evaluates, and those the driver
+	// evaluates after it, as EXPLAIN shows them: so that the checks above
+	// exercise both paths.
+	k.check("read/explain-pushdown-split", func() error {
+		for _, c := range []struct {
+			where  string
+			pushed bool
+		}{
+			{"TxtV = 'plain text'", true}, {"NumV <> 2", true}, {"NumV >= 2", true}, {"FlagV = true", true},
+			{"WhenV < '2025-03-30T01:00:00Z'", true}, {"DayV = '2025-03-30'", true}, {"PickV = 'Red'", true},
+			{"RefVId = 1", true}, {"TxtV LIKE 'prefix%'", true}, {"TxtV LIKE '%sure%'", true},
+			{"WholeV IN (7, 0, 42)", true}, {"NumV BETWEEN 0 AND 2.25", true}, {"TxtV IS NULL", true},
+			{"TxtV LIKE '%spaced '", false}, {"TxtV LIKE 'prefix_def'", false}, {"LOWER(TxtV) = 'plain text'", false},
+			{"PicksV LIKE '%Red%'", false},
+		} {
+			var plan strings.Builder
+			rs, err := db.QueryContext(ctx, "EXPLAIN SELECT ID FROM "+quote(k.main)+" WHERE "+c.where)
+			if err != nil {
+				return err
+			}
+			for rs.Next() {
+				var line string
+				if err := rs.Scan(&line); err != nil {
+					rs.Close()
+					return err
+				}
+				plan.WriteString(line + "\n")
+			}
+			rs.Close()
+			p := plan.String()
+			pushed := strings.Contains(p, "$filter=") && !strings.Contains(p, "driver: keep rows")
+			if pushed != c.pushed {
+				return fmt.Errorf("WHERE %s: sent to SharePoint %v, want %v; plan:\n%s", c.where, pushed, c.pushed, p)
+			}
+		}
+		return nil
+	})
 	k.check("read/order-by-number-desc", func() error {
 		ids, _, err := readRows(ctx, db, "SELECT ID, NumV FROM "+quote(k.main)+" WHERE NumV IS NOT NULL ORDER BY NumV DESC, ID")
 		if err != nil {
