@@ -194,8 +194,14 @@ func (s *Server) addField(l *listModel, fd Field) *apiError {
 	spec.ID = l.ID
 	spec.EntityTypeName, spec.ListItemEntityTypeFullName = l.entityTypeName, l.itemType
 	spec.Items, spec.Fields = nil, nil
+	taxonomyNotes := map[string]bool{} // added again with their taxonomy field
 	for _, fm := range l.fields {
-		if !fm.system || fm.InternalName == "Title" {
+		if fm.logical == ltTaxonomy || fm.logical == ltTaxonomyMulti {
+			taxonomyNotes[fm.Title+"_0"] = true
+		}
+	}
+	for _, fm := range l.fields {
+		if (!fm.system || fm.InternalName == "Title") && !(fm.Hidden && fm.Type == "Note" && taxonomyNotes[fm.Title]) {
 			spec.Fields = append(spec.Fields, fm.Field)
 		}
 	}

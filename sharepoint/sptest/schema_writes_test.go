@@ -130,3 +130,21 @@ func TestDateOnlyWriteKeepsTheSiteZonesDay(t *testing.T) {
 		t.Errorf("stored %s, want Berlin's midnight of 30 March (2025-03-29T23:00:00Z)", got.body)
 	}
 }
+
+// A column added to a declared list keeps its items' values, and a list
+// with a managed metadata column (which brings a hidden note column) takes
+// new columns too.
+func TestFieldAddedToADeclaredList(t *testing.T) {
+	srv := sptest.NewServer(sptest.Site{Lists: []sptest.List{{Title: "Docs",
+		Fields: []sptest.Field{{Title: "Tags", Type: "TaxonomyFieldTypeMulti"}, {Title: "Size", Type: "Number"}},
+		Items:  []sptest.Item{{"Title": "a", "Size": 3}}}}}, sptest.WithoutAuth())
+	defer srv.Close()
+	a := send(t, srv, "POST", "web/lists/getbytitle('Docs')/fields", `{"__metadata":{"type":"SP.Field"},"Title":"Note2","FieldTypeKind":2}`, nil)
+	if a.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", a.status, a.body)
+	}
+	got := fetch(t, srv, "web/lists/getbytitle('Docs')/items?$select=Title,Size,Note2", acceptNo)
+	if !strings.Contains(string(got.body), `"Title":"a"`) || !strings.Contains(string(got.body), `"Size":3`) || !strings.Contains(string(got.body), `"Note2":null`) {
+		t.Errorf("items after adding a column: %s", got.body)
+	}
+}
