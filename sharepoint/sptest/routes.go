@@ -145,7 +145,7 @@ func (s *Server) serveSite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost && r.Method != http.MethodDelete {
-		writeError(w, f, &apiError{http.StatusNotImplemented, "-1, Microsoft.SharePoint.Client.ClientServiceException", "sptest: only GET, and POST to list items (writes.go), are emulated."})
+		writeError(w, f, &apiError{http.StatusNotImplemented, "-1, Microsoft.SharePoint.Client.ClientServiceException", "sptest: only GET, POST (writes.go, schema_writes.go) and DELETE of a list are emulated."})
 		return
 	}
 	q := r.URL.Query()

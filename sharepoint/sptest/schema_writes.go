@@ -21,8 +21,11 @@ import (
 //
 // where <list> is any of the list addresses reads take. Lists created so
 // start empty and take item writes like declared ones. The model is
-// changed under the write lock (writes.go); a created list's title must be
-// new to the site, as on SharePoint.
+// changed under the write lock (writes.go), which reads hold for reading;
+// other writes find their list before they take the lock, so a schema
+// write must not run concurrently with another write (the conformance kit
+// sends them one at a time). A created list's title must be new to the
+// site, as on SharePoint.
 
 // serveCreateList answers POST web/lists.
 func (s *Server) serveCreateList(w http.ResponseWriter, r *http.Request, f format) {
