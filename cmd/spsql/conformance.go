@@ -124,20 +124,21 @@ func (c *cli) conformance(ctx context.Context, args []string) int {
 		}
 		return exitOK
 	}
-	small := *cfg
-	small.FetchSize = 2
-	smallConn, err := spsql.NewConnector(&small, opts...)
-	if err != nil {
-		fmt.Fprintln(c.stderr, errorText(err))
-		return exitError
+	// Connections with other page sizes, sharing the token source.
+	open := func(fetchSize int) (*sql.DB, error) {
+		other := *cfg
+		other.FetchSize = fetchSize
+		conn, err := spsql.NewConnector(&other, opts...)
+		if err != nil {
+			return nil, err
+		}
+		return sql.OpenDB(conn), nil
 	}
-	smallDB := sql.OpenDB(smallConn)
-	defer smallDB.Close()
 
 	var res conformance.Result
 	err = c.withInterrupts(ctx, func(ctx context.Context) error {
 		var err error
-		res, err = conformance.Run(ctx, conformance.Config{DB: db, SmallPages: smallDB, Schema: schema, Out: c.stdout, Large: large})
+		res, err = conformance.Run(ctx, conformance.Config{DB: db, Open: open, Schema: schema, Out: c.stdout, Large: large})
 		return err
 	})
 	if errors.Is(err, errCancelled) {

@@ -34,10 +34,12 @@ const DefaultPrefix = "spsql-conformance-"
 type Config struct {
 	// DB is opened with the driver on the site to test.
 	DB *sql.DB
-	// SmallPages, if set, is a second *sql.DB on the same site whose
-	// FetchSize is small (2 or 3), for the paging checks; without it they
-	// are skipped.
-	SmallPages *sql.DB
+	// Open, if set, opens another *sql.DB on the same site with the given
+	// FetchSize (page size), sharing DB's sign-in: for the paging checks
+	// (pages of 2 items) and, with Large, the ID-sliced read (pages of
+	// 500). Without it those checks are skipped. The kit closes what it
+	// opens.
+	Open func(fetchSize int) (*sql.DB, error)
 	// Schema creates and deletes the scratch lists: the SharePoint client
 	// of DB's connector (spsql.Connector.SharePoint).
 	Schema *sharepoint.Client
@@ -81,6 +83,21 @@ type kit struct {
 	userID                    int64
 	rows                      map[int64]row
 	dstChange, dstAutumn      time.Time
+	opened                    []*sql.DB // by open, closed when the run ends
+}
+
+// open returns a DB with page size fetchSize from Config.Open; its error
+// is a skipped check when there is no Open.
+func (k *kit) open(fetchSize int) (*sql.DB, error) {
+	if k.cfg.Open == nil {
+		return nil, skipped("no way to open a connection with another FetchSize was given")
+	}
+	db, err := k.cfg.Open(fetchSize)
+	if err != nil {
+		return nil, fmt.Errorf("opening a connection with FetchSize %d: %w", fetchSize, err)
+	}
+	k.opened = append(k.opened, db)
+	return db, nil
 }
 
 // Run runs every check and returns the counts. Its error is not a failed
@@ -112,6 +129,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}
 		fmt.Fprintln(k.out, k.res)
 	}
+	defer func() {
+		for _, db := range k.opened {
+			db.Close()
+		}
+	}()
 	defer func() {
 		if !cleaned { // a panic in a check
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,10 +18,7 @@ import (
 func TestKitPassesAgainstTheEmulator(t *testing.T) {
 	srv := sptest.NewServer(sptest.Site{TimeZone: "Europe/Berlin"})
 	defer srv.Close()
-	cfg, err := spsql.ParseDSN(srv.ConnString())
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, open := opener(t, srv)
 	c, err := spsql.NewConnector(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -28,28 +26,64 @@ func TestKitPassesAgainstTheEmulator(t *testing.T) {
 	db := sql.OpenDB(c)
 	defer db.Close()
 	var out bytes.Buffer
-	res, err := conformance.Run(context.Background(), conformance.Config{DB: db, Schema: c.(*spsql.Connector).SharePoint(), Out: &out})
-	t.Log(out.String())
-	if err != nil || !res.OK() {
-		t.Fatalf("%v %v", res, err)
+	res, err := conformance.Run(context.Background(), conformance.Config{DB: db, Open: open, Schema: c.(*spsql.Connector).SharePoint(), Out: &out})
+	if err != nil || !res.OK() || res.Skipped != 1 {
+		t.Fatalf("%v %v, want only --large skipped:\n%s", res, err, out.String())
 	}
-	if !strings.Contains(out.String(), "conformance: ") {
-		t.Error("no summary")
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if last := lines[len(lines)-1]; last != res.String() {
+		t.Errorf("last line %q, want the summary %q", last, res)
+	}
+	if !strings.Contains(out.String(), "ok   read/small-pages-every-row") {
+		t.Error("the small pages were not read")
 	}
 }
 
+// Past the view threshold (40 here), the whole list is read in ID slices
+// and a filter on a column that is not indexed falls back.
 func TestKitLargeAgainstTheEmulator(t *testing.T) {
 	srv := sptest.NewServer(sptest.Site{}, sptest.WithThreshold(40))
 	defer srv.Close()
-	cfg, _ := spsql.ParseDSN(srv.ConnString() + ";WSFetchSize=10")
-	c, _ := spsql.NewConnector(cfg)
+	cfg, open := opener(t, srv)
+	c, err := spsql.NewConnector(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	db := sql.OpenDB(c)
 	defer db.Close()
 	var out bytes.Buffer
-	res, err := conformance.Run(context.Background(), conformance.Config{DB: db, Schema: c.(*spsql.Connector).SharePoint(), Out: &out, Large: true, LargeCount: 120})
-	t.Log(out.String())
-	if err != nil || !res.OK() {
-		t.Fatalf("%v %v", res, err)
+	res, err := conformance.Run(context.Background(), conformance.Config{DB: db, Open: open, Schema: c.(*spsql.Connector).SharePoint(), Out: &out, Large: true, LargeCount: 120})
+	if err != nil || !res.OK() || !strings.Contains(out.String(), "ok   large/read-all-in-id-slices") {
+		t.Fatalf("%v %v\n%s", res, err, out.String())
+	}
+	sliced := 0
+	for _, r := range srv.Requests() {
+		if strings.Contains(r.RawQuery, "ID+ge+") || strings.Contains(r.RawQuery, "ID%20ge%20") {
+			sliced++
+		}
+	}
+	if sliced < 8 {
+		t.Errorf("%d ID-range requests, want the list read in slices", sliced)
+	}
+}
+
+// opener opens more connections to srv with other page sizes, sharing
+// one token source through a token cache file, as the command does.
+func opener(t *testing.T, srv *sptest.Server) (*spsql.Config, func(int) (*sql.DB, error)) {
+	t.Helper()
+	cfg, err := spsql.ParseDSN(srv.ConnString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.TokenCacheFile = filepath.Join(t.TempDir(), "tokens")
+	return cfg, func(n int) (*sql.DB, error) {
+		other := *cfg
+		other.FetchSize = n
+		c, err := spsql.NewConnector(&other)
+		if err != nil {
+			return nil, err
+		}
+		return sql.OpenDB(c), nil
 	}
 }
 

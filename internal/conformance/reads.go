@@ -295,21 +295,10 @@ func (k *kit) reads(ctx context.Context) {
 			{"TxtV LIKE '%spaced '", false}, {"TxtV LIKE 'prefix_def'", false}, {"LOWER(TxtV) = 'plain text'", false},
 			{"PicksV LIKE '%Red%'", false},
 		} {
-			var plan strings.Builder
-			rs, err := db.QueryContext(ctx, "EXPLAIN SELECT ID FROM "+quote(k.main)+" WHERE "+c.where)
+			p, err := explain(ctx, db, "SELECT ID FROM "+quote(k.main)+" WHERE "+c.where)
 			if err != nil {
 				return err
 			}
-			for rs.Next() {
-				var line string
-				if err := rs.Scan(&line); err != nil {
-					rs.Close()
-					return err
-				}
-				plan.WriteString(line + "\n")
-			}
-			rs.Close()
-			p := plan.String()
 			pushed := strings.Contains(p, "$filter=") && !strings.Contains(p, "driver: keep rows")
 			if pushed != c.pushed {
 				return fmt.Errorf("WHERE %s: sent to SharePoint %v, want %v; plan:\n%s", c.where, pushed, c.pushed, p)
@@ -358,12 +347,12 @@ func (k *kit) reads(ctx context.Context) {
 		}
 		return nil
 	})
-	if k.cfg.SmallPages == nil {
-		k.check("read/small-pages", func() error { return skipped("no connection with a small FetchSize was given") })
+	if small, err := k.open(2); err != nil {
+		k.check("read/small-pages", func() error { return err })
 	} else {
-		k.expect(ctx, k.cfg.SmallPages, "read/small-pages-every-row", "", nil, nil)
-		k.expect(ctx, k.cfg.SmallPages, "read/small-pages-filtered", "NumV >= 0", nil, num("NumV", ">=", 0))
-		k.expect(ctx, k.cfg.SmallPages, "read/small-pages-driver-filter", "TxtV LIKE '%e%t'", nil, text("TxtV", func(s string) bool {
+		k.expect(ctx, small, "read/small-pages-every-row", "", nil, nil)
+		k.expect(ctx, small, "read/small-pages-filtered", "NumV >= 0", nil, num("NumV", ">=", 0))
+		k.expect(ctx, small, "read/small-pages-driver-filter", "TxtV LIKE '%e%t'", nil, text("TxtV", func(s string) bool {
 			return strings.Contains(s, "e") && strings.HasSuffix(s, "t")
 		}))
 	}
