@@ -108,3 +108,33 @@ func TestConformanceRecordingHoldsNoSecret(t *testing.T) {
 		}
 	}
 }
+
+// --cleanup deletes the lists an interrupted run left, and nothing else.
+func TestConformanceCleanupRemovesLeftovers(t *testing.T) {
+	srv := sptest.NewServer(sptest.Site{Lists: []sptest.List{{Title: "Existing"}}})
+	defer srv.Close()
+	cfg, err := spsql.ParseDSN(srv.ConnString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := spsql.NewConnector(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := conn.(*spsql.Connector).SharePoint()
+	for _, title := range []string{"spsql-conformance-dead", "spsql-conformance-dead-target"} {
+		if _, err := schema.CreateList(context.Background(), title, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"conformance", "--cleanup", "--dsn", srv.ConnString()}, strings.NewReader(""), &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), `deleted "spsql-conformance-dead"`) || !strings.Contains(stdout.String(), `deleted "spsql-conformance-dead-target"`) {
+		t.Errorf("output %q", stdout.String())
+	}
+	if got := strings.Join(listTitles(t, srv), "|"); got != "Existing" {
+		t.Errorf("lists after --cleanup: %s", got)
+	}
+}
