@@ -70,6 +70,10 @@ func (f NewField) schemaXML() (string, error) {
 	if f.DateOnly {
 		attr("Format", "DateOnly")
 	}
+	if typ == "Note" {
+		// Plain text: a rich text column's values come back as HTML.
+		attr("RichText", "FALSE")
+	}
 	if f.LookupListID != "" {
 		attr("List", "{"+strings.Trim(f.LookupListID, "{}")+"}")
 		field := f.LookupField
