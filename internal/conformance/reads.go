@@ -356,6 +356,18 @@ func (k *kit) reads(ctx context.Context) {
 			return strings.Contains(s, "e") && strings.HasSuffix(s, "t")
 		}))
 	}
+	k.check("read/person-shown-value", func() error {
+		// The kit's own account is the person written and the items'
+		// author: both show the same name.
+		var who, author sql.NullString
+		if err := db.QueryRowContext(ctx, "SELECT WhoV, Author FROM "+quote(k.main)+" WHERE ID = ?", k.idOf("first")).Scan(&who, &author); err != nil {
+			return err
+		}
+		if !who.Valid || who.String == "" || who != author {
+			return fmt.Errorf("person column shows %q, the item's author %q", who.String, author.String)
+		}
+		return nil
+	})
 	k.check("read/join-lookup-target", func() error {
 		ids, got, err := readRows(ctx, db, "SELECT m.ID, t.Code FROM "+quote(k.main)+" m JOIN "+quote(k.target)+" t ON m.RefVId = t.ID ORDER BY m.ID")
 		if err != nil {
