@@ -280,3 +280,9 @@ var (
 	_ io.Closer        = (*Connector)(nil)
 	_ slog.LogValuer   = (*Connector)(nil)
 )
+
+// SharePoint returns the connector's SharePoint REST client: the HTTP
+// client, token source and metadata cache its connections use. It is for
+// tools that need what SQL cannot say — the conformance kit creates and
+// deletes its scratch lists through it; ReadOnly does not apply to it.
+func (c *Connector) SharePoint() *sharepoint.Client { return c.client }

@@ -213,6 +213,9 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	if len(args) > 0 && args[0] == "serve" {
 		return c.serve(ctx, args[1:])
 	}
+	if len(args) > 0 && args[0] == "conformance" {
+		return c.conformance(ctx, args[1:]) // conformance.go
+	}
 	o, err := parseArgs(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK

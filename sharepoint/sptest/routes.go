@@ -145,7 +145,7 @@ func (s *Server) serveSite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && !isItemWrite(r.Method) {
-		writeError(w, f, &apiError{http.StatusNotImplemented, "-1, Microsoft.SharePoint.Client.ClientServiceException", "sptest: only GET, and POST, PATCH, MERGE or DELETE to list items (writes.go), are emulated."})
+		writeError(w, f, &apiError{http.StatusNotImplemented, "-1, Microsoft.SharePoint.Client.ClientServiceException", "sptest: only GET, POST, PATCH, MERGE or DELETE to list items (writes.go), creating lists and fields and deleting lists (schema_writes.go) are emulated."})
 		return
 	}
 	q := r.URL.Query()
@@ -153,6 +153,9 @@ func (s *Server) serveSite(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case segs[0].name == "regionalsettings" && len(segs) == 2 && segs[1].name == "timezone":
 		s.serveTimeZone(w, r, f)
+		return
+	case segs[0].name == "lists" && !segs[0].hasArg && len(segs) == 1 && r.Method == http.MethodPost:
+		s.serveCreateList(w, r, f) // schema_writes.go
 		return
 	case segs[0].name == "lists" && !segs[0].hasArg && len(segs) == 1:
 		s.serveLists(w, r, f)
@@ -212,6 +215,10 @@ func (s *Server) serveSite(w http.ResponseWriter, r *http.Request) {
 // item, its fields, or one field.
 func (s *Server) serveList(w http.ResponseWriter, r *http.Request, f format, l *listModel, segs []segment) {
 	if isItemWrite(r.Method) {
+		// schema_writes.go answers POST and DELETE on a list or its fields.
+		if (r.Method == http.MethodPost || r.Method == http.MethodDelete) && s.serveSchemaWrite(w, r, f, l, segs) {
+			return
+		}
 		s.serveItemWrite(w, r, f, l, segs)
 		return
 	}

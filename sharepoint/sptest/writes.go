@@ -137,6 +137,9 @@ func (s *Server) decodeItemBody(r *http.Request, l *listModel, body []byte) (map
 			return nil, aerr
 		}
 		raw = unwrapVerbose(raw)
+		if fm.dateOnly {
+			raw = sc.restDateOnly(raw) // dateonly_writes.go
+		}
 		v, err := sc.convertValue(fm, raw)
 		if err != nil {
 			return nil, &apiError{http.StatusBadRequest, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException", fmt.Sprintf("An unexpected value was found for the property '%s' of type '%s': %v.", key, fm.Type, err)}
