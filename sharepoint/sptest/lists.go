@@ -113,7 +113,10 @@ func (s *Server) fieldProps(l *listModel, f *fieldModel) obj {
 	if f.system {
 		group = "_Hidden"
 	}
-	filterable := !f.logical.isMulti() && typ != "Note" && !f.textual
+	// Recorded: every type is filterable but Note and URL; multi-value
+	// fields are filterable but not sortable (docs/sharepoint.md §6.10).
+	sortable := !f.logical.isMulti() && typ != "Note" && !f.textual
+	filterable := typ != "Note" && typ != "URL" && !f.textual
 	o := obj{
 		{"AutoIndexed", false},
 		{"CanBeDeleted", !f.system},
@@ -145,13 +148,13 @@ func (s *Server) fieldProps(l *listModel, f *fieldModel) obj {
 		{"Scope", l.serverRelURL},
 		{"Sealed", f.system},
 		{"ShowInFiltersPane", 0},
-		{"Sortable", filterable},
+		{"Sortable", sortable},
 		{"StaticName", f.staticName},
 		{"Title", f.Title},
 		{"FieldTypeKind", kind},
 		{"TypeAsString", typ},
 		{"TypeDisplayName", f.info.displayName},
-		{"TypeShortDescription", f.info.displayName},
+		{"TypeShortDescription", typeShortDescription(f.info)},
 		{"ValidationFormula", nil},
 		{"ValidationMessage", nil},
 	}
@@ -179,7 +182,7 @@ func (s *Server) fieldProps(l *listModel, f *fieldModel) obj {
 		if f.dateOnly {
 			format = 0
 		}
-		o = append(o, kv{"DateTimeCalendarType", 0}, kv{"DateFormat", nil}, kv{"DisplayFormat", format}, kv{"FriendlyDisplayFormat", 0}, kv{"TimeFormat", 0})
+		o = append(o, kv{"DateTimeCalendarType", 0}, kv{"DateFormat", nil}, kv{"DisplayFormat", format}, kv{"FriendlyDisplayFormat", 0}, kv{"TimeFormat", nil})
 	case typ == "Computed":
 		o = append(o, kv{"EnableLookup", false})
 	case typ == "URL":
