@@ -302,7 +302,7 @@ func shapesSite() sptest.Site {
 			"CalculatedField": 1.0, "GuidField": "6f0e8a52-1c4e-4e3c-9f3e-7c1c2b3a4d5e",
 			"TaxonomyField":      sptest.TaxonomyValue{Label: "Dutch", TermGuid: "3a5a4d0e-6b8f-4f3e-9c1d-2e3f4a5b6c7d", WssId: 1},
 			"TaxonomyMultiField": []sptest.TaxonomyValue{{Label: "Dutch", TermGuid: "3a5a4d0e-6b8f-4f3e-9c1d-2e3f4a5b6c7d", WssId: 1}},
-		}}},
+		}, {"Title": "empty"}}},
 	}}
 }
 
@@ -345,18 +345,26 @@ func decodeObject(raw []byte) map[string]any {
 type corpusShapeSets struct {
 	fields map[string]*shapeSet
 	values map[string]map[string]bool // type (and role) → kinds of non-null values
-	items  *shapeSet
-	lists  *shapeSet
-	errors *shapeSet // the "odata.error" object: code, message
-	msgs   *shapeSet // its message object: lang, value
+	// empties: type (and role) → kinds of its empty values (null, [])
+	empties map[string]map[string]bool
+	items   *shapeSet
+	lists   *shapeSet
+	errors  *shapeSet // the "odata.error" object: code, message
+	msgs    *shapeSet // its message object: lang, value
 }
 
 func recordedShapes(t *testing.T) *corpusShapeSets {
 	files := loadCorpus(t)
 	fieldsOf := corpusFields(files)
-	s := &corpusShapeSets{fields: map[string]*shapeSet{}, values: map[string]map[string]bool{},
+	s := &corpusShapeSets{fields: map[string]*shapeSet{}, values: map[string]map[string]bool{}, empties: map[string]map[string]bool{},
 		items: newShapeSet(), lists: newShapeSet(), errors: newShapeSet(), msgs: newShapeSet()}
 	addValue := func(key string, v any) {
+		if a, ok := v.([]any); v == nil || ok && len(a) == 0 {
+			if s.empties[key] == nil {
+				s.empties[key] = map[string]bool{}
+			}
+			s.empties[key][jsonKind(v)] = true
+		}
 		if v == nil {
 			return
 		}
@@ -423,6 +431,16 @@ func fieldShapeKey(f map[string]any) string {
 	return typ
 }
 
+// multiValued: the empty value of these types is recorded as null or []
+// depending on the type (docs/sharepoint.md §6.10).
+func multiValued(key string) bool {
+	switch key {
+	case "MultiChoice", "LookupMulti.Id", "UserMulti.Id", "UserMulti.StringId", "TaxonomyFieldTypeMulti":
+		return true
+	}
+	return false
+}
+
 func mustJSON(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -473,7 +491,7 @@ func TestCorpusShapes(t *testing.T) {
 	}
 	_, itemsBody := getNometadata(t, srv, "web/lists/getbytitle('Shapes')/items")
 	emuItems := newShapeSet()
-	values := 0
+	values, empties := 0, 0
 	for _, v := range itemsBody["value"].([]any) {
 		it := v.(map[string]any)
 		system := map[string]any{} // the properties every list's items have
@@ -493,6 +511,12 @@ func TestCorpusShapes(t *testing.T) {
 			} else if base, ok := strings.CutSuffix(k, "Id"); ok && byEntity[base] != nil && byEntity[base].IsLookup() {
 				key = byEntity[base].TypeName() + ".Id"
 			}
+			if a, ok := v.([]any); key != "" && (v == nil || ok && len(a) == 0) && rec.empties[key] != nil && multiValued(key) {
+				empties++
+				if kind := jsonKind(v); !rec.empties[key][kind] {
+					diffs = append(diffs, fmt.Sprintf("empty value of %s (%s): %s in the emulator's, %s recorded", key, k, kind, kindList(rec.empties[key])))
+				}
+			}
 			want := rec.values[key]
 			if key == "" || v == nil || want == nil {
 				continue
@@ -503,8 +527,8 @@ func TestCorpusShapes(t *testing.T) {
 			}
 		}
 	}
-	if values < 15 {
-		t.Errorf("compared %d values, want 15 or more", values)
+	if values < 15 || empties < 4 {
+		t.Errorf("compared %d values and %d empty ones, want 15 and 4 or more", values, empties)
 	}
 	diffs = append(diffs, compareShapes("item", rec.items, emuItems)...)
 
@@ -544,6 +568,12 @@ func TestCorpusShapes(t *testing.T) {
 			t.Errorf("pinned difference gone (update knownShapeDifferences): %s", d)
 		}
 	}
+	var recValues []string
+	for typ, kinds := range rec.values {
+		recValues = append(recValues, typ+": "+kindList(kinds))
+	}
+	sort.Strings(recValues)
+	t.Logf("recorded values by field type:\n\t%s", strings.Join(recValues, "\n\t"))
 	t.Logf("compared %d field types, %d values, %d item keys, %d list keys; %d differences pinned", compared, values, len(emuItems.count), len(emuList.count), len(knownShapeDifferences))
 }
 
