@@ -189,6 +189,9 @@ func (s *Server) fieldProps(l *listModel, f *fieldModel) obj {
 		o = append(o, kv{"DisplayFormat", 0}) // SP.UrlFieldFormatType: 0 Hyperlink, 1 Image
 	case typ == "Calculated":
 		o = append(o, kv{"CurrencyLocaleId", 1033}, kv{"DateFormat", 0}, kv{"DisplayFormat", -1}, kv{"Formula", f.Formula}, kv{"OutputType", f.calcKind}, kv{"ShowAsPercentage", false})
+	case f.logical == ltTaxonomy || f.logical == ltTaxonomyMulti:
+		o = append(o, s.taxonomyProps(l, f)...)
+		o.set("JSLink", taxonomyJSLink)
 	case f.logical.isLookup():
 		multi := f.logical == ltLookupMulti || f.logical == ltUserMulti
 		user := f.logical == ltUser || f.logical == ltUserMulti
