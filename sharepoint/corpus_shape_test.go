@@ -66,7 +66,7 @@ var knownShapeDifferences = map[string]string{
 
 // Why the differences of knownShapeDifferences stay (docs/sharepoint.md §15).
 const (
-	rlist = "a list's metadata: the emulator sends the 31 properties the driver and the recorded samples need, not SharePoint's 60-odd (IRM, sign-off, change token, experience options…)"
+	rlist = "a list's metadata: the emulator sends the 31 properties the driver and the recorded samples need, not all 53 of SharePoint's (IRM, sign-off, change token, experience options…)"
 	rsys  = "system fields: the emulator models the hidden system columns' values, not their full metadata (a system Lookup such as FileRef is text to it)"
 )
 
