@@ -113,7 +113,10 @@ func (s *Server) fieldProps(l *listModel, f *fieldModel) obj {
 	if f.system {
 		group = "_Hidden"
 	}
-	filterable := !f.logical.isMulti() && typ != "Note" && !f.textual
+	// Recorded: every type is filterable but Note and URL; multi-value
+	// fields are filterable but not sortable (docs/sharepoint.md §6.10).
+	sortable := !f.logical.isMulti() && typ != "Note" && !f.textual
+	filterable := typ != "Note" && typ != "URL" && !f.textual
 	o := obj{
 		{"AutoIndexed", false},
 		{"CanBeDeleted", !f.system},
@@ -145,13 +148,13 @@ func (s *Server) fieldProps(l *listModel, f *fieldModel) obj {
 		{"Scope", l.serverRelURL},
 		{"Sealed", f.system},
 		{"ShowInFiltersPane", 0},
-		{"Sortable", filterable},
+		{"Sortable", sortable},
 		{"StaticName", f.staticName},
 		{"Title", f.Title},
 		{"FieldTypeKind", kind},
 		{"TypeAsString", typ},
 		{"TypeDisplayName", f.info.displayName},
-		{"TypeShortDescription", f.info.displayName},
+		{"TypeShortDescription", typeShortDescription(f.info)},
 		{"ValidationFormula", nil},
 		{"ValidationMessage", nil},
 	}
@@ -159,10 +162,16 @@ func (s *Server) fieldProps(l *listModel, f *fieldModel) obj {
 	case typ == "Text":
 		o = append(o, kv{"MaxLength", 255})
 	case typ == "Note":
-		o = append(o, kv{"AllowHyperlink", false}, kv{"AppendOnly", false}, kv{"NumberOfLines", 6}, kv{"RestrictedMode", true}, kv{"RichText", false})
+		o = append(o, kv{"AllowHyperlink", false}, kv{"AppendOnly", false}, kv{"IsLongHyperlink", false}, kv{"NumberOfLines", 6},
+			kv{"RestrictedMode", true}, kv{"RichText", false}, kv{"UnlimitedLengthInDocumentLibrary", false}, kv{"WikiLinking", false})
 	case typ == "Choice" || typ == "MultiChoice":
-		o = append(o, kv{"EditFormat", 0}, kv{"FillInChoice", false}, kv{"Mappings", nil}, kv{"Choices", append([]string{}, f.Choices...)})
-	case typ == "Number" || typ == "Currency":
+		// Recorded: EditFormat (0 drop-down, 1 radio buttons) after
+		// Choices, on Choice fields only (docs/sharepoint.md §6.10).
+		o = append(o, kv{"FillInChoice", false}, kv{"Mappings", nil}, kv{"Choices", append([]string{}, f.Choices...)})
+		if typ == "Choice" {
+			o = append(o, kv{"EditFormat", 0})
+		}
+	case typ == "Number" || typ == "Currency" || typ == "Integer":
 		o = append(o, kv{"CommaSeparator", true}, kv{"CustomUnitName", nil}, kv{"CustomUnitOnRight", false}, kv{"DisplayFormat", -1},
 			kv{"MaximumValue", 1.7976931348623157e308}, kv{"MinimumValue", -1.7976931348623157e308}, kv{"ShowAsPercentage", false}, kv{"Unit", nil})
 		if typ == "Currency" {
@@ -173,16 +182,31 @@ func (s *Server) fieldProps(l *listModel, f *fieldModel) obj {
 		if f.dateOnly {
 			format = 0
 		}
-		o = append(o, kv{"DateTimeCalendarType", 0}, kv{"DateFormat", nil}, kv{"DisplayFormat", format}, kv{"FriendlyDisplayFormat", 0}, kv{"TimeFormat", 0})
+		o = append(o, kv{"DateTimeCalendarType", 0}, kv{"DateFormat", nil}, kv{"DisplayFormat", format}, kv{"FriendlyDisplayFormat", 0}, kv{"TimeFormat", nil})
+	case typ == "Computed":
+		o = append(o, kv{"EnableLookup", false})
+	case typ == "URL":
+		o = append(o, kv{"DisplayFormat", 0}) // SP.UrlFieldFormatType: 0 Hyperlink, 1 Image
 	case typ == "Calculated":
 		o = append(o, kv{"CurrencyLocaleId", 1033}, kv{"DateFormat", 0}, kv{"DisplayFormat", -1}, kv{"Formula", f.Formula}, kv{"OutputType", f.calcKind}, kv{"ShowAsPercentage", false})
+	case f.logical == ltTaxonomy || f.logical == ltTaxonomyMulti:
+		o = append(o, s.taxonomyProps(l, f)...)
+		o.set("JSLink", taxonomyJSLink)
 	case f.logical.isLookup():
 		multi := f.logical == ltLookupMulti || f.logical == ltUserMulti
+		user := f.logical == ltUser || f.logical == ltUserMulti
+		// Recorded person fields: IsRelationship false, LookupField "",
+		// and LookupList the user information list's GUID in braces
+		// (docs/sharepoint.md §6.10).
+		lookupField, lookupList := f.LookupField, f.target.ID
+		if user {
+			lookupField, lookupList = "", "{"+f.target.ID+"}"
+		}
 		o = append(o, kv{"AllowMultipleValues", multi}, kv{"DependentLookupInternalNames", []string{}}, kv{"IsDependentLookup", false},
-			kv{"IsRelationship", true}, kv{"LookupField", f.LookupField}, kv{"LookupList", f.target.ID}, kv{"LookupWebId", s.webID()},
+			kv{"IsRelationship", !user}, kv{"LookupField", lookupField}, kv{"LookupList", lookupList}, kv{"LookupWebId", s.webID()},
 			kv{"PrimaryFieldId", nil}, kv{"RelationshipDeleteBehavior", 0}, kv{"UnlimitedLengthInDocumentLibrary", false})
-		if f.logical == ltUser || f.logical == ltUserMulti {
-			o = append(o, kv{"AllowDisplay", true}, kv{"Presence", true}, kv{"SelectionGroup", 0}, kv{"SelectionMode", 0})
+		if user {
+			o = append(o, kv{"AllowDisplay", true}, kv{"Presence", true}, kv{"SelectionGroup", 0}, kv{"SelectionMode", 0}, kv{"UserDisplayOptions", nil})
 		}
 	}
 	return o

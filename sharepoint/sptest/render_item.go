@@ -144,9 +144,12 @@ func (ir *itemsRequest) appendCol(b []byte, c *outCol, row []value, id int) []by
 		return append(b, "null"...)
 	case oID:
 		v := row[c.f.index]
+		if c.f.logical == ltUserMulti && len(v.ints) == 0 {
+			return append(b, "null"...) // as recorded (docs/sharepoint.md §6.4)
+		}
 		if c.f.logical == ltLookupMulti || c.f.logical == ltUserMulti {
-			// An empty multi-value lookup is [] (no recording shows the
-			// empty case; chosen to match the non-empty shape, docs/sharepoint.md §6.4).
+			// An empty multi-value lookup is [], an empty multi-value
+			// person null (recorded, docs/sharepoint.md §6.4).
 			return ir.appendInts(b, v.ints, "Collection(Edm.Int32)", false)
 		}
 		if v.kind != vInt {
@@ -156,6 +159,9 @@ func (ir *itemsRequest) appendCol(b []byte, c *outCol, row []value, id int) []by
 	case oStringID:
 		v := row[c.f.index]
 		if c.f.logical == ltUserMulti {
+			if len(v.ints) == 0 {
+				return append(b, "null"...)
+			}
 			return ir.appendInts(b, v.ints, "Collection(Edm.String)", true)
 		}
 		if v.kind != vInt {
@@ -205,7 +211,7 @@ func (ir *itemsRequest) appendValue(b []byte, f *fieldModel, row []value, id int
 		return ir.appendTextual(b, f, row, id)
 	}
 	v := row[f.index]
-	if v.kind == vNull {
+	if v.kind == vNull && f.logical != ltTaxonomyMulti {
 		return append(b, "null"...)
 	}
 	switch f.logical {
@@ -251,7 +257,7 @@ func (ir *itemsRequest) appendValue(b []byte, f *fieldModel, row []value, id int
 		return append(b, '}')
 	case ltTaxonomy:
 		return ir.appendTaxonomy(b, v.taxs[0])
-	case ltTaxonomyMulti:
+	case ltTaxonomyMulti: // an empty one is [], as recorded (docs/sharepoint.md §6.4)
 		if ir.f.verbose {
 			b = append(b, `{"__metadata":{"type":"Collection(SP.Taxonomy.TaxonomyFieldValue)"},"results":`...)
 		}

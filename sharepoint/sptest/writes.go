@@ -272,13 +272,16 @@ func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, f, &apiError{http.StatusBadRequest, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException", "The batch request is malformed: " + err.Error()})
 		return
 	}
-	boundary := "batchresponse_" + strconv.FormatInt(time.Now().UnixNano(), 16)
+	// SharePoint's boundaries are batchresponse_<GUID>, and every part
+	// has a CONTENT-TYPE, a 204's too (docs/sharepoint.md §6.10).
+	boundary := "batchresponse_" + newGUID()
 	var out bytes.Buffer
 	for _, raw := range parts {
 		rec := &recordingWriter{header: http.Header{}, status: http.StatusOK}
+		partFormat := f
 		if req, err := s.batchPartRequest(r, raw); err != nil {
 			writeError(rec, f, &apiError{http.StatusBadRequest, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException", err.Error()})
-		} else if req.Method == http.MethodGet {
+		} else if partFormat, _ = negotiate(req); req.Method == http.MethodGet {
 			s.writes.mu.RLock()
 			s.serveSite(rec, req)
 			s.writes.mu.RUnlock()
@@ -287,9 +290,11 @@ func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request) {
 		}
 		fmt.Fprintf(&out, "--%s\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n", boundary)
 		fmt.Fprintf(&out, "HTTP/1.1 %d %s\r\n", rec.status, http.StatusText(rec.status))
-		if ct := rec.header.Get("Content-Type"); ct != "" {
-			fmt.Fprintf(&out, "CONTENT-TYPE: %s\r\n", ct)
+		ct := rec.header.Get("Content-Type")
+		if ct == "" {
+			ct = partFormat.contentType()
 		}
+		fmt.Fprintf(&out, "CONTENT-TYPE: %s\r\n", ct)
 		if et := rec.header.Get("ETag"); et != "" {
 			fmt.Fprintf(&out, "ETAG: %s\r\n", et)
 		}
