@@ -178,7 +178,7 @@ var parseErrorTests = []struct {
 	{"ProxyPort needs ProxyHost", base + ";ProxyPort=8080", "need ProxyHost"},
 	{"ProxyPassword needs ProxyUser", base + ";ProxyHost=p;ProxyPassword=pw", "ProxyPassword needs ProxyUser"},
 	{"ReadOnly must be a boolean", base + ";ReadOnly=maybe", `ReadOnly must be true or false, got "maybe"`},
-	{"AuthenticationMethod is checked", base + ";AuthenticationMethod=Kerberos", `AuthenticationMethod must be one of None, OAuth2, got "Kerberos"`},
+	{"AuthenticationMethod is checked", base + ";AuthenticationMethod=Kerberos", `AuthenticationMethod must be one of None, OAuth2, OAuth2ClientCertificate, got "Kerberos"`},
 	{"AuthenticationMethod=None only on loopback", "ServiceURL=https://corp.sharepoint.com/sites/x;AuthenticationMethod=None", "only for the local emulator"},
 	{"AuditColumns is checked", base + ";AuditColumns=Some", "AuditColumns must be one of All, None"},
 	{"TokenCacheFile needs RefreshToken", base + ";TokenCacheFile=/tmp/x", "TokenCacheFile needs RefreshToken"},

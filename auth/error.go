@@ -93,7 +93,8 @@ type Error struct {
 	TraceID       string // trace_id, for Microsoft support
 	CorrelationID string // correlation_id, for Microsoft support
 
-	retryAfter time.Duration // from a Retry-After header on 429/503
+	retryAfter  time.Duration // from a Retry-After header on 429/503
+	certificate bool          // the request authenticated with a client certificate
 }
 
 // Error explains what happened and what to do about it, quoting Entra's error
@@ -104,7 +105,11 @@ func (e *Error) Error() string {
 	case "invalid_grant":
 		b.WriteString("auth: Entra ID rejected the refresh token")
 	case "invalid_client":
-		b.WriteString("auth: Entra ID rejected the client credentials")
+		if e.certificate {
+			b.WriteString("auth: Entra ID rejected the client certificate")
+		} else {
+			b.WriteString("auth: Entra ID rejected the client credentials")
+		}
 	default:
 		b.WriteString("auth: token request failed")
 	}
@@ -122,7 +127,11 @@ func (e *Error) Error() string {
 	case "invalid_grant":
 		b.WriteString("; it has expired, was revoked or was already used: obtain a new refresh token and put it in the connection string")
 	case "invalid_client":
-		b.WriteString("; check ClientID and ClientSecret (use the secret's value, not its ID) and that the secret has not expired")
+		if e.certificate {
+			b.WriteString(e.certificateHint())
+		} else {
+			b.WriteString("; check ClientID and ClientSecret (use the secret's value, not its ID) and that the secret has not expired")
+		}
 	case "invalid_scope":
 		b.WriteString("; check the scope (e.g. https://TENANT.sharepoint.com/.default offline_access)")
 	case "interaction_required":
@@ -149,6 +158,8 @@ func (e *Error) Is(target error) bool {
 		return e.Code == "invalid_grant"
 	case ErrInvalidClient:
 		return e.Code == "invalid_client"
+	case ErrCertificateRejected:
+		return e.certificateRejected()
 	}
 	return false
 }
