@@ -94,7 +94,8 @@ type options struct {
 }
 
 const usageText = `Usage: spsql [flags] ["SQL" ...]
-       spsql login [flags]     obtain a refresh token (see spsql login --help)
+       spsql login [flags]     obtain a refresh token (see spsql login --help; not
+                               needed for app-only access with a certificate)
 
 Runs SQL against SharePoint Online lists. Without SQL arguments, statements
 are read from standard input, separated by ';', or, when standard input is
@@ -108,6 +109,12 @@ Connection (one of):
   --dsn-file FILE      read the connection string from FILE
   --odbc-dsn NAME      use the data source NAME from odbc.ini
   SPSQL_DSN            the connection string, from the environment
+
+Unattended jobs (app-only: an Entra ID application with a certificate; no user,
+no spsql login; see README.md, "Unattended jobs"), e.g. in SPSQL_DSN:
+  ServiceURL=https://contoso.sharepoint.com/sites/x;AuthenticationMethod=OAuth2ClientCertificate;
+  ClientID=<application ID>;TokenURI=https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token;
+  CertificateFile=/etc/spsql/app.pfx;CertificatePassword=<the .pfx password>
 
 Output:
   --format FORMAT      table (default), csv, tsv, json or jsonl
