@@ -1,5 +1,7 @@
 // Package auth obtains and renews the OAuth 2.0 bearer tokens spsql sends to
-// SharePoint Online, using the Entra ID (Azure AD) refresh_token grant.
+// SharePoint Online, using the Entra ID (Azure AD) refresh_token grant, or
+// for app-only access the client_credentials grant with a certificate
+// (Config.ClientCertificate, LoadClientCertificate).
 //
 // RefreshTokenSource is an oauth2.TokenSource that caches the access token,
 // refreshes it shortly before it expires or after SharePoint refuses it,
