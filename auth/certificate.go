@@ -76,7 +76,7 @@ func ParseClientCertificate(data []byte, password string) (*ClientCertificate, e
 	var c *ClientCertificate
 	var err error
 	if isPEM(data) {
-		c, err = parsePEMCertificate(data, password)
+		c, err = parsePEMCertificate(data) // unencrypted: no password
 	} else {
 		c, err = parsePKCS12Certificate(data, password)
 	}
@@ -98,7 +98,7 @@ func isPEM(data []byte) bool {
 	return strings.Contains(string(data), "-----BEGIN ")
 }
 
-func parsePEMCertificate(data []byte, password string) (*ClientCertificate, error) {
+func parsePEMCertificate(data []byte) (*ClientCertificate, error) {
 	c := &ClientCertificate{}
 	for rest := data; ; {
 		var b *pem.Block
@@ -137,7 +137,6 @@ func parsePEMCertificate(data []byte, password string) (*ClientCertificate, erro
 	case c.Key == nil:
 		return nil, errors.New("auth: the certificate file has no PRIVATE KEY block: append the certificate's private key (PEM) to it, or give a PKCS#12 (.pfx) file")
 	}
-	_ = password // unencrypted PEM needs none
 	return c, nil
 }
 

@@ -40,6 +40,11 @@ const maxRefreshMargin = time.Minute
 // re-posts a dead refresh token in the body, and keeps the first caller's
 // context for every later refresh.
 //
+// With Config.ClientCertificate the same source serves app-only access
+// instead: each token request is a client_credentials grant with a newly
+// signed client assertion, there is no refresh token (and no store), and
+// a token near its expiry is replaced by asking again.
+//
 // All methods are safe for concurrent use. Concurrent callers that find the
 // token expired wait for a single token request.
 //
