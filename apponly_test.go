@@ -339,3 +339,15 @@ func TestAppOnlyExpiredCertificate(t *testing.T) {
 		t.Errorf("token requests = %d, want 0", n)
 	}
 }
+
+// The certificate sentinels re-exported at the root are auth's values.
+func TestCertificateSentinelsAreAuthsValues(t *testing.T) {
+	for name, pair := range map[string][2]error{
+		"ErrCertificateRejected": {spsql.ErrCertificateRejected, auth.ErrCertificateRejected},
+		"ErrCertificateExpired":  {spsql.ErrCertificateExpired, auth.ErrCertificateExpired},
+	} {
+		if pair[0] == nil || !errors.Is(pair[0], pair[1]) || !errors.Is(pair[1], pair[0]) {
+			t.Errorf("spsql.%s is not auth's %s", name, name)
+		}
+	}
+}

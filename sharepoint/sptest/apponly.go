@@ -368,3 +368,15 @@ func (s *Server) refuseAppOnly(w http.ResponseWriter, r *http.Request, token str
 	writeODataError(w, http.StatusForbidden, "-2147024891, System.UnauthorizedAccessException", "Access denied. You do not have permission to perform this action or access this resource.")
 	return true
 }
+
+// appOnlyCaller reports whether r carries an app-only access token, and
+// whose: the hook for behaviour SharePoint reserves for app-only callers
+// (such as RateLimit headers, docs/sharepoint.md §10.2). It does not check
+// that the token is still valid.
+func (s *Server) appOnlyCaller(r *http.Request) (AppOnlyToken, bool) {
+	tok, ok := bearerToken(r)
+	if !ok {
+		return AppOnlyToken{}, false
+	}
+	return s.Tokens.AppOnly(tok)
+}

@@ -293,6 +293,15 @@ func TestAppOnlyTokensOnTheRESTAPI(t *testing.T) {
 	if _, ok := srv.Tokens.AppOnly("no-such-token"); ok {
 		t.Error("AppOnly reports an unknown token")
 	}
+	req, _ := http.NewRequest("GET", srv.ServiceURL()+"/_api/web", nil)
+	req.Header.Set("Authorization", "Bearer "+certTok)
+	if info, ok := srv.appOnlyCaller(req); !ok || info.ClientID != srv.ClientID {
+		t.Error("appOnlyCaller does not recognise an app-only request")
+	}
+	req.Header.Set("Authorization", "Bearer "+srv.NewRefreshToken())
+	if _, ok := srv.appOnlyCaller(req); ok {
+		t.Error("appOnlyCaller reports a request without an app-only token")
+	}
 	// Secrets lists the assertions and the app-only tokens.
 	secrets := strings.Join(srv.Tokens.Secrets(), "\n")
 	for _, s := range []string{secretTok, certTok} {
