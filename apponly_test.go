@@ -2,6 +2,10 @@ package spsql_test
 
 import (
 	"context"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
@@ -155,7 +159,19 @@ func checkAssertion(t *testing.T, a, aud, clientID string, cert *sptest.TestCert
 	if life := time.Duration(exp-nbf) * time.Second; life <= 0 || life > 10*time.Minute {
 		t.Errorf("assertion lifetime = %s, want short (at most 10 minutes)", life)
 	}
-	_ = cert
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil {
+		t.Fatal("the signature is not base64url")
+	}
+	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	pub := cert.Certificate.PublicKey.(*rsa.PublicKey)
+	if rsa.VerifyPSS(pub, crypto.SHA256, digest[:], sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) != nil {
+		t.Error("the assertion's PS256 signature does not verify with the certificate")
+	}
+	s1, s256 := sha1.Sum(cert.Certificate.Raw), sha256.Sum256(cert.Certificate.Raw)
+	if h["x5t"] != base64.RawURLEncoding.EncodeToString(s1[:]) || h["x5t#S256"] != base64.RawURLEncoding.EncodeToString(s256[:]) {
+		t.Error("the header's thumbprints are not the certificate's")
+	}
 }
 
 // An access token near its expiry is replaced by a new grant with a new
@@ -349,5 +365,27 @@ func TestCertificateSentinelsAreAuthsValues(t *testing.T) {
 		if pair[0] == nil || !errors.Is(pair[0], pair[1]) || !errors.Is(pair[1], pair[0]) {
 			t.Errorf("spsql.%s is not auth's %s", name, name)
 		}
+	}
+}
+
+// A 401 to an app-only token that Entra issued (an application without
+// admin-consented SharePoint permissions gets one) says to check the
+// application's permissions, not a refresh token.
+func TestAppOnly401SaysToCheckPermissions(t *testing.T) {
+	srv, _, file, secrets := appOnlyServer(t, "")
+	lc := newLeakCheck(t, srv, secrets...)
+	db, err := sql.Open("sharepoint", srv.AppOnlyConnString(file, ""))
+	if err != nil {
+		t.Fatal(lc.err(err))
+	}
+	defer db.Close()
+	srv.FailNext(2, http.StatusUnauthorized)
+	err = db.Ping()
+	lc.err(err)
+	if !errors.Is(err, spsql.ErrUnauthorized) || !strings.Contains(err.Error(), "application permission") || strings.Contains(err.Error(), "refresh token") {
+		t.Fatalf("err = %v, want a 401 explained for app-only access", err)
+	}
+	if n := srv.Tokens.RequestCount(); n != 2 {
+		t.Errorf("token requests = %d, want 2 (one new token after the first 401)", n)
 	}
 }
