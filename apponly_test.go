@@ -389,3 +389,45 @@ func TestAppOnly401SaysToCheckPermissions(t *testing.T) {
 		t.Errorf("token requests = %d, want 2 (one new token after the first 401)", n)
 	}
 }
+
+// The app-only flow through servers that echo what they were sent: the
+// token endpoint quoting the posted form (client assertion included) in
+// errors that are retried, SharePoint error bodies quoting the app-only
+// bearer token. Neither the errors nor the Debug log show the key, the
+// .pfx password, an assertion or a token; the echoes arrive redacted.
+func TestAppOnlyEchoedSecretsLeakNothing(t *testing.T) {
+	const password = "pfx-SECRET-pass"
+	srv, _, file, secrets := appOnlyServer(t, password)
+	lc := newLeakCheck(t, srv, secrets...)
+	cfg, err := spsql.ParseDSN(srv.AppOnlyConnString(file, password) + ";WSRetryCount=2")
+	if err != nil {
+		t.Fatal(lc.err(err))
+	}
+	conn, err := spsql.NewConnector(cfg, spsql.WithLogger(lc.logger()))
+	if err != nil {
+		t.Fatal(lc.err(err))
+	}
+	db := sql.OpenDB(conn)
+	defer db.Close()
+
+	srv.Tokens.SetEchoForm(true)
+	srv.Tokens.FailNext(2, http.StatusInternalServerError)
+	srv.FailNextWith(1, sptest.Fault{Status: http.StatusInternalServerError, EchoAuthorization: true})
+	if err := db.Ping(); err != nil {
+		t.Fatal(lc.err(err))
+	}
+	srv.FailNextWith(5, sptest.Fault{Status: http.StatusBadRequest, EchoAuthorization: true})
+	_, err = db.Query("SELECT Title FROM Tasks")
+	lc.err(err)
+	if err == nil || !strings.Contains(err.Error(), "Authorization: Bearer ***") {
+		t.Fatalf("err = %v, want the echoed header redacted", err)
+	}
+	lc.mu.Lock()
+	logs := lc.logs.String()
+	lc.mu.Unlock()
+	for _, want := range []string{"client_assertion=***", "Authorization: Bearer ***"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the Debug log lacks %q: the echo never reached it", want)
+		}
+	}
+}
