@@ -302,3 +302,24 @@ func TestClientCredentialsLeakNothing(t *testing.T) {
 	}
 	_ = tok
 }
+
+// A token at its expiry margin is replaced before SharePoint refuses it,
+// by a new grant with a new assertion; the new token is then cached.
+func TestClientCredentialsTokenNearExpiryIsReplaced(t *testing.T) {
+	h := newHarness(t)
+	a, _, _ := certs(t)
+	// expires_in 0: the token is at its expiry margin as soon as it arrives.
+	h.srv.Tokens.SetAccessTokenLifetime(0)
+	s := h.source(h.certConfig(a))
+	mustToken(t, h, s)
+	h.srv.Tokens.SetAccessTokenLifetime(time.Hour)
+	mustToken(t, h, s)
+	mustToken(t, h, s)
+	reqs := h.srv.Tokens.Requests()
+	if len(reqs) != 2 {
+		t.Fatalf("%d token requests, want 2 (one for the stale token, then cached)", len(reqs))
+	}
+	if reqs[1].Status != 200 || reqs[0].Form.Get("client_assertion") == reqs[1].Form.Get("client_assertion") {
+		t.Error("the replacement failed or reused the assertion")
+	}
+}
