@@ -93,8 +93,9 @@ type Error struct {
 	TraceID       string // trace_id, for Microsoft support
 	CorrelationID string // correlation_id, for Microsoft support
 
-	retryAfter  time.Duration // from a Retry-After header on 429/503
-	certificate bool          // the request authenticated with a client certificate
+	retryAfter time.Duration // from a Retry-After header on 429/503
+
+	certificate bool // the request authenticated with a client certificate
 }
 
 // Error explains what happened and what to do about it, quoting Entra's error
