@@ -123,11 +123,18 @@ func newConnector(d *Driver, cfg *Config, opts ...Option) (*Connector, error) {
 	// whatever either quotes from a server passes through it.
 	red := redact.New()
 	var own io.Closer
-	if c.AuthenticationMethod == AuthOAuth2 {
+	appOnly := c.AuthenticationMethod == AuthClientCertificate
+	if c.AuthenticationMethod == AuthOAuth2 || appOnly {
 		src := o.tokenSource
 		switch {
 		case src != nil:
 			src = auth.RegisterTokens(src, red)
+		case appOnly:
+			cts, err := newClientCertificateSource(&c, base, logger, red)
+			if err != nil {
+				return nil, err
+			}
+			src, own = cts, cts
 		case o.tokenStore == nil && c.TokenCacheFile != "":
 			shared, err := acquireSharedSource(&c, o, base, logger)
 			if err != nil {
@@ -143,7 +150,7 @@ func newConnector(d *Driver, cfg *Config, opts ...Option) (*Connector, error) {
 		}
 		spHTTP.Transport = auth.NewTransport(base, src, origin)
 	}
-	red.Add(c.ClientSecret, c.RefreshToken, c.AccessToken, c.ProxyPassword)
+	red.Add(c.ClientSecret, c.RefreshToken, c.AccessToken, c.ProxyPassword, c.CertificatePassword)
 	if c.ProxyUser != "" {
 		// What a proxy that echoes Proxy-Authorization would show.
 		red.Add(redact.BasicCredential(c.ProxyUser, c.ProxyPassword))
@@ -155,6 +162,7 @@ func newConnector(d *Driver, cfg *Config, opts ...Option) (*Connector, error) {
 		sharepoint.WithLogger(logger),
 		sharepoint.WithRedactor(red),
 		sharepoint.WithUserAgent("NONISV|go-spsql|spsql/"+Version),
+		sharepoint.WithAppOnly(appOnly),
 	)
 	if err != nil {
 		if own != nil {

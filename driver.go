@@ -25,7 +25,7 @@
 // so importing this package is enough:
 //
 //   - signing in: ErrInvalidGrant, ErrInvalidClient, ErrAccessTokenRefused,
-//     *TokenError, *AuthError;
+//     ErrCertificateRejected, ErrCertificateExpired, *TokenError, *AuthError;
 //   - reaching the site or the token endpoint: ErrUnreachable;
 //   - the connection string: ErrUnknownProperty, ErrDataSourceNotFound;
 //   - the statement: *SyntaxError (line, column, the token found);

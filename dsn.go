@@ -21,6 +21,12 @@ const (
 	// AuthOAuth2 authenticates with an OAuth 2.0 bearer token obtained from
 	// Microsoft Entra ID with the refresh-token grant (or given as AccessToken).
 	AuthOAuth2 = "OAuth2"
+	// AuthClientCertificate authenticates the application itself, with no
+	// user (app-only access for unattended jobs): the client-credentials
+	// grant, with a client assertion signed by the certificate in
+	// CertificateFile (docs/sharepoint.md §12.8). SharePoint accepts
+	// app-only tokens only from certificate credentials.
+	AuthClientCertificate = "OAuth2ClientCertificate"
 	// AuthNone sends no Authorization header. It exists for tests against the
 	// sptest emulator and is refused for anything but a loopback ServiceURL.
 	AuthNone = "None"
@@ -83,11 +89,20 @@ type Config struct {
 	// AccessToken is an optional bearer token used as is. With a
 	// RefreshToken too, it is used first and refreshed when refused.
 	AccessToken string
-	// Scope is sent with each v2 refresh request. Empty means
-	// "https://<ServiceURL host>/.default offline_access"; see Scopes.
+	// Scope is sent with each v2 token request. Empty means
+	// "https://<ServiceURL host>/.default offline_access", or
+	// "https://<ServiceURL host>/.default" with AuthClientCertificate;
+	// see Scopes.
 	Scope string
-	// AuthenticationMethod is AuthOAuth2 (the default) or AuthNone.
+	// AuthenticationMethod is AuthOAuth2 (the default), AuthClientCertificate
+	// or AuthNone.
 	AuthenticationMethod string
+	// CertificateFile is the certificate and private key of the Entra ID
+	// application for AuthClientCertificate: a PEM file (certificate and
+	// unencrypted key) or a PKCS#12 (.pfx/.p12) file.
+	CertificateFile string
+	// CertificatePassword opens a PKCS#12 CertificateFile. Secret.
+	CertificatePassword string
 
 	// FetchSize (WSFetchSize) is the number of rows asked for per request,
 	// 1 to MaxFetchSize.
@@ -334,8 +349,11 @@ var properties = []property{
 	stringProp("Scope", false, func(c *Config) *string { return &c.Scope }),
 	// ODBC drivers also spell OAuth2 as the code 24 (Progress's "am" values).
 	enumProp("AuthenticationMethod", AuthOAuth2,
-		map[string]string{"oauth2": AuthOAuth2, "24": AuthOAuth2, "none": AuthNone},
+		map[string]string{"oauth2": AuthOAuth2, "24": AuthOAuth2, "none": AuthNone,
+			"oauth2clientcertificate": AuthClientCertificate},
 		func(c *Config) *string { return &c.AuthenticationMethod }),
+	stringProp("CertificateFile", false, func(c *Config) *string { return &c.CertificateFile }),
+	stringProp("CertificatePassword", true, func(c *Config) *string { return &c.CertificatePassword }),
 	intProp("WSFetchSize", 1, MaxFetchSize, DefaultFetchSize, func(c *Config) *int { return &c.FetchSize }),
 	secondsProp("WSTimeout", DefaultTimeout, func(c *Config) *time.Duration { return &c.Timeout }),
 	intProp("WSRetryCount", 0, 100, DefaultRetryCount, func(c *Config) *int { return &c.RetryCount }),
@@ -781,12 +799,19 @@ func (c *Config) check(externalTokens bool) error {
 				return errors.New("spsql: RefreshToken needs ClientID")
 			}
 		}
+	case AuthClientCertificate:
+		if err := c.checkClientCertificate(externalTokens); err != nil {
+			return err
+		}
 	case AuthNone:
 		if !isLoopback(u.Hostname()) {
 			return errors.New("spsql: AuthenticationMethod=None is only for the local emulator: ServiceURL must be a loopback address")
 		}
 	default:
-		return fmt.Errorf("spsql: AuthenticationMethod must be OAuth2 or None, got %q", c.AuthenticationMethod)
+		return fmt.Errorf("spsql: AuthenticationMethod must be OAuth2, OAuth2ClientCertificate or None, got %q", c.AuthenticationMethod)
+	}
+	if c.AuthenticationMethod != AuthClientCertificate && (c.CertificateFile != "" || c.CertificatePassword != "") {
+		return errors.New("spsql: CertificateFile and CertificatePassword need AuthenticationMethod=OAuth2ClientCertificate")
 	}
 	if c.TokenCacheFile != "" && c.RefreshToken == "" {
 		return errors.New("spsql: TokenCacheFile needs RefreshToken")
@@ -951,11 +976,17 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(attrs...)
 }
 
-// Scopes returns the scopes sent with a v2 refresh request: Scope split on
-// spaces, or by default https://<ServiceURL host>/.default and offline_access.
+// Scopes returns the scopes sent with a v2 token request: Scope split on
+// spaces, or by default https://<ServiceURL host>/.default and
+// offline_access — without offline_access for AuthClientCertificate, whose
+// grant issues no refresh token and takes only "<resource>/.default"
+// (docs/sharepoint.md §12.8).
 func (c *Config) Scopes() []string {
 	if s := strings.Fields(c.Scope); len(s) > 0 {
 		return s
+	}
+	if c.AuthenticationMethod == AuthClientCertificate {
+		return []string{c.Resource() + "/.default"}
 	}
 	return []string{c.Resource() + "/.default", "offline_access"}
 }

@@ -178,7 +178,7 @@ var parseErrorTests = []struct {
 	{"ProxyPort needs ProxyHost", base + ";ProxyPort=8080", "need ProxyHost"},
 	{"ProxyPassword needs ProxyUser", base + ";ProxyHost=p;ProxyPassword=pw", "ProxyPassword needs ProxyUser"},
 	{"ReadOnly must be a boolean", base + ";ReadOnly=maybe", `ReadOnly must be true or false, got "maybe"`},
-	{"AuthenticationMethod is checked", base + ";AuthenticationMethod=Kerberos", `AuthenticationMethod must be one of None, OAuth2, got "Kerberos"`},
+	{"AuthenticationMethod is checked", base + ";AuthenticationMethod=Kerberos", `AuthenticationMethod must be one of None, OAuth2, OAuth2ClientCertificate, got "Kerberos"`},
 	{"AuthenticationMethod=None only on loopback", "ServiceURL=https://corp.sharepoint.com/sites/x;AuthenticationMethod=None", "only for the local emulator"},
 	{"AuditColumns is checked", base + ";AuditColumns=Some", "AuditColumns must be one of All, None"},
 	{"TokenCacheFile needs RefreshToken", base + ";TokenCacheFile=/tmp/x", "TokenCacheFile needs RefreshToken"},
@@ -231,7 +231,7 @@ func TestParseDSNNeverEchoesAPieceOfASecret(t *testing.T) {
 // secret: it is named with its suggestion, and neither the secret nor the
 // typo's value is printed. A fragment that is no near-miss stays unnamed.
 func TestParseDSNNamesATypoAfterASecret(t *testing.T) {
-	for _, secret := range []string{"RefreshToken", "ClientSecret", "ProxyPassword", "AccessToken"} {
+	for _, secret := range []string{"RefreshToken", "ClientSecret", "ProxyPassword", "AccessToken", "CertificatePassword"} {
 		dsn := "ServiceURL=https://corp.sharepoint.com/sites/x;" + secret + "=abc;ClientSecert=xyz"
 		_, err := ParseDSN(dsn)
 		if err == nil {
@@ -304,8 +304,9 @@ func TestConfigPrintingRedactsSecrets(t *testing.T) {
 	c := withSeed(func(c *Config) {
 		c.AccessToken = "access-SECRET-1"
 		c.ProxyHost, c.ProxyUser, c.ProxyPassword = "proxy", "user", "proxy-SECRET-2"
+		c.CertificateFile, c.CertificatePassword = "/etc/app.pfx", "pfx-SECRET-3"
 	})
-	secrets := []string{seedSecret, seedRefresh, "access-SECRET-1", "proxy-SECRET-2"}
+	secrets := []string{seedSecret, seedRefresh, "access-SECRET-1", "proxy-SECRET-2", "pfx-SECRET-3"}
 	var logged strings.Builder
 	logger := slog.New(slog.NewTextHandler(&logged, nil))
 	logger.Info("config", "cfg", c, "value", *c)

@@ -1,5 +1,7 @@
 // Package auth obtains and renews the OAuth 2.0 bearer tokens spsql sends to
-// SharePoint Online, using the Entra ID (Azure AD) refresh_token grant.
+// SharePoint Online, using the Entra ID (Azure AD) refresh_token grant, or
+// for app-only access the client_credentials grant with a certificate
+// (Config.ClientCertificate, LoadClientCertificate).
 //
 // RefreshTokenSource is an oauth2.TokenSource that caches the access token,
 // refreshes it shortly before it expires or after SharePoint refuses it,
@@ -26,8 +28,9 @@ import (
 // included, when Config.LoginTimeout is zero.
 const DefaultLoginTimeout = 30 * time.Second
 
-// Config describes how to obtain tokens. Either RefreshToken (with TokenURL
-// and ClientID) or AccessToken must be set.
+// Config describes how to obtain tokens. RefreshToken (with TokenURL and
+// ClientID), ClientCertificate (with TokenURL and ClientID) or AccessToken
+// must be set.
 type Config struct {
 	// TokenURL is the Entra ID token endpoint. A path containing "/v2.0/"
 	// selects the v2.0 protocol (Scopes are sent), anything else v1
@@ -39,8 +42,16 @@ type Config struct {
 	// which must not send one.
 	ClientSecret string
 	// RefreshToken starts the refresh token chain. Required unless only an
-	// AccessToken is configured.
+	// AccessToken, or a ClientCertificate, is configured.
 	RefreshToken string
+	// ClientCertificate, if set, selects the client-credentials grant
+	// with a certificate (app-only access, docs/sharepoint.md §12.8): each
+	// token request carries a new client assertion signed with its key,
+	// there is no refresh token, and a token near its expiry is replaced
+	// by asking again. Exclusive with RefreshToken and ClientSecret
+	// (SharePoint refuses app-only tokens obtained with a secret). Scopes
+	// should be the single "https://TENANT.sharepoint.com/.default".
+	ClientCertificate *ClientCertificate
 	// AccessToken is an optional initial bearer token. Its expiry is unknown,
 	// so it is used until SharePoint refuses it, then replaced by refreshing
 	// (or, without RefreshToken, reported as ErrAccessTokenRefused).
@@ -95,8 +106,8 @@ type Redactor interface {
 
 // String describes c with every secret replaced by "***".
 func (c Config) String() string {
-	return fmt.Sprintf("auth.Config{TokenURL:%q ClientID:%q ClientSecret:%s RefreshToken:%s AccessToken:%s Scopes:%q Resource:%q LoginTimeout:%s Store:%t}",
-		c.TokenURL, c.ClientID, mask(c.ClientSecret), mask(c.RefreshToken), mask(c.AccessToken), c.Scopes, c.Resource, c.LoginTimeout, c.Store != nil)
+	return fmt.Sprintf("auth.Config{TokenURL:%q ClientID:%q ClientSecret:%s RefreshToken:%s AccessToken:%s ClientCertificate:%s Scopes:%q Resource:%q LoginTimeout:%s Store:%t}",
+		c.TokenURL, c.ClientID, mask(c.ClientSecret), mask(c.RefreshToken), mask(c.AccessToken), certText(c.ClientCertificate), c.Scopes, c.Resource, c.LoginTimeout, c.Store != nil)
 }
 
 // GoString keeps %#v from printing the secrets too.
@@ -110,6 +121,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("client_secret", mask(c.ClientSecret)),
 		slog.String("refresh_token", mask(c.RefreshToken)),
 		slog.String("access_token", mask(c.AccessToken)),
+		slog.String("client_certificate", certText(c.ClientCertificate)),
 		slog.String("scope", strings.Join(c.Scopes, " ")),
 		slog.String("resource", c.Resource),
 	)
@@ -123,20 +135,47 @@ func mask(s string) string {
 	return "***"
 }
 
+// certText names a certificate by thumbprint, never its key.
+func certText(c *ClientCertificate) string {
+	if c == nil || c.Certificate == nil {
+		return `""`
+	}
+	return c.Thumbprint()
+}
+
 // validate checks c and returns the parsed token URL (nil for an
 // access-token-only config). The error names every missing or wrong field,
 // never a value that could be secret.
 func (c Config) validate() (*url.URL, error) {
-	if c.RefreshToken == "" {
+	cert := c.ClientCertificate != nil
+	grant := "a RefreshToken"
+	if cert {
+		grant = "a ClientCertificate"
+	}
+	if c.RefreshToken == "" && !cert {
 		if c.AccessToken == "" {
-			return nil, errors.New("auth: invalid configuration: set RefreshToken (with TokenURL and ClientID) or AccessToken")
+			return nil, errors.New("auth: invalid configuration: set RefreshToken (with TokenURL and ClientID), ClientCertificate (with TokenURL and ClientID) or AccessToken")
 		}
 		return nil, nil
 	}
 	var problems []string
 	var u *url.URL
+	if cert {
+		if c.RefreshToken != "" {
+			problems = append(problems, "set either RefreshToken (delegated access) or ClientCertificate (app-only access), not both")
+		}
+		if c.ClientSecret != "" {
+			problems = append(problems, "ClientSecret cannot be used with a ClientCertificate: SharePoint refuses app-only tokens obtained with a client secret")
+		}
+		if c.AccessToken != "" {
+			problems = append(problems, "AccessToken cannot be used with a ClientCertificate")
+		}
+		if c.ClientCertificate.Certificate == nil || c.ClientCertificate.Key == nil {
+			problems = append(problems, "ClientCertificate needs both the certificate and its private key")
+		}
+	}
 	if c.TokenURL == "" {
-		problems = append(problems, "TokenURL is required with a RefreshToken")
+		problems = append(problems, "TokenURL is required with "+grant)
 	} else if pu, err := url.Parse(c.TokenURL); err != nil || pu.Host == "" || (pu.Scheme != "https" && pu.Scheme != "http") {
 		problems = append(problems, "TokenURL must be an absolute https URL")
 	} else if pu.Scheme == "http" && !isLoopback(pu.Hostname()) {
@@ -147,11 +186,15 @@ func (c Config) validate() (*url.URL, error) {
 		u = pu
 	}
 	if c.ClientID == "" {
-		problems = append(problems, "ClientID is required with a RefreshToken")
+		problems = append(problems, "ClientID is required with "+grant)
 	}
 	if u != nil {
 		if isV2(u) && len(c.Scopes) == 0 {
-			problems = append(problems, "Scopes are required for a v2.0 TokenURL (Entra ID answers AADSTS90009 without them), e.g. https://TENANT.sharepoint.com/.default offline_access")
+			example := "https://TENANT.sharepoint.com/.default offline_access"
+			if cert {
+				example = "https://TENANT.sharepoint.com/.default"
+			}
+			problems = append(problems, "Scopes are required for a v2.0 TokenURL (Entra ID answers AADSTS90009 without them), e.g. "+example)
 		}
 		if !isV2(u) && c.Resource == "" {
 			problems = append(problems, "Resource is required for a v1 TokenURL, e.g. https://TENANT.sharepoint.com")

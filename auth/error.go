@@ -97,6 +97,8 @@ type Error struct {
 	CorrelationID string // correlation_id, for Microsoft support
 
 	retryAfter time.Duration // from a Retry-After header on 429/503
+
+	certificate bool // the request authenticated with a client certificate
 }
 
 // Error explains what happened and what to do about it, quoting Entra's error
@@ -107,7 +109,11 @@ func (e *Error) Error() string {
 	case "invalid_grant":
 		b.WriteString("auth: Entra ID rejected the refresh token")
 	case "invalid_client":
-		b.WriteString("auth: Entra ID rejected the client credentials")
+		if e.certificate {
+			b.WriteString("auth: Entra ID rejected the client certificate")
+		} else {
+			b.WriteString("auth: Entra ID rejected the client credentials")
+		}
 	case "unauthorized_client":
 		b.WriteString("auth: Entra ID refused the application")
 	default:
@@ -127,7 +133,11 @@ func (e *Error) Error() string {
 	case "invalid_grant":
 		b.WriteString("; it has expired, was revoked or was already used: obtain a new refresh token (spsql login signs in and prints it or writes it to odbc.ini) and set TokenCacheFile, where the rotated refresh tokens are kept, so that the next run does not present a used one")
 	case "invalid_client":
-		b.WriteString("; check ClientID and ClientSecret (use the secret's value, not its ID) and that the secret has not expired")
+		if e.certificate {
+			b.WriteString(e.certificateHint())
+		} else {
+			b.WriteString("; check ClientID and ClientSecret (use the secret's value, not its ID) and that the secret has not expired")
+		}
 	case "unauthorized_client":
 		if slices.Contains(e.ErrorCodes, 700016) {
 			b.WriteString("; check ClientID, and that TokenURI names the tenant the application is registered in")
@@ -161,6 +171,8 @@ func (e *Error) Is(target error) bool {
 		// too: Entra answers it 400 unauthorized_client AADSTS700016
 		// (docs/sharepoint.md §12.6).
 		return e.Code == "invalid_client" || e.Code == "unauthorized_client" && slices.Contains(e.ErrorCodes, 700016)
+	case ErrCertificateRejected:
+		return e.certificateRejected()
 	}
 	return false
 }

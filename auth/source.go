@@ -40,6 +40,11 @@ const maxRefreshMargin = time.Minute
 // re-posts a dead refresh token in the body, and keeps the first caller's
 // context for every later refresh.
 //
+// With Config.ClientCertificate the same source serves app-only access
+// instead: each token request is a client_credentials grant with a newly
+// signed client assertion, there is no refresh token (and no store), and
+// a token near its expiry is replaced by asking again.
+//
 // All methods are safe for concurrent use. Concurrent callers that find the
 // token expired wait for a single token request.
 //
@@ -125,6 +130,12 @@ func NewRefreshTokenSource(cfg Config) (*RefreshTokenSource, error) {
 		s.red = redact.New()
 	}
 	s.red.Add(cfg.ClientSecret, cfg.RefreshToken, cfg.AccessToken)
+	if cfg.ClientCertificate != nil {
+		// Said at once rather than at the first query.
+		if err := cfg.ClientCertificate.checkValidity(time.Now()); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.AccessToken != "" {
 		// Expiry unknown: treat as valid until SharePoint refuses it.
 		s.tok = &oauth2.Token{AccessToken: cfg.AccessToken, TokenType: "Bearer"}
@@ -393,13 +404,9 @@ func (s *seconds) UnmarshalJSON(b []byte) error {
 // style means a refused token costs exactly one request. transient reports
 // whether the failure may go away on retry: network errors, 5xx and 429.
 func (s *RefreshTokenSource) post(ctx context.Context) (tr *tokenResponse, transient bool, err error) {
-	form := url.Values{
-		"grant_type":    {"refresh_token"},
-		"refresh_token": {s.refreshToken},
-		"client_id":     {s.cfg.ClientID},
-	}
-	if s.cfg.ClientSecret != "" {
-		form.Set("client_secret", s.cfg.ClientSecret)
+	form, err := s.grantForm()
+	if err != nil {
+		return nil, false, err
 	}
 	if isV2(s.tokenURL) {
 		form.Set("scope", strings.Join(s.cfg.Scopes, " "))
@@ -435,6 +442,7 @@ func (s *RefreshTokenSource) post(ctx context.Context) (tr *tokenResponse, trans
 	}
 	if resp.StatusCode != http.StatusOK {
 		e := s.parseError(resp, body)
+		e.certificate = s.cfg.ClientCertificate != nil
 		return nil, e.retryable(), e
 	}
 	// A malformed 200 answer will not improve on retry: report it at once.
@@ -546,3 +554,37 @@ func copyToken(t *oauth2.Token) *oauth2.Token {
 }
 
 var _ oauth2.TokenSource = (*RefreshTokenSource)(nil)
+
+// grantForm is the body of one token request: the refresh_token grant,
+// or with a ClientCertificate the client_credentials grant with a newly
+// signed client assertion (docs/sharepoint.md §12.8). The assertion is
+// registered with the Redactor before it is sent: an error body that
+// echoes the form must not show it.
+func (s *RefreshTokenSource) grantForm() (url.Values, error) {
+	if c := s.cfg.ClientCertificate; c != nil {
+		now := time.Now()
+		if err := c.checkValidity(now); err != nil {
+			return nil, err
+		}
+		a, err := c.assertion(EndpointText(s.tokenURL), s.cfg.ClientID, now)
+		if err != nil {
+			return nil, err
+		}
+		s.red.AddIssued(a)
+		return url.Values{
+			"grant_type":            {"client_credentials"},
+			"client_id":             {s.cfg.ClientID},
+			"client_assertion_type": {ClientAssertionType},
+			"client_assertion":      {a},
+		}, nil
+	}
+	form := url.Values{
+		"grant_type":    {"refresh_token"},
+		"refresh_token": {s.refreshToken},
+		"client_id":     {s.cfg.ClientID},
+	}
+	if s.cfg.ClientSecret != "" {
+		form.Set("client_secret", s.cfg.ClientSecret)
+	}
+	return form, nil
+}

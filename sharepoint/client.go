@@ -79,6 +79,8 @@ type Client struct {
 	// maxPageBytes, when above 0, bounds every answer's size instead of
 	// the bound computed from the page's $top and columns.
 	maxPageBytes int64
+	// appOnly: the tokens are app-only (apponly.go).
+	appOnly bool
 	// life ends when the client is closed: shared metadata fetches, which
 	// outlive the caller that started them, run on it.
 	life context.Context

@@ -64,6 +64,7 @@ type Error struct {
 
 	retryAfter       time.Duration // from the Retry-After header
 	retriesExhausted bool          // set when throttling outlasted the retries
+	appOnly          bool          // the request carried an app-only token (apponly.go)
 }
 
 // isRedirect reports a redirect answer the client did not follow.
@@ -80,6 +81,8 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, " (%s)", e.Code)
 	}
 	switch {
+	case e.appOnlyHint() != "":
+		b.WriteString(e.appOnlyHint())
 	case e.StatusCode == http.StatusUnauthorized:
 		b.WriteString("; the access token was refused: check that the refresh token is for this tenant and that the Scope names the SharePoint host")
 	case e.StatusCode == http.StatusForbidden:
@@ -306,6 +309,7 @@ func (c *Client) serverError(status int, method, url string, body []byte) *Error
 	e.Code = c.redactor.Redact(e.Code)
 	e.Message = c.redactor.Redact(e.Message)
 	e.URL = c.redactor.Redact(e.URL)
+	e.appOnly = c.appOnly
 	return e
 }
 

@@ -121,7 +121,8 @@ func (f scriptFlag) Set(v string) error {
 }
 
 const usageText = `Usage: spsql [flags] ["SQL" ...]
-       spsql login [flags]     obtain a refresh token (see spsql login --help)
+       spsql login [flags]     obtain a refresh token (see spsql login --help; not
+                               needed for app-only access with a certificate)
        spsql serve [flags]     run the emulator as a server (see spsql serve --help)
 
 Runs SQL against SharePoint Online lists. Statements are separated by ';'
@@ -142,6 +143,12 @@ Connection (one of):
   --dsn-file FILE      read the connection string from FILE
   --odbc-dsn NAME      use the data source NAME from odbc.ini
   SPSQL_DSN            the connection string, from the environment
+
+Unattended jobs (app-only: an Entra ID application with a certificate; no user,
+no spsql login; see README.md, "Unattended jobs"), e.g. in SPSQL_DSN:
+  ServiceURL=https://contoso.sharepoint.com/sites/x;AuthenticationMethod=OAuth2ClientCertificate;
+  ClientID=<application ID>;TokenURI=https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token;
+  CertificateFile=/etc/spsql/app.pfx;CertificatePassword=<the .pfx password>
 
 Output:
   --format FORMAT      table (default), csv, tsv, json or jsonl

@@ -65,7 +65,8 @@ func (d Difference) String() string {
 
 // VolatileProperties are the JSON properties whose values differ between
 // any two runs and are not compared: creation and modification times,
-// ETags and versions' metadata. GUIDs are not compared either (two
+// ETags and versions' metadata, and a list content type's ID (0x0100
+// followed by a hex string SharePoint derives per list). GUIDs are not compared either (two
 // GUID-shaped strings are equal), but a GUID an answer gave is mapped to
 // the replayed one in later requests, so that they address the same
 // object.
@@ -73,6 +74,7 @@ var VolatileProperties = map[string]bool{
 	"Created": true, "Modified": true, "LastItemModifiedDate": true, "LastItemUserModifiedDate": true,
 	"LastItemDeletedDate": true, "odata.etag": true, "etag": true, "@odata.etag": true,
 	"odata.editLink": true, "odata.id": true, "uri": true, "id": true,
+	"ContentTypeId": true,
 }
 
 var guidRE = regexp.MustCompile(`(?i)^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)

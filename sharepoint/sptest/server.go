@@ -118,6 +118,8 @@ type Server struct {
 	sp     spState
 	writes writeState // writes.go
 
+	apps appSiteState // apponly.go
+
 	mu         sync.Mutex
 	requests   []SPRequest
 	received   []SPRequest // as they arrive, before any answer
@@ -372,6 +374,9 @@ func (s *Server) serveSharePoint(w http.ResponseWriter, r *http.Request) {
 	}
 	if !s.cfg.noAuth && !(hasBearer && s.Tokens.ValidAccessToken(token)) {
 		s.unauthorized(rw)
+		return
+	}
+	if !s.cfg.noAuth && s.refuseAppOnly(rw, r, token) {
 		return
 	}
 	s.mu.Lock()

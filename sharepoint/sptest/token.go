@@ -66,6 +66,8 @@ type TokenEndpoint struct {
 	// interactive holds the sign-in flows' state: device codes
 	// (devicecode.go) and authorization codes (authorize.go).
 	interactive interactiveState
+	// apponly holds the client-credentials grant's state (apponly.go).
+	apponly appOnlyState
 }
 
 type refreshGrant struct {
@@ -238,6 +240,7 @@ func (e *TokenEndpoint) Secrets() []string {
 	for at := range e.access {
 		out = append(out, at)
 	}
+	out = append(out, e.appOnlySecretsLocked()...)
 	return append(out, e.interactive.secrets()...)
 }
 
@@ -326,9 +329,9 @@ func (e *TokenEndpoint) answer(r *http.Request, rec TokenRequest, failStatus int
 	switch gt := f.Get("grant_type"); gt {
 	case "":
 		return http.StatusBadRequest, missingParam("grant_type")
-	case "refresh_token", grantDeviceCode, grantAuthorizationCode:
+	case "refresh_token", grantDeviceCode, grantAuthorizationCode, grantClientCredentials:
 	default:
-		return http.StatusBadRequest, entraError("unsupported_grant_type", 70003, "The app requested an unsupported grant type '"+gt+"'. This emulator supports refresh_token, authorization_code and device_code.")
+		return http.StatusBadRequest, entraError("unsupported_grant_type", 70003, "The app requested an unsupported grant type '"+gt+"'. This emulator supports refresh_token, authorization_code, device_code and client_credentials.")
 	}
 
 	clientID, secret := f.Get("client_id"), f.Get("client_secret")
@@ -351,6 +354,10 @@ func (e *TokenEndpoint) answer(r *http.Request, rec TokenRequest, failStatus int
 	}
 	if clientID == "" {
 		return http.StatusBadRequest, missingParam("client_id")
+	}
+	if f.Get("grant_type") == grantClientCredentials {
+		// App-only access: apponly.go.
+		return e.answerClientCredentials(r, rec, clientID, secret, sentSecret)
 	}
 	if gt := f.Get("grant_type"); gt != "refresh_token" {
 		// The sign-in grants: devicecode.go and authorize.go.

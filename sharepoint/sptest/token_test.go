@@ -117,7 +117,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 		{name: "GET is not allowed", method: "GET", status: 405, code: "invalid_request", aadsts: 900561},
 		{name: "a JSON body has no grant_type", contentType: "application/json", body: `{"grant_type":"refresh_token"}`, status: 400, code: "invalid_request", aadsts: 900144, descHas: "'grant_type'"},
 		{name: "a missing grant_type is named", body: form("grant_type="), status: 400, code: "invalid_request", aadsts: 900144, descHas: "'grant_type'"},
-		{name: "the client_credentials grant is unsupported", body: form("grant_type=client_credentials"), status: 400, code: "unsupported_grant_type", aadsts: 70003},
+		{name: "the password grant is unsupported", body: form("grant_type=password"), status: 400, code: "unsupported_grant_type", aadsts: 70003},
 		{name: "a missing client_id is named", body: form("client_id=", "client_secret="), status: 400, code: "invalid_request", aadsts: 900144, descHas: "'client_id'"},
 		{name: "a missing refresh_token is named", body: form("refresh_token="), status: 400, code: "invalid_request", aadsts: 900144, descHas: "'refresh_token'"},
 		{name: "v2 without scope is AADSTS90009", body: form("scope="), status: 400, code: "invalid_request", aadsts: 90009, descHas: "is requesting a token for itself. This scenario is supported only if resource is specified using the GUID based App Identifier."},
