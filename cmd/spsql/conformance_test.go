@@ -82,7 +82,10 @@ func TestConformanceRecordingHoldsNoSecret(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
-	if n := srv.RequestCount() + srv.Tokens.RequestCount(); len(files) != n {
+	// A request cancelled after it reached the server (a read that had
+	// its rows stops the pages it asked for ahead) is recorded without
+	// an answer; one cancelled before may be recorded and not counted.
+	if n := srv.RequestCount() + srv.Tokens.RequestCount(); len(files) < n {
 		t.Errorf("%d exchanges recorded, the server answered %d", len(files), n)
 	}
 	secrets := append(srv.Tokens.Secrets(), srv.ClientSecret, strings.TrimPrefix(srv.URL, "http://"), "127.0.0.1", sptest.TenantID)

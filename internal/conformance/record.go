@@ -32,6 +32,11 @@ type Exchange struct {
 		Header map[string]string `json:"header,omitempty"`
 		Body   string            `json:"body,omitempty"`
 	} `json:"response"`
+	// Error is set, and Response empty, when no answer arrived: the
+	// request failed in the network or was cancelled (a read that had
+	// enough rows stops the pages it asked for ahead). The server may
+	// still have received and answered it.
+	Error string `json:"error,omitempty"`
 }
 
 // ScrubbedHost stands for the tenant's host names in a recording.
@@ -109,6 +114,12 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp, err := r.base.RoundTrip(req)
 	if err != nil {
+		var ex Exchange
+		r.fillRequest(&ex, req, reqBody)
+		ex.Error = r.scrub(err.Error())
+		if werr := r.write(ex); werr != nil {
+			return nil, werr
+		}
 		return nil, err
 	}
 	respBody, rerr := io.ReadAll(resp.Body)
@@ -119,22 +130,34 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	r.learnTokens(respBody)
 	var ex Exchange
-	ex.Request.Method = req.Method
-	ex.Request.URL = r.scrub(req.URL.String())
-	ex.Request.Header = r.headers(req.Header)
-	ex.Request.Body = r.scrub(string(reqBody))
+	r.fillRequest(&ex, req, reqBody)
 	ex.Response.Status = resp.StatusCode
 	ex.Response.Header = r.headers(resp.Header)
 	ex.Response.Body = r.scrub(string(respBody))
+	if werr := r.write(ex); werr != nil {
+		return nil, werr
+	}
+	return resp, nil
+}
+
+func (r *Recorder) fillRequest(ex *Exchange, req *http.Request, body []byte) {
+	ex.Request.Method = req.Method
+	ex.Request.URL = r.scrub(req.URL.String())
+	ex.Request.Header = r.headers(req.Header)
+	ex.Request.Body = r.scrub(string(body))
+}
+
+// write stores ex as the next NNNN.json.
+func (r *Recorder) write(ex Exchange) error {
 	r.mu.Lock()
 	r.n++
 	n := r.n
 	r.mu.Unlock()
 	b, _ := json.MarshalIndent(ex, "", " ")
-	if werr := os.WriteFile(filepath.Join(r.dir, fmt.Sprintf("%04d.json", n)), append(b, '\n'), 0o600); werr != nil {
-		return nil, fmt.Errorf("spsql: --record: %w", werr)
+	if err := os.WriteFile(filepath.Join(r.dir, fmt.Sprintf("%04d.json", n)), append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("spsql: --record: %w", err)
 	}
-	return resp, nil
+	return nil
 }
 
 type errReader struct{ err error }

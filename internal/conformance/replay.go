@@ -122,6 +122,9 @@ func (r *replayer) rewrite(s string) string {
 }
 
 func (r *replayer) replay(name string, ex Exchange) error {
+	if ex.Error != "" {
+		return nil // no answer was recorded to compare with
+	}
 	url := r.rewrite(ex.Request.URL)
 	req, err := http.NewRequest(ex.Request.Method, url, strings.NewReader(r.rewrite(ex.Request.Body)))
 	if err != nil {
