@@ -273,7 +273,7 @@ func (c *cli) run(ctx context.Context, args []string) int {
 			rw.progress = p.tick
 		}
 		err := c.withInterrupts(ctx, func(ctx context.Context) error {
-			return execute(ctx, db, stmt, rw, out)
+			return execute(ctx, db, stmt, rw, out, stderr)
 		})
 		if p != nil {
 			p.done()
@@ -362,8 +362,12 @@ func connectionString(o *options) (dsn string, cleanup func(), err error) {
 	return "", cleanup, errors.New("no connection: give --demo, --dsn, --dsn-file or --odbc-dsn, or set SPSQL_DSN")
 }
 
-// execute runs one statement and writes its rows.
-func execute(ctx context.Context, db *sql.DB, stmt string, rw *resultWriter, out io.Writer) error {
+// execute runs one statement and writes its rows, or for a write the
+// number of items changed (see executeWrite).
+func execute(ctx context.Context, db *sql.DB, stmt string, rw *resultWriter, out, status io.Writer) error {
+	if tag := writeTag(stmt); tag != "" {
+		return executeWrite(ctx, db, stmt, tag, rw, out, status)
+	}
 	rows, err := db.QueryContext(ctx, stmt)
 	if err != nil {
 		return err

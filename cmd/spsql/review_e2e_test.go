@@ -1,0 +1,30 @@
+package main
+
+import "testing"
+
+// TestBinaryRunsWrites: INSERT, UPDATE and DELETE given to the command run
+// (the driver takes them through Exec, not Query) and report how many items
+// they changed, as psql does: with the rows in the table format, on
+// standard error in the data formats so that the export holds only data.
+func TestBinaryRunsWrites(t *testing.T) {
+	code, out, errOut := runBinary(t, "", nil, "--demo",
+		"-c", "UPDATE Tasks SET Title = 'renamed' WHERE ID < 3",
+		"-c", "INSERT INTO Tasks (Title) VALUES ('new one'), ('new two')",
+		"-c", "DELETE FROM Tasks WHERE Title = 'new one'",
+		"-c", "SELECT ID, Title FROM Tasks WHERE ID < 3 OR Title LIKE 'new%' ORDER BY ID")
+	want := "UPDATE 2\nINSERT 2\nDELETE 1\n" +
+		" ID | Title\n" +
+		"----+--------\n" +
+		"  1 | renamed\n" +
+		"  2 | renamed\n" +
+		"252 | new two\n" +
+		"(3 rows)\n"
+	if code != exitOK || out != want || errOut != "" {
+		t.Errorf("exit %d\nstdout %q, want\n       %q\nstderr %q", code, out, want, errOut)
+	}
+	code, out, errOut = runBinary(t, "", nil, "--demo", "--format", "csv",
+		"-c", "UPDATE Tasks SET Title = 'renamed' WHERE ID = 1; SELECT Title FROM Tasks WHERE ID = 1")
+	if code != exitOK || out != "Title\r\nrenamed\r\n" || errOut != "UPDATE 1\n" {
+		t.Errorf("csv: exit %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+}
