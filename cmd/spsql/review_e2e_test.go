@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
 
 // TestBinaryRunsWrites: INSERT, UPDATE and DELETE given to the command run
 // (the driver takes them through Exec, not Query) and report how many items
@@ -26,5 +30,27 @@ func TestBinaryRunsWrites(t *testing.T) {
 		"-c", "UPDATE Tasks SET Title = 'renamed' WHERE ID = 1; SELECT Title FROM Tasks WHERE ID = 1")
 	if code != exitOK || out != "Title\r\nrenamed\r\n" || errOut != "UPDATE 1\n" {
 		t.Errorf("csv: exit %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+}
+
+// TestBinaryServeConnectionStringWorksRunAfterRun: the connection string
+// spsql serve prints is what the README passes to --dsn-file run after
+// run. Each run rotates its refresh token; the server keeps the rotated-away
+// token valid, as Entra ID does, so the second and third runs work too.
+func TestBinaryServeConnectionStringWorksRunAfterRun(t *testing.T) {
+	cmd, dsn, errOut := startServe(t)
+	defer func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+	}()
+	file := filepath.Join(t.TempDir(), "dsn.txt")
+	if err := os.WriteFile(file, []byte(dsn+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for run := 1; run <= 3; run++ {
+		code, out, qErr := runBinary(t, "", nil, "--dsn-file", file, "-c", "SELECT COUNT(*) AS n FROM Projects", "--format", "tsv")
+		if code != exitOK || out != "n\n30\n" {
+			t.Fatalf("run %d: exit %d\nstdout %q\nstderr %q\nserver:\n%s", run, code, out, qErr, errOut.String())
+		}
 	}
 }

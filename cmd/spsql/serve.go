@@ -20,8 +20,9 @@ const serveUsage = `Usage: spsql serve [flags]
 Runs the emulator of SharePoint Online and Entra ID that --demo uses as a
 server, for other programs (a second spsql, curl, a script) and for trying
 spsql login, until interrupted (Ctrl-C or SIGTERM). The first line of
-standard output is a connection string for it; how to sign in with a
-device code follows on standard error.
+standard output is a connection string for it, good run after run (a
+refresh token stays valid once rotated, as with Entra ID); how to sign in
+with a device code follows on standard error.
 
   --site FILE.json     the site to serve, declared in JSON (see package
                        sharepoint/sptest, ParseSite); default the demo site
@@ -101,6 +102,11 @@ func (c *cli) serve(ctx context.Context, args []string) int {
 	srv := sptest.NewServer(site, opts...)
 	defer srv.Close()
 	srv.Tokens.AddClient(servePublicClientID, "")
+	// A refresh token stays valid after it was rotated away, as with Entra
+	// ID (docs/sharepoint.md §12.5): the printed connection string works run
+	// after run, for spsql and for tools that keep no token cache. Tests
+	// use the emulator's stricter default.
+	srv.Tokens.SetReuseDetection(false)
 
 	// The connection string first, alone on its line, for scripts to read.
 	fmt.Fprintln(c.stdout, srv.ConnString())
