@@ -127,3 +127,21 @@ func (c *cli) readScripts(scripts []script) ([]string, error) {
 	}
 	return out, nil
 }
+
+// misspeltCommand reports whether arg, the first argument, is a single
+// word close to a subcommand (login, serve) without being one: run as SQL
+// it would only fail with "LOGN statements are not supported". It returns
+// the subcommand meant.
+func misspeltCommand(arg string) (string, bool) {
+	for i := 0; i < len(arg); i++ {
+		if !isLetter(arg[i]) {
+			return "", false
+		}
+	}
+	for _, cmd := range []string{"login", "serve"} {
+		if d := suggest.Distance(arg, cmd); d > 0 && d <= suggest.MaxDistance(cmd) {
+			return cmd, true
+		}
+	}
+	return "", false
+}

@@ -213,6 +213,12 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	if len(args) > 0 && args[0] == "serve" {
 		return c.serve(ctx, args[1:])
 	}
+	if len(args) > 0 {
+		if cmd, ok := misspeltCommand(args[0]); ok {
+			fmt.Fprintf(stderr, "spsql: unknown command %q (did you mean spsql %s?)\n(see spsql --help)\n", args[0], cmd)
+			return exitUsage
+		}
+	}
 	o, err := parseArgs(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK

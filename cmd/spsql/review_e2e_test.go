@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -52,5 +53,25 @@ func TestBinaryServeConnectionStringWorksRunAfterRun(t *testing.T) {
 		if code != exitOK || out != "n\n30\n" {
 			t.Fatalf("run %d: exit %d\nstdout %q\nstderr %q\nserver:\n%s", run, code, out, qErr, errOut.String())
 		}
+	}
+}
+
+// TestBinarySuggestsAMisspelledCommand: a first argument that is a word
+// close to login or serve is a usage error naming it, not SQL.
+func TestBinarySuggestsAMisspelledCommand(t *testing.T) {
+	for _, tt := range []struct{ arg, want string }{
+		{"logn", `spsql: unknown command "logn" (did you mean spsql login?)`},
+		{"sevre", `spsql: unknown command "sevre" (did you mean spsql serve?)`},
+		{"Login", `(did you mean spsql login?)`},
+	} {
+		code, out, errOut := runBinary(t, "", nil, tt.arg, "--demo")
+		if code != exitUsage || out != "" || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 2 and %q", tt.arg, code, out, errOut, tt.want)
+		}
+	}
+	// SQL that is no command is still SQL.
+	code, _, errOut := runBinary(t, "", nil, "SHOW", "--demo")
+	if code != exitError || !strings.Contains(errOut, "sqlparse: ") {
+		t.Errorf("SHOW: exit %d, stderr %q", code, errOut)
 	}
 }
