@@ -128,7 +128,8 @@ Runs SQL against SharePoint Online lists. Statements are separated by ';'
 (outside quotes and comments). SQL arguments, -c and -f run in the order
 given; without any, statements are read from standard input or, when
 standard input is a terminal, typed into the interactive shell (\? there
-lists its commands).
+lists its commands). The first failing statement stops the run (exit 1).
+INSERT, UPDATE and DELETE report the items changed ("UPDATE 3").
 
 SQL:
   -c SQL               run SQL (repeatable)

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -73,5 +74,53 @@ func TestBinarySuggestsAMisspelledCommand(t *testing.T) {
 	code, _, errOut := runBinary(t, "", nil, "SHOW", "--demo")
 	if code != exitError || !strings.Contains(errOut, "sqlparse: ") {
 		t.Errorf("SHOW: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestREADMEDocumentsEveryFlag: each flag that spsql --help and spsql serve
+// --help list is named in the README's section on the command-line tool.
+func TestREADMEDocumentsEveryFlag(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(readme), "\n## The command-line tool\n")
+	section, _, _ = strings.Cut(section, "\n## ")
+	if section == "" {
+		t.Fatal("no section \"The command-line tool\" in README.md")
+	}
+	flagRE := regexp.MustCompile(`(?m)^\s+(-{1,2}[a-z][a-z-]*)(?:, (--[a-z][a-z-]*))?\b`)
+	for _, usage := range []string{usageText, serveUsage} {
+		flags := flagRE.FindAllStringSubmatch(usage, -1)
+		if len(flags) < 4 {
+			t.Fatalf("found only %d flags in\n%s", len(flags), usage)
+		}
+		for _, m := range flags {
+			for _, name := range m[1:] {
+				if name == "" || name == "-h" || name == "--help" {
+					continue
+				}
+				if !regexp.MustCompile("`(spsql [^`]*)?" + regexp.QuoteMeta(name) + "[ =`]").MatchString(section) {
+					t.Errorf("README.md's command-line section does not name %s", name)
+				}
+			}
+		}
+	}
+}
+
+// TestBinaryStopsAtTheFirstFailingStatement: as with psql's ON_ERROR_STOP,
+// a failing statement ends the run with exit 1: the statements before it
+// have printed their rows, the ones after it do not run. --help says so.
+func TestBinaryStopsAtTheFirstFailingStatement(t *testing.T) {
+	code, out, errOut := runBinary(t, "", nil, "--demo", "--format", "tsv",
+		"-c", "SELECT COUNT(*) AS n FROM Projects",
+		"-c", "SELECT Nope FROM Tasks; SELECT COUNT(*) AS m FROM Tasks",
+		"-c", "SELECT COUNT(*) AS e FROM Employees")
+	if code != exitError || out != "n\n30\n" || !strings.Contains(errOut, `column "Nope"`) {
+		t.Errorf("exit %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+	code, _, help := runBinary(t, "", nil, "--help")
+	if code != exitOK || !strings.Contains(help, "The first failing statement stops the run (exit 1).") {
+		t.Errorf("--help: exit %d, does not say what a failing statement does:\n%s", code, help)
 	}
 }
