@@ -98,31 +98,59 @@ func unknownFlagError(fs *flag.FlagSet, name string) error {
 	return errors.New(msg)
 }
 
+// statement is one statement of a script and where it was written, for
+// errors: "report.sql:3" (its first line), "standard input:2", "-c #2" or
+// "argument #1" (with ":line" past the first line of that text).
+type statement struct {
+	sql, at string
+}
+
 // readScripts reads the statements of scripts in order: each -c or SQL
 // argument and each -f file is split at ';' outside quotes and comments
 // (sqlparse.SplitStatements), and a last statement without ';' counts too.
-func (c *cli) readScripts(scripts []script) ([]string, error) {
-	var out []string
+func (c *cli) readScripts(scripts []script) ([]statement, error) {
+	var out []statement
+	commands, arguments := 0, 0
 	for _, s := range scripts {
 		text := s.sql
+		var name string
 		switch {
 		case s.file == "-":
 			b, err := io.ReadAll(c.stdin)
 			if err != nil {
 				return nil, fmt.Errorf("reading statements from standard input: %w", err)
 			}
-			text = string(b)
+			text, name = string(b), "standard input"
 		case s.file != "":
 			b, err := os.ReadFile(s.file)
 			if err != nil {
 				return nil, fmt.Errorf("-f: %w", err)
 			}
-			text = string(b)
+			text, name = string(b), s.file
+		case s.command:
+			commands++
+			name = fmt.Sprintf("-c #%d", commands)
+		default:
+			arguments++
+			name = fmt.Sprintf("argument #%d", arguments)
 		}
 		stmts, rest := sqlparse.SplitStatements(text)
-		out = append(out, stmts...)
-		if rest != "" {
-			out = append(out, strings.TrimSpace(rest))
+		if rest = strings.TrimSpace(rest); rest != "" {
+			stmts = append(stmts, rest)
+		}
+		// Each statement is text as written, trimmed: find it from where
+		// the last one ended to tell its line.
+		offset := 0
+		for _, stmt := range stmts {
+			if i := strings.Index(text[offset:], stmt); i >= 0 {
+				offset += i
+			}
+			at := name
+			if line := 1 + strings.Count(text[:offset], "\n"); s.file != "" || line > 1 {
+				at = fmt.Sprintf("%s:%d", name, line)
+			}
+			out = append(out, statement{sql: stmt, at: at})
+			offset += len(stmt)
 		}
 	}
 	return out, nil

@@ -98,8 +98,9 @@ type options struct {
 
 // script is one -c SQL or SQL argument, or one -f FILE.
 type script struct {
-	sql  string
-	file string // -f: a file, "-" for standard input
+	sql     string
+	file    string // -f: a file, "-" for standard input
+	command bool   // -c rather than an argument
 }
 
 // scriptFlag is -c or -f: each use appends to the options' scripts, so
@@ -115,7 +116,7 @@ func (f scriptFlag) Set(v string) error {
 	if f.file {
 		*f.scripts = append(*f.scripts, script{file: v})
 	} else {
-		*f.scripts = append(*f.scripts, script{sql: v})
+		*f.scripts = append(*f.scripts, script{sql: v, command: true})
 	}
 	return nil
 }
@@ -128,7 +129,8 @@ Runs SQL against SharePoint Online lists. Statements are separated by ';'
 (outside quotes and comments). SQL arguments, -c and -f run in the order
 given; without any, statements are read from standard input or, when
 standard input is a terminal, typed into the interactive shell (\? there
-lists its commands). The first failing statement stops the run (exit 1).
+lists its commands). The first failing statement stops the run (exit 1);
+all are parsed first, so that a syntax error stops it before any ran.
 INSERT, UPDATE and DELETE report the items changed ("UPDATE 3").
 
 SQL:
@@ -273,6 +275,22 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	// Progress is for exports: shown when stderr is a terminal and the
 	// rows go elsewhere (a file, a pipe), never mixed into a table on screen.
 	showProgress := c.terminal(stderr) && (o.output != "" || !c.terminal(stdout))
+	// A statement the driver refuses to prepare (it does not parse, or is
+	// a write on a ReadOnly connection) stops the run before any statement
+	// ran: SharePoint has no transactions to roll back earlier writes with.
+	// Preparing only parses; nothing is sent.
+	for _, stmt := range statements {
+		ps, err := db.PrepareContext(ctx, stmt.sql)
+		if err == nil {
+			ps.Close()
+		} else {
+			fmt.Fprintln(stderr, errorText(err))
+			if len(statements) > 1 {
+				fmt.Fprintf(stderr, "spsql: in %s; no statement ran\n", stmt.at)
+			}
+			return exitError
+		}
+	}
 	for _, stmt := range statements {
 		var p *progress
 		if showProgress {
@@ -280,13 +298,16 @@ func (c *cli) run(ctx context.Context, args []string) int {
 			rw.progress = p.tick
 		}
 		err := c.withInterrupts(ctx, func(ctx context.Context) error {
-			return execute(ctx, db, stmt, rw, out, stderr)
+			return execute(ctx, db, stmt.sql, rw, out, stderr)
 		})
 		if p != nil {
 			p.done()
 		}
 		if err != nil {
 			fmt.Fprintln(stderr, errorText(err))
+			if len(statements) > 1 {
+				fmt.Fprintf(stderr, "spsql: in %s; the statements after it did not run\n", stmt.at)
+			}
 			return exitError
 		}
 	}

@@ -120,7 +120,36 @@ func TestBinaryStopsAtTheFirstFailingStatement(t *testing.T) {
 		t.Errorf("exit %d\nstdout %q\nstderr %q", code, out, errOut)
 	}
 	code, _, help := runBinary(t, "", nil, "--help")
-	if code != exitOK || !strings.Contains(help, "The first failing statement stops the run (exit 1).") {
+	if code != exitOK || !strings.Contains(help, "The first failing statement stops the run (exit 1)") {
 		t.Errorf("--help: exit %d, does not say what a failing statement does:\n%s", code, help)
+	}
+}
+
+// TestBinaryNamesWhereAStatementFailed: in a run of several statements,
+// the error says where the failing one was written (file and line, or
+// which -c or argument); a statement that does not parse stops the run
+// before any statement ran, as SharePoint has no transactions to undo the
+// writes before it.
+func TestBinaryNamesWhereAStatementFailed(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "report.sql")
+	if err := os.WriteFile(script, []byte("-- a report; it's short\nSELECT COUNT(*) AS n FROM Projects;\n\n"+
+		"SELECT Nope\n  FROM Tasks;\nSELECT COUNT(*) AS m FROM Tasks\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runBinary(t, "", nil, "--demo", "--format", "tsv", "-f", script)
+	if code != exitError || out != "n\n30\n" || !strings.Contains(errOut, `column "Nope"`) ||
+		!strings.Contains(errOut, "spsql: in "+script+":4; the statements after it did not run\n") {
+		t.Errorf("a failing statement: exit %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+	code, out, errOut = runBinary(t, "", nil, "--demo", "--format", "tsv",
+		"-c", "UPDATE Tasks SET Title = 'changed' WHERE ID = 1", "-c", "SELECT 1 FROM Tasks LIMIT 1;\nSELECT FROM Tasks")
+	if code != exitError || out != "" || strings.Contains(errOut, "UPDATE") ||
+		!strings.Contains(errOut, "sqlparse: syntax error") || !strings.Contains(errOut, "spsql: in -c #2:2; no statement ran\n") {
+		t.Errorf("a statement that does not parse: exit %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+	// The stray words after -c are SQL arguments: caught before -c runs.
+	code, out, errOut = runBinary(t, "", nil, "--demo", "-c", "SELECT 1 FROM Tasks LIMIT 1", "extra", "args")
+	if code != exitError || out != "" || !strings.Contains(errOut, "spsql: in argument #1; no statement ran\n") {
+		t.Errorf("extra arguments: exit %d\nstdout %q\nstderr %q", code, out, errOut)
 	}
 }
