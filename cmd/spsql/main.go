@@ -161,7 +161,7 @@ Flags may come before or after the SQL; -- ends them:
 `
 
 // parseArgs reads the command line; errors are usage errors.
-func parseArgs(args []string, stderr io.Writer) (*options, error) {
+func parseArgs(args []string, stdout io.Writer) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("spsql", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -183,7 +183,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 		o.scripts = append(o.scripts, script{sql: arg})
 	}); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stderr, usageText)
+			fmt.Fprint(stdout, usageText)
 			return nil, flag.ErrHelp
 		}
 		return nil, err
@@ -222,7 +222,7 @@ func (c *cli) run(ctx context.Context, args []string) int {
 			return exitUsage
 		}
 	}
-	o, err := parseArgs(args, stderr)
+	o, err := parseArgs(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}

@@ -119,7 +119,7 @@ func TestBinaryStopsAtTheFirstFailingStatement(t *testing.T) {
 	if code != exitError || out != "n\n30\n" || !strings.Contains(errOut, `column "Nope"`) {
 		t.Errorf("exit %d\nstdout %q\nstderr %q", code, out, errOut)
 	}
-	code, _, help := runBinary(t, "", nil, "--help")
+	code, help, _ := runBinary(t, "", nil, "--help")
 	if code != exitOK || !strings.Contains(help, "The first failing statement stops the run (exit 1)") {
 		t.Errorf("--help: exit %d, does not say what a failing statement does:\n%s", code, help)
 	}
@@ -151,5 +151,36 @@ func TestBinaryNamesWhereAStatementFailed(t *testing.T) {
 	code, out, errOut = runBinary(t, "", nil, "--demo", "-c", "SELECT 1 FROM Tasks LIMIT 1", "extra", "args")
 	if code != exitError || out != "" || !strings.Contains(errOut, "spsql: in argument #1; no statement ran\n") {
 		t.Errorf("extra arguments: exit %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+}
+
+// TestBinaryHelpGoesToStandardOutput: --help, asked for, is the command's
+// output (spsql --help | less), as with psql; usage errors stay on
+// standard error.
+func TestBinaryHelpGoesToStandardOutput(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"login", "--help"}, {"serve", "--help"}, {"--demo", "SELECT 1", "--help"}} {
+		code, out, errOut := runBinary(t, "", nil, args...)
+		if code != exitOK || !strings.HasPrefix(out, "Usage: spsql") || errOut != "" {
+			t.Errorf("%q: exit %d\nstdout %.60q\nstderr %.60q", args, code, out, errOut)
+		}
+	}
+}
+
+// TestBinarySuggestsAMisspelledLoginFlag: spsql login's flags, long and
+// easy to mistype, get the did-you-mean of the others, and may come in
+// any order around stray arguments, which are refused.
+func TestBinarySuggestsAMisspelledLoginFlag(t *testing.T) {
+	code, out, errOut := runBinary(t, "", nil, "login", "--tenant", "contoso.onmicrosoft.com", "--clinet-id", "x")
+	if code != exitUsage || out != "" || !strings.Contains(errOut, "flag provided but not defined: -clinet-id (did you mean --client-id?)") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	code, _, errOut = runBinary(t, "", nil, "login", "--tenant", "contoso.onmicrosoft.com", "extra", "--service-url", "https://contoso.sharepoint.com/sites/a", "--client-id", "x")
+	if code != exitUsage || !strings.Contains(errOut, `login takes no arguments, got "extra"`) {
+		t.Errorf("a stray argument: exit %d, stderr %q", code, errOut)
+	}
+	// A misspelt secret flag names the flag, never its value.
+	code, _, errOut = runBinary(t, "", nil, "login", "--client-secert=S3cr3t~value", "--client-id", "x")
+	if code != exitUsage || !strings.Contains(errOut, "(did you mean --client-secret?)") || strings.Contains(errOut, "S3cr3t") {
+		t.Errorf("a misspelt --client-secret: exit %d, stderr %q", code, errOut)
 	}
 }

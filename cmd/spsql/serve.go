@@ -48,7 +48,7 @@ type serveOptions struct {
 	verbose    bool
 }
 
-func parseServeArgs(args []string, stderr io.Writer) (*serveOptions, error) {
+func parseServeArgs(args []string, stdout io.Writer) (*serveOptions, error) {
 	o := &serveOptions{}
 	fs := flag.NewFlagSet("spsql serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -59,7 +59,7 @@ func parseServeArgs(args []string, stderr io.Writer) (*serveOptions, error) {
 	var extra []string
 	if err := parseInterspersed(fs, args, func(a string) { extra = append(extra, a) }); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stderr, serveUsage)
+			fmt.Fprint(stdout, serveUsage)
 		}
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func parseServeArgs(args []string, stderr io.Writer) (*serveOptions, error) {
 // serve is spsql serve: it runs an sptest.Server until SIGINT, SIGTERM or
 // the end of ctx, and exits 0 then.
 func (c *cli) serve(ctx context.Context, args []string) int {
-	o, err := parseServeArgs(args, c.stderr)
+	o, err := parseServeArgs(args, c.stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
