@@ -134,6 +134,9 @@ func (c *cli) readScripts(scripts []script) ([]statement, error) {
 			arguments++
 			name = fmt.Sprintf("argument #%d", arguments)
 		}
+		// A byte order mark, which Windows editors put at the start of
+		// UTF-8 files, is no part of the SQL.
+		text = strings.TrimPrefix(text, "\ufeff")
 		stmts, rest := sqlparse.SplitStatements(text)
 		if rest = strings.TrimSpace(rest); rest != "" {
 			stmts = append(stmts, rest)

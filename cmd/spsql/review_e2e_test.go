@@ -184,3 +184,20 @@ func TestBinarySuggestsAMisspelledLoginFlag(t *testing.T) {
 		t.Errorf("a misspelt --client-secret: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// TestBinaryReadsAFileSavedWithABOM: a script saved by a Windows editor
+// (a UTF-8 byte order mark, CRLF line ends) runs as written.
+func TestBinaryReadsAFileSavedWithABOM(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "windows.sql")
+	if err := os.WriteFile(script, []byte("\ufeffSELECT COUNT(*) AS n FROM Projects;\r\nSELECT COUNT(*) AS m FROM Tasks\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runBinary(t, "", nil, "--demo", "--format", "tsv", "-f", script)
+	if code != exitOK || out != "n\n30\nm\n250\n" || errOut != "" {
+		t.Errorf("-f: exit %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+	code, out, errOut = runBinary(t, "\ufeffSELECT COUNT(*) AS n FROM Projects\r\n", nil, "--demo", "--format", "tsv")
+	if code != exitOK || out != "n\n30\n" || errOut != "" {
+		t.Errorf("standard input: exit %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+}
