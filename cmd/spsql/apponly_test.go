@@ -107,9 +107,9 @@ func TestBinaryAppOnly(t *testing.T) {
 }
 
 func TestUsageShowsTheAppOnlyConnectionString(t *testing.T) {
-	code, _, errOut := runCLI(t, "", "--help")
+	code, out, _ := runCLI(t, "", "--help")
 	for _, want := range []string{"AuthenticationMethod=OAuth2ClientCertificate", "CertificateFile=", "Unattended jobs"} {
-		if code != exitOK || !strings.Contains(errOut, want) {
+		if code != exitOK || !strings.Contains(out, want) {
 			t.Errorf("--help lacks %q", want)
 		}
 	}

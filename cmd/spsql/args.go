@@ -98,32 +98,81 @@ func unknownFlagError(fs *flag.FlagSet, name string) error {
 	return errors.New(msg)
 }
 
+// statement is one statement of a script and where it was written, for
+// errors: "report.sql:3" (its first line), "standard input:2", "-c #2" or
+// "argument #1" (with ":line" past the first line of that text).
+type statement struct {
+	sql, at string
+}
+
 // readScripts reads the statements of scripts in order: each -c or SQL
 // argument and each -f file is split at ';' outside quotes and comments
 // (sqlparse.SplitStatements), and a last statement without ';' counts too.
-func (c *cli) readScripts(scripts []script) ([]string, error) {
-	var out []string
+func (c *cli) readScripts(scripts []script) ([]statement, error) {
+	var out []statement
+	commands, arguments := 0, 0
 	for _, s := range scripts {
 		text := s.sql
+		var name string
 		switch {
 		case s.file == "-":
 			b, err := io.ReadAll(c.stdin)
 			if err != nil {
 				return nil, fmt.Errorf("reading statements from standard input: %w", err)
 			}
-			text = string(b)
+			text, name = string(b), "standard input"
 		case s.file != "":
 			b, err := os.ReadFile(s.file)
 			if err != nil {
 				return nil, fmt.Errorf("-f: %w", err)
 			}
-			text = string(b)
+			text, name = string(b), s.file
+		case s.command:
+			commands++
+			name = fmt.Sprintf("-c #%d", commands)
+		default:
+			arguments++
+			name = fmt.Sprintf("argument #%d", arguments)
 		}
+		// A byte order mark, which Windows editors put at the start of
+		// UTF-8 files, is no part of the SQL.
+		text = strings.TrimPrefix(text, "\ufeff")
 		stmts, rest := sqlparse.SplitStatements(text)
-		out = append(out, stmts...)
-		if rest != "" {
-			out = append(out, strings.TrimSpace(rest))
+		if rest = strings.TrimSpace(rest); rest != "" {
+			stmts = append(stmts, rest)
+		}
+		// Each statement is text as written, trimmed: find it from where
+		// the last one ended to tell its line.
+		offset := 0
+		for _, stmt := range stmts {
+			if i := strings.Index(text[offset:], stmt); i >= 0 {
+				offset += i
+			}
+			at := name
+			if line := 1 + strings.Count(text[:offset], "\n"); s.file != "" || line > 1 {
+				at = fmt.Sprintf("%s:%d", name, line)
+			}
+			out = append(out, statement{sql: stmt, at: at})
+			offset += len(stmt)
 		}
 	}
 	return out, nil
+}
+
+// misspeltCommand reports whether arg, the first argument, is a single
+// word close to a subcommand (login, serve) without being one: run as SQL
+// it would only fail with "LOGN statements are not supported". It returns
+// the subcommand meant.
+func misspeltCommand(arg string) (string, bool) {
+	for i := 0; i < len(arg); i++ {
+		if !isLetter(arg[i]) {
+			return "", false
+		}
+	}
+	for _, cmd := range []string{"login", "serve", "conformance"} {
+		if d := suggest.Distance(arg, cmd); d > 0 && d <= suggest.MaxDistance(cmd) {
+			return cmd, true
+		}
+	}
+	return "", false
 }

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -80,5 +81,39 @@ func TestVerboseWithProxyHostIsRefused(t *testing.T) {
 	code, out, errOut := runCLI(t, "", "--dsn", dsn, "-v", "-c", "SELECT ID FROM Tasks")
 	if code != exitError || out != "" || !strings.Contains(errOut, "-v cannot be combined with the ProxyHost property") || strings.Contains(errOut, "tok-secret") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+// TestRequestLogSaysWhenARequestIsSlow: a request unanswered after the
+// slow threshold gets a line saying it is still waiting, before the line
+// of its answer, so that -v against a slow server is not silent.
+func TestRequestLogSaysWhenARequestIsSlow(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+	}))
+	defer srv.Close()
+	var releaseOnce sync.Once
+	unblock := func() { releaseOnce.Do(func() { close(release) }) }
+	defer unblock() // before srv.Close, which waits for the handler
+	var out syncBuffer
+	log := &requestLog{next: srv.Client().Transport, out: &out, now: time.Now, slow: time.Millisecond}
+	done := make(chan error, 1)
+	go func() {
+		resp, err := (&http.Client{Transport: log}).Get(srv.URL + "/sites/x/_api/web")
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	waitFor(t, &out, "still waiting\n")
+	unblock()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 2 || lines[0] != "spsql: GET "+srv.URL+"/sites/x/_api/web … no answer yet after 1ms, still waiting" ||
+		!strings.HasPrefix(lines[1], "spsql: GET "+srv.URL+"/sites/x/_api/web → 200 OK (") {
+		t.Errorf("logged %q", lines)
 	}
 }

@@ -84,7 +84,7 @@ type loginOptions struct {
 	iniPath, section                     string
 }
 
-func parseLoginArgs(args []string, stderr io.Writer) (*loginOptions, error) {
+func parseLoginArgs(args []string, stdout io.Writer) (*loginOptions, error) {
 	o := &loginOptions{}
 	fs := flag.NewFlagSet("spsql login", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -103,15 +103,16 @@ func parseLoginArgs(args []string, stderr io.Writer) (*loginOptions, error) {
 	fs.BoolVar(&o.showSecrets, "show-secrets", false, "")
 	fs.StringVar(&o.iniPath, "write-odbc-ini", "", "")
 	fs.StringVar(&o.section, "section", "", "")
-	if err := fs.Parse(args); err != nil {
+	var extra []string
+	if err := parseInterspersed(fs, args, func(a string) { extra = append(extra, a) }); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stderr, loginUsage)
+			fmt.Fprint(stdout, loginUsage)
 		}
 		return nil, err
 	}
 	switch {
-	case fs.NArg() > 0:
-		return nil, fmt.Errorf("login takes no arguments, got %q", fs.Arg(0))
+	case len(extra) > 0:
+		return nil, fmt.Errorf("login takes no arguments, got %q", extra[0])
 	case o.clientID == "":
 		return nil, errors.New("login needs --client-id")
 	case o.serviceURL == "":
@@ -168,7 +169,7 @@ func (o *loginOptions) secret() (string, error) {
 
 // login is "spsql login": sign in, then print or store the connection.
 func (c *cli) login(ctx context.Context, args []string) int {
-	o, err := parseLoginArgs(args, c.stderr)
+	o, err := parseLoginArgs(args, c.stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}

@@ -231,8 +231,8 @@ func TestLoginFailures(t *testing.T) {
 				t.Errorf("%v: exit %d, %q; want %q", tt.args, code, errOut, tt.want)
 			}
 		}
-		if code, _, errOut := runCLI(t, "", "login", "--help"); code != exitOK || !strings.Contains(errOut, "Usage: spsql login") {
-			t.Errorf("login --help: %d %q", code, errOut)
+		if code, out, _ := runCLI(t, "", "login", "--help"); code != exitOK || !strings.Contains(out, "Usage: spsql login") {
+			t.Errorf("login --help: %d %q", code, out)
 		}
 	})
 }

@@ -98,8 +98,9 @@ type options struct {
 
 // script is one -c SQL or SQL argument, or one -f FILE.
 type script struct {
-	sql  string
-	file string // -f: a file, "-" for standard input
+	sql     string
+	file    string // -f: a file, "-" for standard input
+	command bool   // -c rather than an argument
 }
 
 // scriptFlag is -c or -f: each use appends to the options' scripts, so
@@ -115,7 +116,7 @@ func (f scriptFlag) Set(v string) error {
 	if f.file {
 		*f.scripts = append(*f.scripts, script{file: v})
 	} else {
-		*f.scripts = append(*f.scripts, script{sql: v})
+		*f.scripts = append(*f.scripts, script{sql: v, command: true})
 	}
 	return nil
 }
@@ -129,7 +130,9 @@ Runs SQL against SharePoint Online lists. Statements are separated by ';'
 (outside quotes and comments). SQL arguments, -c and -f run in the order
 given; without any, statements are read from standard input or, when
 standard input is a terminal, typed into the interactive shell (\? there
-lists its commands).
+lists its commands). The first failing statement stops the run (exit 1);
+all are parsed first, so that a syntax error stops it before any ran.
+INSERT, UPDATE and DELETE report the items changed ("UPDATE 3").
 
 SQL:
   -c SQL               run SQL (repeatable)
@@ -165,7 +168,7 @@ Flags may come before or after the SQL; -- ends them:
 `
 
 // parseArgs reads the command line; errors are usage errors.
-func parseArgs(args []string, stderr io.Writer) (*options, error) {
+func parseArgs(args []string, stdout io.Writer) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("spsql", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -187,7 +190,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 		o.scripts = append(o.scripts, script{sql: arg})
 	}); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stderr, usageText)
+			fmt.Fprint(stdout, usageText)
 			return nil, flag.ErrHelp
 		}
 		return nil, err
@@ -223,7 +226,13 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	if len(args) > 0 && args[0] == "conformance" {
 		return c.conformance(ctx, args[1:]) // conformance.go
 	}
-	o, err := parseArgs(args, stderr)
+	if len(args) > 0 {
+		if cmd, ok := misspeltCommand(args[0]); ok {
+			fmt.Fprintf(stderr, "spsql: unknown command %q (did you mean spsql %s?)\n(see spsql --help)\n", args[0], cmd)
+			return exitUsage
+		}
+	}
+	o, err := parseArgs(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
@@ -276,6 +285,22 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	// Progress is for exports: shown when stderr is a terminal and the
 	// rows go elsewhere (a file, a pipe), never mixed into a table on screen.
 	showProgress := c.terminal(stderr) && (o.output != "" || !c.terminal(stdout))
+	// A statement the driver refuses to prepare (it does not parse, or is
+	// a write on a ReadOnly connection) stops the run before any statement
+	// ran: SharePoint has no transactions to roll back earlier writes with.
+	// Preparing only parses; nothing is sent.
+	for _, stmt := range statements {
+		ps, err := db.PrepareContext(ctx, stmt.sql)
+		if err == nil {
+			ps.Close()
+		} else {
+			fmt.Fprintln(stderr, errorText(err))
+			if len(statements) > 1 {
+				fmt.Fprintf(stderr, "spsql: in %s; no statement ran\n", stmt.at)
+			}
+			return exitError
+		}
+	}
 	for _, stmt := range statements {
 		var p *progress
 		if showProgress {
@@ -283,13 +308,16 @@ func (c *cli) run(ctx context.Context, args []string) int {
 			rw.progress = p.tick
 		}
 		err := c.withInterrupts(ctx, func(ctx context.Context) error {
-			return execute(ctx, db, stmt, rw, out)
+			return execute(ctx, db, stmt.sql, rw, out, stderr)
 		})
 		if p != nil {
 			p.done()
 		}
 		if err != nil {
 			fmt.Fprintln(stderr, errorText(err))
+			if len(statements) > 1 {
+				fmt.Fprintf(stderr, "spsql: in %s; the statements after it did not run\n", stmt.at)
+			}
 			return exitError
 		}
 	}
@@ -372,8 +400,12 @@ func connectionString(o *options) (dsn string, cleanup func(), err error) {
 	return "", cleanup, errors.New("no connection: give --demo, --dsn, --dsn-file or --odbc-dsn, or set SPSQL_DSN")
 }
 
-// execute runs one statement and writes its rows.
-func execute(ctx context.Context, db *sql.DB, stmt string, rw *resultWriter, out io.Writer) error {
+// execute runs one statement and writes its rows, or for a write the
+// number of items changed (see executeWrite).
+func execute(ctx context.Context, db *sql.DB, stmt string, rw *resultWriter, out, status io.Writer) error {
+	if tag := writeTag(stmt); tag != "" {
+		return executeWrite(ctx, db, stmt, tag, rw, out, status)
+	}
 	rows, err := db.QueryContext(ctx, stmt)
 	if err != nil {
 		return err

@@ -138,7 +138,7 @@ func TestExitCodesAndMessages(t *testing.T) {
 	if code, out, _ := runCLI(t, "", "--version"); code != exitOK || !strings.HasPrefix(out, "spsql ") {
 		t.Errorf("--version: %d %q", code, out)
 	}
-	if code, _, errOut := runCLI(t, "", "--help"); code != exitOK || !strings.Contains(errOut, "Usage: spsql") {
-		t.Errorf("--help: %d %q", code, errOut)
+	if code, out, errOut := runCLI(t, "", "--help"); code != exitOK || !strings.Contains(out, "Usage: spsql") {
+		t.Errorf("--help: %d %q %q", code, out, errOut)
 	}
 }

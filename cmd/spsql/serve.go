@@ -20,8 +20,9 @@ const serveUsage = `Usage: spsql serve [flags]
 Runs the emulator of SharePoint Online and Entra ID that --demo uses as a
 server, for other programs (a second spsql, curl, a script) and for trying
 spsql login, until interrupted (Ctrl-C or SIGTERM). The first line of
-standard output is a connection string for it; how to sign in with a
-device code follows on standard error.
+standard output is a connection string for it, good run after run (a
+refresh token stays valid once rotated, as with Entra ID); how to sign in
+with a device code follows on standard error.
 
   --site FILE.json     the site to serve, declared in JSON (see package
                        sharepoint/sptest, ParseSite); default the demo site
@@ -47,7 +48,7 @@ type serveOptions struct {
 	verbose    bool
 }
 
-func parseServeArgs(args []string, stderr io.Writer) (*serveOptions, error) {
+func parseServeArgs(args []string, stdout io.Writer) (*serveOptions, error) {
 	o := &serveOptions{}
 	fs := flag.NewFlagSet("spsql serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -58,7 +59,7 @@ func parseServeArgs(args []string, stderr io.Writer) (*serveOptions, error) {
 	var extra []string
 	if err := parseInterspersed(fs, args, func(a string) { extra = append(extra, a) }); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stderr, serveUsage)
+			fmt.Fprint(stdout, serveUsage)
 		}
 		return nil, err
 	}
@@ -71,7 +72,7 @@ func parseServeArgs(args []string, stderr io.Writer) (*serveOptions, error) {
 // serve is spsql serve: it runs an sptest.Server until SIGINT, SIGTERM or
 // the end of ctx, and exits 0 then.
 func (c *cli) serve(ctx context.Context, args []string) int {
-	o, err := parseServeArgs(args, c.stderr)
+	o, err := parseServeArgs(args, c.stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
@@ -101,6 +102,11 @@ func (c *cli) serve(ctx context.Context, args []string) int {
 	srv := sptest.NewServer(site, opts...)
 	defer srv.Close()
 	srv.Tokens.AddClient(servePublicClientID, "")
+	// The emulator's default: a refresh token stays valid after it was
+	// rotated away, as with Entra ID (docs/sharepoint.md §12.5), so the
+	// printed connection string works run after run, for spsql and for
+	// tools that keep no token cache. Said here because serve relies on it.
+	srv.Tokens.SetReuseDetection(false)
 
 	// The connection string first, alone on its line, for scripts to read.
 	fmt.Fprintln(c.stdout, srv.ConnString())

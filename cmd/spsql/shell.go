@@ -185,7 +185,7 @@ func (sh *shell) command(ctx context.Context, line string) (quit bool) {
 func (sh *shell) exec(ctx context.Context, stmt string) {
 	start := sh.now()
 	err := sh.withInterrupts(ctx, func(ctx context.Context) error {
-		return execute(ctx, sh.db, stmt, sh.rw, sh.out)
+		return execute(ctx, sh.db, stmt, sh.rw, sh.out, sh.stderr)
 	})
 	if err != nil {
 		fmt.Fprintln(sh.stderr, errorText(err))

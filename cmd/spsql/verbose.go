@@ -33,7 +33,7 @@ func openDB(dsn string, verbose bool, log io.Writer) (db *sql.DB, closeDB func()
 		return nil, nil, errors.New("spsql: -v cannot be combined with the ProxyHost property; set HTTPS_PROXY instead (it applies when ProxyHost is empty)")
 	}
 	base := http.DefaultTransport.(*http.Transport).Clone()
-	client := &http.Client{Transport: &requestLog{next: base, out: log, now: time.Now}}
+	client := &http.Client{Transport: &requestLog{next: base, out: log, now: time.Now, slow: slowRequest}}
 	connector, err := spsql.NewConnector(cfg, spsql.WithHTTPClient(client))
 	if err != nil {
 		return nil, nil, err
@@ -45,24 +45,39 @@ func openDB(dsn string, verbose bool, log io.Writer) (db *sql.DB, closeDB func()
 	}, nil
 }
 
+// slowRequest is how long -v lets a request go unanswered before it says
+// that it is still waiting, so that a slow server is not silent.
+const slowRequest = 2 * time.Second
+
 // requestLog is a RoundTripper that writes one line per request to out:
-// method, URL, status and time taken. It never writes headers or bodies,
-// where tokens and secrets travel (the token endpoint's body holds the
-// refresh token and client secret), nor the URL's user information.
+// method, URL, status and time taken, and a line before that when no
+// answer came within slow (if not zero). It never writes headers or
+// bodies, where tokens and secrets travel (the token endpoint's body holds
+// the refresh token and client secret), nor the URL's user information.
 type requestLog struct {
 	next http.RoundTripper
 	now  func() time.Time
+	slow time.Duration
 
 	mu  sync.Mutex // one line at a time from parallel requests
 	out io.Writer
 }
 
 func (l *requestLog) RoundTrip(req *http.Request) (*http.Response, error) {
-	start := l.now()
-	resp, err := l.next.RoundTrip(req)
-	took := l.now().Sub(start).Round(100 * time.Microsecond)
 	u := *req.URL
 	u.User, u.Fragment, u.RawFragment = nil, "", ""
+	start := l.now()
+	stopWaiting := func() bool { return false }
+	if l.slow > 0 {
+		stopWaiting = time.AfterFunc(l.slow, func() {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			fmt.Fprintf(l.out, "spsql: %s %s … no answer yet after %s, still waiting\n", req.Method, u.String(), l.slow)
+		}).Stop
+	}
+	resp, err := l.next.RoundTrip(req)
+	stopWaiting()
+	took := l.now().Sub(start).Round(100 * time.Microsecond)
 	outcome := "no answer" // the driver's error says why
 	if err == nil {
 		outcome = resp.Status
