@@ -59,6 +59,8 @@ type config struct {
 	threshold int    // list view threshold; 0 = 5000
 	gzip      bool   // see WithGzip
 	language  string // see WithLanguage
+
+	budget *Budget // see WithBudget (budget.go)
 }
 
 // WithTLS serves HTTPS with a self-signed certificate; Server.Client trusts it.
@@ -93,6 +95,11 @@ type SPRequest struct {
 	// Faulted reports that a fault (FailRequest, FailNextWith, FailNext)
 	// was applied to the request.
 	Faulted bool
+	// Cost is the resource units the server's Budget charged for the
+	// request, and Throttled reports that the budget answered it 429
+	// (see WithBudget); 0 and false without a budget.
+	Cost      int
+	Throttled bool
 }
 
 // Server is a running emulator: an Entra ID token endpoint and a SharePoint
@@ -113,6 +120,8 @@ type Server struct {
 	model  *siteModel
 	sp     spState
 	writes writeState // writes.go
+
+	budget budgetState // budget.go
 
 	mu         sync.Mutex
 	requests   []SPRequest
@@ -364,6 +373,9 @@ func (s *Server) serveSharePoint(w http.ResponseWriter, r *http.Request) {
 	if !s.cfg.noAuth && !(hasBearer && s.Tokens.ValidAccessToken(token)) {
 		s.unauthorized(rw)
 		return
+	}
+	if !s.charge(rw, r, strings.TrimSuffix(rest, "/"), &rec) {
+		return // throttled (budget.go)
 	}
 	s.mu.Lock()
 	failStatus := 0
