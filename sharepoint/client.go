@@ -83,6 +83,8 @@ type Client struct {
 	// outlive the caller that started them, run on it.
 	life context.Context
 	stop context.CancelFunc
+	// pacer, when set, gates every request (pacer.go).
+	pacer *Pacer
 }
 
 // Option configures a Client.
@@ -271,6 +273,7 @@ func (c *Client) do(ctx context.Context, method, target string, handle func(*htt
 		if !retry {
 			break
 		}
+		wait = c.pacedRetryWait(err, wait)
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
 			c.logger.WarnContext(ctx, "sharepoint: not retrying: the wait would pass the context deadline",
 				"url", c.logText(target), "wait", wait, "error", err)
@@ -303,6 +306,11 @@ func (c *Client) attempt(ctx context.Context, method, target string, handle func
 // write, see writes.go); nil sends a bodiless request.
 func (c *Client) attemptWith(ctx context.Context, method, target string, wb *writeBody, handle func(*http.Response) error) error {
 	parent := ctx
+	// The pacer's waits come before the request's own timeout starts.
+	ticket, err := c.pace(ctx, method, target, wb)
+	if err != nil {
+		return &notSentError{err}
+	}
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
@@ -310,6 +318,7 @@ func (c *Client) attemptWith(ctx context.Context, method, target string, wb *wri
 	}
 	req, err := http.NewRequestWithContext(ctx, method, target, wb.reader())
 	if err != nil {
+		c.paced(ctx, ticket, nil)
 		return &notSentError{fmt.Errorf("sharepoint: building request for %s: %w", target, err)}
 	}
 	req.Header.Set("Accept", "application/json;odata=nometadata")
@@ -317,6 +326,7 @@ func (c *Client) attemptWith(ctx context.Context, method, target string, wb *wri
 	wb.setHeaders(req)
 	start := time.Now()
 	resp, err := c.narrowRedirects(c.http).Do(req)
+	c.paced(ctx, ticket, resp)
 	if err != nil {
 		// A proxy's refusal, a dial or TLS error: no server text is
 		// expected here, but a proxy may put some in (and an error may

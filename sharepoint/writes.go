@@ -155,6 +155,9 @@ type writeBody struct {
 	contentType string
 	body        []byte
 	headers     map[string]string
+	// parts is the number of operations in a $batch, 0 otherwise: each
+	// counts against the throttling budget (pacer.go).
+	parts int
 }
 
 func (wb *writeBody) reader() io.Reader {
@@ -402,6 +405,7 @@ func (c *Client) doWrite(ctx context.Context, method, target string, wb *writeBo
 		if !retry {
 			return &writeFailure{err: err}
 		}
+		wait = c.pacedRetryWait(err, wait)
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
 			return &writeFailure{err: err}
 		}
