@@ -197,7 +197,7 @@ func (p *Pacer) delay(now time.Time, cost int, reserved *bool) (time.Duration, s
 		return 0, ""
 	}
 	*reserved = true
-	return start.Sub(now), "pacing at " + strconv.FormatFloat(p.rate, 'f', 1, 64) + " units/s, the budget learned from throttling"
+	return start.Sub(now), "pacing at " + strconv.FormatFloat(p.rate, 'g', 3, 64) + " units/s, the budget learned from throttling"
 }
 
 // admit records a request let go at now.
@@ -307,7 +307,7 @@ func (p *Pacer) observe(t *paceTicket, status int, h http.Header) string {
 	p.rate = 0.95 * p.ceiling
 	p.next = end
 	p.probeAt = end.Add(window)
-	return fmt.Sprintf("throttled: the window admitted about %d units in %s; pacing at %.1f units/s from now on", units, window.Round(time.Millisecond), p.rate)
+	return fmt.Sprintf("throttled: the window admitted about %d units in %s; pacing at %.3g units/s from now on", units, window.Round(time.Millisecond), p.rate)
 }
 
 // rateLimitHeaders reads RateLimit-Limit, RateLimit-Remaining and

@@ -1,10 +1,14 @@
 package sharepoint
 
 import (
+	"bytes"
 	"context"
+	"github.com/go-spsql/spsql/sharepoint/sptest"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -196,5 +200,60 @@ func TestSharedPacerPerApplicationAndTenant(t *testing.T) {
 	defer r()
 	if again == a {
 		t.Error("the pacer outlived its last user")
+	}
+}
+
+// lockedClock is a fakeClock the emulator's goroutines read too.
+type lockedClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *lockedClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *lockedClock) sleep(_ context.Context, d time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+	return nil
+}
+
+// TestClientPacesAgainstTheEmulatorsBudget: a client with a pacer meets
+// the emulator's budget once, retries after exactly its Retry-After, and
+// then keeps under it; the log says each wait and why, and what was
+// learned.
+func TestClientPacesAgainstTheEmulatorsBudget(t *testing.T) {
+	clock := &lockedClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	srv := emulator(t, sptest.Site{}, sptest.WithBudget(sptest.Budget{RU: 10, Window: 4 * time.Minute, Now: clock.now}))
+	p := NewPacer()
+	p.now, p.sleep = clock.now, clock.sleep
+	var logs bytes.Buffer
+	c := emulatorClient(t, srv, nil, WithPacer(p),
+		WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	start := clock.now()
+	for i := range 40 { // 40 units: four windows
+		if _, err := c.Web(context.Background()); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	if st := srv.BudgetStats(); st.Throttled != 1 {
+		t.Errorf("%d requests throttled, want only the first", st.Throttled)
+	}
+	if took := clock.now().Sub(start); took > 16*time.Minute*11/10 {
+		t.Errorf("40 units at 10 per 4 minutes took %s", took)
+	}
+	text := logs.String()
+	for _, want := range []string{
+		`msg="sharepoint: pacing: throttled: the window admitted about 10 units in 4m0s; pacing at 0.0396 units/s from now on"`,
+		`msg="sharepoint: pacing: waiting before a request" wait=4m0s why="SharePoint asked to wait this long (Retry-After)"`,
+		`why="pacing at 0.0396 units/s, the budget learned from throttling" method=GET`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the log lacks %q:\n%s", want, text)
+		}
 	}
 }
