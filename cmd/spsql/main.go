@@ -28,6 +28,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/go-spsql/spsql"
+	"github.com/go-spsql/spsql/sharepoint"
 	"github.com/go-spsql/spsql/sharepoint/sptest"
 )
 
@@ -221,10 +222,17 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	// Progress is for exports: shown when stderr is a terminal and the
 	// rows go elsewhere (a file, a pipe), never mixed into a table on screen.
 	showProgress := c.terminal(stderr) && (o.output != "" || !c.terminal(stdout))
+	var pace func() sharepoint.PaceStats
+	if showProgress {
+		var release func()
+		pace, release = sharedPace(dsn) // pace.go
+		defer release()
+	}
 	for _, stmt := range statements {
 		var p *progress
 		if showProgress {
 			p = newProgress(stderr, c.now)
+			p.pace, p.total = pace, expectedRows(ctx, db, stmt)
 			rw.progress = p.tick
 		}
 		err := c.withInterrupts(ctx, func(ctx context.Context) error {
