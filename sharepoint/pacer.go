@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -30,15 +31,24 @@ import (
 //   - RateLimit-Limit, -Remaining and -Reset, sent to applications with
 //     application permissions from 80% of the budget on (§10.2), say what
 //     is left: requests go until what remains would not cover the next
-//     one, then all wait for the reset;
+//     one, then all wait for the reset; a new window starts with the whole
+//     limit, until its headers say more;
 //   - without those headers (delegated tokens, as the refresh-token grant
 //     gives), the first 429 and its Retry-After reveal what a window
-//     admits: the units the requests admitted since the window began
+//     admits: the units of the requests admitted since the window began
 //     (taken to be when this burst of work began, or the end of the last
-//     throttled window) spent over the window's length (from then to the
+//     throttled window; half the throttled request's units added, the
+//     budget lying between), over the window's length (from then to the
 //     end Retry-After names). From then on requests are spread evenly at
-//     95% of that rate, probing upward by 1% each window without a 429,
-//     to 98% of it; a later 429 learns again from the window it ends.
+//     95% of that rate, probing upward by 1% each window without a 429 to
+//     a pace at which even the costliest request seen cannot overfill a
+//     window (see setCeiling); a later 429 learns again from the window
+//     it ends.
+//
+// Retry-After and RateLimit-Reset are whole seconds, rounded up: the
+// pacer is never early for a window, but may be up to a second late, and
+// learns a window up to a second too long (a few percent of SharePoint's
+// minute).
 //
 // The pacer counts in the units SharePoint publishes for Graph (1 for a
 // single entity, 2 for a page of a collection or a write, each $batch
@@ -56,11 +66,17 @@ type Pacer struct {
 	// when the window resets (hdrReset zero: nothing known).
 	limit, remaining int
 	hdrReset         time.Time
+	// hdrAnchor is the last window end the headers gave, and hdrWindow
+	// the longest window they showed (see delay).
+	hdrAnchor time.Time
+	hdrWindow time.Duration
 	// The learned pace without headers: rate in units per second (0:
 	// nothing learned), its ceiling, the window's length and the end of
 	// the last throttled window; next is the earliest start of the next
 	// request, and probeAt when the rate is next raised.
 	rate, ceiling float64
+	safe          float64 // the highest pace learned to be safe (setCeiling)
+	maxCost       int     // the costliest request sent
 	window        time.Duration
 	windowEnd     time.Time
 	next, probeAt time.Time
@@ -73,6 +89,7 @@ type Pacer struct {
 	// still in flight then add theirs when they are answered.
 	learnLo, learnHi int64
 	learnUnits       int
+	learnFrom        time.Time
 	begun            time.Time
 	lastSeen         time.Time
 	inFlight         int // units of requests sent and not yet answered
@@ -172,20 +189,27 @@ func (p *Pacer) delay(now time.Time, cost int, reserved *bool) (time.Duration, s
 		return p.blockedUntil.Sub(now), "SharePoint asked to wait this long (Retry-After)"
 	}
 	if !p.hdrReset.IsZero() {
-		switch {
-		case !now.Before(p.hdrReset):
-			p.hdrReset = time.Time{} // a new window: nothing known until headers come again
-		case p.remaining < cost:
-			return p.hdrReset.Sub(now), "the RateLimit headers say the budget is spent until the reset"
-		default:
-			return 0, ""
+		if !now.Before(p.hdrReset) {
+			// A new window: the whole limit, until headers say more
+			// (they come again from 80% of it). The reset they gave is
+			// never early (whole seconds, rounded up), so the new
+			// window has begun. Should no header come, the window is
+			// taken to end as long after as the longest seen.
+			p.remaining = p.limit
+			for !now.Before(p.hdrReset) {
+				p.hdrReset = p.hdrReset.Add(p.hdrWindow)
+			}
 		}
+		if p.remaining < cost {
+			return p.hdrReset.Sub(now), "the RateLimit headers say the budget is spent until the reset"
+		}
+		return 0, ""
 	}
 	if p.rate <= 0 || *reserved {
 		return 0, ""
 	}
 	if !p.probeAt.IsZero() && !now.Before(p.probeAt) {
-		p.rate = min(p.rate*1.01, p.ceiling*0.98)
+		p.rate = min(p.rate*1.01, p.safe)
 		p.probeAt = now.Add(p.window)
 	}
 	start := p.next
@@ -208,6 +232,7 @@ func (p *Pacer) admit(now time.Time, cost int) *paceTicket {
 	}
 	p.lastSeen = now
 	p.inFlight += cost
+	p.maxCost = max(p.maxCost, cost)
 	if !p.hdrReset.IsZero() {
 		p.remaining -= cost
 	}
@@ -249,7 +274,7 @@ func (p *Pacer) observe(t *paceTicket, status int, h http.Header) string {
 		p.learnUnits += t.cost
 		ceiling := float64(p.learnUnits) / p.window.Seconds()
 		p.rate *= ceiling / p.ceiling
-		p.ceiling = ceiling
+		p.setCeiling(ceiling)
 	}
 	learned := ""
 	if limit, remaining, reset, ok := rateLimitHeaders(h); ok {
@@ -259,7 +284,23 @@ func (p *Pacer) observe(t *paceTicket, status int, h http.Header) string {
 		p.stats.Active = true
 		p.limit = limit
 		p.remaining = remaining - p.inFlight // those in flight may not be counted yet
-		p.hdrReset = now.Add(reset)
+		end := now.Add(reset)
+		switch same := max(time.Second+time.Second/2, p.hdrWindow/2); {
+		case p.hdrAnchor.IsZero():
+			p.hdrWindow = max(end.Sub(p.begun), time.Second)
+			p.hdrAnchor, p.hdrReset = end, end
+		case end.Sub(p.hdrAnchor) < same && p.hdrAnchor.Sub(end) < same:
+			// The same window (Reset is rounded up to whole seconds):
+			// the earliest end said is the closest.
+			if end.Before(p.hdrAnchor) {
+				p.hdrAnchor, p.hdrReset = end, end
+			}
+		default:
+			if end.After(p.hdrAnchor) {
+				p.hdrWindow = max(p.hdrWindow, end.Sub(p.hdrAnchor))
+			}
+			p.hdrAnchor, p.hdrReset = end, end
+		}
 	}
 	if status != http.StatusTooManyRequests && status != http.StatusServiceUnavailable {
 		return learned
@@ -278,7 +319,19 @@ func (p *Pacer) observe(t *paceTicket, status int, h http.Header) string {
 	}
 	// A 429 ending a window not seen yet teaches what a window admits
 	// (with RateLimit headers, they say it better).
-	if status != http.StatusTooManyRequests || p.limit > 0 || !end.After(p.windowEnd.Add(time.Second)) {
+	if status != http.StatusTooManyRequests || p.limit > 0 {
+		return learned
+	}
+	if !end.After(p.windowEnd.Add(time.Second)) {
+		// Another 429 of the window learned from: Retry-After is rounded
+		// up to whole seconds, so the earliest end said is the closest.
+		if end.Before(p.windowEnd) && end.After(p.learnFrom) && p.window > 0 {
+			p.windowEnd, p.next = end, end
+			p.window = end.Sub(p.learnFrom)
+			ceiling := float64(p.learnUnits) / p.window.Seconds()
+			p.rate *= ceiling / p.ceiling
+			p.setCeiling(ceiling)
+		}
 		return learned
 	}
 	from := p.begun
@@ -295,7 +348,11 @@ func (p *Pacer) observe(t *paceTicket, status int, h http.Header) string {
 			}
 		}
 	}
+	// The window admitted those, and not this one: its budget lies
+	// between; take the middle.
+	units += t.cost / 2
 	p.learnUnits = units
+	p.learnFrom = from
 	p.windowEnd = end
 	p.forget(end)
 	window := end.Sub(from)
@@ -303,11 +360,26 @@ func (p *Pacer) observe(t *paceTicket, status int, h http.Header) string {
 		return learned
 	}
 	p.window = window
-	p.ceiling = float64(units) / window.Seconds()
-	p.rate = 0.95 * p.ceiling
+	p.setCeiling(float64(units) / window.Seconds())
+	p.rate = min(0.95*p.ceiling, p.safe)
 	p.next = end
 	p.probeAt = end.Add(window)
 	return fmt.Sprintf("throttled: the window admitted about %d units in %s; pacing at %.3g units/s from now on", units, window.Round(time.Millisecond), p.rate)
+}
+
+// setCeiling sets the learned rate a window admits, and from it the
+// highest pace that keeps under it. Requests of c units evenly spaced at
+// rate r start up to ⌈r·W/c⌉ times in a window of length W, so for a
+// budget of B units a window the pace stays at or below ⌊B/c⌋·c/W, for
+// the costliest request c seen (a $batch of 100 writes costs 200), and at
+// most 98% of B/W.
+func (p *Pacer) setCeiling(ceiling float64) {
+	p.ceiling = ceiling
+	w := p.window.Seconds()
+	c := float64(max(p.maxCost, 1))
+	fits := math.Floor(ceiling * w * 0.99 / c) // the cheaper requests between take the 1%
+	p.safe = max(0.5*ceiling, min(0.98*ceiling, fits*c/w))
+	p.rate = min(p.rate, p.safe)
 }
 
 // rateLimitHeaders reads RateLimit-Limit, RateLimit-Remaining and
