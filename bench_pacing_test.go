@@ -34,6 +34,9 @@ var (
 // Every row is checked to be written exactly once and every read to be
 // exact (b.Fatal otherwise).
 func BenchmarkPacing(b *testing.B) {
+	if testing.Short() {
+		b.Skip("minutes long: run without -short")
+	}
 	for _, mode := range []struct {
 		name    string
 		headers bool

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-spsql/spsql"
 	"github.com/go-spsql/spsql/sharepoint/sptest"
 )
 
@@ -106,4 +107,40 @@ func TestBulkWriteUnderABudget(t *testing.T) {
 		t.Errorf("%d requests throttled (%d RU in %d windows), want a handful at most", st.Throttled, st.RU, st.Windows)
 	}
 	t.Logf("%+v", st)
+}
+
+// TestPacingProperty: pacing is on by default; Pacing=false turns it off
+// and survives FormatDSN; anything but a boolean is refused by name.
+func TestPacingProperty(t *testing.T) {
+	base := "ServiceURL=http://127.0.0.1:1/sites/x;AuthenticationMethod=None"
+	cfg, err := spsql.ParseDSN(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.NoPacing {
+		t.Fatal("pacing is off by default")
+	}
+	if strings.Contains(cfg.FormatDSN(), "Pacing") {
+		t.Errorf("the default is written out: %s", cfg.FormatDSN())
+	}
+	for _, v := range []string{"false", "0", "off", "No"} {
+		cfg, err := spsql.ParseDSN(base + ";Pacing=" + v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !cfg.NoPacing {
+			t.Errorf("Pacing=%s leaves pacing on", v)
+			continue
+		}
+		again, err := spsql.ParseDSN(cfg.FormatDSN())
+		if err != nil || !again.NoPacing {
+			t.Errorf("Pacing=%s does not survive FormatDSN: %s", v, cfg.FormatDSN())
+		}
+	}
+	if cfg, err := spsql.ParseDSN(base + ";Pacing=true"); err != nil || cfg.NoPacing {
+		t.Errorf("Pacing=true: %v, or pacing off", err)
+	}
+	if _, err := spsql.ParseDSN(base + ";Pacing=sometimes"); err == nil || !strings.Contains(err.Error(), "Pacing") {
+		t.Errorf("Pacing=sometimes: %v, want an error naming Pacing", err)
+	}
 }

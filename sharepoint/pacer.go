@@ -18,7 +18,7 @@ import (
 // SharePoint Online gives each application, per tenant, a budget of
 // resource units per window; every request spends some, throttled ones
 // too, and beyond the budget requests are answered 429 with Retry-After
-// (docs/sharepoint.md §10.1, §10.2). A client that sends as fast as it
+// (docs/sharepoint.md §10.1, §10.2, §10.4). A client that sends as fast as it
 // can bursts into the limit, waits, and bursts again, every 429 spending
 // budget for nothing. A Pacer, shared by every client of one application
 // in one tenant (see SharedPacer), gates the start of every request
