@@ -273,7 +273,6 @@ func (c *Client) do(ctx context.Context, method, target string, handle func(*htt
 		if !retry {
 			break
 		}
-		wait = c.pacedRetryWait(err, wait)
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
 			c.logger.WarnContext(ctx, "sharepoint: not retrying: the wait would pass the context deadline",
 				"url", c.logText(target), "wait", wait, "error", err)
@@ -281,7 +280,7 @@ func (c *Client) do(ctx context.Context, method, target string, handle func(*htt
 		}
 		c.logger.WarnContext(ctx, "sharepoint: retrying request", "url", c.logText(target),
 			"attempt", attempt+1, "of", c.retry.max, "wait", wait, "error", err)
-		if err := c.retry.sleep(ctx, wait); err != nil {
+		if err := c.retry.sleep(ctx, c.pacedRetryWait(last, wait)); err != nil {
 			return fmt.Errorf("sharepoint: %s %s: %w (while waiting to retry after: %v)", method, target, err, last)
 		}
 	}

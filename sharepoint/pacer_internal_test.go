@@ -248,12 +248,30 @@ func TestClientPacesAgainstTheEmulatorsBudget(t *testing.T) {
 	}
 	text := logs.String()
 	for _, want := range []string{
-		`msg="sharepoint: pacing: throttled: the window admitted about 10 units in 4m0s; pacing at 0.0396 units/s from now on"`,
+		`msg="sharepoint: pacing: throttled: the window admitted about 10 units in 4m0s; pacing at 0.0375 units/s from now on"`,
 		`msg="sharepoint: pacing: waiting before a request" wait=4m0s why="SharePoint asked to wait this long (Retry-After)"`,
-		`why="pacing at 0.0396 units/s, the budget learned from throttling" method=GET`,
+		`why="pacing at 0.0375 units/s, the budget learned from throttling" method=GET`,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the log lacks %q:\n%s", want, text)
 		}
+	}
+}
+
+// TestPacedRetryWait: with a pacer, a throttled request with Retry-After
+// waits in the pacer (with everyone sharing it), not on its own; without
+// Retry-After, or without a pacer, the retry's own wait stands.
+func TestPacedRetryWait(t *testing.T) {
+	throttled := &Error{StatusCode: http.StatusTooManyRequests, retryAfter: 3 * time.Second}
+	bare := &Error{StatusCode: http.StatusTooManyRequests}
+	paced := &Client{pacer: NewPacer()}
+	if got := paced.pacedRetryWait(throttled, 3*time.Second); got != 0 {
+		t.Errorf("paced, Retry-After: waits %s on its own", got)
+	}
+	if got := paced.pacedRetryWait(bare, time.Second); got != time.Second {
+		t.Errorf("paced, no Retry-After: waits %s, want its backoff", got)
+	}
+	if got := (&Client{}).pacedRetryWait(throttled, 3*time.Second); got != 3*time.Second {
+		t.Errorf("unpaced: waits %s, want Retry-After", got)
 	}
 }

@@ -405,13 +405,12 @@ func (c *Client) doWrite(ctx context.Context, method, target string, wb *writeBo
 		if !retry {
 			return &writeFailure{err: err}
 		}
-		wait = c.pacedRetryWait(err, wait)
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
 			return &writeFailure{err: err}
 		}
 		c.logger.WarnContext(ctx, "sharepoint: retrying a write that was not applied", "url", target,
 			"attempt", attempt+1, "of", c.retry.max, "wait", wait, "error", err)
-		if serr := c.retry.sleep(ctx, wait); serr != nil {
+		if serr := c.retry.sleep(ctx, c.pacedRetryWait(err, wait)); serr != nil {
 			return &writeFailure{err: fmt.Errorf("sharepoint: %s %s: %w (while waiting to retry after: %v)", method, target, serr, err)}
 		}
 	}
