@@ -78,6 +78,8 @@ type Connector struct {
 	// if any: Close stops a refresh still retrying, or lets go of the
 	// shared source (a program's own source is left alone).
 	tokens io.Closer
+	// releasePacer lets go of the shared pacer (a no-op without pacing).
+	releasePacer func()
 }
 
 // NewConnector returns a connector (a *Connector) for cfg, for use with
@@ -155,22 +157,32 @@ func newConnector(d *Driver, cfg *Config, opts ...Option) (*Connector, error) {
 		// What a proxy that echoes Proxy-Authorization would show.
 		red.Add(redact.BasicCredential(c.ProxyUser, c.ProxyPassword))
 	}
-	client, err := sharepoint.NewClient(c.ServiceURL, spHTTP,
+	spOpts := []sharepoint.Option{
 		sharepoint.WithTimeout(c.Timeout),
 		sharepoint.WithRetries(c.RetryCount),
 		sharepoint.WithPageSize(c.FetchSize),
 		sharepoint.WithLogger(logger),
 		sharepoint.WithRedactor(red),
-		sharepoint.WithUserAgent("NONISV|go-spsql|spsql/"+Version),
+		sharepoint.WithUserAgent("NONISV|go-spsql|spsql/" + Version),
 		sharepoint.WithAppOnly(appOnly),
-	)
+	}
+	// One pacer per application and tenant in the process (see
+	// sharepoint.SharedPacer), let go of by Close.
+	releasePacer := func() {}
+	if !c.NoPacing {
+		var p *sharepoint.Pacer
+		p, releasePacer = sharepoint.SharedPacer(c.TokenURI, c.ServiceURL, c.ClientID)
+		spOpts = append(spOpts, sharepoint.WithPacer(p))
+	}
+	client, err := sharepoint.NewClient(c.ServiceURL, spHTTP, spOpts...)
 	if err != nil {
+		releasePacer()
 		if own != nil {
 			own.Close()
 		}
 		return nil, fmt.Errorf("spsql: %w", err)
 	}
-	conn := &Connector{driver: d, cfg: c, logger: logger, client: client, tokens: own}
+	conn := &Connector{driver: d, cfg: c, logger: logger, client: client, tokens: own, releasePacer: releasePacer}
 	if o.httpClient == nil {
 		conn.idle, _ = base.(interface{ CloseIdleConnections() })
 	}
@@ -253,6 +265,9 @@ func (c *Connector) LogValue() slog.Value { return c.cfg.LogValue() }
 // connections. database/sql calls it from DB.Close.
 func (c *Connector) Close() error {
 	err := c.client.Close() // ends metadata fetches still running
+	if c.releasePacer != nil {
+		c.releasePacer()
+	}
 	if c.tokens != nil {
 		if cerr := c.tokens.Close(); err == nil {
 			err = cerr

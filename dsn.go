@@ -122,6 +122,14 @@ type Config struct {
 	// still in ID order (sharepoint.Query.Parallel). 1 reads page after
 	// page.
 	ParallelRequests int
+	// NoPacing (Pacing=false) turns off the pacing of requests against
+	// SharePoint's throttling budget: by default every connection and
+	// *sql.DB of the process using the same application in the same
+	// tenant shares one sharepoint.Pacer, which slows nothing until
+	// SharePoint shows a budget (a 429 or RateLimit headers) and then
+	// keeps the requests just under it. Without it, requests go as fast
+	// as they can and only a throttled request waits its Retry-After.
+	NoPacing bool
 	// MaxMemoryRows caps the rows the driver holds in memory to answer
 	// one query: rows being sorted in the driver, groups of GROUP BY,
 	// DISTINCT keys, the side of a join held in memory, the values of an
@@ -360,6 +368,7 @@ var properties = []property{
 	secondsProp("LoginTimeout", DefaultLoginTimeout, func(c *Config) *time.Duration { return &c.LoginTimeout }),
 	intProp("MaxMemoryRows", 0, math.MaxInt32, DefaultMaxMemoryRows, func(c *Config) *int { return &c.MaxMemoryRows }),
 	intProp("ParallelRequests", 1, 16, DefaultParallelRequests, func(c *Config) *int { return &c.ParallelRequests }),
+	pacingProp(),
 	boolProp("ReadOnly", func(c *Config) *bool { return &c.ReadOnly }),
 	boolProp("AllowFullTableWrites", func(c *Config) *bool { return &c.AllowFullTableWrites }),
 	enumProp("TransactionMode", TransactionModeNone,
@@ -999,4 +1008,25 @@ func (c *Config) Resource() string {
 		return ""
 	}
 	return u.Scheme + "://" + u.Host
+}
+
+// pacingProp is the Pacing property, default true, kept inverted in
+// Config.NoPacing so that a Config's zero value paces.
+func pacingProp() property {
+	b := boolProp("Pacing", func(c *Config) *bool { return &c.NoPacing })
+	set := b.set
+	b.set = func(c *Config, v string) error {
+		if err := set(c, v); err != nil {
+			return err
+		}
+		c.NoPacing = !c.NoPacing
+		return nil
+	}
+	b.get = func(c *Config) string {
+		if c.NoPacing {
+			return "false"
+		}
+		return ""
+	}
+	return b
 }

@@ -430,6 +430,11 @@ func TestSelectReadsLargeListsInSlices(t *testing.T) {
 	if last := explain[len(explain)-1][0].(string); !strings.Contains(last, "ID slices of a page, 4 requests in flight") {
 		t.Errorf("EXPLAIN does not say the list may be read in slices: %q", last)
 	}
+	// A large read says how many requests it plans.
+	explain = mustQuery(t, mustOpen(t, srv.ConnString()+";WSFetchSize=100"), "EXPLAIN SELECT ID, Title, Amount FROM Big")
+	if l := explain[2][0].(string); !strings.Contains(l, "requests: about 20 pages of 100 (the list has 2000 items)") {
+		t.Errorf("EXPLAIN does not count the requests: %q", explain)
+	}
 	if len(reqs) != 22 || !strings.Contains(reqs[1].RawQuery, "orderby=ID%20desc") {
 		t.Errorf("default: %d items requests (second %q), want the lowest and highest IDs, then 20 slices", len(reqs), reqs[1].RawQuery)
 	}

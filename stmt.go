@@ -78,6 +78,7 @@ func (c *conn) query(ctx context.Context, parsed sqlparse.Statement, args []driv
 		if err != nil {
 			return nil, err
 		}
+		q.CountItems(ctx, c.source())
 		return textRows("plan", q.Explain()), nil
 	default:
 		return nil, fmt.Errorf("spsql: unsupported statement %T", parsed)

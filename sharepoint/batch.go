@@ -225,7 +225,7 @@ func (c *Client) batchOnce(ctx context.Context, list, entityType string, ops []O
 	}
 	answered := 0
 	err = c.doWrite(ctx, http.MethodPost, c.apiURL("_api/$batch"), &writeBody{
-		contentType: "multipart/mixed; boundary=" + boundary, body: body,
+		contentType: "multipart/mixed; boundary=" + boundary, body: body, parts: len(ops),
 	}, func(resp *http.Response) error {
 		return parseBatchResponse(resp, func(status int, data []byte) error {
 			if answered >= len(ops) {

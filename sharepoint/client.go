@@ -85,6 +85,8 @@ type Client struct {
 	// outlive the caller that started them, run on it.
 	life context.Context
 	stop context.CancelFunc
+	// pacer, when set, gates every request (pacer.go).
+	pacer *Pacer
 }
 
 // Option configures a Client.
@@ -280,7 +282,7 @@ func (c *Client) do(ctx context.Context, method, target string, handle func(*htt
 		}
 		c.logger.WarnContext(ctx, "sharepoint: retrying request", "url", c.logText(target),
 			"attempt", attempt+1, "of", c.retry.max, "wait", wait, "error", err)
-		if err := c.retry.sleep(ctx, wait); err != nil {
+		if err := c.retry.sleep(ctx, c.pacedRetryWait(last, wait)); err != nil {
 			return fmt.Errorf("sharepoint: %s %s: %w (while waiting to retry after: %v)", method, target, err, last)
 		}
 	}
@@ -305,6 +307,11 @@ func (c *Client) attempt(ctx context.Context, method, target string, handle func
 // write, see writes.go); nil sends a bodiless request.
 func (c *Client) attemptWith(ctx context.Context, method, target string, wb *writeBody, handle func(*http.Response) error) error {
 	parent := ctx
+	// The pacer's waits come before the request's own timeout starts.
+	ticket, err := c.pace(ctx, method, target, wb)
+	if err != nil {
+		return &notSentError{err}
+	}
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
@@ -312,6 +319,7 @@ func (c *Client) attemptWith(ctx context.Context, method, target string, wb *wri
 	}
 	req, err := http.NewRequestWithContext(ctx, method, target, wb.reader())
 	if err != nil {
+		c.paced(ctx, ticket, nil)
 		return &notSentError{fmt.Errorf("sharepoint: building request for %s: %w", target, err)}
 	}
 	req.Header.Set("Accept", "application/json;odata=nometadata")
@@ -319,6 +327,7 @@ func (c *Client) attemptWith(ctx context.Context, method, target string, wb *wri
 	wb.setHeaders(req)
 	start := time.Now()
 	resp, err := c.narrowRedirects(c.http).Do(req)
+	c.paced(ctx, ticket, resp)
 	if err != nil {
 		// A proxy's refusal, a dial or TLS error: no server text is
 		// expected here, but a proxy may put some in (and an error may

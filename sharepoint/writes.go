@@ -155,6 +155,9 @@ type writeBody struct {
 	contentType string
 	body        []byte
 	headers     map[string]string
+	// parts is the number of operations in a $batch, 0 otherwise: each
+	// counts against the throttling budget (pacer.go).
+	parts int
 }
 
 func (wb *writeBody) reader() io.Reader {
@@ -407,7 +410,7 @@ func (c *Client) doWrite(ctx context.Context, method, target string, wb *writeBo
 		}
 		c.logger.WarnContext(ctx, "sharepoint: retrying a write that was not applied", "url", target,
 			"attempt", attempt+1, "of", c.retry.max, "wait", wait, "error", err)
-		if serr := c.retry.sleep(ctx, wait); serr != nil {
+		if serr := c.retry.sleep(ctx, c.pacedRetryWait(err, wait)); serr != nil {
 			return &writeFailure{err: fmt.Errorf("sharepoint: %s %s: %w (while waiting to retry after: %v)", method, target, serr, err)}
 		}
 	}

@@ -29,6 +29,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/go-spsql/spsql"
+	"github.com/go-spsql/spsql/sharepoint"
 	"github.com/go-spsql/spsql/sharepoint/sptest"
 )
 
@@ -301,10 +302,17 @@ func (c *cli) run(ctx context.Context, args []string) int {
 			return exitError
 		}
 	}
+	var pace func() sharepoint.PaceStats
+	if showProgress {
+		var release func()
+		pace, release = sharedPace(dsn) // pace.go
+		defer release()
+	}
 	for _, stmt := range statements {
 		var p *progress
 		if showProgress {
 			p = newProgress(stderr, c.now)
+			p.pace, p.total = pace, expectedRows(ctx, db, stmt.sql)
 			rw.progress = p.tick
 		}
 		err := c.withInterrupts(ctx, func(ctx context.Context) error {

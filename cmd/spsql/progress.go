@@ -5,6 +5,8 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/go-spsql/spsql/sharepoint"
 )
 
 // progressEvery is how often the progress line is redrawn; exports that
@@ -19,6 +21,11 @@ type progress struct {
 	start, last time.Time
 	rows        int64
 	shown       bool
+	// pace, when set, reports the driver's pacing against SharePoint's
+	// throttling budget (pace.go); total, when above 0, is how many rows
+	// the statement is expected to return, for the ETA.
+	pace  func() sharepoint.PaceStats
+	total int64
 }
 
 func newProgress(w io.Writer, now func() time.Time) *progress {
@@ -36,7 +43,7 @@ func (p *progress) tick(rows int64) {
 	}
 	p.last = t
 	p.shown = true
-	fmt.Fprintf(p.w, "\r\x1b[K%s rows  %s rows/s", thousands(rows), thousands(p.rate(t)))
+	fmt.Fprintf(p.w, "\r\x1b[K%s rows  %s rows/s%s", thousands(rows), thousands(p.rate(t)), p.paceText(t))
 }
 
 // done replaces the progress line by a summary, if one was shown.

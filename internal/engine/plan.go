@@ -77,6 +77,11 @@ type Plan struct {
 	residualText []string
 	opts         Options
 	rebuild      func(Options) (*Plan, error)
+
+	// itemCount is the list's ItemCount when counted (Query.CountItems),
+	// for EXPLAIN.
+	itemCount int64
+	counted   bool
 }
 
 // OutputColumn is one result column.

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -157,7 +158,61 @@ func (s *scanOp) explain(lines *[]string, depth int) {
 		}
 		return
 	}
+	count := s.t.count
+	if count < 0 && s.t.plan.counted {
+		count = s.t.plan.itemCount
+	}
+	if l := plannedRequests(s.t.plan, count); l != "" {
+		*lines = append(*lines, indent(depth+1)+l)
+	}
 	for _, l := range s.t.plan.Explain() {
 		*lines = append(*lines, indent(depth+1)+l)
+	}
+}
+
+// plannedRequests says how many requests reading p plans, by the list's
+// ItemCount (count, -1 when unknown), so that a large read's cost
+// against SharePoint's throttling budget shows before it runs; "" for a
+// read of fewer than largeRead requests or an unknown count.
+// largeRead is how many requests make a read large enough for EXPLAIN to
+// count them.
+const largeRead = 20
+
+func plannedRequests(p *Plan, count int64) string {
+	page := int64(p.opts.PageSize)
+	q := p.Query
+	if count < 0 || page <= 0 || (q.Top > 0 && int64(q.Top) <= page) {
+		return ""
+	}
+	items := count
+	if q.Top > 0 {
+		items = min(items, int64(q.Top))
+	}
+	n := max(1, (items+page-1)/page)
+	if n < largeRead {
+		return ""
+	}
+	if q.Filter != "" || len(p.residualText) > 0 {
+		return fmt.Sprintf("requests: at most %d pages of %d (the list has %d items)", n, page, count)
+	}
+	return fmt.Sprintf("requests: about %d pages of %d (the list has %d items)", n, page, count)
+}
+
+// CountItems reads, from src's (cached) lists, the ItemCount of each list
+// the query scans, so that Explain can say how many requests a large read
+// plans. Only EXPLAIN needs it; a query that runs does without. A failure
+// only leaves the counts out.
+func (q *Query) CountItems(ctx context.Context, src Source) {
+	lists, err := src.Lists(ctx)
+	if err != nil {
+		return
+	}
+	for _, p := range q.scans {
+		for _, l := range lists {
+			if strings.EqualFold(l.Title, p.List) {
+				p.itemCount, p.counted = l.ItemCount, true
+				break
+			}
+		}
 	}
 }

@@ -335,3 +335,56 @@ func TestNewTestCertificateFiles(t *testing.T) {
 		t.Errorf("NotAfter %s: want about a year", a.Certificate.NotAfter)
 	}
 }
+
+// With a budget, RateLimit headers go by default to callers with an
+// app-only token and not to delegated ones (docs/sharepoint.md §10.2).
+func TestBudgetHeadersGoToAppOnlyCallers(t *testing.T) {
+	srv := NewServer(Site{Lists: []List{{Title: "Tasks"}}}, WithBudget(Budget{RU: 10, Window: time.Hour}))
+	defer srv.Close()
+	a, _ := testCerts(t)
+	srv.RegisterAppCertificate(a.Certificate)
+	_, _, _, appTok := postGrant(t, srv, srv.TokenURL(), certForm(srv, signAssertion(t, srv, a, assertionOpts{})))
+	_, _, _, delegated := postGrantRefresh(t, srv)
+
+	headers := func(tok string) string {
+		req, _ := http.NewRequest("GET", srv.ServiceURL()+"/_api/web", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.Header.Get("RateLimit-Remaining")
+	}
+	for range 8 { // 8 of 10 units: past 80%
+		headers(delegated)
+	}
+	if h := headers(delegated); h != "" {
+		t.Errorf("a delegated caller got RateLimit-Remaining %q", h)
+	}
+	if h := headers(appTok); h != "0" {
+		t.Errorf("an app-only caller got RateLimit-Remaining %q, want 0", h)
+	}
+}
+
+// postGrantRefresh redeems a refresh token the endpoint issued: a
+// delegated access token.
+func postGrantRefresh(t *testing.T, srv *Server) (int, string, int, string) {
+	t.Helper()
+	form := url.Values{
+		"grant_type": {"refresh_token"}, "client_id": {srv.ClientID}, "client_secret": {srv.ClientSecret},
+		"refresh_token": {srv.Tokens.IssueRefreshToken(srv.ClientID)}, "scope": {srv.URL + "/.default offline_access"},
+	}
+	resp, err := srv.Client().Post(srv.TokenURL(), "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.AccessToken == "" {
+		t.Fatalf("refresh grant: %d %v", resp.StatusCode, err)
+	}
+	return resp.StatusCode, "", 0, body.AccessToken
+}

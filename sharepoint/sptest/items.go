@@ -44,6 +44,8 @@ type itemsRequest struct {
 	editPrefix string // Web/Lists(guid'…')/Items(
 	uriPrefix  string // https://…/_api/Web/Lists(guid'…')/Items(
 	buf        []value
+
+	items int // items page rendered, for Budget.ServiceTimePerItem
 }
 
 // newItemsRequest validates the query options of r against l, in the order
@@ -204,6 +206,7 @@ func (ir *itemsRequest) page(r *http.Request) []byte {
 					rows = append(rows, ',')
 				}
 				rows = ir.appendItem(rows, row, false)
+				ir.items++
 				count++
 				lastID = row[l.idIdx].int()
 				return true
@@ -230,6 +233,7 @@ func (ir *itemsRequest) page(r *http.Request) []byte {
 				rows = append(rows, ',')
 			}
 			rows = ir.appendItem(rows, row, false)
+			ir.items++
 		}
 		if end < len(sorted.ids) && end > start {
 			k := len(ir.order)
@@ -417,6 +421,7 @@ func (s *Server) serveItems(w http.ResponseWriter, r *http.Request, f format, l 
 		return
 	}
 	b := ir.page(r)
+	s.serviceTime(r, ir.items) // budget.go
 	f.setHeaders(w)
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(http.StatusOK)

@@ -63,6 +63,8 @@ type config struct {
 	reuse     bool   // see WithRefreshTokenReuseDetection
 
 	listener net.Listener // see WithListener
+
+	budget *Budget // see WithBudget (budget.go)
 }
 
 // WithTLS serves HTTPS with a self-signed certificate; Server.Client trusts it.
@@ -97,6 +99,11 @@ type SPRequest struct {
 	// Faulted reports that a fault (FailRequest, FailNextWith, FailNext)
 	// was applied to the request.
 	Faulted bool
+	// Cost is the resource units the server's Budget charged for the
+	// request, and Throttled reports that the budget answered it 429
+	// (see WithBudget); 0 and false without a budget.
+	Cost      int
+	Throttled bool
 }
 
 // Server is a running emulator: an Entra ID token endpoint and a SharePoint
@@ -119,6 +126,8 @@ type Server struct {
 	writes writeState // writes.go
 
 	apps appSiteState // apponly.go
+
+	budget budgetState // budget.go
 
 	mu         sync.Mutex
 	requests   []SPRequest
@@ -378,6 +387,9 @@ func (s *Server) serveSharePoint(w http.ResponseWriter, r *http.Request) {
 	}
 	if !s.cfg.noAuth && s.refuseAppOnly(rw, r, token) {
 		return
+	}
+	if !s.charge(rw, r, strings.TrimSuffix(rest, "/"), &rec) {
+		return // throttled (budget.go)
 	}
 	s.mu.Lock()
 	failStatus := 0

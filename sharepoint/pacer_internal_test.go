@@ -1,0 +1,277 @@
+package sharepoint
+
+import (
+	"bytes"
+	"context"
+	"github.com/go-spsql/spsql/sharepoint/sptest"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeClock drives a Pacer without waiting: sleeping moves it on.
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) now() time.Time { return c.t }
+func (c *fakeClock) sleep(_ context.Context, d time.Duration) error {
+	c.t = c.t.Add(d)
+	return nil
+}
+
+func fakePacer() (*Pacer, *fakeClock) {
+	c := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	p := NewPacer()
+	p.now, p.sleep = c.now, c.sleep
+	return p, c
+}
+
+// budgetModel is SharePoint's budget as sptest models it: fixed windows
+// from the first request, throttled requests counted.
+type budgetModel struct {
+	ru     int
+	window time.Duration
+	epoch  time.Time
+	k      int64
+	used   int
+}
+
+func (b *budgetModel) answer(now time.Time, cost int, headers bool) (int, http.Header) {
+	if b.epoch.IsZero() {
+		b.epoch = now
+	}
+	if k := int64(now.Sub(b.epoch) / b.window); k > b.k {
+		b.k, b.used = k, 0
+	}
+	end := b.epoch.Add(time.Duration(b.k+1) * b.window)
+	reset := strconv.Itoa(int((end.Sub(now) + time.Second - 1) / time.Second))
+	over := b.used+cost > b.ru
+	b.used += cost
+	h := http.Header{}
+	if headers && b.used*5 >= b.ru*4 {
+		h.Set("RateLimit-Limit", strconv.Itoa(b.ru))
+		h.Set("RateLimit-Remaining", strconv.Itoa(max(0, b.ru-b.used)))
+		h.Set("RateLimit-Reset", reset)
+	}
+	if over {
+		h.Set("Retry-After", reset)
+		return http.StatusTooManyRequests, h
+	}
+	return http.StatusOK, h
+}
+
+// runPaced sends n requests of cost 2 one after another through p against
+// the model, each taking 50 ms, retrying throttled ones, and returns how
+// many were throttled and how long it all took.
+func runPaced(t *testing.T, p *Pacer, clock *fakeClock, b *budgetModel, n int, headers bool) (throttled int, took time.Duration) {
+	t.Helper()
+	start := clock.t
+	for i := 0; i < n; {
+		tk, err := p.acquire(context.Background(), 2, func(time.Duration, string) {})
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, h := b.answer(clock.t, 2, headers)
+		clock.t = clock.t.Add(50 * time.Millisecond)
+		p.observe(tk, status, h)
+		if status == http.StatusTooManyRequests {
+			throttled++
+			continue
+		}
+		i++
+	}
+	return throttled, clock.t.Sub(start)
+}
+
+// TestPacerLearnsFromTheFirst429: without RateLimit headers, the pacer
+// slows nothing until the first 429, learns from it what a window admits,
+// and paces so that no further 429 follows, close to the budget's floor.
+func TestPacerLearnsFromTheFirst429(t *testing.T) {
+	p, clock := fakePacer()
+	b := &budgetModel{ru: 100, window: 10 * time.Second}
+	throttled, took := runPaced(t, p, clock, b, 1000, false) // 2,000 units: 20 windows
+	floor := 2000 / 100 * 10 * time.Second
+	if throttled != 1 {
+		t.Errorf("%d requests throttled, want 1 (the one the pacer learns from)", throttled)
+	}
+	if took > floor*11/10 {
+		t.Errorf("took %s, more than 1.1 × the floor of %s", took, floor)
+	}
+	st := p.Stats()
+	if !st.Active || st.Rate <= 0 || st.Throttled != 1 || st.Requests != 1001 || st.Waits == 0 {
+		t.Errorf("Stats = %+v", st)
+	}
+}
+
+// TestPacerSlowsNothingWithoutABudget: with no 429 and no headers, no
+// request waits.
+func TestPacerSlowsNothingWithoutABudget(t *testing.T) {
+	p, clock := fakePacer()
+	b := &budgetModel{ru: 1 << 30, window: time.Minute}
+	if throttled, _ := runPaced(t, p, clock, b, 500, false); throttled != 0 {
+		t.Fatalf("%d throttled", throttled)
+	}
+	if st := p.Stats(); st.Waits != 0 || st.Active {
+		t.Errorf("Stats = %+v, want no waits", st)
+	}
+}
+
+// TestPacerRateLimitHeaders: with RateLimit headers the pacer spends what
+// remains and then holds requests until the reset: no 429 at all.
+func TestPacerRateLimitHeaders(t *testing.T) {
+	p, clock := fakePacer()
+	b := &budgetModel{ru: 100, window: 10 * time.Second}
+	throttled, took := runPaced(t, p, clock, b, 1000, true)
+	floor := 2000 / 100 * 10 * time.Second
+	if throttled != 0 {
+		t.Errorf("%d requests throttled with RateLimit headers, want 0", throttled)
+	}
+	if took > floor*11/10 {
+		t.Errorf("took %s, more than 1.1 × the floor of %s", took, floor)
+	}
+	if st := p.Stats(); st.Limit != 100 || !st.Active {
+		t.Errorf("Stats = %+v", st)
+	}
+}
+
+// TestPacerRetryAfterHoldsEveryone: a Retry-After seen by one request
+// holds every request sharing the pacer for exactly that long; a 503's
+// holds them too but teaches no pace.
+func TestPacerRetryAfterHoldsEveryone(t *testing.T) {
+	for _, status := range []int{http.StatusTooManyRequests, http.StatusServiceUnavailable} {
+		p, clock := fakePacer()
+		a, _ := p.acquire(context.Background(), 2, func(time.Duration, string) {})
+		b, _ := p.acquire(context.Background(), 2, func(time.Duration, string) {})
+		p.observe(b, http.StatusOK, nil)
+		clock.t = clock.t.Add(300 * time.Millisecond)
+		p.observe(a, status, http.Header{"Retry-After": {"7"}})
+		var waits []time.Duration
+		var why string
+		if _, err := p.acquire(context.Background(), 1, func(d time.Duration, w string) { waits = append(waits, d); why = w }); err != nil {
+			t.Fatal(err)
+		}
+		if len(waits) != 1 || waits[0] != 7*time.Second || !strings.Contains(why, "Retry-After") {
+			t.Errorf("HTTP %d: another request waited %v (%q), want exactly 7s for Retry-After", status, waits, why)
+		}
+		if learned := p.Stats().Rate > 0; learned != (status == http.StatusTooManyRequests) {
+			t.Errorf("HTTP %d: learned a pace: %v", status, learned)
+		}
+	}
+}
+
+// TestPacerWaitEndsWithTheContext: a request waiting for the pacer gives
+// up when its context ends.
+func TestPacerWaitEndsWithTheContext(t *testing.T) {
+	p := NewPacer()
+	tk, _ := p.acquire(context.Background(), 1, func(time.Duration, string) {})
+	p.observe(tk, http.StatusTooManyRequests, http.Header{"Retry-After": {"3600"}})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := p.acquire(ctx, 1, func(time.Duration, string) {}); err == nil || !strings.Contains(err.Error(), "Retry-After") {
+		t.Errorf("err = %v, want the cancellation while waiting for Retry-After", err)
+	}
+}
+
+// TestSharedPacerPerApplicationAndTenant: one pacer per token endpoint
+// host, tenant and client ID, whatever their case, kept while used.
+func TestSharedPacerPerApplicationAndTenant(t *testing.T) {
+	const tok = "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+	a, ra := SharedPacer(tok, "https://contoso.sharepoint.com/sites/a", "1111-AAAA")
+	b, rb := SharedPacer(strings.ToUpper(tok[:40])+tok[40:], "https://contoso.sharepoint.com/sites/b", "1111-aaaa")
+	other, ro := SharedPacer(tok, "https://contoso.sharepoint.com/sites/a", "2222")
+	v1, rv1 := SharedPacer("https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/token", "https://contoso.sharepoint.com", "1111-aaaa")
+	otherTenant, rt := SharedPacer("https://login.microsoftonline.com/fabrikam.onmicrosoft.com/oauth2/v2.0/token", "https://contoso.sharepoint.com", "1111-aaaa")
+	defer ro()
+	defer rt()
+	if a != b || a != v1 {
+		t.Error("two sites of one application in one tenant got different pacers")
+	}
+	if a == other || a == otherTenant {
+		t.Error("another application or tenant shares the pacer")
+	}
+	ra()
+	ra() // once only
+	rb()
+	rv1()
+	again, r := SharedPacer(tok, "", "1111-AAAA")
+	defer r()
+	if again == a {
+		t.Error("the pacer outlived its last user")
+	}
+}
+
+// lockedClock is a fakeClock the emulator's goroutines read too.
+type lockedClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *lockedClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *lockedClock) sleep(_ context.Context, d time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+	return nil
+}
+
+// TestClientPacesAgainstTheEmulatorsBudget: a client with a pacer meets
+// the emulator's budget once, retries after exactly its Retry-After, and
+// then keeps under it; the log says each wait and why, and what was
+// learned.
+func TestClientPacesAgainstTheEmulatorsBudget(t *testing.T) {
+	clock := &lockedClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	srv := emulator(t, sptest.Site{}, sptest.WithBudget(sptest.Budget{RU: 10, Window: 4 * time.Minute, Now: clock.now}))
+	p := NewPacer()
+	p.now, p.sleep = clock.now, clock.sleep
+	var logs bytes.Buffer
+	c := emulatorClient(t, srv, nil, WithPacer(p),
+		WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	start := clock.now()
+	for i := range 40 { // 40 units: four windows
+		if _, err := c.Web(context.Background()); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	if st := srv.BudgetStats(); st.Throttled != 1 {
+		t.Errorf("%d requests throttled, want only the first", st.Throttled)
+	}
+	if took := clock.now().Sub(start); took > 16*time.Minute*11/10 {
+		t.Errorf("40 units at 10 per 4 minutes took %s", took)
+	}
+	text := logs.String()
+	for _, want := range []string{
+		`msg="sharepoint: pacing: throttled: the window admitted about 10 units in 4m0s; pacing at 0.0375 units/s from now on"`,
+		`msg="sharepoint: pacing: waiting before a request" wait=4m0s why="SharePoint asked to wait this long (Retry-After)"`,
+		`why="pacing at 0.0375 units/s, the budget learned from throttling" method=GET`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the log lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+// TestPacedRetryWait: with a pacer, a throttled request with Retry-After
+// waits in the pacer (with everyone sharing it), not on its own; without
+// Retry-After, or without a pacer, the retry's own wait stands.
+func TestPacedRetryWait(t *testing.T) {
+	throttled := &Error{StatusCode: http.StatusTooManyRequests, retryAfter: 3 * time.Second}
+	bare := &Error{StatusCode: http.StatusTooManyRequests}
+	paced := &Client{pacer: NewPacer()}
+	if got := paced.pacedRetryWait(throttled, 3*time.Second); got != 0 {
+		t.Errorf("paced, Retry-After: waits %s on its own", got)
+	}
+	if got := paced.pacedRetryWait(bare, time.Second); got != time.Second {
+		t.Errorf("paced, no Retry-After: waits %s, want its backoff", got)
+	}
+	if got := (&Client{}).pacedRetryWait(throttled, 3*time.Second); got != 3*time.Second {
+		t.Errorf("unpaced: waits %s, want Retry-After", got)
+	}
+}
