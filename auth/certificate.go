@@ -189,7 +189,9 @@ func pkcs12Error(data []byte, password string, err error) error {
 		return errors.New("auth: the PKCS#12 certificate file is protected by a password and CertificatePassword is not set: set it to the file's password")
 	case errors.Is(err, pkcs12.ErrIncorrectPassword):
 		return errors.New("auth: the PKCS#12 certificate file cannot be opened with CertificatePassword: check the password")
-	case err.Error() == "pkcs12: private key missing": // go-pkcs12 has no sentinel for it
+	case err.Error() == "pkcs12: no MAC in data" && password != "": // go-pkcs12 has no sentinel for these two
+		return errors.New("auth: the PKCS#12 certificate file has no password: remove CertificatePassword")
+	case err.Error() == "pkcs12: private key missing":
 		return errors.New("auth: the PKCS#12 certificate file holds no private key: export the certificate with its private key (.pfx), or give a PEM file with the certificate and its key")
 	}
 	if _, cerr := x509.ParseCertificate(data); cerr == nil {

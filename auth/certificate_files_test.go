@@ -11,8 +11,8 @@ import (
 )
 
 // TestParseClientCertificateSaysWhatIsMissing: the files a user is likely
-// to give by mistake — a .pfx without its password, a .pfx or a .cer that
-// holds no private key — each get an error saying what is missing, not
+// to give by mistake — a .pfx without its password (or a password for a
+// .pfx that has none), a .pfx or a .cer that holds no private key — each get an error saying what is missing, not
 // the generic "neither PEM nor PKCS#12"; no error shows the password.
 func TestParseClientCertificateSaysWhatIsMissing(t *testing.T) {
 	a, _, _ := certs(t)
@@ -22,6 +22,10 @@ func TestParseClientCertificateSaysWhatIsMissing(t *testing.T) {
 		t.Fatal(err)
 	}
 	legacy, err := pkcs12.LegacyDES.Encode(a.Key, a.Certificate, nil, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noPassword, err := pkcs12.Passwordless.Encode(a.Key, a.Certificate, nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,6 +41,7 @@ func TestParseClientCertificateSaysWhatIsMissing(t *testing.T) {
 		{"PKCS#12 without CertificatePassword", "", pfx, "CertificatePassword is not set"},
 		{"PKCS#12 with a wrong password", "wrong-pw", pfx, "cannot be opened with CertificatePassword: check the password"},
 		{"legacy 3DES PKCS#12 with a wrong password", "wrong-pw", legacy, "cannot be opened with CertificatePassword: check the password"},
+		{"PKCS#12 without a password, given one", "wrong-pw", noPassword, "has no password: remove CertificatePassword"},
 		{"PKCS#12 holding only the certificate", password, certOnly, "holds no private key"},
 		{"a DER certificate (.cer)", "", a.Certificate.Raw, "a certificate alone (DER, as a .cer or .crt file) without its private key"},
 	} {
@@ -55,8 +60,12 @@ func TestParseClientCertificateSaysWhatIsMissing(t *testing.T) {
 			}
 		})
 	}
-	// The legacy encoding opens with its password.
+	// The legacy encoding opens with its password, the passwordless one
+	// without.
 	if _, err := auth.ParseClientCertificate(legacy, password); err != nil {
 		t.Errorf("legacy 3DES PKCS#12: %v", err)
+	}
+	if _, err := auth.ParseClientCertificate(noPassword, ""); err != nil {
+		t.Errorf("PKCS#12 without a password: %v", err)
 	}
 }
