@@ -171,17 +171,35 @@ func parsePrivateKey(b *pem.Block) (crypto.Signer, error) {
 func parsePKCS12Certificate(data []byte, password string) (*ClientCertificate, error) {
 	key, cert, _, err := pkcs12.DecodeChain(data, password)
 	if err != nil {
-		if errors.Is(err, pkcs12.ErrIncorrectPassword) {
-			return nil, errors.New("auth: the PKCS#12 certificate file cannot be opened with CertificatePassword: check the password")
-		}
-		// The library's text names no secret, but keep only its kind.
-		return nil, errors.New("auth: the certificate file is neither PEM nor a PKCS#12 (.pfx) file this driver can read: export the certificate with its private key as .pfx, or as PEM")
+		return nil, pkcs12Error(data, password, err)
 	}
 	s, ok := key.(crypto.Signer)
 	if !ok {
 		return nil, errors.New("auth: the PKCS#12 file's private key cannot sign")
 	}
 	return &ClientCertificate{Certificate: cert, Key: s}, nil
+}
+
+// pkcs12Error says what is wrong with a certificate file that
+// pkcs12.DecodeChain refused, and what to do. The library's texts name no
+// secret, but only their kind is kept.
+func pkcs12Error(data []byte, password string, err error) error {
+	switch {
+	case errors.Is(err, pkcs12.ErrIncorrectPassword) && password == "":
+		return errors.New("auth: the PKCS#12 certificate file is protected by a password and CertificatePassword is not set: set it to the file's password")
+	case errors.Is(err, pkcs12.ErrIncorrectPassword):
+		return errors.New("auth: the PKCS#12 certificate file cannot be opened with CertificatePassword: check the password")
+	case err.Error() == "pkcs12: no MAC in data" && password != "": // go-pkcs12 has no sentinel for these two
+		return errors.New("auth: the PKCS#12 certificate file has no password: remove CertificatePassword")
+	case err.Error() == "pkcs12: private key missing":
+		return errors.New("auth: the PKCS#12 certificate file holds no private key: export the certificate with its private key (.pfx), or give a PEM file with the certificate and its key")
+	}
+	if _, cerr := x509.ParseCertificate(data); cerr == nil {
+		// What the app registration takes (a .cer or .crt file), not what
+		// signs the assertions.
+		return errors.New("auth: the certificate file is a certificate alone (DER, as a .cer or .crt file) without its private key: give the .pfx exported with the key, or a PEM file with the certificate and its key; the .cer is what is uploaded to the app registration")
+	}
+	return errors.New("auth: the certificate file is neither PEM nor a PKCS#12 (.pfx) file this driver can read: export the certificate with its private key as .pfx, or as PEM")
 }
 
 func keyKind(pub any) string {

@@ -108,7 +108,7 @@ func TestBinaryAppOnly(t *testing.T) {
 
 func TestUsageShowsTheAppOnlyConnectionString(t *testing.T) {
 	code, out, _ := runCLI(t, "", "--help")
-	for _, want := range []string{"AuthenticationMethod=OAuth2ClientCertificate", "CertificateFile=", "Unattended jobs"} {
+	for _, want := range []string{"AuthenticationMethod=OAuth2ClientCertificate", "CertificateFile=", "Unattended jobs", "spsql serve --app-only"} {
 		if code != exitOK || !strings.Contains(out, want) {
 			t.Errorf("--help lacks %q", want)
 		}

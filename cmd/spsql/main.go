@@ -153,6 +153,7 @@ no spsql login; see README.md, "Unattended jobs"), e.g. in SPSQL_DSN:
   ServiceURL=https://contoso.sharepoint.com/sites/x;AuthenticationMethod=OAuth2ClientCertificate;
   ClientID=<application ID>;TokenURI=https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token;
   CertificateFile=/etc/spsql/app.pfx;CertificatePassword=<the .pfx password>
+spsql serve --app-only prints such a connection string for the emulator.
 
 Output:
   --format FORMAT      table (default), csv, tsv, json or jsonl

@@ -20,21 +20,33 @@ const serveUsage = `Usage: spsql serve [flags]
 Runs the emulator of SharePoint Online and Entra ID that --demo uses as a
 server, for other programs (a second spsql, curl, a script) and for trying
 spsql login, until interrupted (Ctrl-C or SIGTERM). The first line of
-standard output is a connection string for it, good run after run (a
-refresh token stays valid once rotated, as with Entra ID); how to sign in
-with a device code follows on standard error.
+standard output is a connection string for it (with --app-only, the
+app-only one), good run after run (a refresh token stays valid once
+rotated, as with Entra ID); how to sign in with a device code follows on
+standard error.
 
   --site FILE.json     the site to serve, declared in JSON (see package
                        sharepoint/sptest, ParseSite); default the demo site
   --addr HOST:PORT     where to listen: a loopback address, as the driver
                        accepts plain http only there; default 127.0.0.1 and
                        a free port
+  --app-only           app-only access, as an unattended job has it: create a
+                       test certificate, register it on the emulator's
+                       application, write it with its private key to
+                       DIR/app.pem (mode 0600), and print on standard output
+                       an app-only connection string instead:
+                         ServiceURL=…;AuthenticationMethod=OAuth2ClientCertificate;
+                         ClientID=…;TokenURI=…;CertificateFile=DIR/app.pem
+  --cert-dir DIR       where --app-only writes app.pem (kept on exit);
+                       default a new temporary directory, removed on exit
   -v, --verbose        log each request (method, path, status) on standard error
   -h, --help           print this help
 
 Example:
   spsql serve > dsn.txt &
   spsql --dsn-file dsn.txt -c "SHOW TABLES"
+  spsql serve --app-only > job.dsn &     # as a job without login would
+  spsql --dsn-file job.dsn -c "SELECT COUNT(*) FROM Tasks"
 `
 
 // servePublicClientID is a public client (no secret) that spsql serve
@@ -46,6 +58,8 @@ const servePublicClientID = "5ea1b1e0-5e5e-4c0d-9a11-5b7e57000002"
 type serveOptions struct {
 	site, addr string
 	verbose    bool
+	appOnly    bool   // --app-only: print an app-only connection string
+	certDir    string // --cert-dir: where --app-only writes the certificate
 }
 
 func parseServeArgs(args []string, stdout io.Writer) (*serveOptions, error) {
@@ -56,6 +70,8 @@ func parseServeArgs(args []string, stdout io.Writer) (*serveOptions, error) {
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:0", "")
 	fs.BoolVar(&o.verbose, "v", false, "")
 	fs.BoolVar(&o.verbose, "verbose", false, "")
+	fs.BoolVar(&o.appOnly, "app-only", false, "")
+	fs.StringVar(&o.certDir, "cert-dir", "", "")
 	var extra []string
 	if err := parseInterspersed(fs, args, func(a string) { extra = append(extra, a) }); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -65,6 +81,9 @@ func parseServeArgs(args []string, stdout io.Writer) (*serveOptions, error) {
 	}
 	if len(extra) > 0 {
 		return nil, fmt.Errorf("serve takes no arguments, got %q", extra[0])
+	}
+	if o.certDir != "" && !o.appOnly {
+		return nil, errors.New("--cert-dir is where --app-only writes its certificate: add --app-only")
 	}
 	return o, nil
 }
@@ -107,9 +126,20 @@ func (c *cli) serve(ctx context.Context, args []string) int {
 	// printed connection string works run after run, for spsql and for
 	// tools that keep no token cache. Said here because serve relies on it.
 	srv.Tokens.SetReuseDetection(false)
+	dsn := srv.ConnString()
+	if o.appOnly {
+		appDSN, certPath, cleanup, err := setUpAppOnly(srv, o.certDir)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "spsql: %v\n", err)
+			return exitError
+		}
+		defer cleanup()
+		dsn = appDSN
+		fmt.Fprintf(c.stderr, "spsql serve: app-only access: the certificate and its private key are in %s, registered on the application %s\n", certPath, srv.ClientID)
+	}
 
 	// The connection string first, alone on its line, for scripts to read.
-	fmt.Fprintln(c.stdout, srv.ConnString())
+	fmt.Fprintln(c.stdout, dsn)
 	fmt.Fprintf(c.stderr, `spsql serve: %s at %s (Ctrl-C stops)
 Connect with the connection string printed on standard output:
   spsql --dsn '<that line>'
