@@ -349,9 +349,11 @@ func TestCloseMidStreamStopsThePrefetch(t *testing.T) {
 	if row, err := it.Next(); err != io.EOF {
 		t.Errorf("Next after Close = %v, %v; want io.EOF", row, err)
 	}
-	// Page 1 and 2 were read; at most one more was prefetched.
-	if n := s.itemReqs.Load(); n > 3 {
-		t.Errorf("items requests = %d, want at most 3", n)
+	// Pages 1 and 2 were read; at most page 3 was decoded and waiting
+	// and page 4 requested ahead of it (walk sends the next page's
+	// request before handing the current one over). Nothing further.
+	if n := s.itemReqs.Load(); n > 4 {
+		t.Errorf("items requests = %d, want at most 4", n)
 	}
 }
 
