@@ -360,8 +360,11 @@ func (s *Server) refuseAppOnly(w http.ResponseWriter, r *http.Request, token str
 	if !limited {
 		return false
 	}
+	// POST contextinfo only reads the form digest (it takes POST against
+	// cross-site scripting, docs/sharepoint.md §11.6).
+	path := strings.ToLower(strings.TrimRight(r.URL.Path, "/"))
 	write := r.Method != http.MethodGet && r.Method != http.MethodHead &&
-		!strings.HasSuffix(strings.ToLower(strings.TrimRight(r.URL.Path, "/")), "/_api/$batch")
+		!strings.HasSuffix(path, "/_api/$batch") && !strings.HasSuffix(path, "/_api/contextinfo")
 	if role == SiteRoleWrite || (role == SiteRoleRead && !write) {
 		return false
 	}

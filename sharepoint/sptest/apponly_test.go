@@ -284,6 +284,11 @@ func TestAppOnlyTokensOnTheRESTAPI(t *testing.T) {
 	if status, _ := getWeb(t, srv, "DELETE", "/_api/web/lists/getbytitle('Tasks')/items(1)", certTok); status != 403 {
 		t.Fatalf("read grant, DELETE: %d, want 403", status)
 	}
+	// POST contextinfo reads the form digest: POST only against cross-site
+	// scripting, not a write (docs/sharepoint.md §11.6).
+	if status, body := getWeb(t, srv, "POST", "/_api/contextinfo", certTok); status != 200 {
+		t.Fatalf("read grant, POST contextinfo: %d %s, want 200", status, body)
+	}
 	srv.GrantSite(srv.ClientID, SiteRoleWrite)
 	if status, _ := getWeb(t, srv, "DELETE", "/_api/web/lists/getbytitle('Tasks')/items(1)", certTok); status == 403 {
 		t.Fatal("write grant, DELETE: 403")

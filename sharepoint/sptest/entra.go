@@ -22,13 +22,14 @@ const delegatedScopes = "AllSites.Read AllSites.Write"
 // grantedScopes is a v2 token answer's "scope" for the requested scopes:
 // each resource's granted permissions as full scope URIs (a request for
 // https://host/.default is answered "https://host/AllSites.Read
-// https://host/AllSites.Write"), other scopes as asked, without the OpenID
-// Connect ones and offline_access, which Entra ID does not list there.
+// https://host/AllSites.Write"), other scopes — the OpenID Connect ones
+// included — as asked, without offline_access, which Entra ID does not
+// list there.
 func grantedScopes(requested string) string {
 	var out []string
 	for s := range strings.FieldsSeq(requested) {
 		switch s {
-		case "offline_access", "openid", "profile", "email":
+		case "offline_access":
 			continue
 		}
 		i := strings.Index(s, "://")

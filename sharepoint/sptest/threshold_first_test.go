@@ -43,3 +43,23 @@ func TestListViewThresholdFirstClauseMustNarrow(t *testing.T) {
 		}
 	}
 }
+
+// The threshold is a number of items a query may touch: a first condition
+// matching exactly the threshold passes, one item more is refused
+// (docs/sharepoint.md §9.1).
+func TestListViewThresholdFirstClauseBoundary(t *testing.T) {
+	items := []sptest.Item{{"Region": "EU"}, {"Region": "EU"}, {"Region": "EU"}, {"Region": "EU"}, {"Region": "US"}}
+	srv := sptest.NewServer(sptest.Site{Lists: []sptest.List{
+		{Title: "Five", Threshold: 4, Items: items, Fields: []sptest.Field{
+			{Title: "Region", Type: "Choice", Choices: []string{"EU", "US"}, Indexed: true},
+		}},
+	}}, sptest.WithoutAuth())
+	defer srv.Close()
+	if a := fetch(t, srv, "web/lists/getbytitle('Five')/items?$filter="+q("Region eq 'EU'"), acceptNo); a.status != 200 {
+		t.Errorf("first condition matching exactly the threshold (4 items): HTTP %d %s, want 200", a.status, a.body)
+	}
+	a := fetch(t, srv, "web/lists/getbytitle('Five')/items?$filter="+q("Region ne 'zzz'"), acceptNo)
+	if code, _ := a.odataError(t); a.status != 500 || code != "-2147024860, Microsoft.SharePoint.SPQueryThrottledException" {
+		t.Errorf("first condition matching threshold+1 items: HTTP %d %s, want 500 SPQueryThrottledException", a.status, a.body)
+	}
+}

@@ -272,6 +272,10 @@ func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, f, &apiError{http.StatusBadRequest, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException", "The batch request is malformed: " + err.Error()})
 		return
 	}
+	if len(parts) > maxBatchOperations { // batch_limit.go
+		writeError(w, f, errBatchTooLarge(len(parts)))
+		return
+	}
 	// SharePoint's boundaries are batchresponse_<GUID>, and every part
 	// has a CONTENT-TYPE, a 204's too (docs/sharepoint.md §6.10).
 	boundary := "batchresponse_" + newGUID()
