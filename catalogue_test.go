@@ -42,6 +42,7 @@ var (
 		{input: "ServiceURL=https://corp.sharepoint.com/sites/x;RefreshToken=…;ClientSecert=…"},
 		{input: "ServiceURL=https://corp.sharepoint.com/sites/x;RefreshToken=…;q7Zr2Xw=…"},
 		{input: "ServiceURL=https://corp.sharepoint.com/sites/x;Scope={abc"},
+		{input: "ServiceURL=http://corp.sharepoint.com/sites/x AccessToken=…"},
 		{input: "ServiceURL=https://corp.sharepoint.com/sites/x;RefreshToken=…;ClientID=…"},
 		{input: "ServiceURL=https://corp.sharepoint.com/sites/x;RefreshToken=…;TokenURI=https://login.microsoftonline.com/common/oauth2/v2.0/token"},
 		{input: "ServiceURL=https://corp.sharepoint.com/sites/x;AccessToken=…;TokenURI=http://login.microsoftonline.com/common/oauth2/v2.0/token"},

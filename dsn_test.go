@@ -536,3 +536,27 @@ func FuzzParseDSN(f *testing.F) {
 		}
 	})
 }
+
+// A URL property that runs into the next property because its ';' was
+// forgotten is refused naming that property, and no message shows the
+// text after it, which may be a secret's value.
+func TestParseDSNURLRunningIntoTheNextProperty(t *testing.T) {
+	for _, c := range []struct{ dsn, want string }{
+		{"ServiceURL=http://corp.sharepoint.com/sites/x AccessToken=SECRETVAL", "ServiceURL runs into AccessToken=: a ';' is missing before AccessToken"},
+		{"ServiceURL=https://corp.sharepoint.com/sites/x AccessToken=SECRETVAL", "ServiceURL runs into AccessToken="},
+		{"ServiceURL=https://corp.sharepoint.com/sites/x,accesstoken = SECRETVAL", "ServiceURL runs into AccessToken="},
+		{base + ";TokenURI=http://login.example.com/t/oauth2/v2.0/token ClientSecret=SECRETVAL", "TokenURI runs into ClientSecret="},
+	} {
+		_, err := ParseDSN(c.dsn)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want %q", c.dsn, err, c.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "SECRETVAL") {
+			t.Errorf("%s: the error shows the secret: %v", c.dsn, err)
+		}
+	}
+	// A space that no property name follows is left to the URL checks.
+	if _, err := ParseDSN("ServiceURL=https://corp.sharepoint.com/sites/My Site;AccessToken=t"); err != nil {
+		t.Errorf("a site URL with a space: %v", err)
+	}
+}
