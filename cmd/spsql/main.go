@@ -30,6 +30,7 @@ import (
 
 	"github.com/go-spsql/spsql"
 	"github.com/go-spsql/spsql/sharepoint/sptest"
+	"github.com/go-spsql/spsql/sqlparse"
 )
 
 // Exit codes.
@@ -362,8 +363,20 @@ func connectionString(o *options) (dsn string, cleanup func(), err error) {
 	return "", cleanup, errors.New("no connection: give --demo, --dsn, --dsn-file or --odbc-dsn, or set SPSQL_DSN")
 }
 
-// execute runs one statement and writes its rows.
+// execute runs one statement and writes its rows. INSERT, UPDATE and
+// DELETE have none: they run with Exec, and the table format says how many
+// items they changed (csv and json output stay data only).
 func execute(ctx context.Context, db *sql.DB, stmt string, rw *resultWriter, out io.Writer) error {
+	if isWrite(stmt) {
+		res, err := db.ExecContext(ctx, stmt)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err == nil && rw.format == formatTable {
+			fmt.Fprintf(out, "(%d %s affected)\n", n, plural(n, "row", "rows"))
+		}
+		return nil
+	}
 	rows, err := db.QueryContext(ctx, stmt)
 	if err != nil {
 		return err
@@ -373,4 +386,14 @@ func execute(ctx context.Context, db *sql.DB, stmt string, rw *resultWriter, out
 		return err
 	}
 	return rows.Close()
+}
+
+// isWrite reports an INSERT, UPDATE or DELETE. A statement that does not
+// parse is not one: the query path reports its error.
+func isWrite(stmt string) bool {
+	switch p, _ := sqlparse.Parse(stmt); p.(type) {
+	case *sqlparse.Insert, *sqlparse.Update, *sqlparse.Delete:
+		return true
+	}
+	return false
 }

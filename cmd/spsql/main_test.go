@@ -142,3 +142,27 @@ func TestExitCodesAndMessages(t *testing.T) {
 		t.Errorf("--help: %d %q", code, errOut)
 	}
 }
+
+// INSERT, UPDATE and DELETE run (with Exec): the table format says how
+// many items changed, and a SELECT after them in the same run sees it.
+func TestWritesRunFromTheCommandLine(t *testing.T) {
+	code, out, errOut := runCLI(t, "", "--demo",
+		"INSERT INTO Tasks (Title, Status) VALUES ('From the CLI', 'Blocked')",
+		"UPDATE Tasks SET Status = 'Completed' WHERE Title = 'From the CLI'",
+		"SELECT Title, Status FROM Tasks WHERE Title = 'From the CLI'",
+		"DELETE FROM Tasks WHERE Title = 'From the CLI'",
+		"SELECT COUNT(*) FROM Tasks WHERE Title = 'From the CLI'")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"(1 row affected)\n(1 row affected)\n", "From the CLI | Completed", "(1 row affected)\n", "--------\n       0\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// csv output stays data only.
+	code, out, errOut = runCLI(t, "", "--demo", "--format", "csv", "DELETE FROM Tasks WHERE ID = 1")
+	if code != exitOK || out != "" {
+		t.Errorf("csv: exit %d, output %q, errors %q; want 0 and no output", code, out, errOut)
+	}
+}
