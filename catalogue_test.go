@@ -80,6 +80,8 @@ var (
 		{input: "GRANT SELECT ON Tasks TO bob"},
 		{input: "SELECT Title FROM Tasks LIMIT -1"},
 		{input: "UPDATE Tasks SET Title = 'x'"},
+		{input: "INSERT INTO Tasks (Title, Status) VALUES ('x')"},
+		{input: "SELECT Title FROM Tasks WHERE [Due Date] > 'tomorrow'"},
 		{input: "SELECT Title FROM Tasks WHERE Title = 'unterminated"},
 	}
 )

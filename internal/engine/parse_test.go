@@ -296,6 +296,7 @@ func TestColumnErrorsNameTheListAndSuggest(t *testing.T) {
 		{"an unknown star qualifier", "SELECT x.* FROM Tasks t", "x.* names no list"},
 		{"an unknown alias", "SELECT x.Title FROM Tasks t", `column "x" of list "Tasks" does not exist, and "x" is not the list's name or alias either: write t.Title`},
 		{"a misspelt alias", "SELECT tt.Title FROM Tasks t", `did you mean t.Title?`},
+		{"text that is no date", "SELECT ID FROM Tasks WHERE DueDate > 'tomorrow'", `spsql: comparing DueDate: "tomorrow" is not a date: use 'YYYY-MM-DD'`},
 		{"a bad ORDER BY position", "SELECT Title FROM Tasks ORDER BY 3", "ORDER BY 3: the select list has 1 columns"},
 		{"a non-condition WHERE", "SELECT ID FROM Tasks WHERE Title", "not a condition"},
 		{"LIKE on a number", "SELECT ID FROM Tasks WHERE Estimate LIKE '1%'", "LIKE compares text"},
