@@ -65,6 +65,7 @@ var (
 		{input: "SELECT Title FROM Tasks WHERE Title = 5"},
 		{input: "SELECT Title FROM Tasks WHERE Status = ?"},
 		{input: "SELECT Title FROM Tasks WHERE Status = ?", args: []any{"Blocked", "extra"}},
+		{input: "SELECT Title FROM Tasks WHERE Status = :status", args: []any{sql.Named("state", "Blocked")}},
 		{input: "SELECT Title FROM Tasks WHERE Frobnicate(Title) = 1"},
 		{input: "SELECT Title FROM Tasks t JOIN Projects p ON t.ProjectId = p.ID"},
 		{input: "SELECT x.Title FROM Tasks t"},
@@ -135,7 +136,7 @@ is tested. Secrets are shown as … here and never appear in any error.
 			full = append(full, msg)
 			msg = first + " (and the statement's line with a caret: see below)"
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", cell(e.input), cell(fmt.Sprint(e.args)), cell(msg))
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", cell(e.input), cell(argsText(e.args)), cell(msg))
 	}
 	if len(full) > 0 {
 		b.WriteString("\nSyntax errors in full: the line of the statement where the parser\nstopped, with a caret under the spot.\n")
@@ -209,4 +210,17 @@ interface): the error names the property and the URL within a few seconds.
 		msg = strings.ReplaceAll(msg, srv.ServiceURL(), "https://corp.sharepoint.com/sites/demo")
 		fmt.Fprintf(b, "| %s | `%s` | %s |\n", e.property, strings.ReplaceAll(e.url, addr, closedPort), cell(msg))
 	}
+}
+
+// argsText shows a statement's arguments as Go would write them.
+func argsText(args []any) string {
+	var parts []string
+	for _, a := range args {
+		if n, ok := a.(sql.NamedArg); ok {
+			parts = append(parts, fmt.Sprintf("sql.Named(%q, %#v)", n.Name, n.Value))
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%#v", a))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -159,10 +159,11 @@ func TestArgumentMistakesAreErrors(t *testing.T) {
 		args []any
 		want string
 	}{
-		{"a missing positional argument", "SELECT ID FROM Tasks WHERE ID = ? AND Title = ?", []any{int64(1)}, "no argument for placeholder ? number 2"},
-		{"a missing named argument", "SELECT ID FROM Tasks WHERE ID = :id", nil, `no argument named "id"`},
-		{"an unused argument", "SELECT ID FROM Tasks WHERE ID = ?", []any{int64(1), int64(2)}, "argument 2 is not used"},
-		{"a misspelt name", "SELECT ID FROM Tasks WHERE ID = :id", []any{sql.Named("di", 1)}, `no argument named "id"`},
+		{"a missing positional argument", "SELECT ID FROM Tasks WHERE ID = ? AND Title = ?", []any{int64(1)}, "the query has 2 ? placeholders but got 1 argument: pass one argument per ?, in order"},
+		{"a missing named argument", "SELECT ID FROM Tasks WHERE ID = :id", nil, `no argument named "id" for the placeholder of that name: pass sql.Named("id", value)`},
+		{"an unused argument", "SELECT ID FROM Tasks WHERE ID = ?", []any{int64(1), int64(2)}, "argument 2 is not used by the query, which has 1 ? placeholder: remove the argument or add a ?"},
+		{"an unused named argument", "SELECT ID FROM Tasks WHERE ID = :id", []any{sql.Named("id", 1), sql.Named("x", 2)}, `argument "x" is not used by the query: it has no placeholder :x or @x`},
+		{"a misspelt name", "SELECT ID FROM Tasks WHERE ID = :id", []any{sql.Named("di", 1)}, `no argument named "id" for the placeholder of that name: pass sql.Named("id", value) (the named arguments given are "di")`},
 		{"a named argument for a ?", "SELECT ID FROM Tasks WHERE ID = ?", []any{sql.Named("id", 1)}, "got the named argument"},
 		{"an unsupported type", "SELECT ID FROM Tasks WHERE ID = ?", []any{struct{}{}}, "unsupported type"},
 		{"binary bytes", "SELECT ID FROM Tasks WHERE Title = ?", []any{[]byte{0xff}}, "UTF-8"},
