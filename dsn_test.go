@@ -480,6 +480,30 @@ func TestOdbcIniErrors(t *testing.T) {
 			t.Fatalf("got %v, want ErrDataSourceNotFound naming [Nope] and %s", err, path)
 		}
 	})
+	t.Run("a missing section suggests a near one or lists those there", func(t *testing.T) {
+		writeIni(t, seedIni)
+		_, err := ParseDSN("DSN=Microsoft Sharepiont")
+		if !errors.Is(err, ErrDataSourceNotFound) || !strings.Contains(err.Error(), "; did you mean [Microsoft SharePoint]?") {
+			t.Errorf("near miss: got %v, want a suggestion of [Microsoft SharePoint]", err)
+		}
+		_, err = ParseDSN("DSN=Nope")
+		if !strings.HasSuffix(err.Error(), "; the data sources there are [Microsoft SharePoint], [Other]") {
+			t.Errorf("far name: got %v, want the list of data sources (without [ODBC Data Sources])", err)
+		}
+		writeIni(t, "[ODBC Data Sources]\n")
+		if _, err = ParseDSN("DSN=Nope"); !strings.Contains(err.Error(), "no data source is defined there") {
+			t.Errorf("no section: got %v, want it said", err)
+		}
+	})
+	t.Run("an unreadable file is named once, with what to do", func(t *testing.T) {
+		dir := t.TempDir() // a directory cannot be read as a file
+		t.Setenv("ODBCINI", dir)
+		_, err := ParseDSN("DSN=SP")
+		want := "spsql: cannot read the odbc.ini file " + dir + ": is a directory (check its permissions, or set ODBCINI"
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Count(err.Error(), dir) != 1 {
+			t.Errorf("got %v, want %q", err, want)
+		}
+	})
 	t.Run("a missing file is named as missing", func(t *testing.T) {
 		dir := t.TempDir()
 		t.Setenv("HOME", dir)
