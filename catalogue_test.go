@@ -62,6 +62,8 @@ var (
 		{input: "SELECT Title FROM Nope"},
 		{input: "SELECT Title FROM Task"},
 		{input: "SELECT Titel FROM Tasks"},
+		{input: "SELECT Zzyzx FROM Tasks"},
+		{input: "SELECT Title FROM Tasks ORDER BY 2"},
 		{input: "SELECT Title FROM Tasks WHERE Title = 5"},
 		{input: "SELECT Title FROM Tasks WHERE Status = ?"},
 		{input: "SELECT Title FROM Tasks WHERE Status = ?", args: []any{"Blocked", "extra"}},

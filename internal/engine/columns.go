@@ -320,6 +320,8 @@ func (r *resolver) unknownColumn(name string) error {
 	reason := "does not exist"
 	if s := r.suggest(name); s != "" {
 		reason += fmt.Sprintf("; did you mean %q?", s)
+	} else {
+		reason += describeHint(r.list)
 	}
 	return &sharepoint.ColumnError{List: r.list, Column: name, Reason: reason}
 }
@@ -353,6 +355,12 @@ func hasSubFields(fields []sharepoint.Field, name string) bool {
 	return false
 }
 
+// describeHint ends the error of a column with no near name: where to
+// find the list's columns.
+func describeHint(list string) string {
+	return fmt.Sprintf(" (DESCRIBE %s lists its columns)", sqlparse.QuoteIdent(list))
+}
+
 // doubleQuotedHint adds to an unknown-column error for a name written
 // in double quotes ("Blocked") that double quotes make a column name in
 // this dialect, and that text takes single quotes. Other errors are
@@ -363,6 +371,7 @@ func doubleQuotedHint(n *sqlparse.ColumnRef, err error) error {
 		return err
 	}
 	hinted := *ce
+	hinted.Reason = strings.TrimSuffix(hinted.Reason, describeHint(ce.List)) // the quotes are the mistake
 	hinted.Reason += fmt.Sprintf(`; "…" quotes a column name: write text in single quotes ('%s')`, strings.ReplaceAll(n.Path[0], "'", "''"))
 	return &hinted
 }

@@ -290,7 +290,7 @@ func TestColumnErrorsNameTheListAndSuggest(t *testing.T) {
 	}{
 		{"a typo", "SELECT Stauts FROM Tasks", `column "Stauts" of list "Tasks" does not exist; did you mean "Status"?`},
 		{"a typo of a display name", "SELECT `Due Dat` FROM Tasks", `did you mean "Due Date"?`},
-		{"nothing close", "SELECT Zzyzx FROM Tasks", `column "Zzyzx" of list "Tasks" does not exist`},
+		{"nothing close", "SELECT Zzyzx FROM Tasks", `column "Zzyzx" of list "Tasks" does not exist (DESCRIBE Tasks lists its columns)`},
 		{"in WHERE", "SELECT ID FROM Tasks WHERE Titel = 'x'", `did you mean "Title"?`},
 		{"a sub-field of a text column", "SELECT Title.x FROM Tasks", `is a Text column, so it has no sub-field`},
 		{"a computed column", "SELECT `Content Type` FROM Tasks", "Computed display column"},
@@ -298,7 +298,8 @@ func TestColumnErrorsNameTheListAndSuggest(t *testing.T) {
 		{"an unknown alias", "SELECT x.Title FROM Tasks t", `column "x" of list "Tasks" does not exist, and "x" is not the list's name or alias either: write t.Title`},
 		{"a misspelt alias", "SELECT tt.Title FROM Tasks t", `did you mean t.Title?`},
 		{"text that is no date", "SELECT ID FROM Tasks WHERE DueDate > 'tomorrow'", `spsql: comparing DueDate: "tomorrow" is not a date: use 'YYYY-MM-DD'`},
-		{"a bad ORDER BY position", "SELECT Title FROM Tasks ORDER BY 3", "ORDER BY 3: the select list has 1 columns"},
+		{"a bad ORDER BY position", "SELECT Title FROM Tasks ORDER BY 3", "ORDER BY 3: a number there is a position in the select list, which has 1 column: give 1, or name the column"},
+		{"a bad GROUP BY position", "SELECT Status, COUNT(*) FROM Tasks GROUP BY 3", "GROUP BY 3: a number there is a position in the select list, which has 2 columns: give 1 to 2, or name the column"},
 		{"a non-condition WHERE", "SELECT ID FROM Tasks WHERE Title", "not a condition"},
 		{"LIKE on a number", "SELECT ID FROM Tasks WHERE Estimate LIKE '1%'", "LIKE compares text"},
 		{"arithmetic on text", "SELECT Title + 1 FROM Tasks", "needs numbers"},

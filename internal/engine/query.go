@@ -877,7 +877,7 @@ func (bb *blockBuilder) grouping() (*grouping, error) {
 		case *sqlparse.Literal:
 			if i, ok := x.Value.(int64); ok {
 				if i < 1 || int(i) > len(bb.sel.Items) || bb.sel.Items[i-1].Expr == nil {
-					return nil, fmt.Errorf("spsql: GROUP BY %d: the select list has no expression %d", i, i)
+					return nil, positionError("GROUP BY", i, len(bb.sel.Items))
 				}
 				target = bb.sel.Items[i-1].Expr
 			}
@@ -1077,7 +1077,7 @@ func (bb *blockBuilder) orderKeys(b *binder, g *grouping, proj *projection, outs
 		case *sqlparse.Literal:
 			if i, ok := x.Value.(int64); ok {
 				if i < 1 || int(i) > nOut {
-					return nil, fmt.Errorf("spsql: ORDER BY %d: the select list has %d columns", i, nOut)
+					return nil, positionError("ORDER BY", i, nOut)
 				}
 				pos = int(i) - 1
 			}
@@ -1292,3 +1292,13 @@ func (q *Query) Explain() []string {
 }
 
 func indent(depth int) string { return strings.Repeat("  ", depth) }
+
+// positionError is the error of ORDER BY n or GROUP BY n where n is no
+// position in the select list of count columns.
+func positionError(clause string, n int64, count int) error {
+	cols, give := "1 column", "1"
+	if count != 1 {
+		cols, give = fmt.Sprintf("%d columns", count), fmt.Sprintf("1 to %d", count)
+	}
+	return fmt.Errorf("spsql: %s %d: a number there is a position in the select list, which has %s: give %s, or name the column", clause, n, cols, give)
+}
