@@ -63,6 +63,7 @@ var (
 		{input: "SELECT Title FROM Task"},
 		{input: "SELECT Titel FROM Tasks"},
 		{input: "SELECT Zzyzx FROM Tasks"},
+		{input: "SELECT Title, Project.Titel FROM Tasks"},
 		{input: "SELECT Title FROM Tasks ORDER BY 2"},
 		{input: "SELECT Title FROM Tasks WHERE Title = 5"},
 		{input: "SELECT Title FROM Tasks WHERE Status = ?"},

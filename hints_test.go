@@ -67,3 +67,24 @@ func TestServiceURLThatIsNoSite(t *testing.T) {
 		}
 	}
 }
+
+// A misspelt field read through a lookup (Project.Titel) lives in the list
+// looked up, whose fields the driver does not read: SharePoint refuses the
+// read, and the error names the lookup and the field, not the request.
+func TestMisspeltLookupFieldIsNamed(t *testing.T) {
+	db, _ := openDB(t, sptest.DemoSite())
+	for _, c := range []struct{ sql, column, field string }{
+		{"SELECT Title, Project.Titel FROM Tasks", "Project.Titel", "Titel"},
+		{"SELECT Title FROM Tasks WHERE Project.Nope = 'a/b'", "Project.Nope", "Nope"},
+		{"SELECT Title FROM Tasks ORDER BY Project.Nope", "Project.Nope", "Nope"},
+	} {
+		_, err := db.Query(c.sql)
+		var ce *sharepoint.ColumnError
+		if !errors.As(err, &ce) || ce.Column != c.column || !strings.Contains(err.Error(), `the list that Project looks up has no field "`+c.field+`"`) {
+			t.Errorf("%s: err = %v, want a ColumnError naming %s", c.sql, err, c.column)
+		}
+		if !errors.Is(err, sharepoint.ErrFieldNotFound) || err != nil && strings.Contains(err.Error(), "_api") {
+			t.Errorf("%s: err = %v, want ErrFieldNotFound without the request", c.sql, err)
+		}
+	}
+}
