@@ -82,6 +82,7 @@ var (
 		{input: "SELECT Title\nFROM Tasks\nWHERE Status = 'Open' AND\n  Order = 2"},
 		{input: `SELECT Title FROM Tasks WHERE Status = "Blocked"`},
 		{input: "GRANT SELECT ON Tasks TO bob"},
+		{input: "SELEC Title FROM Tasks"},
 		{input: "SELECT Title FROM Tasks LIMIT -1"},
 		{input: "UPDATE Tasks SET Title = 'x'"},
 		{input: "INSERT INTO Tasks (Title, Status) VALUES ('x')"},

@@ -89,6 +89,20 @@ func TestUnsupportedStatementsNameTheWholeDialect(t *testing.T) {
 	}
 }
 
+func TestAMisspeltStatementKeywordIsSuggested(t *testing.T) {
+	for sql, want := range map[string]string{
+		"SELEC Title FROM Tasks":      "sqlparse: SELEC is not a statement: did you mean SELECT?",
+		"slect Title FROM Tasks":      "sqlparse: SLECT is not a statement: did you mean SELECT?",
+		"DELTE FROM Tasks WHERE ID=1": "sqlparse: DELTE is not a statement: did you mean DELETE?",
+		"UDPATE Tasks SET Title='x'":  "sqlparse: UDPATE is not a statement: did you mean UPDATE?",
+		"GRANT SELECT ON Tasks TO b":  "sqlparse: GRANT statements are not supported",
+	} {
+		if _, err := Parse(sql); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s: error = %v, want %q", sql, err, want)
+		}
+	}
+}
+
 func TestColumnRefRemembersDoubleQuotes(t *testing.T) {
 	quoted := func(sql string) map[string]bool {
 		t.Helper()
