@@ -81,6 +81,8 @@ var (
 		{input: "SELECT COUNT(* FROM Tasks"},
 		{input: "SELECT Title\nFROM Tasks\nWHERE Status = 'Open' AND\n  Order = 2"},
 		{input: `SELECT Title FROM Tasks WHERE Status = "Blocked"`},
+		{input: "SELECT Title FROM Tasks WHERE Due Date > '2024-01-01'"},
+		{input: "SELECT TOP 5 Title FROM Tasks"},
 		{input: "GRANT SELECT ON Tasks TO bob"},
 		{input: "SELEC Title FROM Tasks"},
 		{input: "SELECT Title FROM Tasks LIMIT -1"},

@@ -199,8 +199,39 @@ func syntaxError(err error, spans []span, toks []token) error {
 		if prev.text != "" {
 			e.Message += " after " + show(prev)
 		}
+		e.Message += commonMistake(prev, spans[at].tok, sig)
 	}
 	return e
+}
+
+// commonMistake explains a token the parser did not expect after prev
+// when the pair is a usual slip — SQL of another dialect, or a name with
+// a space left unquoted — and is "" otherwise.
+func commonMistake(prev, t token, sig []token) string {
+	word, prevWord := strings.ToUpper(t.text), strings.ToUpper(prev.text)
+	switch {
+	case prevWord == "TOP" && prev.kind == tkWord:
+		return ": SELECT TOP n is not in this dialect; end the statement with LIMIT n"
+	case prev.kind == tkPunct && prev.text == "=" && t.kind == tkPunct && t.text == "=":
+		return ": compare with a single '='"
+	case prevWord == "IS" && prev.kind == tkWord && word != "NULL" && word != "NOT":
+		return ": IS takes NULL or NOT NULL; compare values with '='"
+	case t.kind == tkWord && (word == "WHERE" || word == "GROUP" || word == "HAVING" || word == "ORDER"):
+		for _, s := range sig {
+			if s.pos >= t.pos {
+				break
+			}
+			if s.kind == tkWord && strings.EqualFold(s.text, "LIMIT") {
+				if word == "GROUP" || word == "ORDER" {
+					word += " BY"
+				}
+				return fmt.Sprintf(": %s comes before LIMIT", word)
+			}
+		}
+	case prev.kind == tkWord && t.kind == tkWord && !isReserved(prev.text) && !clauseWords[word]:
+		return fmt.Sprintf(": if %s %s is one name, write it in brackets: [%s %s]", prev.text, t.text, prev.text, t.text)
+	}
+	return ""
 }
 
 // isReserved reports whether the parser reads word as a keyword rather
