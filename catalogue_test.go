@@ -70,6 +70,8 @@ var (
 		{input: "SELECT Title FROM Tasks WHERE Status = ?", args: []any{"Blocked", "extra"}},
 		{input: "SELECT Title FROM Tasks WHERE Status = :status", args: []any{sql.Named("state", "Blocked")}},
 		{input: "SELECT Title FROM Tasks WHERE Frobnicate(Title) = 1"},
+		{input: "SELECT CONUT(*) FROM Tasks"},
+		{input: "SELECT LEN(Title) FROM Tasks"},
 		{input: "SELECT Title FROM Tasks t JOIN Projects p ON t.ProjectId = p.ID"},
 		{input: "SELECT x.Title FROM Tasks t"},
 		{input: "SELECT Title, COUNT(*) FROM Tasks GROUP BY Status"},
