@@ -21,6 +21,7 @@ var update = flag.Bool("update", false, "rewrite docs/errors.md from the driver'
 type catalogueEntry struct {
 	input string
 	args  []any // for SQL entries
+	exec  bool  // run with db.Exec (a write), not db.Query
 }
 
 // The bad-input catalogue: docs/errors.md is generated from these entries
@@ -89,6 +90,10 @@ var (
 		{input: "SELEC Title FROM Tasks"},
 		{input: "SELECT Title FROM Tasks LIMIT -1"},
 		{input: "UPDATE Tasks SET Title = 'x'"},
+		{input: "UPDATE Tasks SET Title = 'x'", exec: true},
+		{input: "INSERT INTO Tasks (Title, Effort) VALUES ('x', 3)", exec: true},
+		{input: "INSERT INTO Tasks (Title, Project) VALUES ('x', 'Customer portal')", exec: true},
+		{input: "INSERT INTO Tasks (Title, [Due Date]) VALUES ('x', 'soon')", exec: true},
 		{input: "INSERT INTO Tasks (Title, Status) VALUES ('x')"},
 		{input: "SELECT Title FROM Tasks WHERE [Due Date] > 'tomorrow'"},
 		{input: "SELECT Title FROM Tasks WHERE Title = 'unterminated"},
@@ -127,16 +132,23 @@ is tested. Secrets are shown as … here and never appear in any error.
 
 	db, srv := openDB(t, sptest.DemoSite())
 	b.WriteString(`
-## SQL (db.Query against the demo site)
+## SQL (db.Query, or db.Exec for writes, against the demo site)
 
-| statement | arguments | error |
-|---|---|---|
+| statement | run with | arguments | error |
+|---|---|---|---|
 `)
 	var full []string // errors of more than one line, shown whole below the table
 	for _, e := range catalogueSQL {
-		rows, err := db.Query(e.input, e.args...)
+		var err error
+		if e.exec {
+			_, err = db.Exec(e.input, e.args...)
+		} else {
+			var rows *sql.Rows
+			if rows, err = db.Query(e.input, e.args...); err == nil {
+				rows.Close()
+			}
+		}
 		if err == nil {
-			rows.Close()
 			t.Fatalf("%q ran without error", e.input)
 		}
 		msg := strings.ReplaceAll(err.Error(), srv.ServiceURL(), "https://corp.sharepoint.com/sites/demo")
@@ -144,7 +156,11 @@ is tested. Secrets are shown as … here and never appear in any error.
 			full = append(full, msg)
 			msg = first + " (and the statement's line with a caret: see below)"
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", cell(e.input), cell(argsText(e.args)), cell(msg))
+		how := "Query"
+		if e.exec {
+			how = "Exec"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", cell(e.input), how, cell(argsText(e.args)), cell(msg))
 	}
 	if len(full) > 0 {
 		b.WriteString("\nSyntax errors in full: the line of the statement where the parser\nstopped, with a caret under the spot.\n")

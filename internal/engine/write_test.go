@@ -54,7 +54,7 @@ func TestInsertTypesEachValueForItsField(t *testing.T) {
 func TestWritesRefuseWhatSharePointWouldRefuse(t *testing.T) {
 	for _, tc := range []struct{ sql, want string }{
 		{"INSERT INTO Tasks (ID, Title) VALUES (1, 'a')", `column "ID"`},
-		{"INSERT INTO Tasks (Created) VALUES ('2024-01-01')", "read-only"},
+		{"INSERT INTO Tasks (Created) VALUES ('2024-01-01')", "is read-only: SharePoint sets it; leave it out of the statement"},
 		{"INSERT INTO Tasks (Effort) VALUES (1)", `"Effort" (Effort, Calculated) is read-only`},
 		{"INSERT INTO Tasks (Author) VALUES (1)", "read-only"},
 		{"INSERT INTO Tasks (Attachments) VALUES (1)", "read-only"},

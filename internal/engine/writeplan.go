@@ -302,7 +302,7 @@ func readOnlyField(f *sharepoint.Field) bool {
 }
 
 func readOnlyError(name string, f *sharepoint.Field) error {
-	return fmt.Errorf("spsql: column %q (%s, %s) is read-only: SharePoint sets it", name, f.InternalName, f.Type)
+	return fmt.Errorf("spsql: column %q (%s, %s) is read-only: SharePoint sets it; leave it out of the statement", name, f.InternalName, f.Type)
 }
 
 // writeValue evaluates a value (a literal, a placeholder, or a constant
