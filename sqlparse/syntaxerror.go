@@ -187,6 +187,9 @@ func syntaxError(err error, spans []span, toks []token) error {
 	case word != "" && depth > 0 && clauseWords[word] && !usedAsName && (word == "FROM" || word == "WHERE" || word == "ORDER" || word == "GROUP" || word == "HAVING" || word == "LIMIT" || word == "UNION"):
 		e.Expected = "')'"
 		e.Message, e.openAt = "unclosed parenthesis: expected ')' before "+e.Near+" to close the '(' at %s", lastOpen
+	case prev.kind == tkWord && (strings.EqualFold(prev.text, "GROUP") || strings.EqualFold(prev.text, "ORDER")) && word != "BY":
+		e.Expected = "BY"
+		e.Message = fmt.Sprintf("expected BY after %s (%s BY …)", prev.text, strings.ToUpper(prev.text))
 	case reserved && afterOperand && usedAsName:
 		e.Message = fmt.Sprintf("%s is a reserved word; quote it as \"%s\" or [%s] to use it as a name", e.Near, e.Near, e.Near)
 	case afterOperand && prev.text != "" && (reserved || spans[at].tok.kind == tkPunct && (e.Near == "," || e.Near == ")" && prev.text != "(")):

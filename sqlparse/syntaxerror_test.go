@@ -107,6 +107,8 @@ func TestCommonSlipsAreExplained(t *testing.T) {
 	for sql, want := range map[string]string{
 		"SELECT Title FROM Tasks WHERE Due Date > '2024-01-01'": "unexpected Date after Due: if Due Date is one name, write it in brackets: [Due Date]",
 		"SELECT TOP 5 Title FROM Tasks":                         "unexpected 5 after TOP: SELECT TOP n is not in this dialect; end the statement with LIMIT n",
+		"SELECT Title FROM Tasks GROUP Status":                  "expected BY after GROUP (GROUP BY …)",
+		"SELECT Title FROM Tasks ORDER Title":                   "expected BY after ORDER (ORDER BY …)",
 		"SELECT Title FROM Tasks LIMIT 10 ORDER BY Title":       "unexpected ORDER after 10: ORDER BY comes before LIMIT",
 		"SELECT Title FROM Tasks WHERE Status == 'Blocked'":     "unexpected '=' after '=': compare with a single '='",
 		"SELECT Title FROM Tasks WHERE Status IS 'Blocked'":     "unexpected 'Blocked' after IS: IS takes NULL or NOT NULL; compare values with '='",
