@@ -75,6 +75,7 @@ var (
 		{input: "SELECT LEN(Title) FROM Tasks"},
 		{input: "SELECT Title FROM Tasks t JOIN Projects p ON t.ProjectId = p.ID"},
 		{input: "SELECT x.Title FROM Tasks t"},
+		{input: "SELECT Manger FROM Tasks t JOIN Projects p ON t.ProjectId = p.ID"},
 		{input: "SELECT Title, COUNT(*) FROM Tasks GROUP BY Status"},
 		{input: "SELECT Title FROM Tasks WHERE ID IN (SELECT ID, Title FROM Projects)"},
 		{input: "SELECT t.Title FROM Tasks t RIGHT JOIN Projects p ON t.ProjectId = p.ID"},

@@ -88,3 +88,24 @@ func TestMisspeltLookupFieldIsNamed(t *testing.T) {
 		}
 	}
 }
+
+// A column that no list of a join has suggests the lists' closest columns,
+// qualified, or says that its qualifier is no list or alias of the query.
+func TestUnknownColumnOfAJoin(t *testing.T) {
+	db, _ := openDB(t, sptest.DemoSite())
+	const from = " FROM Tasks t JOIN Projects p ON t.ProjectId = p.ID"
+	for sql, want := range map[string]string{
+		"SELECT Titel" + from:   `spsql: no list of this query (Tasks AS t, Projects AS p) has a column "Titel"; did you mean t.Title or p.Title?`,
+		"SELECT Manger" + from:  `has a column "Manger"; did you mean p.Manager?`,
+		"SELECT x.Title" + from: `has a column "x.Title": "x" is not a list or alias of the query; qualify the column with one of t, p`,
+		"SELECT Zzyzx" + from:   `has a column "Zzyzx" (DESCRIBE a list to see its columns)`,
+	} {
+		_, err := db.Query(sql)
+		if err == nil || !strings.Contains(err.Error(), want) || !errors.Is(err, sharepoint.ErrFieldNotFound) {
+			t.Errorf("%s: err = %v, want ErrFieldNotFound saying %q", sql, err, want)
+		}
+		if err != nil && strings.Contains(err.Error(), "sharepoint: field not found") {
+			t.Errorf("%s: err = %v repeats the sentinel's text", sql, err)
+		}
+	}
+}
