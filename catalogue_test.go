@@ -21,6 +21,7 @@ var update = flag.Bool("update", false, "rewrite docs/errors.md from the driver'
 type catalogueEntry struct {
 	input string
 	args  []any // for SQL entries
+	exec  bool  // run with db.Exec (a write), not db.Query
 }
 
 // The bad-input catalogue: docs/errors.md is generated from these entries
@@ -42,6 +43,7 @@ var (
 		{input: "ServiceURL=https://corp.sharepoint.com/sites/x;RefreshToken=…;ClientSecert=…"},
 		{input: "ServiceURL=https://corp.sharepoint.com/sites/x;RefreshToken=…;q7Zr2Xw=…"},
 		{input: "ServiceURL=https://corp.sharepoint.com/sites/x;Scope={abc"},
+		{input: "ServiceURL=http://corp.sharepoint.com/sites/x AccessToken=…"},
 		{input: "ServiceURL=https://corp.sharepoint.com/sites/x;RefreshToken=…;ClientID=…"},
 		{input: "ServiceURL=https://corp.sharepoint.com/sites/x;RefreshToken=…;TokenURI=https://login.microsoftonline.com/common/oauth2/v2.0/token"},
 		{input: "ServiceURL=https://corp.sharepoint.com/sites/x;AccessToken=…;TokenURI=http://login.microsoftonline.com/common/oauth2/v2.0/token"},
@@ -64,11 +66,19 @@ var (
 		{input: "SELECT Title FROM Nope"},
 		{input: "SELECT Title FROM Task"},
 		{input: "SELECT Titel FROM Tasks"},
+		{input: "SELECT Zzyzx FROM Tasks"},
+		{input: "SELECT Title, Project.Titel FROM Tasks"},
+		{input: "SELECT Title FROM Tasks ORDER BY 2"},
 		{input: "SELECT Title FROM Tasks WHERE Title = 5"},
 		{input: "SELECT Title FROM Tasks WHERE Status = ?"},
 		{input: "SELECT Title FROM Tasks WHERE Status = ?", args: []any{"Blocked", "extra"}},
+		{input: "SELECT Title FROM Tasks WHERE Status = :status", args: []any{sql.Named("state", "Blocked")}},
 		{input: "SELECT Title FROM Tasks WHERE Frobnicate(Title) = 1"},
+		{input: "SELECT CONUT(*) FROM Tasks"},
+		{input: "SELECT LEN(Title) FROM Tasks"},
 		{input: "SELECT Title FROM Tasks t JOIN Projects p ON t.ProjectId = p.ID"},
+		{input: "SELECT x.Title FROM Tasks t"},
+		{input: "SELECT Manger FROM Tasks t JOIN Projects p ON t.ProjectId = p.ID"},
 		{input: "SELECT Title, COUNT(*) FROM Tasks GROUP BY Status"},
 		{input: "SELECT Title FROM Tasks WHERE ID IN (SELECT ID, Title FROM Projects)"},
 		{input: "SELECT t.Title FROM Tasks t RIGHT JOIN Projects p ON t.ProjectId = p.ID"},
@@ -78,9 +88,18 @@ var (
 		{input: "SELECT COUNT(* FROM Tasks"},
 		{input: "SELECT Title\nFROM Tasks\nWHERE Status = 'Open' AND\n  Order = 2"},
 		{input: `SELECT Title FROM Tasks WHERE Status = "Blocked"`},
+		{input: "SELECT Title FROM Tasks WHERE Due Date > '2024-01-01'"},
+		{input: "SELECT TOP 5 Title FROM Tasks"},
 		{input: "GRANT SELECT ON Tasks TO bob"},
+		{input: "SELEC Title FROM Tasks"},
 		{input: "SELECT Title FROM Tasks LIMIT -1"},
 		{input: "UPDATE Tasks SET Title = 'x'"},
+		{input: "UPDATE Tasks SET Title = 'x'", exec: true},
+		{input: "INSERT INTO Tasks (Title, Effort) VALUES ('x', 3)", exec: true},
+		{input: "INSERT INTO Tasks (Title, Project) VALUES ('x', 'Customer portal')", exec: true},
+		{input: "INSERT INTO Tasks (Title, [Due Date]) VALUES ('x', 'soon')", exec: true},
+		{input: "INSERT INTO Tasks (Title, Status) VALUES ('x')"},
+		{input: "SELECT Title FROM Tasks WHERE [Due Date] > 'tomorrow'"},
 		{input: "SELECT Title FROM Tasks WHERE Title = 'unterminated"},
 	}
 )
@@ -117,16 +136,23 @@ is tested. Secrets are shown as … here and never appear in any error.
 
 	db, srv := openDB(t, sptest.DemoSite())
 	b.WriteString(`
-## SQL (db.Query against the demo site)
+## SQL (db.Query, or db.Exec for writes, against the demo site)
 
-| statement | arguments | error |
-|---|---|---|
+| statement | run with | arguments | error |
+|---|---|---|---|
 `)
 	var full []string // errors of more than one line, shown whole below the table
 	for _, e := range catalogueSQL {
-		rows, err := db.Query(e.input, e.args...)
+		var err error
+		if e.exec {
+			_, err = db.Exec(e.input, e.args...)
+		} else {
+			var rows *sql.Rows
+			if rows, err = db.Query(e.input, e.args...); err == nil {
+				rows.Close()
+			}
+		}
 		if err == nil {
-			rows.Close()
 			t.Fatalf("%q ran without error", e.input)
 		}
 		msg := strings.ReplaceAll(err.Error(), srv.ServiceURL(), "https://corp.sharepoint.com/sites/demo")
@@ -134,7 +160,11 @@ is tested. Secrets are shown as … here and never appear in any error.
 			full = append(full, msg)
 			msg = first + " (and the statement's line with a caret: see below)"
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", cell(e.input), cell(fmt.Sprint(e.args)), cell(msg))
+		how := "Query"
+		if e.exec {
+			how = "Exec"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", cell(e.input), how, cell(argsText(e.args)), cell(msg))
 	}
 	if len(full) > 0 {
 		b.WriteString("\nSyntax errors in full: the line of the statement where the parser\nstopped, with a caret under the spot.\n")
@@ -208,4 +238,17 @@ interface): the error names the property and the URL within a few seconds.
 		msg = strings.ReplaceAll(msg, srv.ServiceURL(), "https://corp.sharepoint.com/sites/demo")
 		fmt.Fprintf(b, "| %s | `%s` | %s |\n", e.property, strings.ReplaceAll(e.url, addr, closedPort), cell(msg))
 	}
+}
+
+// argsText shows a statement's arguments as Go would write them.
+func argsText(args []any) string {
+	var parts []string
+	for _, a := range args {
+		if n, ok := a.(sql.NamedArg); ok {
+			parts = append(parts, fmt.Sprintf("sql.Named(%q, %#v)", n.Name, n.Value))
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%#v", a))
+	}
+	return strings.Join(parts, ", ")
 }

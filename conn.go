@@ -45,9 +45,6 @@ func (c *conn) parse(query string) (sqlparse.Statement, error) {
 	}
 	parsed, err := sqlparse.Parse(query)
 	if err != nil {
-		if isWrite(query) {
-			return nil, fmt.Errorf("spsql: %s statement: %w", strings.ToUpper(strings.Fields(query)[0]), err)
-		}
 		return nil, err
 	}
 	if c.connector.cfg.ReadOnly && isWriteStatement(parsed) {

@@ -833,6 +833,9 @@ func (c *Config) check(externalTokens bool) error {
 // show the URL only through safeURL: a user may have pasted credentials or
 // a secret-bearing query into it.
 func checkURL(name, raw string) (*url.URL, error) {
+	if next := runInKey(raw); next != "" {
+		return nil, fmt.Errorf("spsql: %s runs into %s=: a ';' is missing before %s", name, next, next)
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		// *url.Error quotes the whole URL; keep only its cause.
@@ -855,6 +858,32 @@ func checkURL(name, raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("spsql: %s must use https (plain http is allowed only for localhost), got %q", name, safeURL(u))
 	}
 	return u, nil
+}
+
+// runInKey returns the property whose "Name=" appears inside a URL value
+// after a space or comma, as in "https://…/sites/x AccessToken=…", where a
+// ';' was forgotten; "" if none does. Such a URL must be refused before any
+// message shows it: the text after the name may be a secret's value.
+func runInKey(raw string) string {
+	for i := 1; i < len(raw); i++ {
+		if c := raw[i-1]; c != ' ' && c != '\t' && c != ',' {
+			continue
+		}
+		key, _, ok := strings.Cut(raw[i:], "=")
+		if !ok {
+			return ""
+		}
+		key = strings.TrimSpace(key)
+		if isDSNKey(key) {
+			return dsnKey
+		}
+		for _, p := range properties {
+			if strings.EqualFold(p.name, key) {
+				return p.name
+			}
+		}
+	}
+	return ""
 }
 
 // checkPort insists that the port a URL's host names, if any, is one a

@@ -481,6 +481,30 @@ func TestOdbcIniErrors(t *testing.T) {
 			t.Fatalf("got %v, want ErrDataSourceNotFound naming [Nope] and %s", err, path)
 		}
 	})
+	t.Run("a missing section suggests a near one or lists those there", func(t *testing.T) {
+		writeIni(t, seedIni)
+		_, err := ParseDSN("DSN=Microsoft Sharepiont")
+		if !errors.Is(err, ErrDataSourceNotFound) || !strings.Contains(err.Error(), "; did you mean [Microsoft SharePoint]?") {
+			t.Errorf("near miss: got %v, want a suggestion of [Microsoft SharePoint]", err)
+		}
+		_, err = ParseDSN("DSN=Nope")
+		if !strings.HasSuffix(err.Error(), "; the data sources there are [Microsoft SharePoint], [Other]") {
+			t.Errorf("far name: got %v, want the list of data sources (without [ODBC Data Sources])", err)
+		}
+		writeIni(t, "[ODBC Data Sources]\n")
+		if _, err = ParseDSN("DSN=Nope"); !strings.Contains(err.Error(), "no data source is defined there") {
+			t.Errorf("no section: got %v, want it said", err)
+		}
+	})
+	t.Run("an unreadable file is named once, with what to do", func(t *testing.T) {
+		dir := t.TempDir() // a directory cannot be read as a file
+		t.Setenv("ODBCINI", dir)
+		_, err := ParseDSN("DSN=SP")
+		want := "spsql: cannot read the odbc.ini file " + dir + ": is a directory (check its permissions, or set ODBCINI"
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Count(err.Error(), dir) != 1 {
+			t.Errorf("got %v, want %q", err, want)
+		}
+	})
 	t.Run("a missing file is named as missing", func(t *testing.T) {
 		dir := t.TempDir()
 		t.Setenv("HOME", dir)
@@ -536,4 +560,28 @@ func FuzzParseDSN(f *testing.F) {
 			t.Fatalf("round trip changed the config:\n got %v\nwant %v", again, cfg)
 		}
 	})
+}
+
+// A URL property that runs into the next property because its ';' was
+// forgotten is refused naming that property, and no message shows the
+// text after it, which may be a secret's value.
+func TestParseDSNURLRunningIntoTheNextProperty(t *testing.T) {
+	for _, c := range []struct{ dsn, want string }{
+		{"ServiceURL=http://corp.sharepoint.com/sites/x AccessToken=SECRETVAL", "ServiceURL runs into AccessToken=: a ';' is missing before AccessToken"},
+		{"ServiceURL=https://corp.sharepoint.com/sites/x AccessToken=SECRETVAL", "ServiceURL runs into AccessToken="},
+		{"ServiceURL=https://corp.sharepoint.com/sites/x,accesstoken = SECRETVAL", "ServiceURL runs into AccessToken="},
+		{base + ";TokenURI=http://login.example.com/t/oauth2/v2.0/token ClientSecret=SECRETVAL", "TokenURI runs into ClientSecret="},
+	} {
+		_, err := ParseDSN(c.dsn)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want %q", c.dsn, err, c.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "SECRETVAL") {
+			t.Errorf("%s: the error shows the secret: %v", c.dsn, err)
+		}
+	}
+	// A space that no property name follows is left to the URL checks.
+	if _, err := ParseDSN("ServiceURL=https://corp.sharepoint.com/sites/My Site;AccessToken=t"); err != nil {
+		t.Errorf("a site URL with a space: %v", err)
+	}
 }

@@ -67,3 +67,45 @@ func TestServiceURLThatIsNoSite(t *testing.T) {
 		}
 	}
 }
+
+// A misspelt field read through a lookup (Project.Titel) lives in the list
+// looked up, whose fields the driver does not read: SharePoint refuses the
+// read, and the error names the lookup and the field, not the request.
+func TestMisspeltLookupFieldIsNamed(t *testing.T) {
+	db, _ := openDB(t, sptest.DemoSite())
+	for _, c := range []struct{ sql, column, field string }{
+		{"SELECT Title, Project.Titel FROM Tasks", "Project.Titel", "Titel"},
+		{"SELECT Title FROM Tasks WHERE Project.Nope = 'a/b'", "Project.Nope", "Nope"},
+		{"SELECT Title FROM Tasks ORDER BY Project.Nope", "Project.Nope", "Nope"},
+	} {
+		_, err := db.Query(c.sql)
+		var ce *sharepoint.ColumnError
+		if !errors.As(err, &ce) || ce.Column != c.column || !strings.Contains(err.Error(), `the list that Project looks up has no field "`+c.field+`"`) {
+			t.Errorf("%s: err = %v, want a ColumnError naming %s", c.sql, err, c.column)
+		}
+		if !errors.Is(err, sharepoint.ErrFieldNotFound) || err != nil && strings.Contains(err.Error(), "_api") {
+			t.Errorf("%s: err = %v, want ErrFieldNotFound without the request", c.sql, err)
+		}
+	}
+}
+
+// A column that no list of a join has suggests the lists' closest columns,
+// qualified, or says that its qualifier is no list or alias of the query.
+func TestUnknownColumnOfAJoin(t *testing.T) {
+	db, _ := openDB(t, sptest.DemoSite())
+	const from = " FROM Tasks t JOIN Projects p ON t.ProjectId = p.ID"
+	for sql, want := range map[string]string{
+		"SELECT Titel" + from:   `spsql: no list of this query (Tasks AS t, Projects AS p) has a column "Titel"; did you mean t.Title or p.Title?`,
+		"SELECT Manger" + from:  `has a column "Manger"; did you mean p.Manager?`,
+		"SELECT x.Title" + from: `has a column "x.Title": "x" is not a list or alias of the query; qualify the column with one of t, p`,
+		"SELECT Zzyzx" + from:   `has a column "Zzyzx" (DESCRIBE a list to see its columns)`,
+	} {
+		_, err := db.Query(sql)
+		if err == nil || !strings.Contains(err.Error(), want) || !errors.Is(err, sharepoint.ErrFieldNotFound) {
+			t.Errorf("%s: err = %v, want ErrFieldNotFound saying %q", sql, err, want)
+		}
+		if err != nil && strings.Contains(err.Error(), "sharepoint: field not found") {
+			t.Errorf("%s: err = %v repeats the sentinel's text", sql, err)
+		}
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/go-spsql/spsql/internal/suggest"
 )
 
 // odbcManagerKeys are keys that ODBC driver managers (unixODBC, iODBC) and
@@ -44,7 +46,7 @@ var ErrDataSourceNotFound = errors.New("spsql: data source not found")
 // has it. Section names match case-insensitively.
 func loadDataSource(name string) ([]pair, error) {
 	files := odbcIniFiles()
-	var looked []string
+	var looked, sections []string
 	for _, file := range files {
 		pairs, found, err := readIniSection(file, name)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -58,8 +60,42 @@ func loadDataSource(name string) ([]pair, error) {
 			return pairs, nil
 		}
 		looked = append(looked, file)
+		sections = append(sections, iniSections(file)...)
 	}
-	return nil, fmt.Errorf("%w: no [%s] section in %s", ErrDataSourceNotFound, name, strings.Join(looked, ", "))
+	hint := "; no data source is defined there (spsql login --write-odbc-ini writes one)"
+	if len(sections) > 0 {
+		hint = "; the data sources there are [" + strings.Join(sections, "], [") + "]"
+		for _, s := range sections {
+			if d := suggest.Distance(strings.ToLower(name), strings.ToLower(s)); d <= suggest.MaxDistance(name) && d < len(name) {
+				hint = fmt.Sprintf("; did you mean [%s]?", s)
+				break
+			}
+		}
+	}
+	return nil, fmt.Errorf("%w: no [%s] section in %s%s", ErrDataSourceNotFound, name, strings.Join(looked, ", "), hint)
+}
+
+// iniSections lists the data sources of an odbc.ini file, for the error
+// of a name it lacks: its section names but the driver managers' own
+// ([ODBC Data Sources], [ODBC]). A file that cannot be read lists none.
+func iniSections(file string) []string {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil
+	}
+	var names []string
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "[") {
+			continue
+		}
+		name, _, ok := strings.Cut(line[1:], "]")
+		name = strings.TrimSpace(name)
+		if ok && name != "" && !strings.EqualFold(name, "ODBC Data Sources") && !strings.EqualFold(name, "ODBC") {
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 // readIniSection returns the key=value lines of section in file. Lines
@@ -67,8 +103,11 @@ func loadDataSource(name string) ([]pair, error) {
 // Values are taken literally (no braces): odbc.ini has no quoting.
 func readIniSection(file, section string) (pairs []pair, found bool, err error) {
 	f, err := os.Open(file)
-	if err != nil {
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, err
+	}
+	if err != nil {
+		return nil, false, iniReadError(file, err)
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -109,9 +148,19 @@ func readIniSection(file, section string) (pairs []pair, found bool, err error) 
 		pairs = append(pairs, pair{key: key, value: strings.TrimSpace(value), origin: origin})
 	}
 	if err := sc.Err(); err != nil {
-		return nil, false, fmt.Errorf("spsql: reading %s: %w", file, err)
+		return nil, false, iniReadError(file, err)
 	}
 	return pairs, found, nil
+}
+
+// iniReadError says that an odbc.ini file could not be read, naming the
+// file once (an *fs.PathError would name it again).
+func iniReadError(file string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("spsql: cannot read the odbc.ini file %s: %w (check its permissions, or set ODBCINI to the file to use)", file, err)
 }
 
 func isODBCManagerKey(key string) bool {

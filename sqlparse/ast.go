@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/xwb1989/sqlparser"
+
+	"github.com/go-spsql/spsql/internal/suggest"
 )
 
 // Select is a parsed SELECT over one list. Its expressions are not yet
@@ -609,6 +611,12 @@ func convertExpr(e sqlparser.Expr, params map[string]Placeholder) (Expr, error) 
 		for _, a := range e.Exprs {
 			ae, ok := a.(*sqlparser.AliasedExpr)
 			if !ok || !ae.As.IsEmpty() {
+				if _, known := functions[name]; !known && name != "CASE" && name != "CAST" && name != "CONVERT" {
+					return nil, checkFunction(f) // CONUT(*): the name is the mistake
+				}
+				if _, star := a.(*sqlparser.StarExpr); star {
+					return nil, fmt.Errorf("sqlparse: %s(*) is not valid; only COUNT(*) takes *", name)
+				}
 				return nil, fmt.Errorf("sqlparse: bad argument to %s", name)
 			}
 			x, err := conv(ae.Expr)
@@ -811,6 +819,14 @@ func (a arity) String() string {
 	return strconv.Itoa(a.min) + " or " + strconv.Itoa(a.max) + " arguments"
 }
 
+// otherDialects names this dialect's function for a few that users bring
+// from SQL Server, Oracle and others.
+var otherDialects = map[string]string{
+	"LEN":     "CHAR_LENGTH",
+	"GETDATE": "NOW()", "SYSDATE": "NOW()", "GETUTCDATE": "UTC_TIMESTAMP()", "TODAY": "CURDATE()",
+	"ISNULL": "IFNULL(x, y) or COALESCE, or x IS NULL", "NVL": "IFNULL or COALESCE",
+}
+
 func checkFunction(f *Func) error {
 	want, ok := functions[f.Name]
 	if !ok {
@@ -819,7 +835,19 @@ func checkFunction(f *Func) error {
 			names = append(names, name)
 		}
 		slices.Sort(names)
-		return fmt.Errorf("sqlparse: unknown function %s (supported: %s)", f.Name, strings.Join(names, ", "))
+		if alt, ok := otherDialects[f.Name]; ok {
+			return fmt.Errorf("sqlparse: unknown function %s: use %s", f.Name, alt)
+		}
+		best, bestDist := "", 0
+		for _, name := range append(names, "COUNT", "SUM", "AVG", "MIN", "MAX") {
+			if d := suggest.Distance(f.Name, name); best == "" || d < bestDist {
+				best, bestDist = name, d
+			}
+		}
+		if bestDist <= suggest.MaxDistance(f.Name) && bestDist < len(f.Name)/2 {
+			return fmt.Errorf("sqlparse: unknown function %s: did you mean %s?", f.Name, best)
+		}
+		return fmt.Errorf("sqlparse: unknown function %s (supported: %s; aggregates: COUNT, SUM, AVG, MIN, MAX)", f.Name, strings.Join(names, ", "))
 	}
 	if len(f.Args) < want.min || want.max >= 0 && len(f.Args) > want.max {
 		return fmt.Errorf("sqlparse: %s takes %s, got %d", f.Name, want, len(f.Args))

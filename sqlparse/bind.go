@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -19,6 +20,10 @@ import (
 func BindArgs(params map[string]Placeholder, args []driver.NamedValue) (map[string]any, error) {
 	values := make(map[string]any, len(params))
 	used := make([]bool, len(args))
+	positional := 0 // how many ? the statement has
+	for _, p := range params {
+		positional = max(positional, p.ordinal)
+	}
 	for bind, p := range params {
 		i := -1
 		if p.name == "" {
@@ -29,7 +34,8 @@ func BindArgs(params map[string]Placeholder, args []driver.NamedValue) (map[stri
 				}
 			}
 			if i < 0 {
-				return nil, fmt.Errorf("sqlparse: no argument for placeholder ? number %d (got %d arguments)", p.ordinal, len(args))
+				return nil, fmt.Errorf("sqlparse: the query has %s but got %s: pass one argument per ?, in order",
+					count(positional, "? placeholder", "? placeholders"), count(len(args), "argument", "arguments"))
 			}
 		} else {
 			for j, a := range args {
@@ -49,7 +55,17 @@ func BindArgs(params map[string]Placeholder, args []driver.NamedValue) (map[stri
 				}
 			}
 			if i < 0 {
-				return nil, fmt.Errorf("sqlparse: no argument named %q for :%s (pass sql.Named(%q, value))", p.name, p.name, p.name)
+				var given []string
+				for _, a := range args {
+					if a.Name != "" {
+						given = append(given, strconv.Quote(a.Name))
+					}
+				}
+				also := ""
+				if len(given) > 0 {
+					also = " (the named arguments given are " + strings.Join(given, ", ") + ")"
+				}
+				return nil, fmt.Errorf("sqlparse: no argument named %q for the placeholder of that name: pass sql.Named(%q, value)%s", p.name, p.name, also)
 			}
 		}
 		used[i] = true
@@ -61,10 +77,21 @@ func BindArgs(params map[string]Placeholder, args []driver.NamedValue) (map[stri
 	}
 	for i, u := range used {
 		if !u {
-			return nil, fmt.Errorf("sqlparse: %s is not used by the query", describeArg(args[i]))
+			if args[i].Name != "" {
+				return nil, fmt.Errorf("sqlparse: %s is not used by the query: it has no placeholder :%s or @%s", describeArg(args[i]), args[i].Name, args[i].Name)
+			}
+			return nil, fmt.Errorf("sqlparse: %s is not used by the query, which has %s: remove the argument or add a ?", describeArg(args[i]), count(positional, "? placeholder", "? placeholders"))
 		}
 	}
 	return values, nil
+}
+
+// count is "1 thing" or "n things".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 func describeArg(a driver.NamedValue) string {

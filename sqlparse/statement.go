@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/xwb1989/sqlparser"
+
+	"github.com/go-spsql/spsql/internal/suggest"
 )
 
 // Statement is one parsed statement: *Select, *ShowTables, *Describe,
@@ -215,6 +217,11 @@ func parse(sql string) (Statement, error) {
 		}
 		return nil, fmt.Errorf("sqlparse: a statement cannot start with %q", sig[0].text)
 	default:
+		for _, kw := range []string{"SELECT", "INSERT", "UPDATE", "DELETE", "SHOW", "DESCRIBE", "EXPLAIN"} {
+			if d := suggest.Distance(first, kw); d <= suggest.MaxDistance(first) && d < len(first)/2 {
+				return nil, fmt.Errorf("sqlparse: %s is not a statement: did you mean %s?", first, kw)
+			}
+		}
 		return nil, fmt.Errorf("sqlparse: %s statements are not supported; the dialect is SELECT, INSERT, UPDATE, DELETE, SHOW TABLES, DESCRIBE and EXPLAIN", first)
 	}
 }

@@ -187,6 +187,9 @@ func syntaxError(err error, spans []span, toks []token) error {
 	case word != "" && depth > 0 && clauseWords[word] && !usedAsName && (word == "FROM" || word == "WHERE" || word == "ORDER" || word == "GROUP" || word == "HAVING" || word == "LIMIT" || word == "UNION"):
 		e.Expected = "')'"
 		e.Message, e.openAt = "unclosed parenthesis: expected ')' before "+e.Near+" to close the '(' at %s", lastOpen
+	case prev.kind == tkWord && (strings.EqualFold(prev.text, "GROUP") || strings.EqualFold(prev.text, "ORDER")) && word != "BY":
+		e.Expected = "BY"
+		e.Message = fmt.Sprintf("expected BY after %s (%s BY …)", prev.text, strings.ToUpper(prev.text))
 	case reserved && afterOperand && usedAsName:
 		e.Message = fmt.Sprintf("%s is a reserved word; quote it as \"%s\" or [%s] to use it as a name", e.Near, e.Near, e.Near)
 	case afterOperand && prev.text != "" && (reserved || spans[at].tok.kind == tkPunct && (e.Near == "," || e.Near == ")" && prev.text != "(")):
@@ -199,8 +202,39 @@ func syntaxError(err error, spans []span, toks []token) error {
 		if prev.text != "" {
 			e.Message += " after " + show(prev)
 		}
+		e.Message += commonMistake(prev, spans[at].tok, sig)
 	}
 	return e
+}
+
+// commonMistake explains a token the parser did not expect after prev
+// when the pair is a usual slip — SQL of another dialect, or a name with
+// a space left unquoted — and is "" otherwise.
+func commonMistake(prev, t token, sig []token) string {
+	word, prevWord := strings.ToUpper(t.text), strings.ToUpper(prev.text)
+	switch {
+	case prevWord == "TOP" && prev.kind == tkWord:
+		return ": SELECT TOP n is not in this dialect; end the statement with LIMIT n"
+	case prev.kind == tkPunct && prev.text == "=" && t.kind == tkPunct && t.text == "=":
+		return ": compare with a single '='"
+	case prevWord == "IS" && prev.kind == tkWord && word != "NULL" && word != "NOT":
+		return ": IS takes NULL or NOT NULL; compare values with '='"
+	case t.kind == tkWord && (word == "WHERE" || word == "GROUP" || word == "HAVING" || word == "ORDER"):
+		for _, s := range sig {
+			if s.pos >= t.pos {
+				break
+			}
+			if s.kind == tkWord && strings.EqualFold(s.text, "LIMIT") {
+				if word == "GROUP" || word == "ORDER" {
+					word += " BY"
+				}
+				return fmt.Sprintf(": %s comes before LIMIT", word)
+			}
+		}
+	case prev.kind == tkWord && t.kind == tkWord && !isReserved(prev.text) && !clauseWords[word]:
+		return fmt.Sprintf(": if %s %s is one name, write it in brackets: [%s %s]", prev.text, t.text, prev.text, t.text)
+	}
+	return ""
 }
 
 // isReserved reports whether the parser reads word as a keyword rather

@@ -89,6 +89,38 @@ func TestUnsupportedStatementsNameTheWholeDialect(t *testing.T) {
 	}
 }
 
+func TestAMisspeltStatementKeywordIsSuggested(t *testing.T) {
+	for sql, want := range map[string]string{
+		"SELEC Title FROM Tasks":      "sqlparse: SELEC is not a statement: did you mean SELECT?",
+		"slect Title FROM Tasks":      "sqlparse: SLECT is not a statement: did you mean SELECT?",
+		"DELTE FROM Tasks WHERE ID=1": "sqlparse: DELTE is not a statement: did you mean DELETE?",
+		"UDPATE Tasks SET Title='x'":  "sqlparse: UDPATE is not a statement: did you mean UPDATE?",
+		"GRANT SELECT ON Tasks TO b":  "sqlparse: GRANT statements are not supported",
+	} {
+		if _, err := Parse(sql); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s: error = %v, want %q", sql, err, want)
+		}
+	}
+}
+
+func TestCommonSlipsAreExplained(t *testing.T) {
+	for sql, want := range map[string]string{
+		"SELECT Title FROM Tasks WHERE Due Date > '2024-01-01'": "unexpected Date after Due: if Due Date is one name, write it in brackets: [Due Date]",
+		"SELECT TOP 5 Title FROM Tasks":                         "unexpected 5 after TOP: SELECT TOP n is not in this dialect; end the statement with LIMIT n",
+		"SELECT Title FROM Tasks GROUP Status":                  "expected BY after GROUP (GROUP BY …)",
+		"SELECT Title FROM Tasks ORDER Title":                   "expected BY after ORDER (ORDER BY …)",
+		"SELECT Title FROM Tasks LIMIT 10 ORDER BY Title":       "unexpected ORDER after 10: ORDER BY comes before LIMIT",
+		"SELECT Title FROM Tasks WHERE Status == 'Blocked'":     "unexpected '=' after '=': compare with a single '='",
+		"SELECT Title FROM Tasks WHERE Status IS 'Blocked'":     "unexpected 'Blocked' after IS: IS takes NULL or NOT NULL; compare values with '='",
+	} {
+		_, err := Parse(sql)
+		var se *SyntaxError
+		if !errors.As(err, &se) || se.Message != want {
+			t.Errorf("%s: error = %v, want the message %q", sql, err, want)
+		}
+	}
+}
+
 func TestColumnRefRemembersDoubleQuotes(t *testing.T) {
 	quoted := func(sql string) map[string]bool {
 		t.Helper()

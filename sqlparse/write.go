@@ -113,7 +113,8 @@ func parseWrite(toks []token) (Statement, error) {
 		}
 		for i, tuple := range values {
 			if len(tuple) != len(ins.Columns) {
-				return nil, fmt.Errorf("sqlparse: INSERT row %d has %d values for %d columns", i+1, len(tuple), len(ins.Columns))
+				return nil, fmt.Errorf("sqlparse: INSERT row %d has %d %s for %d %s (%s): give one value per column, in the same order",
+					i+1, len(tuple), plural(len(tuple), "value", "values"), len(ins.Columns), plural(len(ins.Columns), "column", "columns"), strings.Join(ins.Columns, ", "))
 			}
 			row := make([]Expr, len(tuple))
 			for j, e := range tuple {
@@ -188,4 +189,12 @@ func singleTable(exprs sqlparser.TableExprs, verb string) (string, error) {
 		return "", fmt.Errorf("sqlparse: %s does not take an alias for the list", verb)
 	}
 	return tn.Name.String(), nil
+}
+
+// plural is one when n is 1, else many.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

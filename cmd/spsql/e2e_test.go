@@ -314,7 +314,7 @@ func TestBinaryErrors(t *testing.T) {
 		{"an unknown flag", nil, []string{"--nope"}, exitUsage, []string{"spsql: flag provided but not defined: -nope", "(see spsql --help)"}},
 		{"no connection", nil, []string{"SELECT 1"}, exitUsage, []string{"spsql: no connection"}},
 		{"an unknown column", []string{"SPSQL_DSN=" + dsn}, []string{"SELECT Nope FROM Tasks"}, exitError, []string{`column "Nope"`}},
-		{"a bad statement", []string{"SPSQL_DSN=" + dsn}, []string{"DELETE FROM"}, exitError, []string{"spsql: ", "DELETE"}},
+		{"a bad statement", []string{"SPSQL_DSN=" + dsn}, []string{"DELETE FROM"}, exitError, []string{"sqlparse: syntax error", "DELETE FROM\n"}},
 		{"a revoked refresh token", nil, []string{"--dsn", revoked, "SELECT ID FROM Tasks"}, exitError, []string{"invalid_grant"}},
 		{"a wrong client secret", nil, []string{"--dsn", wrongSecret, "SELECT ID FROM Tasks"}, exitError, []string{"invalid_client"}},
 		{"a missing data source", []string{"ODBCINI=" + filepath.Join(iniDir, "odbc.ini")}, []string{"--odbc-dsn", "Nowhere", "SELECT 1"}, exitError, []string{"data source not found", "[Nowhere]"}},

@@ -139,7 +139,7 @@ func (r *resolver) resolveSub(parent, sub string) (*column, error) {
 		if r.isQualifier(parent) {
 			return r.resolveName(sub)
 		}
-		return nil, r.unknownColumn(parent)
+		return nil, r.unknownParent(parent, sub)
 	}
 	if !isODataName(sub) {
 		// The sub-field goes into $select and $filter as a name: it must
@@ -320,8 +320,45 @@ func (r *resolver) unknownColumn(name string) error {
 	reason := "does not exist"
 	if s := r.suggest(name); s != "" {
 		reason += fmt.Sprintf("; did you mean %q?", s)
+	} else {
+		reason += describeHint(r.list)
 	}
 	return &sharepoint.ColumnError{List: r.list, Column: name, Reason: reason}
+}
+
+// unknownParent is the error for Parent.Sub where Parent is neither a
+// column of the list nor the list's name or alias — most often a mistyped
+// alias (x.Title for t.Title). It is a *sharepoint.ColumnError, like
+// unknownColumn's, so that the fields are re-read once.
+func (r *resolver) unknownParent(parent, sub string) error {
+	reason := fmt.Sprintf("does not exist, and %q is not the list's name or alias either", parent)
+	lp := strings.ToLower(parent)
+	q := r.quals[len(r.quals)-1] // the alias if there is one, else the list's name
+	if d := suggest.Distance(lp, strings.ToLower(q)); d <= suggest.MaxDistance(parent) && d < len(parent) {
+		reason += fmt.Sprintf("; did you mean %s.%s?", q, sub)
+	} else if s := r.suggest(parent); s != "" && hasSubFields(r.fields, s) {
+		reason += fmt.Sprintf("; did you mean %s.%s (a lookup's field) or %s.%s?", s, sub, q, sub)
+	} else {
+		reason += fmt.Sprintf(": write %s.%s", q, sub)
+	}
+	return &sharepoint.ColumnError{List: r.list, Column: parent, Reason: reason}
+}
+
+// hasSubFields reports whether the field named name (title or internal
+// name) is a lookup, person or hyperlink: one that X.Y can read into.
+func hasSubFields(fields []sharepoint.Field, name string) bool {
+	for i := range fields {
+		if f := &fields[i]; f.Title == name || f.InternalName == name {
+			return f.IsLookup() || f.Type == "URL"
+		}
+	}
+	return false
+}
+
+// describeHint ends the error of a column with no near name: where to
+// find the list's columns.
+func describeHint(list string) string {
+	return fmt.Sprintf(" (DESCRIBE %s lists its columns)", sqlparse.QuoteIdent(list))
 }
 
 // doubleQuotedHint adds to an unknown-column error for a name written
@@ -334,6 +371,7 @@ func doubleQuotedHint(n *sqlparse.ColumnRef, err error) error {
 		return err
 	}
 	hinted := *ce
+	hinted.Reason = strings.TrimSuffix(hinted.Reason, describeHint(ce.List)) // the quotes are the mistake
 	hinted.Reason += fmt.Sprintf(`; "…" quotes a column name: write text in single quotes ('%s')`, strings.ReplaceAll(n.Path[0], "'", "''"))
 	return &hinted
 }

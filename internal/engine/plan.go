@@ -482,7 +482,7 @@ func (pb *planBuilder) orderKey(n sqlparse.Expr) (*rexpr, error) {
 	case *sqlparse.Literal:
 		if i, ok := n.Value.(int64); ok {
 			if i < 1 || int(i) > len(pb.outExprs) || pb.outExprs[i-1] == nil {
-				return nil, fmt.Errorf("spsql: ORDER BY %d: the select list has %d columns", i, len(pb.outExprs))
+				return nil, positionError("ORDER BY", i, len(pb.outExprs))
 			}
 			return pb.outExprs[i-1], nil
 		}

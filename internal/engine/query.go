@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -280,7 +281,7 @@ func (bb *blockBuilder) find(path []string) (*table, *column, string, error) {
 	case found == nil && len(bb.tables) == 1:
 		return nil, nil, "", firstErr
 	case found == nil:
-		return nil, nil, "", fmt.Errorf("spsql: no list of this query (%s) has a column %q: %w", strings.Join(listed, ", "), strings.Join(path, "."), sharepoint.ErrFieldNotFound)
+		return nil, nil, "", noColumnError(bb.tables, listed, path)
 	}
 	return found, col, written, nil
 }
@@ -877,7 +878,7 @@ func (bb *blockBuilder) grouping() (*grouping, error) {
 		case *sqlparse.Literal:
 			if i, ok := x.Value.(int64); ok {
 				if i < 1 || int(i) > len(bb.sel.Items) || bb.sel.Items[i-1].Expr == nil {
-					return nil, fmt.Errorf("spsql: GROUP BY %d: the select list has no expression %d", i, i)
+					return nil, positionError("GROUP BY", i, len(bb.sel.Items))
 				}
 				target = bb.sel.Items[i-1].Expr
 			}
@@ -1077,7 +1078,7 @@ func (bb *blockBuilder) orderKeys(b *binder, g *grouping, proj *projection, outs
 		case *sqlparse.Literal:
 			if i, ok := x.Value.(int64); ok {
 				if i < 1 || int(i) > nOut {
-					return nil, fmt.Errorf("spsql: ORDER BY %d: the select list has %d columns", i, nOut)
+					return nil, positionError("ORDER BY", i, nOut)
 				}
 				pos = int(i) - 1
 			}
@@ -1292,3 +1293,45 @@ func (q *Query) Explain() []string {
 }
 
 func indent(depth int) string { return strings.Repeat("  ", depth) }
+
+// positionError is the error of ORDER BY n or GROUP BY n where n is no
+// position in the select list of count columns.
+func positionError(clause string, n int64, count int) error {
+	cols, give := "1 column", "1"
+	if count != 1 {
+		cols, give = fmt.Sprintf("%d columns", count), fmt.Sprintf("1 to %d", count)
+	}
+	return fmt.Errorf("spsql: %s %d: a number there is a position in the select list, which has %s: give %s, or name the column", clause, n, cols, give)
+}
+
+// noColumnError is the error of a column that no list of a join has: a
+// qualifier that is no list or alias is named as such; otherwise the
+// lists' closest columns are suggested, qualified. It matches
+// sharepoint.ErrFieldNotFound, so that the fields are re-read once.
+func noColumnError(tables []*table, listed, path []string) error {
+	msg := fmt.Sprintf("spsql: no list of this query (%s) has a column %q", strings.Join(listed, ", "), strings.Join(path, "."))
+	var quals, near []string
+	for _, t := range tables {
+		quals = append(quals, tableQualifier(t))
+		if s := t.r.suggest(path[len(path)-1]); s != "" {
+			near = append(near, sqlparse.QuoteIdent(tableQualifier(t))+"."+sqlparse.QuoteIdent(s))
+		}
+	}
+	switch {
+	case len(path) >= 2 && !slices.ContainsFunc(quals, func(q string) bool { return strings.EqualFold(q, path[0]) }) &&
+		!slices.ContainsFunc(tables, func(t *table) bool { return strings.EqualFold(t.list, path[0]) }):
+		msg += fmt.Sprintf(": %q is not a list or alias of the query; qualify the column with one of %s", path[0], strings.Join(quals, ", "))
+	case len(near) > 0:
+		msg += "; did you mean " + strings.Join(near, " or ") + "?"
+	default:
+		msg += " (DESCRIBE a list to see its columns)"
+	}
+	return fieldNotFoundError(msg)
+}
+
+// fieldNotFoundError is a message that matches sharepoint.ErrFieldNotFound
+// without repeating its text.
+type fieldNotFoundError string
+
+func (e fieldNotFoundError) Error() string        { return string(e) }
+func (e fieldNotFoundError) Is(target error) bool { return target == sharepoint.ErrFieldNotFound }

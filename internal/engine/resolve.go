@@ -741,7 +741,8 @@ func coerceConst(c, other *rexpr) (*rexpr, error) {
 		case string:
 			t, err := parseTime(v, loc)
 			if err != nil {
-				return nil, fmt.Errorf("spsql: comparing %s: %w", other.text, err)
+				// err names the text and the formats; it has its own prefix.
+				return nil, fmt.Errorf("spsql: comparing %s: %s", other.text, strings.TrimPrefix(err.Error(), "spsql: "))
 			}
 			return convert(t), nil
 		case time.Time:

@@ -4,6 +4,9 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/go-spsql/spsql/sharepoint"
 	"github.com/go-spsql/spsql/sqlparse"
@@ -28,7 +31,7 @@ func Run(ctx context.Context, sel *sqlparse.Select, src Source, args []driver.Na
 	}
 	cur, err := q.Open(ctx, src)
 	if err == nil || q.reread || len(q.lists) == 0 || !errors.Is(err, sharepoint.ErrFieldNotFound) {
-		return q, cur, err
+		return q, cur, subFieldError(q, err)
 	}
 	for _, l := range q.lists {
 		src.Invalidate(l)
@@ -46,5 +49,75 @@ func Run(ctx context.Context, sel *sqlparse.Select, src Source, args []driver.Na
 		return nil, nil, err
 	}
 	cur, err = q.Open(ctx, src)
-	return q, cur, err
+	return q, cur, subFieldError(q, err)
+}
+
+// subFieldError explains a field-not-found answer to a read of fresh
+// fields: the list has every column the plan names, so the field missing
+// is one read through a lookup or person (Project.Titel), which lives in
+// the list looked up, whose fields the driver does not read. A sub-field
+// other than Title and Id is named, instead of SharePoint's answer with
+// the request's URL; any other error is returned as it is
+// (docs/sharepoint.md §7.8).
+func subFieldError(q *Query, err error) error {
+	var ce *sharepoint.ColumnError
+	if err == nil || !errors.Is(err, sharepoint.ErrFieldNotFound) || errors.As(err, &ce) {
+		return err
+	}
+	var list string
+	var named []string
+	for _, p := range q.scans {
+		paths := append(slices.Clone(p.Query.Select), odataPaths(p.Query.Filter)...)
+		for _, sel := range append(paths, odataPaths(p.Query.OrderBy)...) {
+			parent, sub, ok := strings.Cut(sel, "/")
+			if !ok || slices.ContainsFunc([]string{"Title", "Id", "EMail", "Name"}, func(s string) bool { return strings.EqualFold(s, sub) }) {
+				continue
+			}
+			if name := parent + "." + sub; !slices.Contains(named, name) {
+				list, named = p.List, append(named, name)
+			}
+		}
+	}
+	switch len(named) {
+	case 0:
+		return err
+	case 1:
+		parent, sub, _ := strings.Cut(named[0], ".")
+		return &sharepoint.ColumnError{List: list, Column: named[0], Reason: fmt.Sprintf(
+			"does not exist: the list that %s looks up has no field %q; name one of its fields by its internal name (DESCRIBE that list shows them)", parent, sub)}
+	}
+	return &sharepoint.ColumnError{List: list, Column: strings.Join(named, ", "), Reason: "include a field that does not exist: one of them names a field the list its lookup looks up does not have; name fields of a looked-up list by their internal names (DESCRIBE that list shows them)"}
+}
+
+// odataPaths returns the X/Y names of an OData $filter or $orderby, outside
+// its quoted strings.
+func odataPaths(expr string) []string {
+	var paths []string
+	for i := 0; i < len(expr); {
+		switch c := expr[i]; {
+		case c == '\'':
+			for i++; i < len(expr); i++ {
+				if expr[i] == '\'' {
+					if i+1 < len(expr) && expr[i+1] == '\'' {
+						i++
+						continue
+					}
+					break
+				}
+			}
+			i++
+		case isODataNameByte(c, true):
+			j := i
+			for j < len(expr) && (isODataNameByte(expr[j], false) || expr[j] == '/') {
+				j++
+			}
+			if strings.Contains(expr[i:j], "/") {
+				paths = append(paths, expr[i:j])
+			}
+			i = j
+		default:
+			i++
+		}
+	}
+	return paths
 }

@@ -54,7 +54,7 @@ func TestInsertTypesEachValueForItsField(t *testing.T) {
 func TestWritesRefuseWhatSharePointWouldRefuse(t *testing.T) {
 	for _, tc := range []struct{ sql, want string }{
 		{"INSERT INTO Tasks (ID, Title) VALUES (1, 'a')", `column "ID"`},
-		{"INSERT INTO Tasks (Created) VALUES ('2024-01-01')", "read-only"},
+		{"INSERT INTO Tasks (Created) VALUES ('2024-01-01')", "is read-only: SharePoint sets it; leave it out of the statement"},
 		{"INSERT INTO Tasks (Effort) VALUES (1)", `"Effort" (Effort, Calculated) is read-only`},
 		{"INSERT INTO Tasks (Author) VALUES (1)", "read-only"},
 		{"INSERT INTO Tasks (Attachments) VALUES (1)", "read-only"},
@@ -64,10 +64,11 @@ func TestWritesRefuseWhatSharePointWouldRefuse(t *testing.T) {
 		{"INSERT INTO Tasks (Tags) VALUES ('A;#B')", "JSON array"},
 		{"INSERT INTO Tasks (ReviewersId) VALUES ('[a]')", "JSON array"},
 		{"INSERT INTO Tasks (ProjectId) VALUES (-2)", "item ID"},
-		{"INSERT INTO Tasks (DueDate) VALUES ('tomorrow')", "DueDate"},
+		{"INSERT INTO Tasks (DueDate) VALUES ('tomorrow')", `column "DueDate" is DateTime and takes a date: 'YYYY-MM-DD'`},
 		{"INSERT INTO Tasks (Nope) VALUES (1)", "Nope"},
 		{"INSERT INTO Tasks (Title, Title) VALUES ('a', 'b')", "twice"},
-		{"INSERT INTO Tasks (Title) VALUES ('a', 'b')", "2 values for 1 columns"},
+		{"INSERT INTO Tasks (Title) VALUES ('a', 'b')", "INSERT row 1 has 2 values for 1 column (Title): give one value per column"},
+		{"INSERT INTO Tasks (Title, Status) VALUES ('a')", "INSERT row 1 has 1 value for 2 columns (Title, Status)"},
 		{"INSERT INTO Tasks (Title) SELECT Title FROM Tasks", "INSERT … SELECT"},
 		{"INSERT INTO Tasks VALUES ('a')", "column list"},
 		{"UPDATE Tasks SET Title = Notes WHERE ID = 1", "constant or a placeholder"},

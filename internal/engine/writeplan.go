@@ -302,7 +302,7 @@ func readOnlyField(f *sharepoint.Field) bool {
 }
 
 func readOnlyError(name string, f *sharepoint.Field) error {
-	return fmt.Errorf("spsql: column %q (%s, %s) is read-only: SharePoint sets it", name, f.InternalName, f.Type)
+	return fmt.Errorf("spsql: column %q (%s, %s) is read-only: SharePoint sets it; leave it out of the statement", name, f.InternalName, f.Type)
 }
 
 // writeValue evaluates a value (a literal, a placeholder, or a constant
@@ -392,7 +392,7 @@ func (b *binder) writeValue(t writeTarget, n sqlparse.Expr) (any, error) {
 	case "DateTime":
 		c, err := coerceConst(constant(v), &rexpr{op: opCol, col: t.col, typ: tTime, text: t.name})
 		if err != nil {
-			return nil, err
+			return nil, bad("a date: 'YYYY-MM-DD', 'YYYY-MM-DD hh:mm:ss' (UTC), RFC 3339 or a time.Time")
 		}
 		if tv, ok := c.val.(time.Time); ok {
 			return tv.UTC(), nil
