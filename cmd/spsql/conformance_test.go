@@ -71,8 +71,8 @@ func TestConformanceAgainstTheEmulator(t *testing.T) {
 }
 
 // --record writes every exchange, token requests included, and none of
-// the run's secrets (client secret, refresh and access tokens) nor the
-// host or tenant.
+// the run's secrets (client secret, refresh and access tokens), the host,
+// the tenant, nor the name or e-mail address of a person.
 func TestConformanceRecordingHoldsNoSecret(t *testing.T) {
 	srv := sptest.NewServer(sptest.Site{TimeZone: "Europe/Berlin"})
 	defer srv.Close()
@@ -86,6 +86,11 @@ func TestConformanceRecordingHoldsNoSecret(t *testing.T) {
 		t.Errorf("%d exchanges recorded, the server answered %d", len(files), n)
 	}
 	secrets := append(srv.Tokens.Secrets(), srv.ClientSecret, strings.TrimPrefix(srv.URL, "http://"), "127.0.0.1", sptest.TenantID)
+	// The people of the site (the signed-in user among them): their names,
+	// e-mail addresses and login names.
+	for _, u := range sptest.DefaultUsers() {
+		secrets = append(secrets, u.Title, u.Email, u.LoginName)
+	}
 	if len(secrets) < 5 {
 		t.Fatalf("the run used too few secrets to test: %d", len(secrets))
 	}
@@ -99,7 +104,7 @@ func TestConformanceRecordingHoldsNoSecret(t *testing.T) {
 	}
 	for _, s := range secrets {
 		if s != "" && bytes.Contains(all.Bytes(), []byte(s)) {
-			t.Errorf("the recording holds a secret or the host: %.12s…", s)
+			t.Errorf("the recording holds a secret, the host or a person: %.12s…", s)
 		}
 	}
 	for _, want := range []string{"createfieldasxml", "$batch", "oauth2", "X-HTTP-Method", "DELETE"} {

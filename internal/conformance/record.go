@@ -18,8 +18,10 @@ import (
 // Exchange is one recorded HTTP exchange, the file format of --record: one
 // JSON file per exchange, named NNNN.json in the order they were sent.
 // Secrets (the client secret, refresh and access tokens, anything shaped
-// like one) are replaced by "***" and the site's and token endpoint's
-// hosts by ScrubbedHost; the tenant ID in the token URL by "TENANT".
+// like one) and the names, e-mail addresses and login names of the people
+// in person columns are replaced by "***" and the site's and token
+// endpoint's hosts by ScrubbedHost; the tenant ID in the token URL by
+// "TENANT".
 type Exchange struct {
 	Request struct {
 		Method string            `json:"method"`
@@ -51,8 +53,9 @@ type Recorder struct {
 	hosts   []string // to replace by ScrubbedHost
 	tenants []string // to replace by TENANT
 
-	mu sync.Mutex
-	n  int
+	mu         sync.Mutex
+	n          int
+	personCols map[string]bool // person columns' names, by learnPeople
 }
 
 // NewRecorder records the exchanges sent through base into dir (created
@@ -118,6 +121,7 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(respBody), errReader{rerr}))
 	}
 	r.learnTokens(respBody)
+	r.learnPeople(respBody)
 	var ex Exchange
 	ex.Request.Method = req.Method
 	ex.Request.URL = r.scrub(req.URL.String())
