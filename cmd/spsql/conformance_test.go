@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/go-spsql/spsql"
+	"github.com/go-spsql/spsql/internal/conformance"
 	"github.com/go-spsql/spsql/sharepoint/sptest"
 )
 
@@ -82,8 +83,21 @@ func TestConformanceRecordingHoldsNoSecret(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
-	if n := srv.RequestCount() + srv.Tokens.RequestCount(); len(files) != n {
-		t.Errorf("%d exchanges recorded, the server answered %d", len(files), n)
+	// A request cancelled in flight (the second half of a split read
+	// whose first half settled the answer) is recorded with its error,
+	// whether or not it reached the server.
+	rec, err := conformance.LoadRecording(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answered := 0
+	for _, ex := range rec.Exchanges {
+		if ex.Error == "" {
+			answered++
+		}
+	}
+	if n := srv.RequestCount() + srv.Tokens.RequestCount(); answered > n || n > len(files) {
+		t.Errorf("%d exchanges recorded (%d answered), the server received %d", len(files), answered, n)
 	}
 	secrets := append(srv.Tokens.Secrets(), srv.ClientSecret, strings.TrimPrefix(srv.URL, "http://"), "127.0.0.1", sptest.TenantID)
 	// The people of the site (the signed-in user among them): their names,

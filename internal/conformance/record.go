@@ -34,6 +34,9 @@ type Exchange struct {
 		Header map[string]string `json:"header,omitempty"`
 		Body   string            `json:"body,omitempty"`
 	} `json:"response"`
+	// Error is why no answer came (a timeout, a reset connection, a
+	// request cancelled in flight); Response is then empty.
+	Error string `json:"error,omitempty"`
 }
 
 // ScrubbedHost stands for the tenant's host names in a recording.
@@ -110,8 +113,17 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.Body = io.NopCloser(bytes.NewReader(b))
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 	}
+	var ex Exchange
+	ex.Request.Method = req.Method
+	ex.Request.URL = r.scrub(req.URL.String())
+	ex.Request.Header = r.headers(req.Header)
+	ex.Request.Body = r.scrub(string(reqBody))
 	resp, err := r.base.RoundTrip(req)
 	if err != nil {
+		ex.Error = r.scrub(err.Error())
+		if werr := r.write(ex); werr != nil {
+			return nil, werr
+		}
 		return nil, err
 	}
 	respBody, rerr := io.ReadAll(resp.Body)
@@ -122,23 +134,30 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	r.learnTokens(respBody)
 	r.learnPeople(respBody)
-	var ex Exchange
-	ex.Request.Method = req.Method
+	// The request again: the answer may have named a person it shows.
 	ex.Request.URL = r.scrub(req.URL.String())
 	ex.Request.Header = r.headers(req.Header)
 	ex.Request.Body = r.scrub(string(reqBody))
 	ex.Response.Status = resp.StatusCode
 	ex.Response.Header = r.headers(resp.Header)
 	ex.Response.Body = r.scrub(string(respBody))
+	if werr := r.write(ex); werr != nil {
+		return nil, werr
+	}
+	return resp, nil
+}
+
+// write stores ex as the next NNNN.json.
+func (r *Recorder) write(ex Exchange) error {
 	r.mu.Lock()
 	r.n++
 	n := r.n
 	r.mu.Unlock()
 	b, _ := json.MarshalIndent(ex, "", " ")
-	if werr := os.WriteFile(filepath.Join(r.dir, fmt.Sprintf("%04d.json", n)), append(b, '\n'), 0o600); werr != nil {
-		return nil, fmt.Errorf("spsql: --record: %w", werr)
+	if err := os.WriteFile(filepath.Join(r.dir, fmt.Sprintf("%04d.json", n)), append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("spsql: --record: %w", err)
 	}
-	return resp, nil
+	return nil
 }
 
 type errReader struct{ err error }

@@ -1,6 +1,7 @@
 package conformance_test
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -61,5 +62,43 @@ func TestRecorderScrubsPeople(t *testing.T) {
 	}
 	if !strings.Contains(all.String(), "Kept lookup") {
 		t.Error("a lookup's value was scrubbed too")
+	}
+}
+
+type failingTransport struct{ err error }
+
+func (f failingTransport) RoundTrip(*http.Request) (*http.Response, error) { return nil, f.err }
+
+// An exchange that got no answer (a timeout, a reset connection, a
+// request cancelled in flight) is recorded too, with its error scrubbed:
+// such failures are what a bug report is about. Replay passes over it.
+func TestRecorderKeepsFailedExchanges(t *testing.T) {
+	dir := t.TempDir()
+	const secret = "s3cret-refresh-token-value"
+	rec, err := conformance.NewRecorder(dir, failingTransport{errors.New("dial tcp: connection reset; refresh_token=" + secret)}, []string{secret}, "https://contoso.sharepoint.com/sites/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, "https://contoso.sharepoint.com/sites/x/_api/web/lists", nil)
+	if _, err := rec.RoundTrip(req); err == nil {
+		t.Fatal("the transport's error was not returned")
+	}
+	r, err := conformance.LoadRecording(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Exchanges) != 1 || rec.Count() != 1 {
+		t.Fatalf("%d exchanges recorded (Count %d), want the failed one", len(r.Exchanges), rec.Count())
+	}
+	ex := r.Exchanges[0]
+	if !strings.Contains(ex.Error, "connection reset") || strings.Contains(ex.Error, secret) || ex.Response.Status != 0 {
+		t.Errorf("recorded error %q, status %d", ex.Error, ex.Response.Status)
+	}
+	if !strings.Contains(ex.Request.URL, conformance.ScrubbedHost) {
+		t.Errorf("request URL %q", ex.Request.URL)
+	}
+	diffs, err := conformance.Replay(r, "http://127.0.0.1:1", &http.Client{Transport: failingTransport{errors.New("must not be sent")}})
+	if err != nil || len(diffs) != 0 {
+		t.Errorf("replay of a failed exchange: %v %v", diffs, err)
 	}
 }
