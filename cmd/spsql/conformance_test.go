@@ -157,3 +157,47 @@ func TestConformanceCleanupRemovesLeftovers(t *testing.T) {
 		t.Errorf("lists after --cleanup: %s", got)
 	}
 }
+
+// Signed in as an application with a certificate, the recording holds
+// none of the client assertions (signed JWTs) sent, the access tokens
+// issued, nor the certificate's password.
+func TestConformanceRecordingHoldsNoAssertion(t *testing.T) {
+	srv := sptest.NewServer(sptest.Site{TimeZone: "Europe/Berlin"})
+	defer srv.Close()
+	cert, err := sptest.NewTestCertificate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.RegisterAppCertificate(cert.Certificate)
+	const password = "pfx-password-42"
+	pfx, err := cert.WritePKCS12(t.TempDir(), password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"conformance", "--dsn", srv.AppOnlyConnString(pfx, password), "--record", dir}, strings.NewReader(""), &stdout, &stderr)
+	if code != exitOK {
+		t.Errorf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	rec, err := conformance.LoadRecording(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all strings.Builder
+	for _, ex := range rec.Exchanges {
+		all.WriteString(ex.Request.Body + ex.Request.URL + ex.Response.Body + ex.Error)
+	}
+	if !strings.Contains(all.String(), "client_assertion=") {
+		t.Fatal("the recording holds no token request with a client assertion")
+	}
+	secrets := append(srv.Tokens.Secrets(), password)
+	if len(secrets) < 3 {
+		t.Fatalf("the run used too few secrets to test: %d", len(secrets))
+	}
+	for _, s := range secrets {
+		if strings.Contains(all.String(), s) {
+			t.Errorf("the recording holds a secret: %.12s…", s)
+		}
+	}
+}
