@@ -294,6 +294,12 @@ func (k *kit) reads(ctx context.Context) {
 			{"WholeV IN (7, 0, 42)", true}, {"NumV BETWEEN 0 AND 2.25", true}, {"TxtV IS NULL", true},
 			{"TxtV LIKE '%spaced '", false}, {"TxtV LIKE 'prefix_def'", false}, {"LOWER(TxtV) = 'plain text'", false},
 			{"PicksV LIKE '%Red%'", false},
+			{"NumV = 2", true}, {"NumV < 2", true}, {"NumV <= 2", true}, {"NumV > 2", true},
+			{"MoneyV > 5", true}, {"WholeV < 0", true}, {"FlagV = false", true}, {"TxtV <> 'plain text'", true},
+			{"[Amount] > 1 AND [Count of things] >= 2", true}, {"WhenV >= '2025-03-30T01:00:00Z'", true},
+			{"WhenV BETWEEN '2025-10-26T00:00:00Z' AND '2025-10-26T02:00:00Z'", true}, {"DayV < '2025-03-30'", true},
+			{"RefV = 'gamma'", true}, {"RefsVId IS NULL", false}, {"RefsV LIKE '%beta%'", false},
+			{"NumV IS NOT NULL", true}, {"(NumV > 3 OR FlagV = true) AND NOT (WholeV = 0)", true},
 		} {
 			p, err := explain(ctx, db, "SELECT ID FROM "+quote(k.main)+" WHERE "+c.where)
 			if err != nil {
@@ -307,7 +313,11 @@ func (k *kit) reads(ctx context.Context) {
 		return nil
 	})
 	k.check("read/order-by-number-desc", func() error {
-		ids, _, err := readRows(ctx, db, "SELECT ID, NumV FROM "+quote(k.main)+" WHERE NumV IS NOT NULL ORDER BY NumV DESC, ID")
+		q := "SELECT ID, NumV FROM " + quote(k.main) + " WHERE NumV IS NOT NULL ORDER BY NumV DESC, ID"
+		if err := planHas(ctx, db, q, "$orderby=NumV desc,ID asc"); err != nil {
+			return err
+		}
+		ids, _, err := readRows(ctx, db, q)
 		if err != nil {
 			return err
 		}
@@ -327,7 +337,14 @@ func (k *kit) reads(ctx context.Context) {
 		return nil
 	})
 	k.check("read/limit-offset", func() error {
-		ids, _, err := readRows(ctx, db, "SELECT ID FROM "+quote(k.main)+" ORDER BY ID LIMIT 2 OFFSET 2")
+		q := "SELECT ID FROM " + quote(k.main) + " ORDER BY ID LIMIT 2 OFFSET 2"
+		// $skip does nothing on list items (docs/sharepoint.md §3.4): the
+		// driver asks for the first LIMIT+OFFSET in one request and skips
+		// the OFFSET itself.
+		if err := planHas(ctx, db, q, "$orderby=ID asc", "$top=4 (one request)"); err != nil {
+			return err
+		}
+		ids, _, err := readRows(ctx, db, q)
 		if err != nil {
 			return err
 		}
@@ -430,6 +447,21 @@ func (k *kit) reads(ctx context.Context) {
 		}
 		return nil
 	})
+}
+
+// planHas checks that the EXPLAIN of query holds each of lines: that the
+// driver sends that part of the query to SharePoint.
+func planHas(ctx context.Context, db *sql.DB, query string, lines ...string) error {
+	p, err := explain(ctx, db, query)
+	if err != nil {
+		return err
+	}
+	for _, l := range lines {
+		if !strings.Contains(p, l) {
+			return fmt.Errorf("the plan lacks %q:\n%s", l, p)
+		}
+	}
+	return nil
 }
 
 func opName(op string) string {
