@@ -92,11 +92,16 @@ func opener(t *testing.T, srv *sptest.Server) (*spsql.Config, func(int) (*sql.DB
 type corrupting struct {
 	base     http.RoundTripper
 	old, new string
+	path     string // the answers changed are to GETs of paths holding this; "/items" when empty
 }
 
 func (c corrupting) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := c.base.RoundTrip(r)
-	if err != nil || r.Method != http.MethodGet || !strings.Contains(r.URL.Path, "/items") {
+	path := c.path
+	if path == "" {
+		path = "/items"
+	}
+	if err != nil || r.Method != http.MethodGet || !strings.Contains(r.URL.Path, path) {
 		return resp, err
 	}
 	b, err := io.ReadAll(resp.Body)
@@ -134,15 +139,17 @@ func openKit(t *testing.T, srv *sptest.Server, wrap func(http.RoundTripper) http
 // A site that answers differently from what was written fails the
 // checks that read the difference, and the run still cleans up.
 func TestKitFailsWhenTheSiteAnswersWrongly(t *testing.T) {
-	for _, tc := range []struct{ name, old, new, failing string }{
-		{"text", `"plain text"`, `"plain texx"`, "FAIL read/every-column-every-row"},
-		{"number", `"NumV":1.5`, `"NumV":1.25`, "FAIL read/number-"},
-		{"date", `"WhenV":"2025-03-30T00:30:00Z"`, `"WhenV":"2025-03-30T01:30:00Z"`, "FAIL read/datetime-before-dst-change"},
+	for _, tc := range []struct{ name, old, new, failing, path string }{
+		{"text", `"plain text"`, `"plain texx"`, "FAIL read/every-column-every-row", ""},
+		{"number", `"NumV":1.5`, `"NumV":1.25`, "FAIL read/number-", ""},
+		{"date", `"WhenV":"2025-03-30T00:30:00Z"`, `"WhenV":"2025-03-30T01:30:00Z"`, "FAIL read/datetime-before-dst-change", ""},
+		{"one of 13 lookups", `"L1":{"Title":"beta"}`, `"L1":{"Title":"betx"}`, "FAIL lookups/filter-on-13th-lookup", ""},
+		{"a column's type", `"TypeAsString":"Currency"`, `"TypeAsString":"Number"`, "FAIL schema/describe", "/fields"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := sptest.NewServer(sptest.Site{TimeZone: "Europe/Berlin"})
 			defer srv.Close()
-			_, cfg := openKit(t, srv, func(rt http.RoundTripper) http.RoundTripper { return corrupting{rt, tc.old, tc.new} })
+			_, cfg := openKit(t, srv, func(rt http.RoundTripper) http.RoundTripper { return corrupting{rt, tc.old, tc.new, tc.path} })
 			var out bytes.Buffer
 			cfg.Out = &out
 			res, err := conformance.Run(context.Background(), cfg)
