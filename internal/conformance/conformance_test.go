@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/go-spsql/spsql"
@@ -228,4 +229,43 @@ func (c cancelOn) RoundTrip(r *http.Request) (*http.Response, error) {
 		c.cancel()
 	}
 	return c.base.RoundTrip(r)
+}
+
+// refuseNth answers the nth request whose path holds path with a 500, as
+// a site failing halfway through the setup would.
+type refuseNth struct {
+	base http.RoundTripper
+	path string
+	n    int
+	seen *atomic.Int32
+}
+
+func (f refuseNth) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.Contains(r.URL.Path, f.path) && int(f.seen.Add(1)) == f.n {
+		body := `{"odata.error":{"code":"-2146232832, Microsoft.SharePoint.SPException","message":{"lang":"en-US","value":"Refused by the test."}}}`
+		return &http.Response{StatusCode: http.StatusInternalServerError, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
+	}
+	return f.base.RoundTrip(r)
+}
+
+// A setup that fails halfway (the fifth column of the main list refused)
+// ends the run with FAIL setup, its error, and no list left behind.
+func TestKitCleansUpAfterAFailedSetup(t *testing.T) {
+	srv := sptest.NewServer(sptest.Site{})
+	defer srv.Close()
+	var seen atomic.Int32
+	_, cfg := openKit(t, srv, func(rt http.RoundTripper) http.RoundTripper { return refuseNth{rt, "createfieldasxml", 6, &seen} })
+	var out bytes.Buffer
+	cfg.Out = &out
+	res, err := conformance.Run(context.Background(), cfg)
+	if err == nil || res.OK() || !strings.Contains(out.String(), "FAIL setup: creating column") {
+		t.Errorf("%v %v:\n%s", res, err, out.String())
+	}
+	if !strings.Contains(out.String(), "ok   cleanup/delete-scratch-lists") {
+		t.Errorf("no cleanup line:\n%s", out.String())
+	}
+	if left := scratchLists(t, srv); len(left) != 0 {
+		t.Errorf("lists left behind: %q", left)
+	}
 }
