@@ -269,3 +269,18 @@ func TestKitCleansUpAfterAFailedSetup(t *testing.T) {
 		t.Errorf("lists left behind: %q", left)
 	}
 }
+
+// A connection said to read pages of 2 that reads pages of 1,000 makes
+// the paging checks fail, rather than pass without paging.
+func TestKitNoticesPagesThatAreNotSmall(t *testing.T) {
+	srv := sptest.NewServer(sptest.Site{})
+	defer srv.Close()
+	_, cfg := openKit(t, srv, nil)
+	cfg.Open = func(int) (*sql.DB, error) { return sql.Open(spsql.DriverName, srv.ConnString()) }
+	var out bytes.Buffer
+	cfg.Out = &out
+	res, err := conformance.Run(context.Background(), cfg)
+	if err != nil || res.OK() || !strings.Contains(out.String(), "FAIL read/small-pages-plan: ") {
+		t.Errorf("%v %v:\n%s", res, err, out.String())
+	}
+}

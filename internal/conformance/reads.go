@@ -367,6 +367,10 @@ func (k *kit) reads(ctx context.Context) {
 	if small, err := k.open(2); err != nil {
 		k.check("read/small-pages", func() error { return err })
 	} else {
+		k.check("read/small-pages-plan", func() error {
+			// Pages of 2: so that the reads below follow next links.
+			return planHas(ctx, small, "SELECT ID, Title FROM "+quote(k.main), "$top=2, following next links")
+		})
 		k.expect(ctx, small, "read/small-pages-every-row", "", nil, nil)
 		k.expect(ctx, small, "read/small-pages-filtered", "NumV >= 0", nil, num("NumV", ">=", 0))
 		k.expect(ctx, small, "read/small-pages-driver-filter", "TxtV LIKE '%e%t'", nil, text("TxtV", func(s string) bool {
