@@ -269,6 +269,14 @@ func (k *kit) reads(ctx context.Context) {
 	k.expect(ctx, db, "read/like-contains", "TxtV LIKE '%sure%'", nil, text("TxtV", func(s string) bool { return strings.Contains(s, "sure") }))
 	k.expect(ctx, db, "read/like-suffix-in-driver", "TxtV LIKE '%spaced '", nil, text("TxtV", func(s string) bool { return strings.HasSuffix(s, "spaced ") }))
 	k.expect(ctx, db, "read/like-underscore-in-driver", "TxtV LIKE 'prefix_def'", nil, text("TxtV", func(s string) bool { return s == "prefix-def" }))
+	// Part sent to SharePoint (the prefix), the remainder kept by the driver.
+	remainder := "TxtV LIKE 'prefix%' AND TxtV LIKE '%f'"
+	k.check("read/like-prefix-and-remainder-plan", func() error {
+		return planHas(ctx, db, "SELECT ID FROM "+quote(k.main)+" WHERE "+remainder, "$filter=startswith(TxtV,'prefix')", "driver: keep rows where")
+	})
+	k.expect(ctx, db, "read/like-prefix-and-remainder", remainder, nil, text("TxtV", func(s string) bool {
+		return strings.HasPrefix(s, "prefix") && strings.HasSuffix(s, "f")
+	}))
 	k.expect(ctx, db, "read/in", "WholeV IN (7, 0, 42)", nil, func(r row) bool {
 		return r["WholeV"] == int64(7) || r["WholeV"] == int64(0) || r["WholeV"] == int64(42)
 	})
