@@ -153,8 +153,13 @@ func (r *Recorder) write(ex Exchange) error {
 	r.n++
 	n := r.n
 	r.mu.Unlock()
-	b, _ := json.MarshalIndent(ex, "", " ")
-	if err := os.WriteFile(filepath.Join(r.dir, fmt.Sprintf("%04d.json", n)), append(b, '\n'), 0o600); err != nil {
+	// Without HTML escaping: & < > as they are, for people to read.
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", " ")
+	_ = enc.Encode(ex)
+	if err := os.WriteFile(filepath.Join(r.dir, fmt.Sprintf("%04d.json", n)), b.Bytes(), 0o600); err != nil {
 		return fmt.Errorf("spsql: --record: %w", err)
 	}
 	return nil

@@ -102,3 +102,34 @@ func TestRecorderKeepsFailedExchanges(t *testing.T) {
 		t.Errorf("replay of a failed exchange: %v %v", diffs, err)
 	}
 }
+
+// A recording is for people to read: &, < and > are written as they are,
+// not as \u0026, \u003c and \u003e.
+func TestRecordingIsWrittenReadably(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"SchemaXml":"<Field Name=\"A&B\"/>"}`))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	rec, err := conformance.NewRecorder(dir, http.DefaultTransport, nil, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := (&http.Client{Transport: rec}).Get(srv.URL + "/items?$select=A&$top=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	b, err := os.ReadFile(filepath.Join(dir, "0001.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`$select=A&$top=2`, `<Field Name=`, `A&B`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the file lacks %s:\n%s", want, b)
+		}
+	}
+	if strings.Contains(string(b), `\u00`) {
+		t.Errorf("the file escapes characters it need not:\n%s", b)
+	}
+}
