@@ -92,10 +92,12 @@ func (c *cli) conformance(ctx context.Context, args []string) int {
 	if record != "" || cfg.ProxyHost == "" {
 		opts = append(opts, spsql.WithHTTPClient(hc))
 	}
-	if cfg.TokenCacheFile == "" && cfg.AuthenticationMethod != spsql.AuthNone {
+	if cfg.TokenCacheFile == "" && cfg.AuthenticationMethod != spsql.AuthNone && cfg.AuthenticationMethod != spsql.AuthClientCertificate {
 		// A private cache file lets the second connector (small pages)
 		// share the first one's token source instead of redeeming the
-		// same refresh token again.
+		// same refresh token again. A certificate has no refresh token
+		// (and the DSN refuses a TokenCacheFile with it): each connector
+		// obtains its own tokens.
 		tmp, err := os.MkdirTemp("", "spsql-conformance-")
 		if err != nil {
 			fmt.Fprintln(c.stderr, errorText(err))

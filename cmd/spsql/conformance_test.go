@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/go-spsql/spsql"
+	"github.com/go-spsql/spsql/internal/conformance"
 	"github.com/go-spsql/spsql/sharepoint/sptest"
 )
 
@@ -71,8 +72,8 @@ func TestConformanceAgainstTheEmulator(t *testing.T) {
 }
 
 // --record writes every exchange, token requests included, and none of
-// the run's secrets (client secret, refresh and access tokens) nor the
-// host or tenant.
+// the run's secrets (client secret, refresh and access tokens), the host,
+// the tenant, nor the name or e-mail address of a person.
 func TestConformanceRecordingHoldsNoSecret(t *testing.T) {
 	srv := sptest.NewServer(sptest.Site{TimeZone: "Europe/Berlin"})
 	defer srv.Close()
@@ -82,13 +83,28 @@ func TestConformanceRecordingHoldsNoSecret(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
-	// A request cancelled after it reached the server (a read that had
-	// its rows stops the pages it asked for ahead) is recorded without
-	// an answer; one cancelled before may be recorded and not counted.
-	if n := srv.RequestCount() + srv.Tokens.RequestCount(); len(files) < n {
-		t.Errorf("%d exchanges recorded, the server answered %d", len(files), n)
+	// A request cancelled in flight (the second half of a split read
+	// whose first half settled the answer) is recorded with its error,
+	// whether or not it reached the server.
+	rec, err := conformance.LoadRecording(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answered := 0
+	for _, ex := range rec.Exchanges {
+		if ex.Error == "" {
+			answered++
+		}
+	}
+	if n := srv.RequestCount() + srv.Tokens.RequestCount(); answered > n || n > len(files) {
+		t.Errorf("%d exchanges recorded (%d answered), the server received %d", len(files), answered, n)
 	}
 	secrets := append(srv.Tokens.Secrets(), srv.ClientSecret, strings.TrimPrefix(srv.URL, "http://"), "127.0.0.1", sptest.TenantID)
+	// The people of the site (the signed-in user among them): their names,
+	// e-mail addresses and login names.
+	for _, u := range sptest.DefaultUsers() {
+		secrets = append(secrets, u.Title, u.Email, u.LoginName)
+	}
 	if len(secrets) < 5 {
 		t.Fatalf("the run used too few secrets to test: %d", len(secrets))
 	}
@@ -102,7 +118,7 @@ func TestConformanceRecordingHoldsNoSecret(t *testing.T) {
 	}
 	for _, s := range secrets {
 		if s != "" && bytes.Contains(all.Bytes(), []byte(s)) {
-			t.Errorf("the recording holds a secret or the host: %.12s…", s)
+			t.Errorf("the recording holds a secret, the host or a person: %.12s…", s)
 		}
 	}
 	for _, want := range []string{"createfieldasxml", "$batch", "oauth2", "X-HTTP-Method", "DELETE"} {
@@ -139,5 +155,49 @@ func TestConformanceCleanupRemovesLeftovers(t *testing.T) {
 	}
 	if got := strings.Join(listTitles(t, srv), "|"); got != "Existing" {
 		t.Errorf("lists after --cleanup: %s", got)
+	}
+}
+
+// Signed in as an application with a certificate, the recording holds
+// none of the client assertions (signed JWTs) sent, the access tokens
+// issued, nor the certificate's password.
+func TestConformanceRecordingHoldsNoAssertion(t *testing.T) {
+	srv := sptest.NewServer(sptest.Site{TimeZone: "Europe/Berlin"})
+	defer srv.Close()
+	cert, err := sptest.NewTestCertificate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.RegisterAppCertificate(cert.Certificate)
+	const password = "pfx-password-42"
+	pfx, err := cert.WritePKCS12(t.TempDir(), password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"conformance", "--dsn", srv.AppOnlyConnString(pfx, password), "--record", dir}, strings.NewReader(""), &stdout, &stderr)
+	if code != exitOK {
+		t.Errorf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	rec, err := conformance.LoadRecording(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all strings.Builder
+	for _, ex := range rec.Exchanges {
+		all.WriteString(ex.Request.Body + ex.Request.URL + ex.Response.Body + ex.Error)
+	}
+	if !strings.Contains(all.String(), "client_assertion=") {
+		t.Fatal("the recording holds no token request with a client assertion")
+	}
+	secrets := append(srv.Tokens.Secrets(), password)
+	if len(secrets) < 3 {
+		t.Fatalf("the run used too few secrets to test: %d", len(secrets))
+	}
+	for _, s := range secrets {
+		if strings.Contains(all.String(), s) {
+			t.Errorf("the recording holds a secret: %.12s…", s)
+		}
 	}
 }

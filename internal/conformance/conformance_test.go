@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/go-spsql/spsql"
@@ -92,11 +93,16 @@ func opener(t *testing.T, srv *sptest.Server) (*spsql.Config, func(int) (*sql.DB
 type corrupting struct {
 	base     http.RoundTripper
 	old, new string
+	path     string // the answers changed are to GETs of paths holding this; "/items" when empty
 }
 
 func (c corrupting) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := c.base.RoundTrip(r)
-	if err != nil || r.Method != http.MethodGet || !strings.Contains(r.URL.Path, "/items") {
+	path := c.path
+	if path == "" {
+		path = "/items"
+	}
+	if err != nil || r.Method != http.MethodGet || !strings.Contains(r.URL.Path, path) {
 		return resp, err
 	}
 	b, err := io.ReadAll(resp.Body)
@@ -134,15 +140,17 @@ func openKit(t *testing.T, srv *sptest.Server, wrap func(http.RoundTripper) http
 // A site that answers differently from what was written fails the
 // checks that read the difference, and the run still cleans up.
 func TestKitFailsWhenTheSiteAnswersWrongly(t *testing.T) {
-	for _, tc := range []struct{ name, old, new, failing string }{
-		{"text", `"plain text"`, `"plain texx"`, "FAIL read/every-column-every-row"},
-		{"number", `"NumV":1.5`, `"NumV":1.25`, "FAIL read/number-"},
-		{"date", `"WhenV":"2025-03-30T00:30:00Z"`, `"WhenV":"2025-03-30T01:30:00Z"`, "FAIL read/datetime-before-dst-change"},
+	for _, tc := range []struct{ name, old, new, failing, path string }{
+		{"text", `"plain text"`, `"plain texx"`, "FAIL read/every-column-every-row", ""},
+		{"number", `"NumV":1.5`, `"NumV":1.25`, "FAIL read/number-", ""},
+		{"date", `"WhenV":"2025-03-30T00:30:00Z"`, `"WhenV":"2025-03-30T01:30:00Z"`, "FAIL read/datetime-before-dst-change", ""},
+		{"one of 13 lookups", `"L1":{"Title":"beta"}`, `"L1":{"Title":"betx"}`, "FAIL lookups/filter-on-13th-lookup", ""},
+		{"a column's type", `"TypeAsString":"Currency"`, `"TypeAsString":"Number"`, "FAIL schema/describe", "/fields"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := sptest.NewServer(sptest.Site{TimeZone: "Europe/Berlin"})
 			defer srv.Close()
-			_, cfg := openKit(t, srv, func(rt http.RoundTripper) http.RoundTripper { return corrupting{rt, tc.old, tc.new} })
+			_, cfg := openKit(t, srv, func(rt http.RoundTripper) http.RoundTripper { return corrupting{rt, tc.old, tc.new, tc.path} })
 			var out bytes.Buffer
 			cfg.Out = &out
 			res, err := conformance.Run(context.Background(), cfg)
@@ -221,4 +229,58 @@ func (c cancelOn) RoundTrip(r *http.Request) (*http.Response, error) {
 		c.cancel()
 	}
 	return c.base.RoundTrip(r)
+}
+
+// refuseNth answers the nth request whose path holds path with a 500, as
+// a site failing halfway through the setup would.
+type refuseNth struct {
+	base http.RoundTripper
+	path string
+	n    int
+	seen *atomic.Int32
+}
+
+func (f refuseNth) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.Contains(r.URL.Path, f.path) && int(f.seen.Add(1)) == f.n {
+		body := `{"odata.error":{"code":"-2146232832, Microsoft.SharePoint.SPException","message":{"lang":"en-US","value":"Refused by the test."}}}`
+		return &http.Response{StatusCode: http.StatusInternalServerError, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
+	}
+	return f.base.RoundTrip(r)
+}
+
+// A setup that fails halfway (the fifth column of the main list refused)
+// ends the run with FAIL setup, its error, and no list left behind.
+func TestKitCleansUpAfterAFailedSetup(t *testing.T) {
+	srv := sptest.NewServer(sptest.Site{})
+	defer srv.Close()
+	var seen atomic.Int32
+	_, cfg := openKit(t, srv, func(rt http.RoundTripper) http.RoundTripper { return refuseNth{rt, "createfieldasxml", 6, &seen} })
+	var out bytes.Buffer
+	cfg.Out = &out
+	res, err := conformance.Run(context.Background(), cfg)
+	if err == nil || res.OK() || !strings.Contains(out.String(), "FAIL setup: creating column") {
+		t.Errorf("%v %v:\n%s", res, err, out.String())
+	}
+	if !strings.Contains(out.String(), "ok   cleanup/delete-scratch-lists") {
+		t.Errorf("no cleanup line:\n%s", out.String())
+	}
+	if left := scratchLists(t, srv); len(left) != 0 {
+		t.Errorf("lists left behind: %q", left)
+	}
+}
+
+// A connection said to read pages of 2 that reads pages of 1,000 makes
+// the paging checks fail, rather than pass without paging.
+func TestKitNoticesPagesThatAreNotSmall(t *testing.T) {
+	srv := sptest.NewServer(sptest.Site{})
+	defer srv.Close()
+	_, cfg := openKit(t, srv, nil)
+	cfg.Open = func(int) (*sql.DB, error) { return sql.Open(spsql.DriverName, srv.ConnString()) }
+	var out bytes.Buffer
+	cfg.Out = &out
+	res, err := conformance.Run(context.Background(), cfg)
+	if err != nil || res.OK() || !strings.Contains(out.String(), "FAIL read/small-pages-plan: ") {
+		t.Errorf("%v %v:\n%s", res, err, out.String())
+	}
 }

@@ -53,12 +53,25 @@ func (k *kit) wideLookups(ctx context.Context) {
 		return nil
 	})
 	k.check("lookups/filter-on-13th-lookup", func() error {
-		ids, _, err := readRows(ctx, k.db, "SELECT "+strings.Join(sel, ", ")+" FROM "+quote(k.wide)+" WHERE L13 = ?", want["L13"])
+		_, got, err := readRows(ctx, k.db, "SELECT "+strings.Join(sel, ", ")+" FROM "+quote(k.wide)+" WHERE L13 = ?", want["L13"])
 		if err != nil {
 			return err
 		}
-		if len(ids) != 1 {
-			return fmt.Errorf("got %d rows, want 1", len(ids))
+		if len(got) != 1 {
+			return fmt.Errorf("got %d rows, want 1", len(got))
+		}
+		for n, w := range want {
+			if !same(w, got[0][n]) {
+				return fmt.Errorf("%s: read %s, want %q", n, show(got[0][n]), w)
+			}
+		}
+		// None: a filter that no item matches.
+		_, none, err := readRows(ctx, k.db, "SELECT "+strings.Join(sel, ", ")+" FROM "+quote(k.wide)+" WHERE L13 = ?", "no such item")
+		if err != nil {
+			return err
+		}
+		if len(none) != 0 {
+			return fmt.Errorf("WHERE L13 = 'no such item' gave %d rows, want none", len(none))
 		}
 		return nil
 	})
@@ -126,15 +139,40 @@ func (k *kit) schemaViews(ctx context.Context) {
 			return err
 		}
 		defer rs.Close()
-		n := 0
+		cols, err := rs.Columns()
+		if err != nil {
+			return err
+		}
+		if len(cols) < 5 || cols[0] != "Column" || cols[1] != "InternalName" || cols[2] != "Type" || cols[4] != "ReadOnly" {
+			return fmt.Errorf("DESCRIBE's columns are %q, want Column, InternalName, Type, Nullable, ReadOnly…", cols)
+		}
+		type described struct {
+			display, typ string
+			readOnly     bool
+		}
+		got := map[string]described{}
 		for rs.Next() {
-			n++
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rs.Scan(ptrs...); err != nil {
+				return err
+			}
+			ro, _ := vals[4].(bool)
+			got[fmt.Sprint(vals[1])] = described{fmt.Sprint(vals[0]), fmt.Sprint(vals[2]), ro}
 		}
 		if err := rs.Err(); err != nil {
 			return err
 		}
-		if n < len(columns) {
-			return fmt.Errorf("DESCRIBE gave %d columns, want at least %d", n, len(columns))
+		for _, c := range columns {
+			if g, want := got[c.name], (described{c.display, c.typ, false}); g != want {
+				return fmt.Errorf("column %s: DESCRIBE shows %+v, want %+v", c.name, g, want)
+			}
+		}
+		if !got["Created"].readOnly {
+			return fmt.Errorf("DESCRIBE does not show Created as read-only: %+v", got["Created"])
 		}
 		return nil
 	})

@@ -269,6 +269,14 @@ func (k *kit) reads(ctx context.Context) {
 	k.expect(ctx, db, "read/like-contains", "TxtV LIKE '%sure%'", nil, text("TxtV", func(s string) bool { return strings.Contains(s, "sure") }))
 	k.expect(ctx, db, "read/like-suffix-in-driver", "TxtV LIKE '%spaced '", nil, text("TxtV", func(s string) bool { return strings.HasSuffix(s, "spaced ") }))
 	k.expect(ctx, db, "read/like-underscore-in-driver", "TxtV LIKE 'prefix_def'", nil, text("TxtV", func(s string) bool { return s == "prefix-def" }))
+	// Part sent to SharePoint (the prefix), the remainder kept by the driver.
+	remainder := "TxtV LIKE 'prefix%' AND TxtV LIKE '%f'"
+	k.check("read/like-prefix-and-remainder-plan", func() error {
+		return planHas(ctx, db, "SELECT ID FROM "+quote(k.main)+" WHERE "+remainder, "$filter=startswith(TxtV,'prefix')", "driver: keep rows where")
+	})
+	k.expect(ctx, db, "read/like-prefix-and-remainder", remainder, nil, text("TxtV", func(s string) bool {
+		return strings.HasPrefix(s, "prefix") && strings.HasSuffix(s, "f")
+	}))
 	k.expect(ctx, db, "read/in", "WholeV IN (7, 0, 42)", nil, func(r row) bool {
 		return r["WholeV"] == int64(7) || r["WholeV"] == int64(0) || r["WholeV"] == int64(42)
 	})
@@ -294,6 +302,12 @@ func (k *kit) reads(ctx context.Context) {
 			{"WholeV IN (7, 0, 42)", true}, {"NumV BETWEEN 0 AND 2.25", true}, {"TxtV IS NULL", true},
 			{"TxtV LIKE '%spaced '", false}, {"TxtV LIKE 'prefix_def'", false}, {"LOWER(TxtV) = 'plain text'", false},
 			{"PicksV LIKE '%Red%'", false},
+			{"NumV = 2", true}, {"NumV < 2", true}, {"NumV <= 2", true}, {"NumV > 2", true},
+			{"MoneyV > 5", true}, {"WholeV < 0", true}, {"FlagV = false", true}, {"TxtV <> 'plain text'", true},
+			{"[Amount] > 1 AND [Count of things] >= 2", true}, {"WhenV >= '2025-03-30T01:00:00Z'", true},
+			{"WhenV BETWEEN '2025-10-26T00:00:00Z' AND '2025-10-26T02:00:00Z'", true}, {"DayV < '2025-03-30'", true},
+			{"RefV = 'gamma'", true}, {"RefsVId IS NULL", false}, {"RefsV LIKE '%beta%'", false},
+			{"NumV IS NOT NULL", true}, {"(NumV > 3 OR FlagV = true) AND NOT (WholeV = 0)", true},
 		} {
 			p, err := explain(ctx, db, "SELECT ID FROM "+quote(k.main)+" WHERE "+c.where)
 			if err != nil {
@@ -307,7 +321,11 @@ func (k *kit) reads(ctx context.Context) {
 		return nil
 	})
 	k.check("read/order-by-number-desc", func() error {
-		ids, _, err := readRows(ctx, db, "SELECT ID, NumV FROM "+quote(k.main)+" WHERE NumV IS NOT NULL ORDER BY NumV DESC, ID")
+		q := "SELECT ID, NumV FROM " + quote(k.main) + " WHERE NumV IS NOT NULL ORDER BY NumV DESC, ID"
+		if err := planHas(ctx, db, q, "$orderby=NumV desc,ID asc"); err != nil {
+			return err
+		}
+		ids, _, err := readRows(ctx, db, q)
 		if err != nil {
 			return err
 		}
@@ -327,7 +345,14 @@ func (k *kit) reads(ctx context.Context) {
 		return nil
 	})
 	k.check("read/limit-offset", func() error {
-		ids, _, err := readRows(ctx, db, "SELECT ID FROM "+quote(k.main)+" ORDER BY ID LIMIT 2 OFFSET 2")
+		q := "SELECT ID FROM " + quote(k.main) + " ORDER BY ID LIMIT 2 OFFSET 2"
+		// $skip does nothing on list items (docs/sharepoint.md §3.4): the
+		// driver asks for the first LIMIT+OFFSET in one request and skips
+		// the OFFSET itself.
+		if err := planHas(ctx, db, q, "$orderby=ID asc", "$top=4 (one request)"); err != nil {
+			return err
+		}
+		ids, _, err := readRows(ctx, db, q)
 		if err != nil {
 			return err
 		}
@@ -350,6 +375,10 @@ func (k *kit) reads(ctx context.Context) {
 	if small, err := k.open(2); err != nil {
 		k.check("read/small-pages", func() error { return err })
 	} else {
+		k.check("read/small-pages-plan", func() error {
+			// Pages of 2: so that the reads below follow next links.
+			return planHas(ctx, small, "SELECT ID, Title FROM "+quote(k.main), "$top=2, following next links")
+		})
 		k.expect(ctx, small, "read/small-pages-every-row", "", nil, nil)
 		k.expect(ctx, small, "read/small-pages-filtered", "NumV >= 0", nil, num("NumV", ">=", 0))
 		k.expect(ctx, small, "read/small-pages-driver-filter", "TxtV LIKE '%e%t'", nil, text("TxtV", func(s string) bool {
@@ -430,6 +459,21 @@ func (k *kit) reads(ctx context.Context) {
 		}
 		return nil
 	})
+}
+
+// planHas checks that the EXPLAIN of query holds each of lines: that the
+// driver sends that part of the query to SharePoint.
+func planHas(ctx context.Context, db *sql.DB, query string, lines ...string) error {
+	p, err := explain(ctx, db, query)
+	if err != nil {
+		return err
+	}
+	for _, l := range lines {
+		if !strings.Contains(p, l) {
+			return fmt.Errorf("the plan lacks %q:\n%s", l, p)
+		}
+	}
+	return nil
 }
 
 func opName(op string) string {

@@ -18,8 +18,10 @@ import (
 // Exchange is one recorded HTTP exchange, the file format of --record: one
 // JSON file per exchange, named NNNN.json in the order they were sent.
 // Secrets (the client secret, refresh and access tokens, anything shaped
-// like one) are replaced by "***" and the site's and token endpoint's
-// hosts by ScrubbedHost; the tenant ID in the token URL by "TENANT".
+// like one) and the names, e-mail addresses and login names of the people
+// in person columns are replaced by "***" and the site's and token
+// endpoint's hosts by ScrubbedHost; the tenant ID in the token URL by
+// "TENANT".
 type Exchange struct {
 	Request struct {
 		Method string            `json:"method"`
@@ -32,10 +34,8 @@ type Exchange struct {
 		Header map[string]string `json:"header,omitempty"`
 		Body   string            `json:"body,omitempty"`
 	} `json:"response"`
-	// Error is set, and Response empty, when no answer arrived: the
-	// request failed in the network or was cancelled (a read that had
-	// enough rows stops the pages it asked for ahead). The server may
-	// still have received and answered it.
+	// Error is why no answer came (a timeout, a reset connection, a
+	// request cancelled in flight); Response is then empty.
 	Error string `json:"error,omitempty"`
 }
 
@@ -56,8 +56,9 @@ type Recorder struct {
 	hosts   []string // to replace by ScrubbedHost
 	tenants []string // to replace by TENANT
 
-	mu sync.Mutex
-	n  int
+	mu         sync.Mutex
+	n          int
+	personCols map[string]bool // person columns' names, by learnPeople
 }
 
 // NewRecorder records the exchanges sent through base into dir (created
@@ -112,10 +113,13 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.Body = io.NopCloser(bytes.NewReader(b))
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 	}
+	var ex Exchange
+	ex.Request.Method = req.Method
+	ex.Request.URL = r.scrub(req.URL.String())
+	ex.Request.Header = r.headers(req.Header)
+	ex.Request.Body = r.scrub(string(reqBody))
 	resp, err := r.base.RoundTrip(req)
 	if err != nil {
-		var ex Exchange
-		r.fillRequest(&ex, req, reqBody)
 		ex.Error = r.scrub(err.Error())
 		if werr := r.write(ex); werr != nil {
 			return nil, werr
@@ -129,8 +133,11 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(respBody), errReader{rerr}))
 	}
 	r.learnTokens(respBody)
-	var ex Exchange
-	r.fillRequest(&ex, req, reqBody)
+	r.learnPeople(respBody)
+	// The request again: the answer may have named a person it shows.
+	ex.Request.URL = r.scrub(req.URL.String())
+	ex.Request.Header = r.headers(req.Header)
+	ex.Request.Body = r.scrub(string(reqBody))
 	ex.Response.Status = resp.StatusCode
 	ex.Response.Header = r.headers(resp.Header)
 	ex.Response.Body = r.scrub(string(respBody))
@@ -140,21 +147,19 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-func (r *Recorder) fillRequest(ex *Exchange, req *http.Request, body []byte) {
-	ex.Request.Method = req.Method
-	ex.Request.URL = r.scrub(req.URL.String())
-	ex.Request.Header = r.headers(req.Header)
-	ex.Request.Body = r.scrub(string(body))
-}
-
 // write stores ex as the next NNNN.json.
 func (r *Recorder) write(ex Exchange) error {
 	r.mu.Lock()
 	r.n++
 	n := r.n
 	r.mu.Unlock()
-	b, _ := json.MarshalIndent(ex, "", " ")
-	if err := os.WriteFile(filepath.Join(r.dir, fmt.Sprintf("%04d.json", n)), append(b, '\n'), 0o600); err != nil {
+	// Without HTML escaping: & < > as they are, for people to read.
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", " ")
+	_ = enc.Encode(ex)
+	if err := os.WriteFile(filepath.Join(r.dir, fmt.Sprintf("%04d.json", n)), b.Bytes(), 0o600); err != nil {
 		return fmt.Errorf("spsql: --record: %w", err)
 	}
 	return nil
