@@ -138,3 +138,20 @@ func TestConformanceCleanupRemovesLeftovers(t *testing.T) {
 		t.Errorf("lists after --cleanup: %s", got)
 	}
 }
+
+// TestUsageListsEverySubcommand: spsql --help names each subcommand run
+// dispatches, each with a --help of its own.
+func TestUsageListsEverySubcommand(t *testing.T) {
+	code, _, errOut := runCLI(t, "", "--help")
+	if code != exitOK {
+		t.Fatalf("--help: exit %d", code)
+	}
+	for _, sub := range []string{"login", "serve", "conformance"} {
+		if !strings.Contains(errOut, "spsql "+sub+" [flags]") {
+			t.Errorf("--help does not list %q:\n%s", sub, errOut)
+		}
+		if c, _, out := runCLI(t, "", sub, "--help"); c != exitOK || !strings.Contains(out, "Usage: spsql "+sub) {
+			t.Errorf("%s --help: exit %d, %q", sub, c, out)
+		}
+	}
+}
