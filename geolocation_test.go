@@ -95,4 +95,15 @@ func TestGeolocationColumnReadsAsWellKnownText(t *testing.T) {
 			}
 		}
 	}
+	// Sorted by the driver, by the text: no $orderby names it either.
+	before := len(itemsRequests(srv.Requests()))
+	_, got = queryRows(t, db, "SELECT Title FROM Places ORDER BY GeoLoc DESC")
+	if want := [][]any{{"Lille"}, {"Melbourne"}, {"Nowhere"}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("ORDER BY GeoLoc DESC: %v, want %v", got, want)
+	}
+	for _, r := range itemsRequests(srv.Requests())[before:] {
+		if o := r.Query().OrderBy; strings.Contains(o, "GeoLoc") {
+			t.Errorf("ORDER BY GeoLoc sent $orderby=%s", o)
+		}
+	}
 }
