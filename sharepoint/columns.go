@@ -89,7 +89,7 @@ var fieldKindNames = map[int]string{
 	18: "File", 19: "Attachments", 20: "User", 21: "Recurrence", 22: "CrossProjectLink",
 	23: "ModStat", 24: "Error", 25: "ContentTypeId", 26: "PageSeparator", 27: "ThreadIndex",
 	28: "WorkflowStatus", 29: "AllDayEvent", 30: "WorkflowEventType", 31: "Geolocation",
-	32: "OutcomeChoice",
+	32: "OutcomeChoice", 33: "Location", 34: "Thumbnail",
 }
 
 // IsLookup reports a lookup or person field (Lookup, LookupMulti, User,

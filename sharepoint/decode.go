@@ -44,6 +44,8 @@ type pageDecoder struct {
 	// sawItems: the page being decoded has an array of items ("value",
 	// or verbose "results"); a page without one is no page at all.
 	sawItems bool
+	// geo: the columns reading a Geolocation field (geolocation.go).
+	geo []bool
 
 	// Scratch, reused from value to value and page to page.
 	unq   []byte // a string's unescaped bytes
@@ -62,10 +64,11 @@ const (
 )
 
 func newPageDecoder(cols []Column) *pageDecoder {
-	d := &pageDecoder{cols: cols, byKey: make(map[string][]int), intern: make([]bool, len(cols))}
+	d := &pageDecoder{cols: cols, byKey: make(map[string][]int), intern: make([]bool, len(cols)), geo: make([]bool, len(cols))}
 	for i, c := range cols {
 		d.byKey[c.key] = append(d.byKey[c.key], i)
 		d.intern[i] = c.subField != "" || (c.Field != nil && isChoice(c.Field))
+		d.geo[i] = isGeolocation(&cols[i])
 	}
 	// SharePoint sends an item's ID as both "Id" and "ID" (docs/sharepoint.md §2.3):
 	// either feeds a column on the other. Only when that column exists: a
@@ -490,6 +493,9 @@ func (d *pageDecoder) readComposite(open byte, ci int) (any, error) {
 	col := &d.cols[ci]
 	if open == '[' {
 		return d.readArray(ci)
+	}
+	if d.geo[ci] {
+		return d.readGeolocation()
 	}
 	// An object. For URL and taxonomy values, its fields; for multi-values
 	// in verbose, {"__metadata":…, "results":[…]}.

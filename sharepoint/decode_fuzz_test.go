@@ -26,10 +26,11 @@ var fuzzFields = []Field{
 	{EntityPropertyName: "Effort", Type: "Calculated", OutputType: KindNumber},
 	{EntityPropertyName: "Late", Type: "Calculated", OutputType: KindBoolean},
 	{EntityPropertyName: "Count", Type: "Calculated", OutputType: 1},
+	{EntityPropertyName: "Geo", Type: "Geolocation"},
 }
 
 var fuzzSelect = []string{"ID", "Title", "Status", "Amount", "Due", "Done", "Tags", "Link", "Term", "Terms",
-	"AuthorId", "Author/Title", "Author/EMail", "Reviewers/Title", "ReviewersId", "Effort", "Late", "Count", "Title"}
+	"AuthorId", "Author/Title", "Author/EMail", "Reviewers/Title", "ReviewersId", "Effort", "Late", "Count", "Title", "Geo"}
 
 // fuzzSeeds are pages in every envelope with the values and the faults
 // the decoders must agree on.
@@ -59,6 +60,9 @@ var fuzzSeeds = []string{
 	`{"value":[],"value":[{"ID":1}],"d":{"results":[{"ID":2}]}}`,
 	"{\"value\":[{\"Title\":\"bad \xff utf8\",\"\\u0049D\":8}]}",
 	`  {"value" : [ { "ID" : 1 , "Title" : "s" } ] , "odata.nextLink" : "n" }  `,
+	`{"value":[{"Geo":{"Altitude":0.0,"Latitude":50.6354,"Longitude":3.06998,"Measure":0.0}},{"Geo":{"__metadata":{"type":"SP.FieldGeolocationValue"},"Latitude":-1e-7,"Longitude":180,"Altitude":-0.5,"Latitude":2,"Extra":{"a":[1]}}},{"Geo":"POINT (1 2)"},{"Geo":null}]}`,
+	`{"value":[{"Geo":{"Latitude":1,"Longitude":1e400}}]}`, `{"value":[{"Geo":{"Latitude":1,"Longitude":null}}]}`,
+	`{"value":[{"Geo":{"Latitude":true,"Longitude":1}}]}`, `{"value":[{"Geo":[1,2]}]}`, `{"value":[{"Geo":{"Latitude":1,"Longitude":2`,
 	`null`, ``, `{`, `[]`, `{"value":null}`, `{"value":[{"ID":01}]}`, `{"value":[{"ID":-}]}`, `{"value":[{"ID":tru}]}`,
 }
 

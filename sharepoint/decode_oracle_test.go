@@ -317,6 +317,9 @@ func oracleReadComposite(dec *json.Decoder, open json.Delim, col *Column) (any, 
 	if open == '[' {
 		return oracleReadArray(dec, col)
 	}
+	if isGeolocation(col) {
+		return oracleReadGeolocation(dec)
+	}
 	// An object. For URL and taxonomy values, its fields; for multi-values
 	// in verbose, {"__metadata":…, "results":[…]}.
 	var (
@@ -660,4 +663,39 @@ func oracleSkipRest(dec *json.Decoder, open json.Delim) error {
 		}
 	}
 	return nil
+}
+
+// oracleReadGeolocation reads a Geolocation object (its '{' consumed) as
+// its Well-Known Text, as geolocation.go does.
+func oracleReadGeolocation(dec *json.Decoder) (any, error) {
+	var g geoPoint
+	for dec.More() {
+		key, err := oracleReadKey(dec)
+		if err != nil {
+			return nil, err
+		}
+		if p, _ := g.member(key); p == nil {
+			if err := oracleSkipValue(dec); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		switch t := tok.(type) {
+		case nil:
+		case json.Number:
+			if err := g.set(key, []byte(t)); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, fmt.Errorf("want a number for the Geolocation's %s", key)
+		}
+	}
+	if err := oracleExpectDelim(dec, '}'); err != nil {
+		return nil, err
+	}
+	return g.wkt()
 }

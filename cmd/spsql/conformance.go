@@ -50,16 +50,17 @@ func (c *cli) conformance(ctx context.Context, args []string) int {
 	fs.StringVar(&record, "record", "", "")
 	fs.BoolVar(&large, "large", false, "")
 	fs.BoolVar(&cleanup, "cleanup", false, "")
-	if err := fs.Parse(args); err != nil {
+	var extra []string
+	if err := parseInterspersed(fs, args, func(a string) { extra = append(extra, a) }); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(c.stderr, conformanceUsage)
+			fmt.Fprint(c.stdout, conformanceUsage)
 			return exitOK
 		}
 		fmt.Fprintf(c.stderr, "spsql: %v\n(see spsql conformance --help)\n", err)
 		return exitUsage
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(c.stderr, "spsql: conformance takes no arguments, got %q\n", fs.Arg(0))
+	if len(extra) > 0 {
+		fmt.Fprintf(c.stderr, "spsql: conformance takes no arguments, got %q\n", extra[0])
 		return exitUsage
 	}
 	dsn, done, err := connectionString(o)

@@ -201,3 +201,29 @@ func TestConformanceRecordingHoldsNoAssertion(t *testing.T) {
 		}
 	}
 }
+
+// TestUsageListsEverySubcommand: spsql --help names each subcommand run
+// dispatches, each with a --help of its own.
+func TestUsageListsEverySubcommand(t *testing.T) {
+	code, out, _ := runCLI(t, "", "--help")
+	if code != exitOK {
+		t.Fatalf("--help: exit %d", code)
+	}
+	for _, sub := range []string{"login", "serve", "conformance"} {
+		if !strings.Contains(out, "spsql "+sub+" [flags]") {
+			t.Errorf("--help does not list %q:\n%s", sub, out)
+		}
+		if c, subOut, _ := runCLI(t, "", sub, "--help"); c != exitOK || !strings.Contains(subOut, "Usage: spsql "+sub) {
+			t.Errorf("%s --help: exit %d, %q", sub, c, subOut)
+		}
+	}
+}
+
+// spsql conformance takes its flags like the other commands: anywhere,
+// with a suggestion for a misspelt one.
+func TestConformanceSuggestsAMisspeltFlag(t *testing.T) {
+	code, _, errOut := runCLI(t, "", "conformance", "--demo", "--lareg")
+	if code != exitUsage || !strings.Contains(errOut, "(did you mean --large?)") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}

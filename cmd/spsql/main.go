@@ -8,6 +8,7 @@
 //	spsql --demo                       # the interactive shell
 //	spsql login --tenant contoso.onmicrosoft.com --client-id … --service-url …
 //	spsql serve                        # the emulator as a server
+//	spsql conformance --dsn-file …     # check spsql against a real site
 //
 // --demo starts the sptest emulator with a demo site in-process and
 // connects to it through the real driver over loopback, token endpoint
@@ -126,6 +127,8 @@ const usageText = `Usage: spsql [flags] ["SQL" ...]
        spsql login [flags]     obtain a refresh token (see spsql login --help; not
                                needed for app-only access with a certificate)
        spsql serve [flags]     run the emulator as a server (see spsql serve --help)
+       spsql conformance [flags]  check that spsql works on a site (see
+                               spsql conformance --help)
 
 Runs SQL against SharePoint Online lists. Statements are separated by ';'
 (outside quotes and comments). SQL arguments, -c and -f run in the order

@@ -22,6 +22,7 @@ const (
 	ltGuid                             // Guid
 	ltTaxonomy                         // TaxonomyFieldType
 	ltTaxonomyMulti                    // TaxonomyFieldTypeMulti
+	ltGeolocation                      // Geolocation (geolocation.go)
 )
 
 // fieldTypeInfo is what the REST API reports for a TypeAsString.
@@ -63,6 +64,7 @@ var fieldTypes = func() map[string]fieldTypeInfo {
 		{"ModStat", 23, "SP.FieldChoice", ltText, "Moderation Status"},
 		{"TaxonomyFieldType", 0, "SP.Taxonomy.TaxonomyField", ltTaxonomy, "Managed Metadata"},
 		{"TaxonomyFieldTypeMulti", 0, "SP.Taxonomy.TaxonomyField", ltTaxonomyMulti, "Managed Metadata"},
+		{"Geolocation", 31, "SP.FieldGeolocation", ltGeolocation, "Geolocation"},
 	} {
 		m[strings.ToLower(t.typeAsString)] = t
 	}

@@ -435,6 +435,10 @@ func appendEntity(b []byte, f format, site string, m entityMeta, props obj, sing
 			b = appendJSON(b, verboseCollection("Collection(Edm.String)", ss))
 			continue
 		}
+		if rp, ok := p.v.(resourcePath); ok {
+			b = appendJSON(b, rp.obj(f.verbose))
+			continue
+		}
 		b = appendJSON(b, p.v)
 	}
 	return append(b, '}')

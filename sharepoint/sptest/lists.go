@@ -34,28 +34,50 @@ func (s *Server) listProps(l *listModel) obj {
 		parent = "/"
 	}
 	baseType := 0
+	// Recorded per template: a custom list's icon, feature and (no)
+	// document template, a library's (testdata/pnpcore/lists/).
+	image, feature, docTemplate := "/_layouts/15/images/itgen.png?rev=47", "00bfea71-de22-43b2-a848-c05709900100", any(nil)
 	if l.BaseTemplate == 101 {
 		baseType = 1
+		image, feature, docTemplate = "/_layouts/15/images/itdl.png?rev=47", "00bfea71-e717-4e80-aa17-d0c71b360101", l.serverRelURL+"/Forms/template.dotx"
 	}
+	// The flags and settings below are those of every recorded list
+	// (all off: no IRM, no commenting or grid editing switched off, no
+	// drafts, no sensitivity label); CurrentChangeToken is not sent.
 	return obj{
 		{"AllowContentTypes", true},
 		{"BaseTemplate", l.BaseTemplate},
 		{"BaseType", baseType},
 		{"ContentTypesEnabled", false},
+		{"CrawlNonDefaultViews", false},
 		{"Created", l.Created},
+		{"DefaultContentApprovalWorkflowId", "00000000-0000-0000-0000-000000000000"},
+		{"DefaultItemOpenUseListSetting", false},
+		{"DefaultSensitivityLabelForLibrary", ""},
 		{"Description", l.Description},
 		{"Direction", "none"},
+		{"DisableCommenting", false},
+		{"DisableGridEditing", false},
+		{"DocumentTemplateUrl", docTemplate},
+		{"DraftVersionVisibility", 0},
 		{"EnableAttachments", true},
 		{"EnableFolderCreation", false},
 		{"EnableMinorVersions", false},
 		{"EnableModeration", false},
+		{"EnableRequestSignOff", true},
 		{"EnableVersioning", true},
 		{"EntityTypeName", l.entityTypeName},
+		{"ExemptFromBlockDownloadOfNonViewableFiles", false},
+		{"FileSavePostProcessingEnabled", false},
 		{"ForceCheckout", false},
 		{"HasExternalDataSource", false},
 		{"Hidden", l.Hidden},
 		{"Id", l.ID},
-		{"ImageUrl", "/_layouts/15/images/itgen.png?rev=47"},
+		{"ImagePath", resourcePath(image)},
+		{"ImageUrl", image},
+		{"IrmEnabled", false},
+		{"IrmExpire", false},
+		{"IrmReject", false},
 		{"IsApplicationList", false},
 		{"IsCatalog", false},
 		{"IsPrivate", false},
@@ -63,13 +85,30 @@ func (s *Server) listProps(l *listModel) obj {
 		{"LastItemDeletedDate", l.Created},
 		{"LastItemModifiedDate", last},
 		{"LastItemUserModifiedDate", last},
+		{"ListExperienceOptions", 0},
 		{"ListItemEntityTypeFullName", l.itemType},
 		{"MajorVersionLimit", 500},
+		{"MajorWithMinorVersionsLimit", 0},
+		{"MultipleDataList", false},
 		{"NoCrawl", l.Hidden},
+		{"ParentWebPath", resourcePath(parent)},
 		{"ParentWebUrl", parent},
+		{"ParserDisabled", false},
 		{"ServerTemplateCanCreateFolders", true},
+		{"TemplateFeatureId", feature},
 		{"Title", l.Title},
 	}
+}
+
+// resourcePath is an SP.ResourcePath property (ImagePath, ParentWebPath):
+// {"DecodedUrl":…} as recorded; verbose adds its type (not recorded).
+type resourcePath string
+
+func (p resourcePath) obj(verbose bool) obj {
+	if verbose {
+		return obj{{"__metadata", obj{{"type", "SP.ResourcePath"}}}, {"DecodedUrl", string(p)}}
+	}
+	return obj{{"DecodedUrl", string(p)}}
 }
 
 func (s *Server) listMeta(l *listModel) entityMeta {

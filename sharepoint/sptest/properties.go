@@ -126,7 +126,8 @@ func (s *Server) serveListProperty(w http.ResponseWriter, f format, l *listModel
 			edm = "Edm.DateTime"
 		case string:
 			edm = "Edm.String"
-			if p.k == "Id" {
+			switch p.k {
+			case "Id", "TemplateFeatureId", "DefaultContentApprovalWorkflowId":
 				edm = "Edm.Guid"
 			}
 		default:

@@ -257,6 +257,8 @@ func (ir *itemsRequest) appendValue(b []byte, f *fieldModel, row []value, id int
 		return append(b, '}')
 	case ltTaxonomy:
 		return ir.appendTaxonomy(b, v.taxs[0])
+	case ltGeolocation:
+		return appendGeolocation(b, *v.geo, ir.f.verbose)
 	case ltTaxonomyMulti: // an empty one is [], as recorded (docs/sharepoint.md §6.4)
 		if ir.f.verbose {
 			b = append(b, `{"__metadata":{"type":"Collection(SP.Taxonomy.TaxonomyFieldValue)"},"results":`...)

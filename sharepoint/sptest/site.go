@@ -55,7 +55,8 @@ type Field struct {
 	// Type is SharePoint's TypeAsString: Text, Note, Number, Currency,
 	// Integer, Counter, DateTime, Boolean, Choice, MultiChoice, Lookup,
 	// LookupMulti, User, UserMulti, URL, Calculated, Guid, Computed,
-	// Attachments, TaxonomyFieldType or TaxonomyFieldTypeMulti.
+	// Attachments, TaxonomyFieldType, TaxonomyFieldTypeMulti or
+	// Geolocation.
 	Type string `json:"Type"`
 	// Choices are the options of a Choice or MultiChoice field.
 	Choices []string `json:"Choices,omitempty"`
@@ -104,6 +105,7 @@ type Field struct {
 //   - URL: URLValue, or a string (the URL, used as description too)
 //   - Calculated: the computed value, of the OutputType's Go type
 //   - TaxonomyFieldType: TaxonomyValue; TaxonomyFieldTypeMulti: []TaxonomyValue
+//   - Geolocation: GeolocationValue
 //
 // nil or a missing key is an empty value. "ID" (or "Id") is assigned when
 // missing: one more than the highest ID so far. Created, Modified, Author

@@ -97,6 +97,8 @@ func goValue(f *fieldModel, v value) any {
 		return append([]TaxonomyValue(nil), v.taxs...)
 	case vGUIDGen:
 		return v.guidString()
+	case vGeo:
+		return *v.geo
 	}
 	return nil
 }

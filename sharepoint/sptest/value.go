@@ -25,6 +25,7 @@ const (
 	vTax               // taxs[0]
 	vTaxes             // taxs
 	vGUIDGen           // u: a GUID generated from a 64-bit seed, formatted on output
+	vGeo               // geo (geolocation.go)
 )
 
 // value is one stored cell. It is a plain struct, not an interface, so that
@@ -38,6 +39,7 @@ type value struct {
 	strs []string
 	ints []int
 	taxs []TaxonomyValue
+	geo  *GeolocationValue
 }
 
 func textValue(s string) value    { return value{kind: vText, s: s} }
@@ -249,6 +251,8 @@ func (sc *siteContext) convertValue(f *fieldModel, raw any) (value, error) {
 			return value{}, fmt.Errorf("want []TaxonomyValue, got %T", raw)
 		}
 		return value{kind: vTaxes, taxs: ts}, nil
+	case ltGeolocation:
+		return geolocationValue(raw)
 	}
 	return value{}, fmt.Errorf("unsupported field type %s", f.Type)
 }
