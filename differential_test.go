@@ -990,6 +990,12 @@ func sameRows(got, want [][]any) (int, bool) {
 type diffStats struct {
 	queries, pushed, fellBack, filters, orders atomic.Int64
 	endToEnd                                   atomic.Int64 // queries run through database/sql
+	// indexedFilters: queries over the threshold whose $filter the plan
+	// expects SharePoint to take (indexed columns only). SharePoint still
+	// refuses one whose first indexed condition matches more items than
+	// the threshold (docs/sharepoint.md §9.1), which no plan can know
+	// without counting; the driver then falls back as for the others.
+	indexedFilters atomic.Int64
 }
 
 // runDifferential runs the random queries lo..hi-1 over tb.
@@ -1030,7 +1036,7 @@ func runDifferential(t *testing.T, tb *dtable, lo, hi int, stats *diffStats) {
 		// driver. On a list over the threshold, SharePoint refuses a
 		// filter or sort on a column that is not indexed, and the driver
 		// falls back to a scan (the test checks the request log agrees).
-		full := true
+		full, filtered, notIndexed := true, false, false
 		for _, l := range plan {
 			l = strings.TrimSpace(l) // EXPLAIN is a tree: its lines are indented
 			switch {
@@ -1039,12 +1045,17 @@ func runDifferential(t *testing.T, tb *dtable, lo, hi int, stats *diffStats) {
 				full = false
 			case strings.HasPrefix(l, "$filter="):
 				stats.filters.Add(1)
+				filtered = true
 			case strings.HasPrefix(l, "$orderby="):
 				stats.orders.Add(1)
 			case strings.HasPrefix(l, "note: not indexed") && tb.overThreshold:
 				full = false
+				notIndexed = true
 				stats.fellBack.Add(1)
 			}
+		}
+		if tb.overThreshold && filtered && !notIndexed {
+			stats.indexedFilters.Add(1)
 		}
 		stats.queries.Add(1)
 		if full {
@@ -1232,8 +1243,12 @@ func TestDifferential(t *testing.T) {
 				t.Logf("%s: %d queries (%d through database/sql, the rest in process), %d (%.0f%%) fully pushed down",
 					tt.tb.name, q, stats.endToEnd.Load(), p, 100*float64(p)/float64(q))
 				if tt.tb.overThreshold {
-					if refused := refusedItemsRequests(tt.tb) - refusedBefore; refused != int(stats.fellBack.Load()) {
-						t.Errorf("SharePoint refused %d requests for the view threshold; the plans predicted %d", refused, stats.fellBack.Load())
+					// Every predicted refusal happens; beyond them, only
+					// indexed filters too wide for the threshold may be
+					// refused.
+					refused, predicted := refusedItemsRequests(tt.tb)-refusedBefore, int(stats.fellBack.Load())
+					if refused < predicted || refused > predicted+int(stats.indexedFilters.Load()) {
+						t.Errorf("SharePoint refused %d requests for the view threshold; the plans predicted %d, and %d more had indexed filters that may match too many", refused, predicted, stats.indexedFilters.Load())
 					}
 				}
 				for _, c := range []struct{ to, from *atomic.Int64 }{
