@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // Site.TimeZone must resolve the same way on every machine
 )
@@ -24,6 +25,27 @@ type siteModel struct {
 	users    []User
 	lists    []*listModel // declared order, then the hidden user list
 	userList *listModel
+
+	// listsMu guards the lists slice itself: schema writes (under
+	// writeState.mu) replace it with a new one, never change it in place,
+	// while item writes look their list up before taking writeState.mu.
+	// Readers of one list take a snapshot with listSnapshot.
+	listsMu sync.RWMutex
+}
+
+// listSnapshot returns the lists as they are now; the slice is never
+// changed in place (setLists replaces it).
+func (m *siteModel) listSnapshot() []*listModel {
+	m.listsMu.RLock()
+	defer m.listsMu.RUnlock()
+	return m.lists
+}
+
+// setLists replaces the lists (schema writes, under writeState.mu).
+func (m *siteModel) setLists(lists []*listModel) {
+	m.listsMu.Lock()
+	defer m.listsMu.Unlock()
+	m.lists = lists
 }
 
 // listModel is a List prepared for serving.
@@ -424,14 +446,14 @@ func (m *siteModel) resolveLookup(l *listModel, f *fieldModel) error {
 
 func (m *siteModel) listByTitleOrID(s string) *listModel {
 	if id, ok := normalizeGUID(s); ok {
-		for _, l := range m.lists {
+		for _, l := range m.listSnapshot() {
 			if l.ID == id {
 				return l
 			}
 		}
 		return nil
 	}
-	for _, l := range m.lists {
+	for _, l := range m.listSnapshot() {
 		if strings.EqualFold(l.Title, s) {
 			return l
 		}

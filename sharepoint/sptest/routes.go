@@ -281,7 +281,7 @@ func errListIDNotFound() *apiError {
 
 // listByTitle matches titles case-insensitively, as getbytitle does.
 func (m *siteModel) listByTitle(title string) *listModel {
-	for _, l := range m.lists {
+	for _, l := range m.listSnapshot() {
 		if strings.EqualFold(l.Title, title) {
 			return l
 		}
@@ -294,7 +294,7 @@ func (m *siteModel) listByID(id string) *listModel {
 	if !ok {
 		return nil
 	}
-	for _, l := range m.lists {
+	for _, l := range m.listSnapshot() {
 		if l.ID == g {
 			return l
 		}
@@ -305,7 +305,7 @@ func (m *siteModel) listByID(id string) *listModel {
 // listByURL finds a list by its server-relative URL (web/GetList).
 func (m *siteModel) listByURL(u string) *listModel {
 	u = strings.TrimSuffix(u, "/")
-	for _, l := range m.lists {
+	for _, l := range m.listSnapshot() {
 		if strings.EqualFold(l.serverRelURL, u) {
 			return l
 		}

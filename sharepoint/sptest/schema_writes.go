@@ -83,7 +83,7 @@ func (s *Server) serveCreateList(w http.ResponseWriter, r *http.Request, f forma
 	}
 	// Before the hidden user list, which stays last.
 	n := len(s.model.lists)
-	s.model.lists = append(s.model.lists[:n-1:n-1], lm, s.model.userList)
+	s.model.setLists(append(s.model.lists[:n-1:n-1], lm, s.model.userList))
 	writeCreated(w, f, s.ServiceURL(), s.listMeta(lm), s.listProps(lm))
 }
 
@@ -139,7 +139,7 @@ func (s *Server) deleteList(w http.ResponseWriter, r *http.Request, f format, l 
 	}
 	for i, other := range s.model.lists {
 		if other == l {
-			s.model.lists = append(s.model.lists[:i:i], s.model.lists[i+1:]...)
+			s.model.setLists(append(s.model.lists[:i:i], s.model.lists[i+1:]...))
 			break
 		}
 	}

@@ -2,6 +2,7 @@ package sptest_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -147,4 +148,31 @@ func TestFieldAddedToADeclaredList(t *testing.T) {
 	if !strings.Contains(string(got.body), `"Title":"a"`) || !strings.Contains(string(got.body), `"Size":3`) || !strings.Contains(string(got.body), `"Note2":null`) {
 		t.Errorf("items after adding a column: %s", got.body)
 	}
+}
+
+// Item writes find their list while other requests create and delete
+// lists: the list lookup and the schema writes do not race (run with
+// -race to see it).
+func TestItemWritesDuringSchemaWrites(t *testing.T) {
+	srv := sptest.NewServer(sptest.Site{Lists: []sptest.List{{Title: "Log"}}}, sptest.WithoutAuth())
+	defer srv.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 20 {
+			title := fmt.Sprintf("Scratch %d", i)
+			if a := sendVerbose(t, srv, "POST", "web/lists", `{"__metadata":{"type":"SP.List"},"BaseTemplate":100,"Title":"`+title+`"}`, nil); a.status != http.StatusCreated {
+				t.Errorf("create %s: %d", title, a.status)
+				return
+			}
+			sendVerbose(t, srv, "POST", "web/lists/getbytitle('"+title+"')", "", map[string]string{"X-HTTP-Method": "DELETE", "IF-MATCH": "*"})
+		}
+	}()
+	for i := range 20 {
+		body := fmt.Sprintf(`{"__metadata":{"type":"SP.Data.LogListItem"},"Title":"row %d"}`, i)
+		if a := sendVerbose(t, srv, "POST", "web/lists/getbytitle('Log')/items", body, nil); a.status != http.StatusCreated {
+			t.Errorf("item write %d: %d %s", i, a.status, a.body)
+		}
+	}
+	<-done
 }
