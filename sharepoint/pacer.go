@@ -485,6 +485,34 @@ func (p *Pacer) learnBudget(t *paceTicket, k int64) string {
 		p.window, units)
 }
 
+// batchOps returns how many operations of perOp units each one $batch
+// should carry, at most most. Once a window's budget is known, it is the
+// largest number that fills a window within 2% of the best any number
+// does: with a budget of 300 units, one $batch of 100 writes (200 units)
+// fits in a window, but two of 75 fill it. Before, and without a pacer,
+// it is most.
+func (p *Pacer) batchOps(most, perOp int) int {
+	if p == nil || most < 1 || perOp < 1 {
+		return most
+	}
+	p.mu.Lock()
+	b := p.budget
+	p.mu.Unlock()
+	if b <= 0 {
+		return most
+	}
+	fill := func(n int) int { return b / (n * perOp) * n } // operations a window takes
+	best := 0
+	for n := 1; n <= most; n++ {
+		best = max(best, fill(n))
+	}
+	n := most
+	for fill(n)*50 < best*49 {
+		n--
+	}
+	return n
+}
+
 // rateLimitHeaders reads RateLimit-Limit, RateLimit-Remaining and
 // RateLimit-Reset (seconds), all three or none (docs/sharepoint.md §10.2).
 func rateLimitHeaders(h http.Header) (limit, remaining int, reset time.Duration, ok bool) {

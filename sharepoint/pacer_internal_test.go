@@ -353,3 +353,21 @@ func TestPacerRemainingCountsOthers(t *testing.T) {
 		t.Errorf("%d requests throttled, want none: the headers say what is left", throttled)
 	}
 }
+
+// TestPacerBatchOps: once a window's budget is known, batches are sized
+// to fill windows (a budget of 300 units takes one $batch of 100 writes,
+// 200 units, but two of 75); without a budget or a pacer, 100.
+func TestPacerBatchOps(t *testing.T) {
+	for _, c := range []struct{ budget, want int }{
+		{0, 100}, {300, 75}, {1500, 93}, {1404, 100}, {204, 100}, {40000, 100}, {50, 25},
+	} {
+		p := NewPacer()
+		p.budget = c.budget
+		if got := p.batchOps(MaxBatchOps, 2); got != c.want {
+			t.Errorf("budget %d: %d operations a $batch, want %d", c.budget, got, c.want)
+		}
+	}
+	if got := (*Pacer)(nil).batchOps(MaxBatchOps, 2); got != MaxBatchOps {
+		t.Errorf("no pacer: %d operations a $batch", got)
+	}
+}
