@@ -56,7 +56,11 @@ import (
 //
 // A window's budget learned from a 429 is what the window admitted, never
 // more: the pace is not raised past it, so after the first throttling no
-// other follows (a later 429 learns again from the window it ends).
+// other follows. Should one follow all the same, the windows or the
+// budget were learned wrong (the first throttled window may have begun
+// before the burst, and so have been learned too short): the span from
+// the end of the window learned from to the end this 429 names is
+// learned as one window, with what it admitted as the budget.
 //
 // The pacer counts in the units SharePoint publishes for Graph (1 for a
 // single entity, 2 for a page of a collection or a write, each $batch
@@ -443,31 +447,37 @@ func (p *Pacer) observe(t *paceTicket, status int, h http.Header) string {
 	lo := t.at.Add(wait - time.Second)
 	if p.window <= 0 {
 		p.learnWindows(lo, end)
-		return p.learnBudget(t, 0)
+		return p.learnBudget(0, p.begun)
 	}
+	prevEnd := p.hi.Add(time.Duration(p.learnedK) * p.window) // the end of the window learned from
 	k, agreed := p.narrow(lo, end)
 	if p.fromHeaders || agreed && k <= p.learnedK {
 		// Another 429 of the window learned from (or the headers rule).
 		return learned
 	}
-	if !agreed {
-		// Not where the windows were thought to end: now they are known
-		// better, the budget stands.
+	// A later throttling: the windows or the budget were learned wrong.
+	// The span since the window learned from ended is learned as one
+	// window (that one may have begun before the burst of work, and so
+	// been learned too short), and its budget as what it admitted.
+	w := end.Sub(prevEnd).Round(time.Second)
+	if w < time.Second {
 		return learned
 	}
-	return p.learnBudget(t, k)
+	if agreed && w == p.window {
+		shift := time.Duration(k) * p.window
+		p.lo, p.hi = p.lo.Add(shift), p.hi.Add(shift)
+	} else {
+		p.window, p.lo, p.hi = w, lo, end
+	}
+	p.recount()
+	return p.learnBudget(0, prevEnd)
 }
 
-// learnBudget learns from t's 429 what window k admits: the units of the
-// requests answered since it surely began, those still in flight adding
-// theirs if admitted.
-func (p *Pacer) learnBudget(t *paceTicket, k int64) string {
-	from := p.hi.Add(time.Duration(k-1) * p.window)
-	if k == 0 && p.begun.Before(from) {
-		from = p.begun
-	}
-	units := 0
-	lo, hi := p.sentBase+int64(len(p.sent)), p.sentBase+int64(len(p.sent))
+// admittedSince returns the units of the requests sent from from on and
+// answered (not 429), and the sequence numbers of the requests sent from
+// then on.
+func (p *Pacer) admittedSince(from time.Time) (units int, lo, hi int64) {
+	lo, hi = p.sentBase+int64(len(p.sent)), p.sentBase+int64(len(p.sent))
 	for i, r := range p.sent {
 		if !r.at.Before(from) {
 			lo = min(lo, p.sentBase+int64(i))
@@ -476,6 +486,14 @@ func (p *Pacer) learnBudget(t *paceTicket, k int64) string {
 			}
 		}
 	}
+	return units, lo, hi
+}
+
+// learnBudget learns from a 429 what window k, which surely began at
+// from, admits: the units of the requests answered since, those still
+// in flight adding theirs if admitted.
+func (p *Pacer) learnBudget(k int64, from time.Time) string {
+	units, lo, hi := p.admittedSince(from)
 	if units == 0 {
 		return ""
 	}

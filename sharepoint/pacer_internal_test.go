@@ -371,3 +371,21 @@ func TestPacerBatchOps(t *testing.T) {
 		t.Errorf("no pacer: %d operations a $batch", got)
 	}
 }
+
+// TestPacerLearnsLongerWindows: when the first throttled window began
+// before the burst of work (windows aligned to the clock, say), it is
+// learned too short; the next 429 teaches the whole window, and no other
+// follows.
+func TestPacerLearnsLongerWindows(t *testing.T) {
+	for _, before := range []time.Duration{10 * time.Second, 55 * time.Second} {
+		p, clock := fakePacer()
+		b := &budgetModel{ru: 1000, window: time.Minute, epoch: clock.t.Add(-before)}
+		throttled, _, _ := runCosts(t, p, clock, b, []int{2}, 5000, 20*time.Millisecond, false)
+		if throttled > 2 {
+			t.Errorf("window begun %s before the burst: %d requests throttled, want 2 at most", before, throttled)
+		}
+		if st := p.Stats(); st.Rate != 1000.0/60 {
+			t.Errorf("window begun %s before the burst: pace %.4g units/s, want %.4g", before, st.Rate, 1000.0/60)
+		}
+	}
+}
