@@ -377,10 +377,14 @@ func TestPacerBatchOps(t *testing.T) {
 // learned too short; the next 429 teaches the whole window, and no other
 // follows.
 func TestPacerLearnsLongerWindows(t *testing.T) {
-	for _, before := range []time.Duration{10 * time.Second, 55 * time.Second} {
+	for _, c := range []struct {
+		before time.Duration
+		cost   int
+	}{{10 * time.Second, 2}, {55 * time.Second, 2}, {58 * time.Second, 200}} {
+		before := c.before
 		p, clock := fakePacer()
 		b := &budgetModel{ru: 1000, window: time.Minute, epoch: clock.t.Add(-before)}
-		throttled, _, _ := runCosts(t, p, clock, b, []int{2}, 5000, 20*time.Millisecond, false)
+		throttled, _, _ := runCosts(t, p, clock, b, []int{c.cost}, 10000/c.cost, 20*time.Millisecond, false)
 		if throttled > 2 {
 			t.Errorf("window begun %s before the burst: %d requests throttled, want 2 at most", before, throttled)
 		}
