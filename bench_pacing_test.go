@@ -68,6 +68,7 @@ func BenchmarkPacing(b *testing.B) {
 		props   string
 	}{
 		{"delegated/paced", false, ""},
+		{"app-only headers/paced", true, ""},
 		{"delegated/unpaced", false, ";Pacing=false"},
 	} {
 		b.Run(fmt.Sprintf("read %d items, ParallelRequests=4, while writing/%s", *paceItems, mode.name), func(b *testing.B) {

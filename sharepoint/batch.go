@@ -149,7 +149,8 @@ func rowRanges(rows []int) string {
 }
 
 // Batch runs ops on list through _api/$batch, at most MaxBatchOps per
-// request, each request one changeset. SharePoint's batches are not
+// request (fewer when the client's pacer knows a budget they fill
+// better, see Pacer), each request one changeset. SharePoint's batches are not
 // transactions: each operation succeeds or fails on its own, and results
 // come per operation, in order. After a request with a failed or
 // in-doubt operation, the remaining requests are not sent. A batch
@@ -176,8 +177,10 @@ func (c *Client) Batch(ctx context.Context, list string, ops []Op) ([]OpResult, 
 		}
 	}
 	var first error
-	for start := 0; start < len(ops); start += MaxBatchOps {
-		end := min(start+MaxBatchOps, len(ops))
+	for start, end := 0, 0; start < len(ops); start = end {
+		// Each operation costs 2 units (requestCost): the pacer may
+		// size batches to fill its budget's windows.
+		end = min(start+c.pacer.batchOps(MaxBatchOps, 2), len(ops))
 		err := c.batchOnce(ctx, list, et, ops[start:end], results[start:end])
 		if err != nil && first == nil {
 			first = err

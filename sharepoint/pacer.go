@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -28,27 +27,40 @@ import (
 //     it holds nothing back;
 //   - a Retry-After (429 or 503) holds every request sharing the pacer
 //     until it has passed, exactly, not just the request that got it;
-//   - RateLimit-Limit, -Remaining and -Reset, sent to applications with
-//     application permissions from 80% of the budget on (§10.2), say what
-//     is left: requests go until what remains would not cover the next
-//     one, then all wait for the reset; a new window starts with the whole
-//     limit, until its headers say more;
-//   - without those headers (delegated tokens, as the refresh-token grant
-//     gives), the first 429 and its Retry-After reveal what a window
-//     admits: the units of the requests admitted since the window began
-//     (taken to be when this burst of work began, or the end of the last
-//     throttled window; half the throttled request's units added, the
-//     budget lying between), over the window's length (from then to the
-//     end Retry-After names). From then on requests are spread evenly at
-//     95% of that rate, probing upward by 1% each window without a 429 to
-//     a pace at which even the costliest request seen cannot overfill a
-//     window (see setCeiling); a later 429 learns again from the window
-//     it ends.
+//   - from the first sign on it spends per window: it knows the budget
+//     of a window (RateLimit-Limit when the headers come, sent to
+//     applications with application permissions from 80% of the budget
+//     on, §10.2; without them, as delegated tokens get, the units a
+//     window admitted before its first 429), the windows' length and
+//     where they end (see below), and counts the units of every request
+//     it lets go — in flight or answered, throttled ones too — against
+//     the window it starts in. A request goes when it fits in what is
+//     left of its window, and otherwise waits for the next window, so
+//     each window is spent in full and never overfilled, whatever the
+//     requests' costs (a page read costs 2, a $batch of 100 writes 200).
+//     RateLimit-Remaining, when it says more is spent than counted (other
+//     processes of the application), is believed.
 //
-// Retry-After and RateLimit-Reset are whole seconds, rounded up: the
-// pacer is never early for a window, but may be up to a second late, and
-// learns a window up to a second too long (a few percent of SharePoint's
-// minute).
+// Where windows end: a Retry-After or RateLimit-Reset says it to a whole
+// second (rounded up), so each says the window ends within an interval of
+// a second (plus the request's round trip); the pacer keeps the
+// intersection of all it has seen, windows following one another at
+// fixed length. A request sent while the interval leaves open which of
+// two windows it falls in is counted in both. The windows are taken to
+// last whole seconds (SharePoint's is a minute) and, when it agrees with
+// what was said, the first to have begun with the first request of the
+// burst of work (windows fixed from an application's first request, as
+// the emulator models them), which pins the ends to the round trip of
+// that first request; a later Retry-After or Reset that disagrees
+// replaces what was assumed (docs/sharepoint.md §10.4).
+//
+// A window's budget learned from a 429 is what the window admitted, never
+// more: the pace is not raised past it, so after the first throttling no
+// other follows. Should one follow all the same, the windows or the
+// budget were learned wrong (the first throttled window may have begun
+// before the burst, and so have been learned too short): the span from
+// the end of the window learned from to the end this 429 names is
+// learned as one window, with what it admitted as the budget.
 //
 // The pacer counts in the units SharePoint publishes for Graph (1 for a
 // single entity, 2 for a page of a collection or a write, each $batch
@@ -62,37 +74,35 @@ type Pacer struct {
 	mu sync.Mutex
 	// blockedUntil holds every request until a Retry-After has passed.
 	blockedUntil time.Time
-	// The RateLimit headers' account: limit and remaining units, and
-	// when the window resets (hdrReset zero: nothing known).
-	limit, remaining int
-	hdrReset         time.Time
-	// hdrAnchor is the last window end the headers gave, and hdrWindow
-	// the longest window they showed (see delay).
-	hdrAnchor time.Time
-	hdrWindow time.Duration
-	// The learned pace without headers: rate in units per second (0:
-	// nothing learned), its ceiling, the window's length and the end of
-	// the last throttled window; next is the earliest start of the next
-	// request, and probeAt when the rate is next raised.
-	rate, ceiling float64
-	safe          float64 // the highest pace learned to be safe (setCeiling)
-	maxCost       int     // the costliest request sent
-	window        time.Duration
-	windowEnd     time.Time
-	next, probeAt time.Time
-	// The requests sent since the current window began (at most
-	// sentKeep), for learning; begun is when this burst of work began.
-	sent     []sentRequest
-	sentBase int64 // the sequence number of sent[0]
-	// The requests of the window learned from (sequence numbers
-	// [learnLo, learnHi)) and the units it was found to admit: those
-	// still in flight then add theirs when they are answered.
+	// The budget: units per window (0: no sign of one yet), and whether
+	// the RateLimit headers gave it (limit is then their last
+	// RateLimit-Limit).
+	budget      int
+	fromHeaders bool
+	// The windows: their length, and an interval (lo, hi] in which window
+	// 0 ends; window k ends k windows later (see windowsAt).
+	window time.Duration
+	lo, hi time.Time
+	// lead is how long a request may take to reach SharePoint (the
+	// round trip of the burst's first request).
+	lead time.Duration
+	// spent holds the units let go in each window, by index.
+	spent map[int64]int
+	// learnedK is the window whose 429 taught the budget; learnLo and
+	// learnHi the sequence numbers of the requests then sent and not
+	// answered: those admitted after all add their units.
+	learnedK         int64
 	learnLo, learnHi int64
-	learnUnits       int
-	learnFrom        time.Time
-	begun            time.Time
-	lastSeen         time.Time
-	inFlight         int // units of requests sent and not yet answered
+	// The requests sent lately (see admit), for learning; begun is when
+	// this burst of work began, firstSeq its first request and
+	// firstAnswered when that was answered.
+	sent          []sentRequest
+	sentBase      int64 // the sequence number of sent[0]
+	begun         time.Time
+	firstSeq      int64
+	firstAnswered time.Time
+	lastSeen      time.Time
+	inFlight      int // units of requests sent and not yet answered
 
 	stats PaceStats
 }
@@ -109,8 +119,9 @@ type PaceStats struct {
 	// Active reports that the pacer has seen a sign of a budget (a
 	// RateLimit header or a 429) and is pacing.
 	Active bool
-	// Rate is the learned pace in resource units per second (0 when not
-	// learned, or when RateLimit headers say what remains instead).
+	// Rate is the pace learned from throttling in resource units per
+	// second (a window's budget over its length; 0 when not learned, or
+	// when RateLimit headers say what remains instead).
 	Rate float64
 	// Limit is the budget per window the RateLimit headers gave, 0 when
 	// none came.
@@ -147,8 +158,11 @@ func (p *Pacer) Stats() PaceStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := p.stats
-	s.Rate = p.rate
-	s.Limit = p.limit
+	if p.fromHeaders {
+		s.Limit = p.budget
+	} else if p.budget > 0 && p.window > 0 {
+		s.Rate = float64(p.budget) / p.window.Seconds()
+	}
 	return s
 }
 
@@ -156,16 +170,21 @@ func (p *Pacer) Stats() PaceStats {
 type paceTicket struct {
 	seq  int64 // sequence number among the requests sent
 	cost int
+	at   time.Time
+	// The windows it was counted in, and what each had spent then (for
+	// the first two), when the windows were known.
+	counted    bool
+	kmin, kmax int64
+	spentThen  [2]int
 }
 
 // acquire waits until a request costing cost units may start, and
 // reports each wait with why to logWait. It fails only when ctx ends.
 func (p *Pacer) acquire(ctx context.Context, cost int, logWait func(d time.Duration, why string)) (*paceTicket, error) {
-	reserved := false // a start time was reserved at the learned pace
 	for {
 		p.mu.Lock()
 		now := p.now()
-		d, why := p.delay(now, cost, &reserved)
+		d, why := p.delay(now, cost)
 		if d <= 0 {
 			t := p.admit(now, cost)
 			p.mu.Unlock()
@@ -181,47 +200,57 @@ func (p *Pacer) acquire(ctx context.Context, cost int, logWait func(d time.Durat
 	}
 }
 
+// windowsAt returns the windows a request sent at t may fall in: window
+// k ends at some instant of (lo, hi] moved by k windows, and t is in it
+// when it is before that end and not before the end of window k-1; a
+// request reaches SharePoint up to lead after it is sent.
+func (p *Pacer) windowsAt(t time.Time) (kmin, kmax int64) {
+	return floorDiv(t.Sub(p.hi), p.window) + 1, ceilDiv(t.Add(p.lead).Sub(p.lo), p.window)
+}
+
+func floorDiv(a, b time.Duration) int64 {
+	q := int64(a / b)
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+func ceilDiv(a, b time.Duration) int64 {
+	q := int64(a / b)
+	if a%b != 0 && a > 0 {
+		q++
+	}
+	return q
+}
+
 // delay returns how long a request of cost units must wait from now, and
-// why; 0 when it may start. At the learned pace the request reserves its
-// start time once (*reserved) and then waits for it.
-func (p *Pacer) delay(now time.Time, cost int, reserved *bool) (time.Duration, string) {
+// why; 0 when it may start.
+func (p *Pacer) delay(now time.Time, cost int) (time.Duration, string) {
 	if now.Before(p.blockedUntil) {
 		return p.blockedUntil.Sub(now), "SharePoint asked to wait this long (Retry-After)"
 	}
-	if !p.hdrReset.IsZero() {
-		if !now.Before(p.hdrReset) {
-			// A new window: the whole limit, until headers say more
-			// (they come again from 80% of it). The reset they gave is
-			// never early (whole seconds, rounded up), so the new
-			// window has begun. Should no header come, the window is
-			// taken to end as long after as the longest seen.
-			p.remaining = p.limit
-			for !now.Before(p.hdrReset) {
-				p.hdrReset = p.hdrReset.Add(p.hdrWindow)
-			}
+	if p.budget <= 0 || p.window <= 0 {
+		return 0, ""
+	}
+	kmin, kmax := p.windowsAt(now)
+	full := kmin - 1
+	for k := kmin; k <= kmax; k++ {
+		// A request costing more than a whole window's budget goes
+		// alone in an empty window.
+		if s := p.spent[k]; s > 0 && s+cost > p.budget {
+			full = k
 		}
-		if p.remaining < cost {
-			return p.hdrReset.Sub(now), "the RateLimit headers say the budget is spent until the reset"
-		}
+	}
+	if full < kmin {
 		return 0, ""
 	}
-	if p.rate <= 0 || *reserved {
-		return 0, ""
+	// Until window full has ended, wherever in (lo, hi] it ends.
+	d := p.hi.Add(time.Duration(full) * p.window).Sub(now)
+	if p.fromHeaders {
+		return d, "the RateLimit headers' budget of " + strconv.Itoa(p.budget) + " units is spent until the window ends"
 	}
-	if !p.probeAt.IsZero() && !now.Before(p.probeAt) {
-		p.rate = min(p.rate*1.01, p.safe)
-		p.probeAt = now.Add(p.window)
-	}
-	start := p.next
-	if start.Before(now) {
-		start = now
-	}
-	p.next = start.Add(time.Duration(float64(cost) / p.rate * float64(time.Second)))
-	if !start.After(now) {
-		return 0, ""
-	}
-	*reserved = true
-	return start.Sub(now), "pacing at " + strconv.FormatFloat(p.rate, 'g', 3, 64) + " units/s, the budget learned from throttling"
+	return d, "the budget learned from throttling (" + strconv.Itoa(p.budget) + " units a window) is spent until the window ends"
 }
 
 // admit records a request let go at now.
@@ -229,21 +258,36 @@ func (p *Pacer) admit(now time.Time, cost int) *paceTicket {
 	if p.begun.IsZero() || now.Sub(p.lastSeen) > idleRestart && p.inFlight == 0 {
 		p.begun = now // a new burst of work
 		p.forget(now)
+		p.firstSeq = p.sentBase + int64(len(p.sent))
+		p.firstAnswered = time.Time{}
 	}
 	p.lastSeen = now
 	p.inFlight += cost
-	p.maxCost = max(p.maxCost, cost)
-	if !p.hdrReset.IsZero() {
-		p.remaining -= cost
-	}
 	p.stats.Requests++
 	p.stats.Units += cost
 	if len(p.sent) >= sentKeep {
-		p.begun = p.sent[sentKeep/2].at
-		p.forget(p.begun)
+		p.forget(p.sent[sentKeep/2].at)
+	} else if p.window > 0 && len(p.sent) > 0 && now.Sub(p.sent[0].at) > 3*p.window {
+		p.forget(now.Add(-2 * p.window)) // enough to learn from, or to count again
 	}
 	p.sent = append(p.sent, sentRequest{at: now, cost: cost})
-	return &paceTicket{seq: p.sentBase + int64(len(p.sent)-1), cost: cost}
+	t := &paceTicket{seq: p.sentBase + int64(len(p.sent)-1), cost: cost, at: now}
+	if p.budget > 0 && p.window > 0 {
+		t.counted = true
+		t.kmin, t.kmax = p.windowsAt(now)
+		for k := t.kmin; k <= t.kmax; k++ {
+			p.spent[k] += cost
+			if k-t.kmin < 2 {
+				t.spentThen[k-t.kmin] = p.spent[k]
+			}
+		}
+		for k := range p.spent {
+			if k < t.kmin-2 {
+				delete(p.spent, k)
+			}
+		}
+	}
+	return t
 }
 
 // forget drops the remembered requests sent before t.
@@ -256,6 +300,81 @@ func (p *Pacer) forget(t time.Time) {
 	p.sent = append(p.sent[:0], p.sent[n:]...)
 }
 
+// recount counts the remembered requests again in the windows they may
+// fall in, after the windows were learned or moved.
+func (p *Pacer) recount() {
+	p.spent = map[int64]int{}
+	for _, r := range p.sent {
+		kmin, kmax := p.windowsAt(r.at)
+		for k := kmin; k <= kmax; k++ {
+			p.spent[k] += r.cost
+		}
+	}
+}
+
+// windowOf returns the window that ends in (lo, hi], by where the
+// interval's middle falls among the windows' ends.
+func (p *Pacer) windowOf(lo, hi time.Time) int64 {
+	mid := lo.Add(hi.Sub(lo) / 2)
+	pmid := p.lo.Add(p.hi.Sub(p.lo) / 2)
+	d := mid.Sub(pmid)
+	k := d / p.window
+	if r := d % p.window; r > p.window/2 {
+		k++
+	} else if r < -p.window/2 {
+		k--
+	}
+	return int64(k)
+}
+
+// learnWindows takes a window ending in (lo, hi] as window 0, the first
+// end learned: its length is taken to be the whole seconds since the
+// burst of work began, and its end, when that agrees, that many seconds
+// after the burst's first request reached SharePoint.
+func (p *Pacer) learnWindows(lo, hi time.Time) {
+	p.window = max(time.Second, hi.Sub(p.begun).Truncate(time.Second))
+	p.lo, p.hi = lo, hi
+	if !p.firstAnswered.IsZero() {
+		p.lead = min(p.firstAnswered.Sub(p.begun), p.window/4)
+		hl, hh := p.begun.Add(p.window-time.Nanosecond), p.firstAnswered.Add(p.window)
+		if hl.Before(hh) && hl.Before(hi) && hh.After(lo) {
+			p.lo, p.hi = later(lo, hl), earlier(hi, hh)
+		}
+	}
+	p.learnedK = 0
+	p.recount()
+}
+
+// narrow takes in that the window k ends in (lo, hi] (k: see windowOf):
+// the ends known shrink to what agrees with it, or, when nothing does,
+// move to it (and the requests are counted again).
+func (p *Pacer) narrow(lo, hi time.Time) (k int64, agreed bool) {
+	k = p.windowOf(lo, hi)
+	shift := time.Duration(k) * p.window
+	nlo, nhi := later(p.lo, lo.Add(-shift)), earlier(p.hi, hi.Add(-shift))
+	if nlo.Before(nhi) {
+		p.lo, p.hi = nlo, nhi
+		return k, true
+	}
+	p.lo, p.hi = lo.Add(-shift), hi.Add(-shift)
+	p.recount()
+	return k, false
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
 // observe records the answer to a request acquire let go: status 0 when
 // none came. It returns what the pacer learned from it, for the log, or
 // "".
@@ -264,42 +383,44 @@ func (p *Pacer) observe(t *paceTicket, status int, h http.Header) string {
 	defer p.mu.Unlock()
 	now := p.now()
 	p.inFlight -= t.cost
+	if t.seq == p.firstSeq && p.firstAnswered.IsZero() {
+		p.firstAnswered = now
+	}
 	admitted := status != 0 && status != http.StatusTooManyRequests
 	if i := t.seq - p.sentBase; i >= 0 && i < int64(len(p.sent)) && admitted {
 		p.sent[i].answered = true
 	}
-	if admitted && t.seq >= p.learnLo && t.seq < p.learnHi && p.window > 0 {
+	if admitted && !p.fromHeaders && t.seq >= p.learnLo && t.seq < p.learnHi {
 		// Sent in the window learned from, and answered only since: the
 		// window admitted more than was known then.
-		p.learnUnits += t.cost
-		ceiling := float64(p.learnUnits) / p.window.Seconds()
-		p.rate *= ceiling / p.ceiling
-		p.setCeiling(ceiling)
+		p.budget += t.cost
 	}
 	learned := ""
 	if limit, remaining, reset, ok := rateLimitHeaders(h); ok {
-		if p.limit == 0 {
-			learned = fmt.Sprintf("SharePoint's RateLimit headers give a budget of %d units per window; pacing by them", limit)
-		}
 		p.stats.Active = true
-		p.limit = limit
-		p.remaining = remaining - p.inFlight // those in flight may not be counted yet
-		end := now.Add(reset)
-		switch same := max(time.Second+time.Second/2, p.hdrWindow/2); {
-		case p.hdrAnchor.IsZero():
-			p.hdrWindow = max(end.Sub(p.begun), time.Second)
-			p.hdrAnchor, p.hdrReset = end, end
-		case end.Sub(p.hdrAnchor) < same && p.hdrAnchor.Sub(end) < same:
-			// The same window (Reset is rounded up to whole seconds):
-			// the earliest end said is the closest.
-			if end.Before(p.hdrAnchor) {
-				p.hdrAnchor, p.hdrReset = end, end
+		// The window this request was counted in ends within (lo, hi].
+		lo, hi := t.at.Add(reset-time.Second), now.Add(reset)
+		var k int64
+		if !p.fromHeaders || p.window <= 0 {
+			learned = fmt.Sprintf("SharePoint's RateLimit headers give a budget of %d units per window; pacing by them", limit)
+			p.fromHeaders, p.budget = true, limit
+			if p.window <= 0 {
+				p.learnWindows(lo, hi)
+			} else {
+				k, _ = p.narrow(lo, hi)
 			}
-		default:
-			if end.After(p.hdrAnchor) {
-				p.hdrWindow = max(p.hdrWindow, end.Sub(p.hdrAnchor))
-			}
-			p.hdrAnchor, p.hdrReset = end, end
+		} else {
+			p.budget = limit
+			k, _ = p.narrow(lo, hi)
+		}
+		// SharePoint had counted limit-remaining units when this request
+		// came; those sent after it it had not.
+		after := p.inFlight
+		if t.counted && k >= t.kmin && k < t.kmin+2 && k <= t.kmax {
+			after = p.spent[k] - t.spentThen[k-t.kmin]
+		}
+		if used := limit - remaining + after; used > p.spent[k] {
+			p.spent[k] = used
 		}
 	}
 	if status != http.StatusTooManyRequests && status != http.StatusServiceUnavailable {
@@ -317,69 +438,97 @@ func (p *Pacer) observe(t *paceTicket, status int, h http.Header) string {
 	if end.After(p.blockedUntil) {
 		p.blockedUntil = end
 	}
-	// A 429 ending a window not seen yet teaches what a window admits
-	// (with RateLimit headers, they say it better).
-	if status != http.StatusTooManyRequests || p.limit > 0 {
+	// A 429's window ends within (lo, end]: it teaches where windows end
+	// and, without RateLimit headers (they say it better), what a window
+	// admits.
+	if status != http.StatusTooManyRequests {
 		return learned
 	}
-	if !end.After(p.windowEnd.Add(time.Second)) {
-		// Another 429 of the window learned from: Retry-After is rounded
-		// up to whole seconds, so the earliest end said is the closest.
-		if end.Before(p.windowEnd) && end.After(p.learnFrom) && p.window > 0 {
-			p.windowEnd, p.next = end, end
-			p.window = end.Sub(p.learnFrom)
-			ceiling := float64(p.learnUnits) / p.window.Seconds()
-			p.rate *= ceiling / p.ceiling
-			p.setCeiling(ceiling)
-		}
+	lo := t.at.Add(wait - time.Second)
+	if p.window <= 0 {
+		p.learnWindows(lo, end)
+		return p.learnBudget(0, p.begun)
+	}
+	prevEnd := p.hi.Add(time.Duration(p.learnedK) * p.window) // the end of the window learned from
+	k, agreed := p.narrow(lo, end)
+	if p.fromHeaders || agreed && k <= p.learnedK {
+		// Another 429 of the window learned from (or the headers rule).
 		return learned
 	}
-	from := p.begun
-	if p.windowEnd.After(from) {
-		from = p.windowEnd
+	// A later throttling: the windows or the budget were learned wrong.
+	// The span since the window learned from ended is learned as one
+	// window (that one may have begun before the burst of work, and so
+	// been learned too short), and its budget as what it admitted.
+	w := end.Sub(prevEnd).Round(time.Second)
+	if w < time.Second {
+		return learned
 	}
-	units := 0
-	p.learnLo, p.learnHi = p.sentBase+int64(len(p.sent)), p.sentBase+int64(len(p.sent))
+	if agreed && w == p.window {
+		shift := time.Duration(k) * p.window
+		p.lo, p.hi = p.lo.Add(shift), p.hi.Add(shift)
+	} else {
+		p.window, p.lo, p.hi = w, lo, end
+	}
+	p.recount()
+	return p.learnBudget(0, prevEnd)
+}
+
+// admittedSince returns the units of the requests sent from from on and
+// answered (not 429), and the sequence numbers of the requests sent from
+// then on.
+func (p *Pacer) admittedSince(from time.Time) (units int, lo, hi int64) {
+	lo, hi = p.sentBase+int64(len(p.sent)), p.sentBase+int64(len(p.sent))
 	for i, r := range p.sent {
 		if !r.at.Before(from) {
-			p.learnLo = min(p.learnLo, p.sentBase+int64(i))
+			lo = min(lo, p.sentBase+int64(i))
 			if r.answered {
 				units += r.cost
 			}
 		}
 	}
-	// The window admitted those, and not this one: its budget lies
-	// between; take the middle.
-	units += t.cost / 2
-	p.learnUnits = units
-	p.learnFrom = from
-	p.windowEnd = end
-	p.forget(end)
-	window := end.Sub(from)
-	if units == 0 || window <= 0 {
-		return learned
-	}
-	p.window = window
-	p.setCeiling(float64(units) / window.Seconds())
-	p.rate = min(0.95*p.ceiling, p.safe)
-	p.next = end
-	p.probeAt = end.Add(window)
-	return fmt.Sprintf("throttled: the window admitted about %d units in %s; pacing at %.3g units/s from now on", units, window.Round(time.Millisecond), p.rate)
+	return units, lo, hi
 }
 
-// setCeiling sets the learned rate a window admits, and from it the
-// highest pace that keeps under it. Requests of c units evenly spaced at
-// rate r start up to ⌈r·W/c⌉ times in a window of length W, so for a
-// budget of B units a window the pace stays at or below ⌊B/c⌋·c/W, for
-// the costliest request c seen (a $batch of 100 writes costs 200), and at
-// most 98% of B/W.
-func (p *Pacer) setCeiling(ceiling float64) {
-	p.ceiling = ceiling
-	w := p.window.Seconds()
-	c := float64(max(p.maxCost, 1))
-	fits := math.Floor(ceiling * w * 0.99 / c) // the cheaper requests between take the 1%
-	p.safe = max(0.5*ceiling, min(0.98*ceiling, fits*c/w))
-	p.rate = min(p.rate, p.safe)
+// learnBudget learns from a 429 what window k, which surely began at
+// from, admits: the units of the requests answered since, those still
+// in flight adding theirs if admitted.
+func (p *Pacer) learnBudget(k int64, from time.Time) string {
+	units, lo, hi := p.admittedSince(from)
+	if units == 0 {
+		return ""
+	}
+	p.budget, p.learnedK = units, k
+	p.learnLo, p.learnHi = lo, hi
+	return fmt.Sprintf("throttled: a window of %s admitted %d units; spending at most that per window from now on",
+		p.window, units)
+}
+
+// batchOps returns how many operations of perOp units each one $batch
+// should carry, at most most. Once a window's budget is known, it is the
+// largest number that fills a window within 2% of the best any number
+// does: with a budget of 300 units, one $batch of 100 writes (200 units)
+// fits in a window, but two of 75 fill it. Before, and without a pacer,
+// it is most.
+func (p *Pacer) batchOps(most, perOp int) int {
+	if p == nil || most < 1 || perOp < 1 {
+		return most
+	}
+	p.mu.Lock()
+	b := p.budget
+	p.mu.Unlock()
+	if b <= 0 {
+		return most
+	}
+	fill := func(n int) int { return b / (n * perOp) * n } // operations a window takes
+	best := 0
+	for n := 1; n <= most; n++ {
+		best = max(best, fill(n))
+	}
+	n := most
+	for fill(n)*50 < best*49 {
+		n--
+	}
+	return n
 }
 
 // rateLimitHeaders reads RateLimit-Limit, RateLimit-Remaining and

@@ -248,9 +248,9 @@ func TestClientPacesAgainstTheEmulatorsBudget(t *testing.T) {
 	}
 	text := logs.String()
 	for _, want := range []string{
-		`msg="sharepoint: pacing: throttled: the window admitted about 10 units in 4m0s; pacing at 0.0375 units/s from now on"`,
+		`msg="sharepoint: pacing: throttled: a window of 4m0s admitted 10 units; spending at most that per window from now on"`,
 		`msg="sharepoint: pacing: waiting before a request" wait=4m0s why="SharePoint asked to wait this long (Retry-After)"`,
-		`why="pacing at 0.0375 units/s, the budget learned from throttling" method=GET`,
+		`why="the budget learned from throttling (10 units a window) is spent until the window ends" method=GET`,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the log lacks %q:\n%s", want, text)
@@ -273,5 +273,123 @@ func TestPacedRetryWait(t *testing.T) {
 	}
 	if got := (&Client{}).pacedRetryWait(throttled, 3*time.Second); got != 3*time.Second {
 		t.Errorf("unpaced: waits %s, want Retry-After", got)
+	}
+}
+
+// runCosts sends requests of the given costs, in turn and over again, n
+// in all, one after another through p against the model, each taking
+// took, retrying throttled ones; it returns how many were throttled, how
+// long it all took and the units the admitted requests cost.
+func runCosts(t *testing.T, p *Pacer, clock *fakeClock, b *budgetModel, costs []int, n int, took time.Duration, headers bool) (throttled int, wall time.Duration, units int) {
+	t.Helper()
+	start := clock.t
+	for i := 0; i < n; {
+		cost := costs[i%len(costs)]
+		tk, err := p.acquire(context.Background(), cost, func(time.Duration, string) {})
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, h := b.answer(clock.t, cost, headers)
+		clock.t = clock.t.Add(took)
+		p.observe(tk, status, h)
+		if status == http.StatusTooManyRequests {
+			throttled++
+			continue
+		}
+		units += cost
+		i++
+	}
+	return throttled, clock.t.Sub(start), units
+}
+
+// TestPacerSpendsPerWindow: with requests of very different costs (a
+// $batch of 100 writes costs 200, a page read 2) and a window of one
+// second, the pacer learns the budget and where windows end from the
+// first 429 and then fills each window without overfilling it: no other
+// 429, and close to the floor.
+func TestPacerSpendsPerWindow(t *testing.T) {
+	for _, headers := range []bool{false, true} {
+		p, clock := fakePacer()
+		b := &budgetModel{ru: 1000, window: time.Second}
+		costs := make([]int, 51) // 50 reads and a $batch: 300 units
+		for i := range costs {
+			costs[i] = 2
+		}
+		costs[50] = 200
+		throttled, took, units := runCosts(t, p, clock, b, costs, 51*40, time.Millisecond, headers)
+		floor := time.Duration(float64(units) / 1000 * float64(time.Second))
+		if throttled > 1 {
+			t.Errorf("headers %v: %d requests throttled, want at most the first", headers, throttled)
+		}
+		if took > floor*11/10 {
+			t.Errorf("headers %v: took %s, more than 1.1 × the floor of %s", headers, took, floor)
+		}
+	}
+}
+
+// TestPacerRemainingCountsOthers: when another process of the
+// application spends from the same budget, RateLimit-Remaining says so,
+// and the pacer spends only what is left: no 429.
+func TestPacerRemainingCountsOthers(t *testing.T) {
+	p, clock := fakePacer()
+	b := &budgetModel{ru: 100, window: 10 * time.Second}
+	throttled := 0
+	for i := 0; i < 400; i++ {
+		tk, err := p.acquire(context.Background(), 2, func(time.Duration, string) {})
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, h := b.answer(clock.t, 2, true)
+		if i%4 == 0 && status != http.StatusTooManyRequests {
+			b.answer(clock.t, 2, true) // the other process
+		}
+		clock.t = clock.t.Add(50 * time.Millisecond)
+		p.observe(tk, status, h)
+		if status == http.StatusTooManyRequests {
+			throttled++
+		}
+	}
+	if throttled != 0 {
+		t.Errorf("%d requests throttled, want none: the headers say what is left", throttled)
+	}
+}
+
+// TestPacerBatchOps: once a window's budget is known, batches are sized
+// to fill windows (a budget of 300 units takes one $batch of 100 writes,
+// 200 units, but two of 75); without a budget or a pacer, 100.
+func TestPacerBatchOps(t *testing.T) {
+	for _, c := range []struct{ budget, want int }{
+		{0, 100}, {300, 75}, {1500, 93}, {1404, 100}, {204, 100}, {40000, 100}, {50, 25},
+	} {
+		p := NewPacer()
+		p.budget = c.budget
+		if got := p.batchOps(MaxBatchOps, 2); got != c.want {
+			t.Errorf("budget %d: %d operations a $batch, want %d", c.budget, got, c.want)
+		}
+	}
+	if got := (*Pacer)(nil).batchOps(MaxBatchOps, 2); got != MaxBatchOps {
+		t.Errorf("no pacer: %d operations a $batch", got)
+	}
+}
+
+// TestPacerLearnsLongerWindows: when the first throttled window began
+// before the burst of work (windows aligned to the clock, say), it is
+// learned too short; the next 429 teaches the whole window, and no other
+// follows.
+func TestPacerLearnsLongerWindows(t *testing.T) {
+	for _, c := range []struct {
+		before time.Duration
+		cost   int
+	}{{10 * time.Second, 2}, {55 * time.Second, 2}, {58 * time.Second, 200}} {
+		before := c.before
+		p, clock := fakePacer()
+		b := &budgetModel{ru: 1000, window: time.Minute, epoch: clock.t.Add(-before)}
+		throttled, _, _ := runCosts(t, p, clock, b, []int{c.cost}, 10000/c.cost, 20*time.Millisecond, false)
+		if throttled > 2 {
+			t.Errorf("window begun %s before the burst: %d requests throttled, want 2 at most", before, throttled)
+		}
+		if st := p.Stats(); st.Rate != 1000.0/60 {
+			t.Errorf("window begun %s before the burst: pace %.4g units/s, want %.4g", before, st.Rate, 1000.0/60)
+		}
 	}
 }
