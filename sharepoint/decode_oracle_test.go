@@ -691,6 +691,13 @@ func oracleReadGeolocation(dec *json.Decoder) (any, error) {
 				return nil, err
 			}
 		default:
+			// Read past it first, as the decoder does: a body cut inside
+			// the value is cut short, not a wrong value.
+			if d, ok := t.(json.Delim); ok {
+				if err := oracleSkipRest(dec, d); err != nil {
+					return nil, err
+				}
+			}
 			return nil, fmt.Errorf("want a number for the Geolocation's %s", key)
 		}
 	}

@@ -105,6 +105,11 @@ func (d *pageDecoder) readGeolocation() (any, error) {
 			continue
 		}
 		if c == '"' || c == '{' || c == '[' || c == 't' || c == 'f' {
+			// Read past it first: a body cut short inside the value is a
+			// cut body (read again), not a wrong value.
+			if err := s.skip(); err != nil {
+				return nil, err
+			}
 			return nil, fmt.Errorf("want a number for the Geolocation's %s", k)
 		}
 		raw, err := s.number()
