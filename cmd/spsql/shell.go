@@ -294,6 +294,7 @@ func newEditor(cat catalog) *editor {
 		return comps
 	}
 	if path, err := historyPath(); err == nil {
+		_ = migrateHistory(path) // at worst the older entries stay unrecalled
 		e.rl.History.AddFromFile("history", path)
 	}
 	return e
