@@ -2,7 +2,6 @@ package sptest_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"regexp"
 	"slices"
@@ -132,21 +131,5 @@ func TestListPropertyOnItsOwn(t *testing.T) {
 // an empty body.
 func do(t *testing.T, srv *sptest.Server, method, path string, headers map[string]string) answer {
 	t.Helper()
-	req, err := http.NewRequest(method, srv.ServiceURL()+"/_api/"+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return answer{resp.StatusCode, resp.Header, b}
+	return send(t, srv, method, path, "", headers)
 }

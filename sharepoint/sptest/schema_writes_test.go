@@ -3,7 +3,7 @@ package sptest_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,26 +11,13 @@ import (
 	"github.com/go-spsql/spsql/sharepoint/sptest"
 )
 
-// sendVerbose makes one request to a path under the site's _api in the verbose
-// format and returns the answer.
+// sendVerbose makes one request to a path under the site's _api with a
+// verbose body, asking for nometadata (hdr adds to or overrides those).
 func sendVerbose(t *testing.T, srv *sptest.Server, method, path, body string, hdr map[string]string) answer {
 	t.Helper()
-	req, err := http.NewRequest(method, srv.ServiceURL()+"/_api/"+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Accept", acceptNo)
-	req.Header.Set("Content-Type", acceptVerbose)
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return answer{resp.StatusCode, resp.Header, b}
+	headers := map[string]string{"Accept": acceptNo, "Content-Type": acceptVerbose}
+	maps.Copy(headers, hdr)
+	return send(t, srv, method, path, body, headers)
 }
 
 func TestListsAndFieldsAreCreatedAndDeletedThroughREST(t *testing.T) {
